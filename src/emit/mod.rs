@@ -1,0 +1,116 @@
+//! Emit: put the final rows in a deterministic order and write them. The order is a total order
+//! on the rows — count descending, then key ascending by bytes, or key alone — so the output is
+//! byte-identical whatever the thread count, chunk size or hash seed. One file per output format
+//! behind the [`Emitter`] trait.
+
+pub mod tsv;
+
+use std::cmp::Ordering;
+use std::io;
+
+pub use tsv::TsvEmitter;
+
+/// How final rows are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Count descending, ties by key ascending (bytes).
+    #[default]
+    Count,
+    /// Key ascending (bytes).
+    Key,
+}
+
+/// Ordering and truncation of the final rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EmitOptions {
+    /// The order of the rows.
+    pub sort: SortOrder,
+    /// Keep only the first N rows in that order.
+    pub top: Option<usize>,
+}
+
+/// One output cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    /// Raw bytes, written as they are (keys need not be UTF-8).
+    Bytes(&'a [u8]),
+    /// An unsigned integer.
+    Count(u64),
+}
+
+/// Writes rows in one output format.
+pub trait Emitter {
+    /// Writes one row of cells.
+    fn row(&mut self, cells: &[Value<'_>]) -> io::Result<()>;
+    /// Flushes everything written so far.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// Orders `rows` by `opts` (using `count` to rank under [`SortOrder::Count`]) and keeps the top
+/// N. With `--top`, only the kept rows are fully sorted.
+pub fn order_rows<K: AsRef<[u8]>, S>(
+    mut rows: Vec<(K, S)>,
+    count: impl Fn(&S) -> u64,
+    opts: EmitOptions,
+) -> Vec<(K, S)> {
+    let cmp = |a: &(K, S), b: &(K, S)| -> Ordering {
+        match opts.sort {
+            SortOrder::Count => count(&b.1)
+                .cmp(&count(&a.1))
+                .then_with(|| a.0.as_ref().cmp(b.0.as_ref())),
+            SortOrder::Key => a.0.as_ref().cmp(b.0.as_ref()),
+        }
+    };
+    if let Some(n) = opts.top {
+        if n == 0 {
+            rows.clear();
+        } else if n < rows.len() {
+            rows.select_nth_unstable_by(n - 1, cmp);
+            rows.truncate(n);
+        }
+    }
+    rows.sort_unstable_by(cmp);
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> Vec<(&'static [u8], u64)> {
+        vec![(b"b", 2), (b"a", 2), (b"c", 5), (b"\xff", 1), (b"", 2)]
+    }
+
+    #[test]
+    fn count_order_breaks_ties_by_key_bytes() {
+        let got = order_rows(rows(), |c| *c, EmitOptions::default());
+        let keys: Vec<&[u8]> = got.iter().map(|r| r.0).collect();
+        assert_eq!(keys, vec![&b"c"[..], b"", b"a", b"b", b"\xff"]);
+    }
+
+    #[test]
+    fn key_order_and_top() {
+        let opts = EmitOptions {
+            sort: SortOrder::Key,
+            top: Some(2),
+        };
+        let got = order_rows(rows(), |c| *c, opts);
+        assert_eq!(got, vec![(&b""[..], 2), (&b"a"[..], 2)]);
+    }
+
+    #[test]
+    fn top_matches_sorting_everything_then_cutting() {
+        for n in 0..7 {
+            let all = order_rows(rows(), |c| *c, EmitOptions::default());
+            let top = order_rows(
+                rows(),
+                |c| *c,
+                EmitOptions {
+                    top: Some(n),
+                    ..Default::default()
+                },
+            );
+            assert_eq!(top, all[..n.min(all.len())].to_vec());
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The library's one error type. Each variant carries the context a user needs to act on it
+//! (the path, the flag, the offending value), so the binary can print it on a single line.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can go wrong inside the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An input could not be opened or inspected.
+    #[error("{}: {}", path.display(), io_message(source))]
+    Open {
+        /// The input as the user named it.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// An input named a directory.
+    #[error("{}: is a directory", path.display())]
+    IsDirectory {
+        /// The input as the user named it.
+        path: PathBuf,
+    },
+    /// Reading an input failed part way through.
+    #[error("{}: read failed: {}", path.display(), io_message(source))]
+    Read {
+        /// The input as the user named it.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// A flag's value is not acceptable.
+    #[error("invalid value {value:?} for {flag}: {reason}")]
+    InvalidArgument {
+        /// The flag, as spelled on the command line.
+        flag: &'static str,
+        /// The value that was given.
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// Writing results failed. A broken pipe also lands here; the binary treats it as success.
+    #[error("writing output: {}", io_message(.0))]
+    Output(#[source] io::Error),
+    /// The worker thread pool could not be built.
+    #[error("starting {threads} worker threads: {message}")]
+    ThreadPool {
+        /// How many threads were asked for.
+        threads: usize,
+        /// rayon's reason.
+        message: String,
+    },
+}
+
+impl Error {
+    /// True when the error is a closed stdout (`logmill ... | head`), which ends the run quietly.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// `io::Error`'s Display adds " (os error N)"; keep the message short and one line.
+fn io_message(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

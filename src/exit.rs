@@ -1,0 +1,30 @@
+//! Process exit codes, in one place (after fd's `exit_codes.rs`). They follow grep: scripts
+//! branch on them.
+
+/// How a run ended, as the shell sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// The job ran and produced its results (for `grep`: at least one line matched).
+    Success,
+    /// The job ran but nothing matched (`grep` only).
+    NoMatch,
+    /// Bad arguments, an unreadable input or a failed write.
+    Error,
+}
+
+impl ExitCode {
+    /// The numeric code handed to the operating system.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitCode::Success => 0,
+            ExitCode::NoMatch => 1,
+            ExitCode::Error => 2,
+        }
+    }
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(c: ExitCode) -> Self {
+        std::process::ExitCode::from(c.code())
+    }
+}

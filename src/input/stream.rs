@@ -1,0 +1,119 @@
+//! Reading a non-seekable input in bounded blocks of whole lines. Each block is filled to about
+//! the target size, cut after its last newline, and the unfinished line is carried into the next
+//! block (after ripgrep's line buffer and frawk's chunk splitter). Memory stays at a few blocks
+//! however long the input is; only a single line longer than a block makes one block grow.
+
+use std::io::{self, Read};
+
+use crate::chunk::last_line_end;
+
+/// Turns a reader into blocks that each end at a line end (or at the end of input).
+pub(crate) struct BlockReader<R> {
+    reader: R,
+    carry: Vec<u8>,
+    target: usize,
+    eof: bool,
+}
+
+impl<R: Read> BlockReader<R> {
+    /// A block reader aiming at `target` bytes a block (at least 1).
+    pub(crate) fn new(reader: R, target: usize) -> Self {
+        BlockReader {
+            reader,
+            carry: Vec::new(),
+            target: target.max(1),
+            eof: false,
+        }
+    }
+
+    /// Fills `buf` (cleared first) with the next block. Returns false when the input is done.
+    pub(crate) fn fill(&mut self, buf: &mut Vec<u8>) -> io::Result<bool> {
+        buf.clear();
+        buf.append(&mut self.carry);
+        // Bytes before `scanned` are known to hold no newline.
+        let mut scanned = 0;
+        let mut need = self.target;
+        loop {
+            while !self.eof && buf.len() < need {
+                let want = need - buf.len();
+                buf.reserve(want);
+                let n = (&mut self.reader).take(want as u64).read_to_end(buf)?;
+                if n < want {
+                    self.eof = true;
+                }
+            }
+            if self.eof {
+                return Ok(!buf.is_empty());
+            }
+            let cut = last_line_end(&buf[scanned..]);
+            if cut > 0 {
+                let cut = scanned + cut;
+                self.carry.extend_from_slice(&buf[cut..]);
+                buf.truncate(cut);
+                return Ok(true);
+            }
+            // One line is longer than the block: read on until it ends.
+            scanned = buf.len();
+            need = buf.len() + self.target;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that returns at most `step` bytes a call, as pipes do.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn blocks(data: &[u8], target: usize, step: usize) -> Vec<Vec<u8>> {
+        let mut r = BlockReader::new(Trickle { data, step }, target);
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        while r.fill(&mut buf).unwrap() {
+            out.push(buf.clone());
+        }
+        out
+    }
+
+    #[test]
+    fn blocks_end_on_newlines_and_cover_everything() {
+        let data = b"one\ntwo two\n\nthree three three\r\nlast";
+        for target in 1..data.len() + 3 {
+            for step in [1, 2, 5, 64] {
+                let bs = blocks(data, target, step);
+                assert_eq!(bs.concat(), data, "target {target} step {step}");
+                for b in &bs[..bs.len() - 1] {
+                    assert_eq!(b.last(), Some(&b'\n'), "target {target} step {step}");
+                }
+                assert!(bs.iter().all(|b| !b.is_empty()));
+            }
+        }
+    }
+
+    #[test]
+    fn long_line_grows_one_block() {
+        let mut data = vec![b'x'; 1000];
+        data.extend_from_slice(b"\nshort\n");
+        let bs = blocks(&data, 16, 7);
+        assert_eq!(bs[0].len(), 1001);
+        assert_eq!(bs.concat(), data);
+    }
+
+    #[test]
+    fn empty_input_has_no_blocks() {
+        assert!(blocks(b"", 8, 3).is_empty());
+    }
+}

@@ -1,0 +1,51 @@
+//! logmill: MapReduce-style counting and aggregation of logs and text on one machine.
+//!
+//! Inputs are memory-mapped (or streamed in bounded blocks) and cut into newline-aligned chunks
+//! ([`chunk`]); a job's [`map::Mapper`] folds each chunk into a partial aggregate on a rayon pool;
+//! partials merge through [`merge::Merge`] in a reduce tree ([`reduce::Engine`]); [`emit`] orders
+//! the result deterministically and writes it. The binary is a thin layer over [`run`].
+#![deny(missing_docs)]
+
+pub mod chunk;
+pub mod cli;
+pub mod config;
+pub mod emit;
+pub mod error;
+pub mod exit;
+pub mod input;
+pub mod map;
+pub mod merge;
+pub mod reduce;
+
+use std::io::{self, Write};
+
+pub use config::{Config, Job};
+pub use error::{Error, Result};
+pub use exit::ExitCode;
+pub use input::InputSpec;
+
+use emit::{order_rows, EmitOptions, Emitter, TsvEmitter, Value};
+use merge::KeyedTable;
+use reduce::Engine;
+
+/// Runs a job to completion, writing its results to `out`.
+pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
+    let engine = Engine::new(config.threads, config.chunk_size)?;
+    match config.job {
+        Job::Words(mapper) => {
+            let counts = engine.run(config.inputs, &mapper)?;
+            emit_counts(counts, config.emit, out).map_err(Error::Output)?;
+            Ok(ExitCode::Success)
+        }
+    }
+}
+
+/// Writes a key → count table as `key<TAB>count` lines in the configured order.
+fn emit_counts(counts: KeyedTable<u64>, opts: EmitOptions, out: &mut dyn Write) -> io::Result<()> {
+    let rows = order_rows(counts.into_entries().collect(), |c| *c, opts);
+    let mut e = TsvEmitter::new(io::BufWriter::with_capacity(1 << 16, out));
+    for (key, count) in &rows {
+        e.row(&[Value::Bytes(key), Value::Count(*count)])?;
+    }
+    e.finish()
+}
