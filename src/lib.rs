@@ -34,16 +34,22 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
     match config.job {
         Job::Words(mapper) => {
             let counts = engine.run(config.inputs, &mapper)?;
-            emit_counts(counts, config.emit, out).map_err(Error::Output)?;
+            emit_counts(&["word", "count"], counts, config.emit, out).map_err(Error::Output)?;
             Ok(ExitCode::Success)
         }
     }
 }
 
 /// Writes a key → count table as `key<TAB>count` lines in the configured order.
-fn emit_counts(counts: KeyedTable<u64>, opts: EmitOptions, out: &mut dyn Write) -> io::Result<()> {
+fn emit_counts(
+    columns: &[&str],
+    counts: KeyedTable<u64>,
+    opts: EmitOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let rows = order_rows(counts.into_entries().collect(), |c| *c, opts);
-    let mut e = TsvEmitter::new(io::BufWriter::with_capacity(1 << 16, out));
+    let mut e = TsvEmitter::new(io::BufWriter::with_capacity(1 << 16, out), false);
+    e.header(columns)?;
     for (key, count) in &rows {
         e.row(&[Value::Bytes(key), Value::Count(*count)])?;
     }

@@ -1,1 +1,4 @@
+//! Integration tests, built as one binary (one link, one run). One module per area.
 
+#[macro_use]
+mod util;

@@ -40,7 +40,10 @@ pub enum Value<'a> {
 
 /// Writes rows in one output format.
 pub trait Emitter {
-    /// Writes one row of cells.
+    /// Announces the column names, once, before any row. A format decides whether to print
+    /// them (TSV only when asked; CSV always; JSON uses them as object keys).
+    fn header(&mut self, columns: &[&str]) -> io::Result<()>;
+    /// Writes one row of cells, as many as there are columns.
     fn row(&mut self, cells: &[Value<'_>]) -> io::Result<()>;
     /// Flushes everything written so far.
     fn finish(&mut self) -> io::Result<()>;

@@ -8,19 +8,30 @@ use super::{Emitter, Value};
 pub struct TsvEmitter<W: Write> {
     out: W,
     num: itoa::Buffer,
+    print_header: bool,
 }
 
 impl<W: Write> TsvEmitter<W> {
-    /// An emitter writing to `out` (buffer it: rows are written piecewise).
-    pub fn new(out: W) -> Self {
+    /// An emitter writing to `out` (buffer it: rows are written piecewise), with a header
+    /// line of column names when `print_header` is set.
+    pub fn new(out: W, print_header: bool) -> Self {
         TsvEmitter {
             out,
             num: itoa::Buffer::new(),
+            print_header,
         }
     }
 }
 
 impl<W: Write> Emitter for TsvEmitter<W> {
+    fn header(&mut self, columns: &[&str]) -> io::Result<()> {
+        if self.print_header {
+            self.out.write_all(columns.join("\t").as_bytes())?;
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
     fn row(&mut self, cells: &[Value<'_>]) -> io::Result<()> {
         for (i, cell) in cells.iter().enumerate() {
             if i > 0 {
@@ -46,11 +57,12 @@ mod tests {
     #[test]
     fn writes_tab_separated_lines() {
         let mut out = Vec::new();
-        let mut e = TsvEmitter::new(&mut out);
+        let mut e = TsvEmitter::new(&mut out, true);
+        e.header(&["word", "count"]).unwrap();
         e.row(&[Value::Bytes(b"caf\xe9"), Value::Count(42)])
             .unwrap();
         e.row(&[Value::Bytes(b""), Value::Count(0)]).unwrap();
         e.finish().unwrap();
-        assert_eq!(out, b"caf\xe9\t42\n\t0\n");
+        assert_eq!(out, b"word\tcount\ncaf\xe9\t42\n\t0\n");
     }
 }
