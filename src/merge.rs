@@ -44,28 +44,112 @@ impl<T: Merge> Merge for Vec<T> {
     }
 }
 
-/// The hasher of every keyed table: fast, non-cryptographic, and seeded the same way every run
-/// (the output order never depends on it; emit sorts).
+/// The hasher of the project's hash maps: fast, non-cryptographic, and seeded the same way every
+/// run (the output order never depends on it; emit sorts).
 pub type FastHasher = foldhash::fast::FixedState;
 
 /// A hash map with the project's hasher.
 pub type FastMap<K, V> = hashbrown::HashMap<K, V, FastHasher>;
 
+/// The hash of a key's bytes, as stored in a [`KeyedTable`].
+#[inline]
+pub fn key_hash(key: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = FastHasher::default().build_hasher();
+    h.write(key);
+    h.finish()
+}
+
+/// Byte equality tuned for short keys: words and captures are mostly under 16 bytes, where a
+/// call into libc's `memcmp` costs more than the comparison.
+#[inline(always)]
+fn key_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    #[inline(always)]
+    fn word(s: &[u8], at: usize) -> u64 {
+        u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"))
+    }
+    #[inline(always)]
+    fn half(s: &[u8], at: usize) -> u32 {
+        u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"))
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
+/// Longest key stored inline in a table slot.
+const INLINE_KEY: usize = 22;
+
+/// A key's bytes: short keys (most words, status codes, addresses) live inside the table slot,
+/// so a lookup touches one cache line instead of chasing a pointer to the heap.
+#[derive(Debug, Clone)]
+enum SmallKey {
+    Inline { len: u8, bytes: [u8; INLINE_KEY] },
+    Heap(Box<[u8]>),
+}
+
+impl SmallKey {
+    #[inline]
+    fn new(key: &[u8]) -> SmallKey {
+        if key.len() <= INLINE_KEY {
+            let mut bytes = [0u8; INLINE_KEY];
+            bytes[..key.len()].copy_from_slice(key);
+            SmallKey::Inline {
+                len: key.len() as u8,
+                bytes,
+            }
+        } else {
+            SmallKey::Heap(key.into())
+        }
+    }
+
+    #[inline(always)]
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            SmallKey::Inline { len, bytes } => &bytes[..*len as usize],
+            SmallKey::Heap(b) => b,
+        }
+    }
+}
+
+/// One key of a [`KeyedTable`] with its state.
+#[derive(Debug, Clone)]
+struct Slot<S> {
+    key: SmallKey,
+    state: S,
+}
+
+impl<S> Slot<S> {
+    #[inline(always)]
+    fn hash(&self) -> u64 {
+        key_hash(self.key.as_bytes())
+    }
+
+    #[inline(always)]
+    fn is(&self, key: &[u8]) -> bool {
+        key_eq(self.key.as_bytes(), key)
+    }
+}
+
 /// A key (arbitrary bytes, not necessarily UTF-8) mapped to a mergeable state. Words, regex
 /// captures and group-by fields all become keys of one of these.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(bound(
-    serialize = "S: Serialize",
-    deserialize = "S: Deserialize<'de> + Default"
-))]
+#[derive(Debug, Clone)]
 pub struct KeyedTable<S> {
-    map: FastMap<Box<[u8]>, S>,
+    table: hashbrown::HashTable<Slot<S>>,
 }
 
 impl<S> Default for KeyedTable<S> {
     fn default() -> Self {
         KeyedTable {
-            map: FastMap::default(),
+            table: hashbrown::HashTable::new(),
         }
     }
 }
@@ -75,54 +159,91 @@ impl<S: Default> KeyedTable<S> {
     /// on first insert.
     #[inline]
     pub fn entry(&mut self, key: &[u8]) -> &mut S {
-        self.map.entry_ref(key).or_default()
+        self.entry_hashed(key_hash(key), key)
+    }
+
+    /// [`KeyedTable::entry`] with the key's [`key_hash`] already computed.
+    #[inline]
+    pub fn entry_hashed(&mut self, hash: u64, key: &[u8]) -> &mut S {
+        use hashbrown::hash_table::Entry;
+        match self.table.entry(hash, |s| s.is(key), Slot::hash) {
+            Entry::Occupied(o) => &mut o.into_mut().state,
+            Entry::Vacant(v) => {
+                &mut v
+                    .insert(Slot {
+                        key: SmallKey::new(key),
+                        state: S::default(),
+                    })
+                    .into_mut()
+                    .state
+            }
+        }
     }
 }
 
 impl<S> KeyedTable<S> {
     /// How many distinct keys the table holds.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.table.len()
     }
 
     /// True when no key has been seen.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.table.is_empty()
     }
 
     /// The state for `key`, if present.
     pub fn get(&self, key: &[u8]) -> Option<&S> {
-        self.map.get(key)
+        let hash = key_hash(key);
+        self.table.find(hash, |s| s.is(key)).map(|s| &s.state)
     }
 
     /// All keys and states, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &S)> {
-        self.map.iter().map(|(k, v)| (&**k, v))
+        self.table.iter().map(|s| (s.key.as_bytes(), &s.state))
     }
 
     /// Consumes the table into its keys and states, in no particular order.
     pub fn into_entries(self) -> impl Iterator<Item = (Box<[u8]>, S)> {
-        self.map.into_iter()
+        self.table.into_iter().map(|s| {
+            let key = match s.key {
+                SmallKey::Heap(b) => b,
+                inline => inline.as_bytes().into(),
+            };
+            (key, s.state)
+        })
     }
 }
 
 impl<S: Merge> Merge for KeyedTable<S> {
     fn merge(&mut self, mut other: Self) {
-        // Fold the smaller table into the larger: fewer inserts, fewer key copies.
-        if other.map.len() > self.map.len() {
+        use hashbrown::hash_table::Entry;
+        // Fold the smaller table into the larger: fewer inserts, no key copied.
+        if other.table.len() > self.table.len() {
             std::mem::swap(self, &mut other);
         }
-        self.map.reserve(other.map.len().min(self.map.capacity()));
-        for (k, v) in other.map {
-            match self.map.get_mut(&k) {
-                Some(s) => s.merge(v),
-                None => {
-                    self.map.insert(k, v);
+        for slot in other.table {
+            let key = slot.key.as_bytes();
+            match self.table.entry(key_hash(key), |s| s.is(key), Slot::hash) {
+                Entry::Occupied(mut o) => o.get_mut().state.merge(slot.state),
+                Entry::Vacant(v) => {
+                    v.insert(slot);
                 }
             }
         }
     }
 }
+
+impl<S: PartialEq> PartialEq for KeyedTable<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .all(|(k, v)| other.get(k).is_some_and(|o| o == v))
+    }
+}
+
+impl<S: Eq> Eq for KeyedTable<S> {}
 
 impl<K: AsRef<[u8]>, S: Merge> FromIterator<(K, S)> for KeyedTable<S> {
     fn from_iter<I: IntoIterator<Item = (K, S)>>(iter: I) -> Self {
@@ -131,6 +252,20 @@ impl<K: AsRef<[u8]>, S: Merge> FromIterator<(K, S)> for KeyedTable<S> {
             t.entry(k.as_ref()).merge(s);
         }
         t
+    }
+}
+
+/// Serialized as a sequence of `(key bytes, state)` pairs.
+impl<S: Serialize> Serialize for KeyedTable<S> {
+    fn serialize<Z: serde::Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        z.collect_seq(self.iter())
+    }
+}
+
+impl<'de, S: Deserialize<'de> + Merge> Deserialize<'de> for KeyedTable<S> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pairs: Vec<(Vec<u8>, S)> = Vec::deserialize(d)?;
+        Ok(pairs.into_iter().collect())
     }
 }
 
@@ -211,6 +346,41 @@ mod tests {
             table(&[("a", 7)]),
         ];
         check_laws(&samples, sorted_entries);
+    }
+
+    #[test]
+    fn key_eq_agrees_with_slice_equality() {
+        let keys: Vec<Vec<u8>> = (0..40)
+            .flat_map(|n| {
+                let base: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+                let mut other = base.clone();
+                let mut variants = vec![base.clone()];
+                for i in 0..n as usize {
+                    other[i] ^= 1;
+                    variants.push(other.clone());
+                    other[i] ^= 1;
+                }
+                variants
+            })
+            .collect();
+        for a in &keys {
+            for b in &keys {
+                assert_eq!(key_eq(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn table_survives_growth_and_serde() {
+        let mut t = KeyedTable::<u64>::default();
+        for i in 0..10_000u64 {
+            *t.entry(&i.to_le_bytes()[..(i % 8) as usize + 1]) += i;
+        }
+        let manual: KeyedTable<u64> = t.iter().map(|(k, v)| (k.to_vec(), *v)).collect();
+        assert_eq!(t, manual);
+        let json = serde_json::to_string(&t).unwrap();
+        let back: KeyedTable<u64> = serde_json::from_str(&json).unwrap();
+        assert_eq!(sorted_entries(&back), sorted_entries(&t));
     }
 
     #[test]
