@@ -3,19 +3,29 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 const EXAMPLES: &str = "\
 Examples:
   logmill words book.txt                  word frequencies, most frequent first
   logmill words --top 10 a.log b.log      the ten most frequent words of two files
   cat big.log | logmill words --sort key  from stdin, in key order
+  logmill completions bash > logmill.bash shell completions (bash, zsh, fish, ...)
+  logmill man > logmill.1                 the manual page
 
-Exit codes: 0 success, 1 nothing matched (grep-style jobs), 2 error.";
+Exit codes: 0 success, 1 nothing matched (grep-style jobs), 2 error,
+130 interrupted (SIGINT), 143 terminated (SIGTERM).
+
+Environment: LOGMILL_THREADS (like -j; the flag wins), NO_COLOR (no colour in help).";
 
 /// MapReduce-style counting of logs and text: chunked, parallel, deterministic.
 #[derive(Debug, Parser)]
-#[command(name = "logmill", version, about, after_help = EXAMPLES)]
+#[command(
+    name = "logmill",
+    version = env!("LOGMILL_VERSION"),
+    about,
+    after_help = EXAMPLES
+)]
 pub struct Cli {
     /// The job to run.
     #[command(subcommand)]
@@ -45,8 +55,33 @@ pub enum Command {
 Examples:
   logmill words kjv.txt | head             the most frequent words
   logmill words --unicode --top 20 *.txt   Unicode-aware words, top 20
-  zcat old.log.gz | logmill words          from a pipe, in bounded memory")]
+  zcat old.log.gz | logmill words          from a pipe, in bounded memory
+  logmill words --output-format csv a.log  as CSV with a header (also json, jsonl)
+  logmill words -o counts.tsv *.log        to a file, replaced only when the run succeeds")]
     Words(WordsArgs),
+
+    /// Print a shell completion script to stdout.
+    #[command(after_help = "\
+Examples:
+  logmill completions bash > ~/.local/share/bash-completion/completions/logmill
+  logmill completions zsh > ~/.zfunc/_logmill
+  logmill completions fish > ~/.config/fish/completions/logmill.fish")]
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff) to stdout.
+    #[command(after_help = "\
+Examples:
+  logmill man | man -l -                   read it
+  logmill man > /usr/local/share/man/man1/logmill.1")]
+    Man,
+}
+
+/// Flags of `logmill completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flags of `logmill words`.
@@ -75,6 +110,33 @@ pub struct OutputArgs {
     /// Print only the first N rows in that order.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+
+    /// Output format. Keys are raw bytes in tsv and csv; json and jsonl show bytes that are
+    /// not UTF-8 as U+FFFD and say so on stderr.
+    #[arg(long, value_enum, default_value_t = FormatArg::Tsv, value_name = "FORMAT")]
+    pub output_format: FormatArg,
+
+    /// Start tsv output with a line of column names (csv always has one).
+    #[arg(long)]
+    pub header: bool,
+
+    /// Write results to PATH instead of stdout, atomically: PATH is replaced only when the run
+    /// succeeds, and keeps its previous content if it fails or is interrupted.
+    #[arg(short = 'o', long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+/// `--output-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Tab-separated `key<TAB>count` lines.
+    Tsv,
+    /// CSV with a header record, quoted where needed.
+    Csv,
+    /// One JSON array of objects.
+    Json,
+    /// One JSON object a line (JSON Lines).
+    Jsonl,
 }
 
 /// `--sort` values.
@@ -84,6 +146,18 @@ pub enum SortArg {
     Count,
     /// Key ascending by bytes.
     Key,
+}
+
+/// Parses the process's arguments, exiting with a message on bad ones (code 2) or after
+/// `--help`/`--version` (code 0). `NO_COLOR` (set and not empty, see no-color.org) turns off
+/// the styling of help and error messages.
+pub fn parse() -> Cli {
+    let mut cmd = Cli::command();
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        cmd = cmd.color(clap::ColorChoice::Never);
+    }
+    let matches = cmd.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 #[cfg(test)]

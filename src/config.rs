@@ -1,10 +1,10 @@
 //! Validated settings: the raw flags of `cli.rs` resolved into what the engine and the jobs
 //! need (thread count, chunk size in bytes, inputs, output order).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command, OutputArgs, SortArg};
-use crate::emit::{EmitOptions, SortOrder};
+use crate::cli::{Cli, Command, FormatArg, OutputArgs, SortArg};
+use crate::emit::{EmitOptions, OutputFormat, SortOrder};
 use crate::error::{Error, Result};
 use crate::input::InputSpec;
 use crate::map::words::WordsMapper;
@@ -20,8 +20,10 @@ pub struct Config {
     pub threads: usize,
     /// Target chunk (and stream block) size in bytes (at least 1).
     pub chunk_size: usize,
-    /// Output order and truncation.
+    /// Output order, truncation and format.
     pub emit: EmitOptions,
+    /// Where results go: a file written atomically (`-o`), or stdout when None.
+    pub output: Option<PathBuf>,
 }
 
 /// A job with its parameters.
@@ -40,6 +42,7 @@ impl Config {
             threads: default_threads(),
             chunk_size: DEFAULT_CHUNK_SIZE,
             emit: EmitOptions::default(),
+            output: None,
         }
     }
 
@@ -63,6 +66,13 @@ impl Config {
                 a.files,
                 a.output,
             ),
+            Command::Completions(_) | Command::Man => {
+                return Err(Error::InvalidArgument {
+                    flag: "COMMAND",
+                    value: "completions/man".into(),
+                    reason: "prints documentation, not a job: handled before the config".into(),
+                })
+            }
         };
         Ok(Config {
             job,
@@ -70,6 +80,7 @@ impl Config {
             threads,
             chunk_size,
             emit: emit_options(&output),
+            output: output.output,
         })
     }
 }
@@ -106,6 +117,13 @@ fn emit_options(o: &OutputArgs) -> EmitOptions {
             SortArg::Key => SortOrder::Key,
         },
         top: o.top,
+        format: match o.output_format {
+            FormatArg::Tsv => OutputFormat::Tsv,
+            FormatArg::Csv => OutputFormat::Csv,
+            FormatArg::Json => OutputFormat::Json,
+            FormatArg::Jsonl => OutputFormat::Jsonl,
+        },
+        header: o.header,
     }
 }
 

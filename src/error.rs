@@ -39,6 +39,14 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// The `-o` output file could not be created or put in place.
+    #[error("{}: {}", path.display(), io_message(source))]
+    OutputFile {
+        /// The path given to `-o`.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
     /// Writing results failed. A broken pipe also lands here; the binary treats it as success.
     #[error("writing output: {}", io_message(.0))]
     Output(#[source] io::Error),

@@ -9,13 +9,17 @@
 pub mod chunk;
 pub mod cli;
 pub mod config;
+pub mod diag;
+pub mod docs;
 pub mod emit;
 pub mod error;
 pub mod exit;
 pub mod input;
 pub mod map;
 pub mod merge;
+pub mod output;
 pub mod reduce;
+pub mod signals;
 
 use std::io::{self, Write};
 
@@ -24,7 +28,7 @@ pub use error::{Error, Result};
 pub use exit::ExitCode;
 pub use input::InputSpec;
 
-use emit::{order_rows, EmitOptions, Emitter, TsvEmitter, Value};
+use emit::{order_rows, EmitOptions, Value};
 use merge::KeyedTable;
 use reduce::Engine;
 
@@ -40,7 +44,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
     }
 }
 
-/// Writes a key → count table as `key<TAB>count` lines in the configured order.
+/// Writes a key → count table in the configured order and format.
 fn emit_counts(
     columns: &[&str],
     counts: KeyedTable<u64>,
@@ -48,7 +52,7 @@ fn emit_counts(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let rows = order_rows(counts.into_entries().collect(), |c| *c, opts);
-    let mut e = TsvEmitter::new(io::BufWriter::with_capacity(1 << 16, out), false);
+    let mut e = emit::emitter(opts.format, opts.header, out);
     e.header(columns)?;
     for (key, count) in &rows {
         e.row(&[Value::Bytes(key), Value::Count(*count)])?;
