@@ -78,7 +78,12 @@ unsafe fn set_handler(sig: c_int, handler: usize, flags: c_int, keep_ignored: bo
     let mut sa: libc::sigaction = std::mem::zeroed();
     sa.sa_sigaction = handler;
     sa.sa_flags = flags;
+    // Block SIGINT and SIGTERM while any of the handlers runs: a second signal on the same
+    // thread would otherwise enter a handler that parks (see `EXITING`) on top of the one that
+    // was about to `_exit`, and the process would hang.
     libc::sigemptyset(&mut sa.sa_mask);
+    libc::sigaddset(&mut sa.sa_mask, libc::SIGINT);
+    libc::sigaddset(&mut sa.sa_mask, libc::SIGTERM);
     // Failure leaves the default action, which still stops the process; nothing to report.
     libc::sigaction(sig, &sa, ptr::null_mut());
 }
