@@ -3,11 +3,17 @@
 
 use std::path::Path;
 
-use crate::cli::{Cli, Command, OutputArgs, SortArg};
+use std::io::Read;
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command, MmapArg, OutputArgs, ProgressArg, SortArg};
 use crate::emit::{EmitOptions, SortOrder};
 use crate::error::{Error, Result};
-use crate::input::InputSpec;
+use crate::input::walk::WalkOptions;
+use crate::input::{InputSpec, MmapPolicy};
 use crate::map::words::WordsMapper;
+use crate::progress::ProgressMode;
+use crate::reduce::EngineOptions;
 
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
@@ -22,6 +28,14 @@ pub struct Config {
     pub chunk_size: usize,
     /// Output order and truncation.
     pub emit: EmitOptions,
+    /// When files are memory-mapped.
+    pub mmap: MmapPolicy,
+    /// How directories are expanded.
+    pub walk: WalkOptions,
+    /// Go on past unreadable inputs (and exit 2 at the end).
+    pub keep_going: bool,
+    /// When to show progress.
+    pub progress: ProgressMode,
 }
 
 /// A job with its parameters.
@@ -40,6 +54,22 @@ impl Config {
             threads: default_threads(),
             chunk_size: DEFAULT_CHUNK_SIZE,
             emit: EmitOptions::default(),
+            mmap: MmapPolicy::default(),
+            walk: WalkOptions::default(),
+            keep_going: false,
+            progress: ProgressMode::Never,
+        }
+    }
+
+    /// The engine settings of this config.
+    pub fn engine_options(&self) -> EngineOptions {
+        EngineOptions {
+            threads: self.threads,
+            chunk_size: self.chunk_size,
+            mmap: self.mmap,
+            walk: self.walk,
+            keep_going: self.keep_going,
+            progress: self.progress,
         }
     }
 
@@ -57,19 +87,39 @@ impl Config {
             Some(n) => n,
         };
         let chunk_size = parse_size("--chunk-size", &cli.chunk_size)?;
-        let (job, files, output) = match cli.command {
+        let (job, mut files, output) = match cli.command {
             Command::Words(a) => (
                 Job::Words(WordsMapper { unicode: a.unicode }),
                 a.files,
                 a.output,
             ),
         };
+        let listed = cli.files_from.is_some();
+        if let Some(list) = &cli.files_from {
+            files.extend(read_file_list(list, cli.null)?);
+        }
         Ok(Config {
             job,
-            inputs: input_specs(files),
+            inputs: input_specs(files, listed),
             threads,
             chunk_size,
             emit: emit_options(&output),
+            mmap: match cli.mmap {
+                MmapArg::Auto => MmapPolicy::Auto,
+                MmapArg::Always => MmapPolicy::Always,
+                MmapArg::Never => MmapPolicy::Never,
+            },
+            walk: WalkOptions {
+                recursive: cli.recursive,
+                hidden: cli.hidden,
+                binary: cli.binary,
+            },
+            keep_going: cli.keep_going,
+            progress: match cli.progress {
+                ProgressArg::Auto => ProgressMode::Auto,
+                ProgressArg::Always => ProgressMode::Always,
+                ProgressArg::Never => ProgressMode::Never,
+            },
         })
     }
 }
@@ -83,8 +133,41 @@ pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-fn input_specs(files: Vec<std::path::PathBuf>) -> Vec<InputSpec> {
-    if files.is_empty() {
+/// Reads `--files-from`: paths separated by newlines (or NUL with `-0`); empty entries are
+/// skipped.
+fn read_file_list(list: &Path, nul: bool) -> Result<Vec<PathBuf>> {
+    let mut bytes = Vec::new();
+    let res = if list == Path::new("-") {
+        std::io::stdin().lock().read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(list).and_then(|mut f| f.read_to_end(&mut bytes))
+    };
+    res.map_err(|source| Error::Open {
+        path: list.to_path_buf(),
+        source,
+    })?;
+    let sep = if nul { b'\0' } else { b'\n' };
+    Ok(bytes
+        .split(|&b| b == sep)
+        .map(|p| {
+            if !nul {
+                p.strip_suffix(b"\r").unwrap_or(p)
+            } else {
+                p
+            }
+        })
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            use std::os::unix::ffi::OsStrExt;
+            PathBuf::from(std::ffi::OsStr::from_bytes(p))
+        })
+        .collect())
+}
+
+/// The inputs: `-` is stdin; no paths at all reads stdin, unless the paths came from a
+/// (possibly empty) `--files-from` list.
+fn input_specs(files: Vec<PathBuf>, listed: bool) -> Vec<InputSpec> {
+    if files.is_empty() && !listed {
         return vec![InputSpec::Stdin];
     }
     files

@@ -9,12 +9,14 @@
 pub mod chunk;
 pub mod cli;
 pub mod config;
+pub mod diag;
 pub mod emit;
 pub mod error;
 pub mod exit;
 pub mod input;
 pub mod map;
 pub mod merge;
+pub mod progress;
 pub mod reduce;
 
 use std::io::{self, Write};
@@ -28,16 +30,37 @@ use emit::{order_rows, EmitOptions, Emitter, TsvEmitter, Value};
 use merge::KeyedTable;
 use reduce::Engine;
 
-/// Runs a job to completion, writing its results to `out`.
+/// Runs a job to completion, writing its results to `out` and diagnostics to stderr.
 pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
-    let engine = Engine::new(config.threads, config.chunk_size)?;
+    let engine = Engine::with_options(config.engine_options())?;
     match config.job {
         Job::Words(mapper) => {
-            let counts = engine.run(config.inputs, &mapper)?;
-            emit_counts(&["word", "count"], counts, config.emit, out).map_err(Error::Output)?;
-            Ok(ExitCode::Success)
+            let mapped = engine.run(config.inputs, &mapper)?;
+            let failed = report_inputs(&mapped);
+            emit_counts(&["word", "count"], mapped.partial, config.emit, out)
+                .map_err(Error::Output)?;
+            Ok(if failed {
+                ExitCode::Error
+            } else {
+                ExitCode::Success
+            })
         }
     }
+}
+
+/// Reports inputs that failed (with `--keep-going`) and files skipped as binary; true when any
+/// input failed, which makes the run's exit code 2.
+fn report_inputs<P>(mapped: &reduce::Mapped<P>) -> bool {
+    for (_, e) in &mapped.failed {
+        diag::error(e);
+    }
+    if mapped.skipped_binary > 0 {
+        diag::note(format_args!(
+            "skipped {} binary file(s) found by -r (use --binary to read them)",
+            mapped.skipped_binary
+        ));
+    }
+    !mapped.failed.is_empty()
 }
 
 /// Writes a key → count table as `key<TAB>count` lines in the configured order.

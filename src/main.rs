@@ -16,7 +16,7 @@ fn main() -> std::process::ExitCode {
         // `logmill ... | head`: the reader went away, which is not an error (as in ripgrep).
         Err(e) if e.is_broken_pipe() => ExitCode::Success,
         Err(e) => {
-            eprintln!("logmill: {e}");
+            logmill::diag::error(&e);
             ExitCode::Error
         }
     };
