@@ -40,9 +40,12 @@ pub fn decoder<R: Read + Send + 'static>(
     })
 }
 
+/// A stream with its first bytes put back in front.
+pub type Peeked<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
 /// Reads up to [`MAGIC_LEN`] bytes from a stream and gives them back in front of the rest, so
 /// the format can be detected without seeking.
-pub fn peek<R: Read>(mut reader: R) -> io::Result<(Vec<u8>, io::Chain<io::Cursor<Vec<u8>>, R>)> {
+pub fn peek<R: Read>(mut reader: R) -> io::Result<(Vec<u8>, Peeked<R>)> {
     let mut head = Vec::with_capacity(MAGIC_LEN);
     (&mut reader)
         .take(MAGIC_LEN as u64)
