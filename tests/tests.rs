@@ -2,3 +2,4 @@
 
 #[macro_use]
 mod util;
+mod inputs;
