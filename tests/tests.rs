@@ -2,4 +2,7 @@
 
 #[macro_use]
 mod util;
+
+mod cli;
 mod inputs;
+mod words;
