@@ -21,14 +21,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Worker threads [default: all cores].
-    #[arg(
-        short = 'j',
-        long,
-        global = true,
-        env = "LOGMILL_THREADS",
-        value_name = "N"
-    )]
+    /// Worker threads [default: $LOGMILL_THREADS, else all cores].
+    #[arg(short = 'j', long, global = true, value_name = "N")]
     pub threads: Option<usize>,
 
     /// Bytes of input per parallel work unit, extended to the next line end (e.g. 64K, 4M, 1G).

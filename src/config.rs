@@ -75,17 +75,7 @@ impl Config {
 
     /// Resolves parsed flags into a config.
     pub fn from_cli(cli: Cli) -> Result<Config> {
-        let threads = match cli.threads {
-            None => default_threads(),
-            Some(0) => {
-                return Err(Error::InvalidArgument {
-                    flag: "--threads",
-                    value: "0".into(),
-                    reason: "must be at least 1".into(),
-                })
-            }
-            Some(n) => n,
-        };
+        let threads = resolve_threads(cli.threads, std::env::var_os(THREADS_ENV))?;
         let chunk_size = parse_size("--chunk-size", &cli.chunk_size)?;
         let (job, mut files, output) = match cli.command {
             Command::Words(a) => (
@@ -127,6 +117,39 @@ impl Config {
 /// The default chunk size: 1 MiB keeps 64 cores busy on a 64 MiB file and leaves per-chunk
 /// overhead (a few hundred nanoseconds) invisible next to the time to map a mebibyte.
 pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
+
+/// The environment variable that sets the thread count when `-j` is not given.
+pub const THREADS_ENV: &str = "LOGMILL_THREADS";
+
+/// The thread count: `-j` wins; else `LOGMILL_THREADS` (read only when `-j` is absent, so a
+/// bad value in the environment cannot break a command that says `-j`); else all cores.
+fn resolve_threads(flag: Option<usize>, env: Option<std::ffi::OsString>) -> Result<usize> {
+    let (n, source, text) = match (flag, env) {
+        (Some(n), _) => (n, "--threads", n.to_string()),
+        (None, Some(v)) => {
+            let text = v.to_string_lossy().trim().to_string();
+            match text.parse::<usize>() {
+                Ok(n) => (n, THREADS_ENV, text),
+                Err(_) => {
+                    return Err(Error::InvalidArgument {
+                        flag: THREADS_ENV,
+                        value: text,
+                        reason: "expected a whole number of threads".into(),
+                    })
+                }
+            }
+        }
+        (None, None) => return Ok(default_threads()),
+    };
+    if n == 0 {
+        return Err(Error::InvalidArgument {
+            flag: source,
+            value: text,
+            reason: "must be at least 1".into(),
+        });
+    }
+    Ok(n)
+}
 
 /// All cores, as the operating system reports them.
 pub fn default_threads() -> usize {
@@ -230,6 +253,20 @@ pub fn parse_size(flag: &'static str, s: &str) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_flag_wins_over_env() {
+        let env = |s: &str| Some(std::ffi::OsString::from(s));
+        assert_eq!(resolve_threads(Some(3), env("abc")).unwrap(), 3);
+        assert_eq!(resolve_threads(None, env(" 2 ")).unwrap(), 2);
+        assert!(resolve_threads(None, env("abc"))
+            .unwrap_err()
+            .to_string()
+            .contains("LOGMILL_THREADS"));
+        assert!(resolve_threads(None, env("0")).is_err());
+        assert!(resolve_threads(Some(0), None).is_err());
+        assert!(resolve_threads(None, None).unwrap() >= 1);
+    }
 
     #[test]
     fn sizes() {
