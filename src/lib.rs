@@ -4,6 +4,21 @@
 //! ([`chunk`]); a job's [`map::Mapper`] folds each chunk into a partial aggregate on a rayon pool;
 //! partials merge through [`merge::Merge`] in a reduce tree ([`reduce::Engine`]); [`emit`] orders
 //! the result deterministically and writes it. The binary is a thin layer over [`run`].
+//!
+//! ```
+//! use logmill::{map::words::WordsMapper, Config, InputSpec, Job};
+//!
+//! let input = InputSpec::Bytes {
+//!     name: "example".into(),
+//!     data: b"To be, or not to be\nto BE\n".to_vec(),
+//! };
+//! let mut config = Config::new(Job::Words(WordsMapper::default()), vec![input]);
+//! config.threads = 2;
+//! config.chunk_size = 8; // tiny chunks still give the same answer
+//! let mut out = Vec::new();
+//! logmill::run(config, &mut out).unwrap();
+//! assert_eq!(out, b"to\t3\nbe\t2\nbe,\t1\nnot\t1\nor\t1\n");
+//! ```
 #![deny(missing_docs)]
 
 pub mod chunk;
