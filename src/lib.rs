@@ -31,6 +31,7 @@ pub mod exit;
 pub mod input;
 pub mod map;
 pub mod merge;
+pub mod partial;
 pub mod progress;
 pub mod reduce;
 
