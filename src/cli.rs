@@ -31,20 +31,70 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Worker threads [default: all cores].
-    #[arg(
-        short = 'j',
-        long,
-        global = true,
-        env = "LOGMILL_THREADS",
-        value_name = "N"
-    )]
+    /// Worker threads [default: $LOGMILL_THREADS, else all cores].
+    #[arg(short = 'j', long, global = true, value_name = "N")]
     pub threads: Option<usize>,
 
     /// Bytes of input per parallel work unit, extended to the next line end (e.g. 64K, 4M, 1G).
     /// Also the block size for stdin and other streams. Never changes the output.
     #[arg(long, global = true, value_name = "SIZE", default_value = "1M")]
     pub chunk_size: String,
+
+    /// Read directories recursively (in name order), skipping hidden and binary files.
+    #[arg(short = 'r', long, global = true)]
+    pub recursive: bool,
+
+    /// With -r: also read hidden files and directories (names starting with '.').
+    #[arg(long, global = true)]
+    pub hidden: bool,
+
+    /// With -r: also read binary files (a NUL byte in the first 8 KiB).
+    #[arg(long, global = true)]
+    pub binary: bool,
+
+    /// Read input paths from FILE (`-` for stdin), one per line, after any FILE arguments.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub files_from: Option<PathBuf>,
+
+    /// With --files-from: paths are separated by NUL bytes (as `find -print0` writes them).
+    #[arg(short = '0', long = "null", global = true)]
+    pub null: bool,
+
+    /// Memory-map files: `auto` maps files of 1 MiB or more; `never` reads them, which is safe
+    /// against files truncated in place during the run (copytruncate rotation).
+    #[arg(long, global = true, value_enum, default_value_t = MmapArg::Auto)]
+    pub mmap: MmapArg,
+
+    /// Go on past inputs that cannot be read: report each on stderr, print the results of
+    /// the rest, and exit 2.
+    #[arg(long, global = true)]
+    pub keep_going: bool,
+
+    /// Show progress on stderr: `auto` only when stderr is a terminal.
+    #[arg(long, global = true, value_enum, default_value_t = ProgressArg::Auto)]
+    pub progress: ProgressArg,
+}
+
+/// `--mmap` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MmapArg {
+    /// Map files of 1 MiB or more, read smaller ones.
+    Auto,
+    /// Map every regular file.
+    Always,
+    /// Never map; read files as streams.
+    Never,
+}
+
+/// `--progress` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    /// Only when stderr is a terminal.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// The jobs.

@@ -1,13 +1,17 @@
 //! Validated settings: the raw flags of `cli.rs` resolved into what the engine and the jobs
 //! need (thread count, chunk size in bytes, inputs, output order).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command, FormatArg, OutputArgs, SortArg};
+use crate::cli::{Cli, Command, FormatArg, MmapArg, OutputArgs, ProgressArg, SortArg};
 use crate::emit::{EmitOptions, OutputFormat, SortOrder};
 use crate::error::{Error, Result};
-use crate::input::InputSpec;
+use crate::input::walk::WalkOptions;
+use crate::input::{InputSpec, MmapPolicy};
 use crate::map::words::WordsMapper;
+use crate::progress::ProgressMode;
+use crate::reduce::EngineOptions;
 
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
@@ -24,6 +28,14 @@ pub struct Config {
     pub emit: EmitOptions,
     /// Where results go: a file written atomically (`-o`), or stdout when None.
     pub output: Option<PathBuf>,
+    /// When files are memory-mapped.
+    pub mmap: MmapPolicy,
+    /// How directories are expanded.
+    pub walk: WalkOptions,
+    /// Go on past unreadable inputs (and exit 2 at the end).
+    pub keep_going: bool,
+    /// When to show progress.
+    pub progress: ProgressMode,
 }
 
 /// A job with its parameters.
@@ -43,24 +55,30 @@ impl Config {
             chunk_size: DEFAULT_CHUNK_SIZE,
             emit: EmitOptions::default(),
             output: None,
+            mmap: MmapPolicy::default(),
+            walk: WalkOptions::default(),
+            keep_going: false,
+            progress: ProgressMode::Never,
+        }
+    }
+
+    /// The engine settings of this config.
+    pub fn engine_options(&self) -> EngineOptions {
+        EngineOptions {
+            threads: self.threads,
+            chunk_size: self.chunk_size,
+            mmap: self.mmap,
+            walk: self.walk,
+            keep_going: self.keep_going,
+            progress: self.progress,
         }
     }
 
     /// Resolves parsed flags into a config.
     pub fn from_cli(cli: Cli) -> Result<Config> {
-        let threads = match cli.threads {
-            None => default_threads(),
-            Some(0) => {
-                return Err(Error::InvalidArgument {
-                    flag: "--threads",
-                    value: "0".into(),
-                    reason: "must be at least 1".into(),
-                })
-            }
-            Some(n) => n,
-        };
+        let threads = resolve_threads(cli.threads, std::env::var_os(THREADS_ENV))?;
         let chunk_size = parse_size("--chunk-size", &cli.chunk_size)?;
-        let (job, files, output) = match cli.command {
+        let (job, mut files, output) = match cli.command {
             Command::Words(a) => (
                 Job::Words(WordsMapper { unicode: a.unicode }),
                 a.files,
@@ -74,13 +92,33 @@ impl Config {
                 })
             }
         };
+        let listed = cli.files_from.is_some();
+        if let Some(list) = &cli.files_from {
+            files.extend(read_file_list(list, cli.null)?);
+        }
         Ok(Config {
             job,
-            inputs: input_specs(files),
+            inputs: input_specs(files, listed),
             threads,
             chunk_size,
             emit: emit_options(&output),
             output: output.output,
+            mmap: match cli.mmap {
+                MmapArg::Auto => MmapPolicy::Auto,
+                MmapArg::Always => MmapPolicy::Always,
+                MmapArg::Never => MmapPolicy::Never,
+            },
+            walk: WalkOptions {
+                recursive: cli.recursive,
+                hidden: cli.hidden,
+                binary: cli.binary,
+            },
+            keep_going: cli.keep_going,
+            progress: match cli.progress {
+                ProgressArg::Auto => ProgressMode::Auto,
+                ProgressArg::Always => ProgressMode::Always,
+                ProgressArg::Never => ProgressMode::Never,
+            },
         })
     }
 }
@@ -89,13 +127,79 @@ impl Config {
 /// overhead (a few hundred nanoseconds) invisible next to the time to map a mebibyte.
 pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
 
+/// The environment variable that sets the thread count when `-j` is not given.
+pub const THREADS_ENV: &str = "LOGMILL_THREADS";
+
+/// The thread count: `-j` wins; else `LOGMILL_THREADS` (read only when `-j` is absent, so a
+/// bad value in the environment cannot break a command that says `-j`); else all cores.
+fn resolve_threads(flag: Option<usize>, env: Option<std::ffi::OsString>) -> Result<usize> {
+    let (n, source, text) = match (flag, env) {
+        (Some(n), _) => (n, "--threads", n.to_string()),
+        (None, Some(v)) => {
+            let text = v.to_string_lossy().trim().to_string();
+            match text.parse::<usize>() {
+                Ok(n) => (n, THREADS_ENV, text),
+                Err(_) => {
+                    return Err(Error::InvalidArgument {
+                        flag: THREADS_ENV,
+                        value: text,
+                        reason: "expected a whole number of threads".into(),
+                    })
+                }
+            }
+        }
+        (None, None) => return Ok(default_threads()),
+    };
+    if n == 0 {
+        return Err(Error::InvalidArgument {
+            flag: source,
+            value: text,
+            reason: "must be at least 1".into(),
+        });
+    }
+    Ok(n)
+}
+
 /// All cores, as the operating system reports them.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-fn input_specs(files: Vec<std::path::PathBuf>) -> Vec<InputSpec> {
-    if files.is_empty() {
+/// Reads `--files-from`: paths separated by newlines (or NUL with `-0`); empty entries are
+/// skipped.
+fn read_file_list(list: &Path, nul: bool) -> Result<Vec<PathBuf>> {
+    let mut bytes = Vec::new();
+    let res = if list == Path::new("-") {
+        std::io::stdin().lock().read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(list).and_then(|mut f| f.read_to_end(&mut bytes))
+    };
+    res.map_err(|source| Error::Open {
+        path: list.to_path_buf(),
+        source,
+    })?;
+    let sep = if nul { b'\0' } else { b'\n' };
+    Ok(bytes
+        .split(|&b| b == sep)
+        .map(|p| {
+            if !nul {
+                p.strip_suffix(b"\r").unwrap_or(p)
+            } else {
+                p
+            }
+        })
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            use std::os::unix::ffi::OsStrExt;
+            PathBuf::from(std::ffi::OsStr::from_bytes(p))
+        })
+        .collect())
+}
+
+/// The inputs: `-` is stdin; no paths at all reads stdin, unless the paths came from a
+/// (possibly empty) `--files-from` list.
+fn input_specs(files: Vec<PathBuf>, listed: bool) -> Vec<InputSpec> {
+    if files.is_empty() && !listed {
         return vec![InputSpec::Stdin];
     }
     files
@@ -165,6 +269,20 @@ pub fn parse_size(flag: &'static str, s: &str) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_flag_wins_over_env() {
+        let env = |s: &str| Some(std::ffi::OsString::from(s));
+        assert_eq!(resolve_threads(Some(3), env("abc")).unwrap(), 3);
+        assert_eq!(resolve_threads(None, env(" 2 ")).unwrap(), 2);
+        assert!(resolve_threads(None, env("abc"))
+            .unwrap_err()
+            .to_string()
+            .contains("LOGMILL_THREADS"));
+        assert!(resolve_threads(None, env("0")).is_err());
+        assert!(resolve_threads(Some(0), None).is_err());
+        assert!(resolve_threads(None, None).unwrap() >= 1);
+    }
 
     #[test]
     fn sizes() {

@@ -16,7 +16,7 @@ pub enum Error {
         source: io::Error,
     },
     /// An input named a directory.
-    #[error("{}: is a directory", path.display())]
+    #[error("{}: is a directory (use -r to read directories)", path.display())]
     IsDirectory {
         /// The input as the user named it.
         path: PathBuf,
@@ -28,6 +28,17 @@ pub enum Error {
         path: PathBuf,
         /// The operating system's reason.
         source: io::Error,
+    },
+    /// A file ended before the size it had when opened: it was truncated during the run, so
+    /// its results would be incomplete.
+    #[error("{}: shrank from {expected} to {read} bytes while being read (truncated or rotated in place?)", path.display())]
+    Shrank {
+        /// The input as the user named it.
+        path: PathBuf,
+        /// Its size when opened.
+        expected: u64,
+        /// How many bytes could be read.
+        read: u64,
     },
     /// A flag's value is not acceptable.
     #[error("invalid value {value:?} for {flag}: {reason}")]

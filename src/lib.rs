@@ -4,6 +4,21 @@
 //! ([`chunk`]); a job's [`map::Mapper`] folds each chunk into a partial aggregate on a rayon pool;
 //! partials merge through [`merge::Merge`] in a reduce tree ([`reduce::Engine`]); [`emit`] orders
 //! the result deterministically and writes it. The binary is a thin layer over [`run`].
+//!
+//! ```
+//! use logmill::{map::words::WordsMapper, Config, InputSpec, Job};
+//!
+//! let input = InputSpec::Bytes {
+//!     name: "example".into(),
+//!     data: b"To be, or not to be\nto BE\n".to_vec(),
+//! };
+//! let mut config = Config::new(Job::Words(WordsMapper::default()), vec![input]);
+//! config.threads = 2;
+//! config.chunk_size = 8; // tiny chunks still give the same answer
+//! let mut out = Vec::new();
+//! logmill::run(config, &mut out).unwrap();
+//! assert_eq!(out, b"to\t3\nbe\t2\nbe,\t1\nnot\t1\nor\t1\n");
+//! ```
 #![deny(missing_docs)]
 
 pub mod chunk;
@@ -18,6 +33,8 @@ pub mod input;
 pub mod map;
 pub mod merge;
 pub mod output;
+pub mod partial;
+pub mod progress;
 pub mod reduce;
 pub mod signals;
 
@@ -32,16 +49,37 @@ use emit::{order_rows, EmitOptions, Value};
 use merge::KeyedTable;
 use reduce::Engine;
 
-/// Runs a job to completion, writing its results to `out`.
+/// Runs a job to completion, writing its results to `out` and diagnostics to stderr.
 pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
-    let engine = Engine::new(config.threads, config.chunk_size)?;
+    let engine = Engine::with_options(config.engine_options())?;
     match config.job {
         Job::Words(mapper) => {
-            let counts = engine.run(config.inputs, &mapper)?;
-            emit_counts(&["word", "count"], counts, config.emit, out).map_err(Error::Output)?;
-            Ok(ExitCode::Success)
+            let mapped = engine.run(config.inputs, &mapper)?;
+            let failed = report_inputs(&mapped);
+            emit_counts(&["word", "count"], mapped.partial, config.emit, out)
+                .map_err(Error::Output)?;
+            Ok(if failed {
+                ExitCode::Error
+            } else {
+                ExitCode::Success
+            })
         }
     }
+}
+
+/// Reports inputs that failed (with `--keep-going`) and files skipped as binary; true when any
+/// input failed, which makes the run's exit code 2.
+fn report_inputs<P>(mapped: &reduce::Mapped<P>) -> bool {
+    for (_, e) in &mapped.failed {
+        diag::error(e);
+    }
+    if mapped.skipped_binary > 0 {
+        diag::note(format_args!(
+            "skipped {} binary file(s) found by -r (use --binary to read them)",
+            mapped.skipped_binary
+        ));
+    }
+    !mapped.failed.is_empty()
 }
 
 /// Writes a key → count table in the configured order and format.

@@ -1,10 +1,11 @@
 //! The engine: inputs → chunks → parallel map with a per-worker combiner → a staged reduce tree.
 //!
-//! Slices (memory-mapped files) are cut into newline-aligned chunks and mapped on a rayon pool;
-//! each worker folds its chunks into one partial (chunk → worker), and rayon's reduce merges the
-//! workers' partials pairwise (worker → final). Streams are read on their own thread in bounded
-//! blocks that the same pool maps. The result does not depend on how the work was split, because
-//! every partial's merge is exactly associative and commutative and emit sorts by a total order.
+//! Slices (memory-mapped or small files) are cut into newline-aligned chunks and mapped on a
+//! rayon pool; each worker folds its chunks into one partial (chunk → worker), and rayon's reduce
+//! merges the workers' partials pairwise (worker → final). Streams (stdin, pipes, compressed
+//! files, `--mmap never`) are read on their own thread in bounded blocks that the same pool maps.
+//! The result does not depend on how the work was split, because every partial's merge is
+//! exactly associative and commutative and emit sorts by a total order.
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -15,73 +16,180 @@ use rayon::prelude::*;
 use crate::chunk::chunks;
 use crate::error::{Error, Result};
 use crate::input::stream::BlockReader;
-use crate::input::{self, InputSpec, Source};
+use crate::input::walk::{self, WalkOptions};
+use crate::input::{self, InputSpec, MmapPolicy, OpenOptions, Source};
 use crate::map::{Chunk, Mapper};
 use crate::merge::{merge_all, Merge};
+use crate::progress::{Progress, ProgressMode};
 
 /// Stream blocks queued between the reader thread and the mappers. With the blocks the workers
 /// hold, at most `threads + QUEUED_BLOCKS + 1` blocks exist at once.
 const QUEUED_BLOCKS: usize = 2;
 
+/// How the engine reads and runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Worker threads (at least 1).
+    pub threads: usize,
+    /// Target chunk (and stream block) size in bytes.
+    pub chunk_size: usize,
+    /// When files are memory-mapped.
+    pub mmap: MmapPolicy,
+    /// How directories are expanded.
+    pub walk: WalkOptions,
+    /// Go on past inputs that cannot be read, reporting them in [`Mapped::failed`].
+    pub keep_going: bool,
+    /// When to show progress on stderr.
+    pub progress: ProgressMode,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            threads: crate::config::default_threads(),
+            chunk_size: crate::config::DEFAULT_CHUNK_SIZE,
+            mmap: MmapPolicy::default(),
+            walk: WalkOptions::default(),
+            keep_going: false,
+            progress: ProgressMode::Never,
+        }
+    }
+}
+
+/// What a run of the engine produced.
+#[derive(Debug)]
+pub struct Mapped<P> {
+    /// The merged partial of every input that was read completely.
+    pub partial: P,
+    /// The name of every input, by `Chunk::input` index (after directories were expanded).
+    pub inputs: Vec<String>,
+    /// Inputs (by index, when they had one) that could not be read, with `keep_going`.
+    pub failed: Vec<(Option<usize>, Error)>,
+    /// Files skipped as binary while walking directories.
+    pub skipped_binary: usize,
+}
+
 /// Runs mappers over inputs on a fixed pool of threads.
 pub struct Engine {
     pool: rayon::ThreadPool,
-    chunk_size: usize,
+    opts: EngineOptions,
 }
 
 impl Engine {
-    /// An engine with `threads` workers cutting inputs into chunks of about `chunk_size` bytes
-    /// (which is also the block size for streamed inputs).
+    /// An engine with `threads` workers cutting inputs into chunks of about `chunk_size` bytes,
+    /// with the other options at their defaults.
     pub fn new(threads: usize, chunk_size: usize) -> Result<Engine> {
+        Engine::with_options(EngineOptions {
+            threads,
+            chunk_size,
+            ..EngineOptions::default()
+        })
+    }
+
+    /// An engine with the given options.
+    pub fn with_options(opts: EngineOptions) -> Result<Engine> {
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
+            .num_threads(opts.threads)
             .thread_name(|i| format!("logmill-worker-{i}"))
             .build()
             .map_err(|e| Error::ThreadPool {
-                threads,
+                threads: opts.threads,
                 message: e.to_string(),
             })?;
         Ok(Engine {
             pool,
-            chunk_size: chunk_size.max(1),
+            opts: EngineOptions {
+                chunk_size: opts.chunk_size.max(1),
+                ..opts
+            },
         })
     }
 
-    /// Opens every input (so a bad argument fails before any work), maps them all and returns
-    /// the merged partial. Input `i` of `specs` is `Chunk::input == i` for the mapper.
-    pub fn run<M: Mapper>(&self, specs: Vec<InputSpec>, mapper: &M) -> Result<M::Partial> {
-        let sources = specs
-            .into_iter()
-            .map(input::open)
-            .collect::<Result<Vec<_>>>()?;
-        let mut parts = Vec::new();
+    /// Expands and opens every input (so a bad argument fails before any work unless
+    /// `keep_going`), maps them all and returns the merged partial. Input `i` of the expanded
+    /// list is `Chunk::input == i` for the mapper.
+    pub fn run<M: Mapper>(&self, specs: Vec<InputSpec>, mapper: &M) -> Result<Mapped<M::Partial>> {
+        let expanded = walk::expand(specs, self.opts.walk);
+        let mut failed = Vec::new();
+        for e in expanded.errors {
+            self.fail(&mut failed, None, e)?;
+        }
+        let progress = Progress::new(self.opts.progress);
+        let open_opts = OpenOptions {
+            mmap: self.opts.mmap,
+            progress: progress.clone(),
+        };
+        let inputs: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
         let mut slices = Vec::new();
         let mut streams = Vec::new();
-        for (i, s) in sources.into_iter().enumerate() {
-            match s {
-                Source::Slice { data } => slices.push((i, data)),
-                Source::Stream { name, reader } => streams.push((i, name, reader)),
+        let mut total = Some(0u64);
+        for (i, spec) in expanded.inputs.into_iter().enumerate() {
+            match input::open(spec, &open_opts) {
+                Ok(source) => {
+                    total = total.zip(source.slice_len()).map(|(a, b)| a + b);
+                    match source {
+                        Source::Slice { data } => slices.push((i, data)),
+                        Source::Stream {
+                            name,
+                            reader,
+                            expected_len,
+                        } => streams.push((i, name, reader, expected_len)),
+                    }
+                }
+                Err(e) => self.fail(&mut failed, Some(i), e)?,
             }
         }
+        progress.set_total(total);
+        let mut parts = Vec::new();
         if !slices.is_empty() {
-            parts.push(self.map_slices(&slices, mapper));
+            parts.push(self.map_slices(&slices, mapper, &progress));
         }
-        for (i, name, reader) in streams {
-            parts.push(self.map_stream(i, &name, reader, mapper)?);
+        for (i, name, reader, expected_len) in streams {
+            match self.map_stream(i, &name, reader, expected_len, mapper) {
+                Ok(p) => parts.push(p),
+                Err(e) => {
+                    if !self.opts.keep_going {
+                        progress.finish();
+                    }
+                    self.fail(&mut failed, Some(i), e)?
+                }
+            }
         }
-        Ok(merge_all(parts))
+        progress.finish();
+        Ok(Mapped {
+            partial: merge_all(parts),
+            inputs,
+            failed,
+            skipped_binary: expanded.skipped_binary,
+        })
+    }
+
+    /// Records a failed input with `keep_going`, or returns the error.
+    fn fail(
+        &self,
+        failed: &mut Vec<(Option<usize>, Error)>,
+        input: Option<usize>,
+        e: Error,
+    ) -> Result<()> {
+        if self.opts.keep_going {
+            failed.push((input, e));
+            Ok(())
+        } else {
+            Err(e)
+        }
     }
 
     fn map_slices<M: Mapper, D: std::ops::Deref<Target = [u8]> + Sync>(
         &self,
         slices: &[(usize, D)],
         mapper: &M,
+        progress: &Progress,
     ) -> M::Partial {
         let work: Vec<Chunk<'_>> = slices
             .iter()
             .flat_map(|(input, data)| {
                 let data: &[u8] = data;
-                chunks(data, self.chunk_size).map(move |r| Chunk {
+                chunks(data, self.opts.chunk_size).map(move |r| Chunk {
                     input: *input,
                     data: &data[r],
                 })
@@ -91,6 +199,7 @@ impl Engine {
             work.par_iter()
                 .fold(M::Partial::default, |mut p, c| {
                     mapper.map(*c, &mut p);
+                    progress.add(c.data.len() as u64);
                     p
                 })
                 .reduce(M::Partial::default, merged)
@@ -102,20 +211,26 @@ impl Engine {
         input: usize,
         name: &Path,
         reader: Box<dyn std::io::Read + Send>,
+        expected_len: Option<u64>,
         mapper: &M,
     ) -> Result<M::Partial> {
         let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(QUEUED_BLOCKS);
         let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
-        let target = self.chunk_size;
+        let target = self.opts.chunk_size;
         let producer = thread::Builder::new()
             .name("logmill-reader".into())
-            .spawn(move || -> std::io::Result<()> {
+            .spawn(move || -> std::io::Result<u64> {
                 let mut blocks = BlockReader::new(reader, target);
+                let mut total = 0u64;
                 loop {
                     // Reuse a block the mappers are done with; allocate only to fill the queue.
                     let mut buf = empty_rx.try_recv().unwrap_or_default();
-                    if !blocks.fill(&mut buf)? || full_tx.send(buf).is_err() {
-                        return Ok(());
+                    if !blocks.fill(&mut buf)? {
+                        return Ok(total);
+                    }
+                    total += buf.len() as u64;
+                    if full_tx.send(buf).is_err() {
+                        return Ok(total);
                     }
                 }
             })
@@ -135,16 +250,21 @@ impl Engine {
                 })
                 .reduce(M::Partial::default, merged)
         });
+        let read_err = |source| Error::Read {
+            path: name.to_path_buf(),
+            source,
+        };
         match producer.join() {
-            Ok(Ok(())) => Ok(partial),
-            Ok(Err(source)) => Err(Error::Read {
-                path: name.to_path_buf(),
-                source,
-            }),
-            Err(_) => Err(Error::Read {
-                path: name.to_path_buf(),
-                source: std::io::Error::other("reader thread panicked"),
-            }),
+            Ok(Ok(read)) => match expected_len {
+                Some(expected) if read < expected => Err(Error::Shrank {
+                    path: name.to_path_buf(),
+                    expected,
+                    read,
+                }),
+                _ => Ok(partial),
+            },
+            Ok(Err(source)) => Err(read_err(source)),
+            Err(_) => Err(read_err(std::io::Error::other("reader thread panicked"))),
         }
     }
 }
@@ -158,7 +278,7 @@ fn merged<P: Merge>(mut a: P, b: P) -> P {
 mod tests {
     use super::*;
 
-    /// Counts lines and bytes, and remembers every chunk's last byte.
+    /// Counts lines and bytes.
     struct LineBytes;
     impl Mapper for LineBytes {
         type Partial = Vec<u64>;
@@ -171,11 +291,15 @@ mod tests {
         }
     }
 
+    fn sample() -> Vec<u8> {
+        (0..2000u32)
+            .flat_map(|i| format!("line {i} {}\n", "x".repeat((i % 37) as usize)).into_bytes())
+            .collect()
+    }
+
     #[test]
     fn every_byte_is_mapped_once_for_any_threads_and_chunk_size() {
-        let data: Vec<u8> = (0..2000u32)
-            .flat_map(|i| format!("line {i} {}\n", "x".repeat((i % 37) as usize)).into_bytes())
-            .collect();
+        let data = sample();
         for threads in 1..=3 {
             for size in [1, 7, 100, 4096, 1 << 20] {
                 let e = Engine::new(threads, size).unwrap();
@@ -184,8 +308,62 @@ mod tests {
                     data: data.clone(),
                 };
                 let got = e.run(vec![spec.clone(), spec], &LineBytes).unwrap();
-                assert_eq!(got, vec![4000, 2 * data.len() as u64], "{threads} {size}");
+                assert_eq!(
+                    got.partial,
+                    vec![4000, 2 * data.len() as u64],
+                    "{threads} {size}"
+                );
             }
         }
+    }
+
+    #[test]
+    fn streams_and_files_under_every_mmap_policy_agree() {
+        let data = sample();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.log");
+        std::fs::write(&path, &data).unwrap();
+        let gz = dir.path().join("in.log.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut enc, &data).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        for mmap in [MmapPolicy::Auto, MmapPolicy::Always, MmapPolicy::Never] {
+            for size in [1, 64, 1 << 20] {
+                let e = Engine::with_options(EngineOptions {
+                    threads: 2,
+                    chunk_size: size,
+                    mmap,
+                    ..Default::default()
+                })
+                .unwrap();
+                let specs = vec![InputSpec::Path(path.clone()), InputSpec::Path(gz.clone())];
+                let got = e.run(specs, &LineBytes).unwrap();
+                assert_eq!(got.partial, vec![4000, 2 * data.len() as u64]);
+                assert_eq!(got.inputs.len(), 2);
+            }
+        }
+    }
+
+    #[test]
+    fn keep_going_reports_and_skips_unreadable_inputs() {
+        let specs = vec![
+            InputSpec::Path("/nonexistent/logmill".into()),
+            InputSpec::Bytes {
+                name: "ok".into(),
+                data: b"a\nb\n".to_vec(),
+            },
+        ];
+        let strict = Engine::new(1, 64).unwrap();
+        assert!(strict.run(specs.clone(), &LineBytes).is_err());
+        let lenient = Engine::with_options(EngineOptions {
+            threads: 1,
+            keep_going: true,
+            ..Default::default()
+        })
+        .unwrap();
+        let got = lenient.run(specs, &LineBytes).unwrap();
+        assert_eq!(got.partial, vec![2, 4]);
+        assert_eq!(got.failed.len(), 1);
+        assert_eq!(got.failed[0].0, Some(0));
     }
 }

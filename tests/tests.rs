@@ -2,4 +2,8 @@
 
 #[macro_use]
 mod util;
+
+mod cli;
+mod inputs;
 mod output;
+mod words;

@@ -7,9 +7,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-/// The logmill binary under test.
+/// The logmill binary under test. `LOGMILL_THREADS` is removed from its environment so a value
+/// set in the developer's shell cannot change a test; tests that need it set it again.
 pub fn logmill() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("logmill").expect("logmill binary is built")
+    let mut cmd = assert_cmd::Command::cargo_bin("logmill").expect("logmill binary is built");
+    cmd.env_remove("LOGMILL_THREADS");
+    cmd
 }
 
 /// A file or folder under the repository's `testdata/`.
@@ -50,11 +53,28 @@ pub fn require_tools(names: &[&str]) -> bool {
 /// Runs `script` with bash (`set -o pipefail`, `LC_ALL=C`) and returns its stdout. Panics with
 /// stderr when it fails.
 pub fn sh(script: &str) -> Vec<u8> {
-    let out = Command::new("bash")
+    sh_stdin(script, b"")
+}
+
+/// Like [`sh`], with `input` on the script's stdin (written from another thread, so a script
+/// that writes before it has read everything cannot deadlock).
+pub fn sh_stdin(script: &str, input: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("bash")
         .args(["-c", &format!("set -o pipefail; {script}")])
         .env("LC_ALL", "C")
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("bash runs");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let out = std::thread::scope(|s| {
+        s.spawn(move || {
+            // The script may exit without reading everything; that is its business.
+            let _ = std::io::Write::write_all(&mut stdin, input);
+        });
+        child.wait_with_output().expect("bash finishes")
+    });
     assert!(
         out.status.success(),
         "script failed ({}): {script}\n{}",
@@ -62,6 +82,72 @@ pub fn sh(script: &str) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
+}
+
+/// Quotes `s` for a POSIX shell (single quotes; an embedded `'` becomes `'\''`), so paths with
+/// spaces or quotes survive a [`sh`] script.
+pub fn shell_quote(s: impl AsRef<std::ffi::OsStr>) -> String {
+    let s = s.as_ref().to_str().expect("test paths are UTF-8");
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Word counts of `path` by coreutils (`LC_ALL=C`): ASCII-lowercase, squeeze the six ASCII
+/// whitespace bytes into newlines, drop empty lines, `sort | uniq -c`. The oracle for
+/// `logmill words`; callers check [`require_tools`] with [`COREUTILS_WORDS_TOOLS`] first.
+pub fn coreutils_word_counts(path: &std::path::Path) -> BTreeMap<Vec<u8>, u64> {
+    let script = format!(
+        r"tr 'A-Z' 'a-z' < {} | tr -s ' \t\n\v\f\r' '\n' | sed '/^$/d' | sort | uniq -c",
+        shell_quote(path)
+    );
+    parse_uniq_c(&sh(&script))
+}
+
+/// The peer tools [`coreutils_word_counts`] runs (plus `wc`, for word totals).
+pub const COREUTILS_WORDS_TOOLS: &[&str] = &["tr", "sort", "uniq", "sed", "wc"];
+
+/// Word counts by the definition of `logmill words`, written independently of `src/`: split at
+/// the six ASCII whitespace bytes, drop empty pieces, lowercase ASCII letters only.
+pub fn ascii_word_counts(data: &[u8]) -> BTreeMap<Vec<u8>, u64> {
+    let mut m = BTreeMap::new();
+    let is_space = |b: &u8| matches!(*b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    for w in data.split(is_space).filter(|w| !w.is_empty()) {
+        *m.entry(w.to_ascii_lowercase()).or_insert(0) += 1;
+    }
+    m
+}
+
+/// Adds the counts of `b` into `a` (the expected result of several inputs).
+pub fn add_counts(a: &mut BTreeMap<Vec<u8>, u64>, b: &BTreeMap<Vec<u8>, u64>) {
+    for (k, n) in b {
+        *a.entry(k.clone()).or_insert(0) += n;
+    }
+}
+
+/// Row order of an expected table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Count descending, ties by key bytes ascending (the default `--sort count`).
+    Count,
+    /// Key bytes ascending (`--sort key`).
+    Key,
+}
+
+/// Renders counts as logmill's expected output: `key<TAB>count` lines in `order`, cut to `top`
+/// rows. Independent of `src/emit`: a stable sort by count over a key-ordered `BTreeMap`.
+pub fn render_counts(counts: &BTreeMap<Vec<u8>, u64>, order: Order, top: Option<usize>) -> Vec<u8> {
+    let mut rows: Vec<(&Vec<u8>, u64)> = counts.iter().map(|(k, n)| (k, *n)).collect();
+    if order == Order::Count {
+        // Stable: equal counts keep the BTreeMap's ascending key order.
+        rows.sort_by_key(|r| std::cmp::Reverse(r.1));
+    }
+    let mut out = Vec::new();
+    for (k, n) in rows.into_iter().take(top.unwrap_or(usize::MAX)) {
+        out.extend_from_slice(k);
+        out.push(b'\t');
+        out.extend_from_slice(n.to_string().as_bytes());
+        out.push(b'\n');
+    }
+    out
 }
 
 /// Parses `key<TAB>count` lines (logmill's text output) into a map. Panics on a malformed

@@ -1,15 +1,19 @@
-//! Opening inputs. A regular file becomes a byte slice (memory-mapped, see `mmap.rs`) that the
-//! chunker can split; stdin, FIFOs and other non-seekable inputs become streams read in bounded
-//! blocks (see `stream.rs`). Mappers never learn which kind of source a chunk came from.
+//! Opening inputs. A regular file becomes a byte slice (memory-mapped, see `mmap.rs`, or read
+//! whole when small) that the chunker can split; stdin, FIFOs, compressed files and files read
+//! with `--mmap never` become streams read in bounded blocks (see `stream.rs`). Mappers never
+//! learn which kind of source a chunk came from.
 
+pub mod decompress;
 mod mmap;
 pub(crate) mod stream;
+pub mod walk;
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::progress::{CountingReader, Progress};
 
 /// An input as the user named it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +42,23 @@ impl InputSpec {
     }
 }
 
+/// When regular files are memory-mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MmapPolicy {
+    /// Map files of [`MMAP_MIN`] bytes or more; read smaller ones whole.
+    #[default]
+    Auto,
+    /// Map every regular file; fail if a file cannot be mapped.
+    Always,
+    /// Never map: read every file as a stream. Immune to files truncated during the run
+    /// (the shortfall is reported as an error).
+    Never,
+}
+
+/// Below this size `--mmap auto` reads a file whole instead of mapping it: the mapping's set-up
+/// costs more than the copy, and a read file cannot raise SIGBUS if truncated.
+pub const MMAP_MIN: u64 = 1 << 20;
+
 /// The whole content of an input that can be split by byte ranges.
 pub(crate) enum Data {
     Mapped(memmap2::Mmap),
@@ -60,26 +81,73 @@ pub(crate) enum Source {
     Slice { data: Data },
     /// Sequential: read in blocks of whole lines on one thread, mapped in parallel.
     Stream {
+        /// The input's name, for messages.
         name: PathBuf,
+        /// The (decompressed) bytes.
         reader: Box<dyn Read + Send>,
+        /// For a plain regular file, its size when opened: reading fewer bytes means it
+        /// shrank during the run, which is an error.
+        expected_len: Option<u64>,
     },
 }
 
-/// Opens one input. Errors name the input; a directory is refused.
-pub(crate) fn open(spec: InputSpec) -> Result<Source> {
-    match spec {
-        InputSpec::Stdin => Ok(Source::Stream {
-            name: PathBuf::from("<stdin>"),
-            reader: Box::new(std::io::stdin()),
-        }),
-        InputSpec::Bytes { data, .. } => Ok(Source::Slice {
-            data: Data::Owned(data),
-        }),
-        InputSpec::Path(path) => open_path(&path),
+impl Source {
+    /// The number of raw bytes the input has, when known up front (for progress).
+    pub(crate) fn slice_len(&self) -> Option<u64> {
+        match self {
+            Source::Slice { data } => Some(data.len() as u64),
+            Source::Stream { expected_len, .. } => *expected_len,
+        }
     }
 }
 
-fn open_path(path: &Path) -> Result<Source> {
+/// Options for opening inputs.
+#[derive(Clone, Default)]
+pub(crate) struct OpenOptions {
+    pub mmap: MmapPolicy,
+    pub progress: Progress,
+}
+
+/// Opens one input, detecting compression from its first bytes. Errors name the input; a
+/// directory is refused.
+pub(crate) fn open(spec: InputSpec, opts: &OpenOptions) -> Result<Source> {
+    match spec {
+        InputSpec::Stdin => stream(Path::new("<stdin>"), io::stdin(), None, opts),
+        InputSpec::Bytes { name, data } => match decompress::detect(&data) {
+            Some(_) => stream(Path::new(&name), io::Cursor::new(data), None, opts),
+            None => Ok(Source::Slice {
+                data: Data::Owned(data),
+            }),
+        },
+        InputSpec::Path(path) => open_path(&path, opts),
+    }
+}
+
+/// A stream source for `reader`, decompressed if its first bytes say so.
+fn stream<R: Read + Send + 'static>(
+    name: &Path,
+    reader: R,
+    expected_len: Option<u64>,
+    opts: &OpenOptions,
+) -> Result<Source> {
+    let read_err = |source| Error::Read {
+        path: name.to_path_buf(),
+        source,
+    };
+    let counted = CountingReader::new(reader, opts.progress.clone());
+    let (head, reader) = decompress::peek(counted).map_err(read_err)?;
+    let (reader, expected_len): (Box<dyn Read + Send>, _) = match decompress::detect(&head) {
+        Some(kind) => (decompress::decoder(kind, reader).map_err(read_err)?, None),
+        None => (Box::new(reader), expected_len),
+    };
+    Ok(Source::Stream {
+        name: name.to_path_buf(),
+        reader,
+        expected_len,
+    })
+}
+
+fn open_path(path: &Path, opts: &OpenOptions) -> Result<Source> {
     let open_err = |source| Error::Open {
         path: path.to_path_buf(),
         source,
@@ -91,28 +159,62 @@ fn open_path(path: &Path) -> Result<Source> {
             path: path.to_path_buf(),
         });
     }
-    if !meta.is_file() {
-        // FIFOs, character devices, sockets: no stable length, read them as streams.
-        return Ok(Source::Stream {
-            name: path.to_path_buf(),
-            reader: Box::new(file),
+    let len = meta.len();
+    // FIFOs, character devices, sockets, and files whose size says nothing (procfs reports 0
+    // for files with content) are read as streams.
+    if !meta.is_file() || len == 0 {
+        return stream(path, file, None, opts);
+    }
+    let mut head = [0u8; decompress::MAGIC_LEN];
+    let n = read_head(&file, &mut head).map_err(open_err)?;
+    if decompress::detect(&head[..n]).is_some() || opts.mmap == MmapPolicy::Never {
+        // `take` keeps a growing log to the size it had when opened: a consistent snapshot.
+        return stream(path, file.take(len), Some(len), opts);
+    }
+    if opts.mmap == MmapPolicy::Auto && len < MMAP_MIN {
+        let mut data = Vec::with_capacity(len as usize);
+        (&file)
+            .take(len)
+            .read_to_end(&mut data)
+            .map_err(|source| Error::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if (data.len() as u64) < len {
+            return Err(Error::Shrank {
+                path: path.to_path_buf(),
+                expected: len,
+                read: data.len() as u64,
+            });
+        }
+        return Ok(Source::Slice {
+            data: Data::Owned(data),
         });
     }
-    if meta.len() == 0 {
-        // Some files report 0 bytes yet have content (procfs); a stream reads them right.
-        return Ok(Source::Stream {
-            name: path.to_path_buf(),
-            reader: Box::new(file),
-        });
-    }
-    match mmap::map(&file) {
+    match mmap::map(&file, path) {
         Ok(m) => Ok(Source::Slice {
             data: Data::Mapped(m),
         }),
-        // Mapping can fail where reading works (some network and special filesystems).
-        Err(_) => Ok(Source::Stream {
-            name: path.to_path_buf(),
-            reader: Box::new(file),
+        Err(source) if opts.mmap == MmapPolicy::Always => Err(Error::Open {
+            path: path.to_path_buf(),
+            source,
         }),
+        // Mapping can fail where reading works (some network and special filesystems).
+        Err(_) => stream(path, file.take(len), Some(len), opts),
     }
+}
+
+/// Reads the first bytes of a regular file without moving its cursor.
+fn read_head(file: &File, head: &mut [u8]) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut n = 0;
+    while n < head.len() {
+        match file.read_at(&mut head[n..], n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
