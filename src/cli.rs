@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod search;
+pub use search::{GrepArgs, MatchArgs};
+
 const EXAMPLES: &str = "\
 Examples:
   logmill words book.txt                  word frequencies, most frequent first
@@ -47,6 +50,15 @@ Examples:
   logmill words --unicode --top 20 *.txt   Unicode-aware words, top 20
   zcat old.log.gz | logmill words          from a pipe, in bounded memory")]
     Words(WordsArgs),
+
+    /// Count the lines that match a regex, like `grep -c` (exit 1 when none match).
+    #[command(after_help = search::GREP_EXAMPLES)]
+    Grep(GrepArgs),
+
+    /// Count regex matches grouped by their capture groups, like
+    /// `rg -o -r '$1' PATTERN | sort | uniq -c | sort -rn`.
+    #[command(after_help = search::MATCH_EXAMPLES)]
+    Match(MatchArgs),
 }
 
 /// Flags of `logmill words`.

@@ -7,7 +7,10 @@ use crate::cli::{Cli, Command, OutputArgs, SortArg};
 use crate::emit::{EmitOptions, SortOrder};
 use crate::error::{Error, Result};
 use crate::input::InputSpec;
+use crate::map::grep::{GrepJob, GrepMapper, GrepOutput};
+use crate::map::matches::{GroupRef, MatchJob, MatchMapper};
 use crate::map::words::WordsMapper;
+use crate::pattern::PatternOptions;
 
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
@@ -29,6 +32,10 @@ pub struct Config {
 pub enum Job {
     /// Word frequencies.
     Words(WordsMapper),
+    /// Lines matching regexes, counted.
+    Grep(GrepJob),
+    /// Regex matches counted (and summed) by capture groups.
+    Match(MatchJob),
 }
 
 impl Config {
@@ -63,6 +70,22 @@ impl Config {
                 a.files,
                 a.output,
             ),
+            Command::Grep(a) => grep_job(a)?,
+            Command::Match(a) => (
+                Job::Match(MatchJob {
+                    mapper: MatchMapper::new(
+                        &a.pattern,
+                        PatternOptions {
+                            ignore_case: a.ignore_case,
+                            ..PatternOptions::default()
+                        },
+                        a.sum.as_deref().map(GroupRef::parse),
+                        a.all,
+                    )?,
+                }),
+                a.files,
+                a.output,
+            ),
         };
         Ok(Config {
             job,
@@ -72,6 +95,43 @@ impl Config {
             emit: emit_options(&output),
         })
     }
+}
+
+/// `grep`'s flags resolved. With `-e`, the positional "pattern" is really the first file.
+fn grep_job(
+    a: crate::cli::GrepArgs,
+) -> Result<(Job, Vec<std::path::PathBuf>, OutputArgs)> {
+    let mut files = a.files;
+    let patterns = if a.regexp.is_empty() {
+        a.pattern.into_iter().collect()
+    } else {
+        if let Some(first) = a.pattern {
+            files.insert(0, first.into());
+        }
+        a.regexp
+    };
+    let options = PatternOptions {
+        ignore_case: a.ignore_case,
+        fixed_strings: a.fixed_strings,
+        word: a.word_regexp,
+        line: a.line_regexp,
+    };
+    let output = if a.quiet {
+        GrepOutput::Quiet
+    } else if a.by_file {
+        GrepOutput::ByFile
+    } else {
+        GrepOutput::Total
+    };
+    let job = GrepJob {
+        mapper: GrepMapper::new(&patterns, options, a.invert_match)?,
+        output,
+    };
+    let no_order = OutputArgs {
+        sort: SortArg::Count,
+        top: None,
+    };
+    Ok((Job::Grep(job), files, no_order))
 }
 
 /// The default chunk size: 1 MiB keeps 64 cores busy on a 64 MiB file and leaves per-chunk

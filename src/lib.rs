@@ -13,30 +13,35 @@ pub mod emit;
 pub mod error;
 pub mod exit;
 pub mod input;
+pub mod key;
 pub mod map;
 pub mod merge;
+pub mod num;
+pub mod pattern;
 pub mod reduce;
 
 use std::io::{self, Write};
 
 pub use config::{Config, Job};
 pub use error::{Error, Result};
-pub use exit::ExitCode;
+pub use exit::{ExitCode, Outcome};
 pub use input::InputSpec;
 
 use emit::{order_rows, EmitOptions, Emitter, TsvEmitter, Value};
 use merge::KeyedTable;
 use reduce::Engine;
 
-/// Runs a job to completion, writing its results to `out`.
-pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
+/// Runs a job to completion, writing its results to `out`; warnings come back in the outcome.
+pub fn run(config: Config, out: &mut dyn Write) -> Result<Outcome> {
     let engine = Engine::new(config.threads, config.chunk_size)?;
     match config.job {
         Job::Words(mapper) => {
             let counts = engine.run(config.inputs, &mapper)?;
             emit_counts(&["word", "count"], counts, config.emit, out).map_err(Error::Output)?;
-            Ok(ExitCode::Success)
+            Ok(ExitCode::Success.into())
         }
+        Job::Grep(job) => map::grep::run(&engine, &job, config.inputs, out),
+        Job::Match(job) => map::matches::run(&engine, &job, config.inputs, config.emit, out),
     }
 }
 

@@ -12,7 +12,12 @@ fn main() -> std::process::ExitCode {
     let result =
         Config::from_cli(cli).and_then(|config| logmill::run(config, &mut io::stdout().lock()));
     let code = match result {
-        Ok(code) => code,
+        Ok(outcome) => {
+            for w in &outcome.warnings {
+                eprintln!("logmill: warning: {w}");
+            }
+            outcome.code
+        }
         // `logmill ... | head`: the reader went away, which is not an error (as in ripgrep).
         Err(e) if e.is_broken_pipe() => ExitCode::Success,
         Err(e) => {

@@ -1,0 +1,480 @@
+//! User patterns compiled into one line-confined regex (`regex::bytes`, so any bytes can be
+//! searched, valid UTF-8 or not), and the two searches the grep-style jobs need: counting the
+//! lines that match, and visiting the matches of each line.
+//!
+//! # Line semantics
+//!
+//! A line is the bytes between two `\n` (a `\r` before the `\n` belongs to the line, as in GNU
+//! grep); a last line without `\n` is a line; the empty position after a final `\n` is not. A
+//! line matches when the regex matches somewhere inside it, with `^` and `$` at the line's
+//! edges — what grep decides line by line.
+//!
+//! For speed the regex runs over a whole chunk at once (the literal prefilters then skip
+//! non-matching text at memory speed) instead of line by line. That only gives the per-line
+//! answer if no match can cross a line end, so before compiling, the pattern's syntax tree is
+//! rewritten (after ripgrep's treatment of the line terminator):
+//!
+//! - `\n` is removed from every character class: `\s`, `[^"]` and `(?s:.)` stop at line ends;
+//! - a literal `\n` can never match inside a line, so it becomes "never matches" (a pattern
+//!   *argument* containing a newline is split into several patterns first, as grep does);
+//! - `\A` and `\z` become `^` and `$`: every line is its own haystack, as in grep, so "start
+//!   of text" is the start of the line. (Left alone they would mean "start of the chunk", and
+//!   results would depend on `--chunk-size`.)
+//!
+//! `^`/`$` are multi-line, and `\b` at a line edge sees the `\n` (not a word character) just as
+//! it would see the edge of the line. The one look-around whose meaning differs between
+//! "inside a buffer" and "at the end of the haystack" is CRLF mode (`(?R)`): `$` does not match
+//! between `\r` and `\n`, but does at the end of a line `abc\r` searched alone. Patterns that
+//! use it are searched line by line, each line alone — slower, still exact.
+
+use std::ops::Range;
+
+use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+use regex_syntax::hir::{self, Class, ClassBytes, ClassUnicode, Hir, HirKind, Look};
+
+use crate::error::{Error, Result};
+
+/// Largest compiled program (NFA) accepted. The regex crate refuses to build beyond it, so a
+/// pattern like `\w{1000}{1000}` is an error message, not an out-of-memory.
+pub const SIZE_LIMIT: usize = 64 << 20;
+
+/// Largest lazy-DFA cache per searching thread. Bigger than the regex crate's default (2 MiB)
+/// so that Unicode classes and alternations of many literals rarely thrash it.
+pub const DFA_SIZE_LIMIT: usize = 32 << 20;
+
+/// How user patterns are turned into a regex.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PatternOptions {
+    /// Case-insensitive (Unicode simple case folding), like `grep -i`.
+    pub ignore_case: bool,
+    /// Patterns are literal strings, not regexes, like `grep -F`.
+    pub fixed_strings: bool,
+    /// A match must be a whole word, like `grep -w`: preceded by the line start or a non-word
+    /// character and followed by the line end or a non-word character.
+    pub word: bool,
+    /// A match must be the whole line, like `grep -x`.
+    pub line: bool,
+}
+
+/// A compiled pattern set whose matches never cross a line end.
+#[derive(Debug, Clone)]
+pub struct LineRegex {
+    re: Regex,
+    /// Search each line alone (for CRLF-mode anchors) instead of whole chunks.
+    per_line: bool,
+}
+
+impl LineRegex {
+    /// Compiles `patterns` (a line matches if any of them matches). Each argument is first
+    /// split at newlines, as grep does. Errors are one line and name the pattern.
+    pub fn new<S: AsRef<str>>(patterns: &[S], opts: PatternOptions) -> Result<LineRegex> {
+        let pieces: Vec<&str> = patterns
+            .iter()
+            .flat_map(|p| p.as_ref().split('\n'))
+            .collect();
+        let mut parser = regex_syntax::ParserBuilder::new();
+        parser
+            .utf8(false)
+            .multi_line(true)
+            .case_insensitive(opts.ignore_case);
+        let mut alternatives = Vec::with_capacity(pieces.len());
+        for piece in &pieces {
+            let source = if opts.fixed_strings {
+                regex_syntax::escape(piece)
+            } else {
+                (*piece).to_string()
+            };
+            let hir = parser
+                .build()
+                .parse(&source)
+                .map_err(|e| syntax_error(piece, &e))?;
+            alternatives.push(hir);
+        }
+        let mut hir = Hir::alternation(alternatives);
+        if opts.line {
+            hir = Hir::concat(vec![
+                Hir::look(Look::StartLF),
+                hir,
+                Hir::look(Look::EndLF),
+            ]);
+        } else if opts.word {
+            hir = Hir::concat(vec![
+                Hir::look(Look::WordStartHalfUnicode),
+                hir,
+                Hir::look(Look::WordEndHalfUnicode),
+            ]);
+        }
+        let explicit_groups = hir.properties().explicit_captures_len();
+        let hir = confine_to_line(hir);
+        let looks = hir.properties().look_set();
+        let per_line = looks.contains(Look::StartCRLF) || looks.contains(Look::EndCRLF);
+        let shown = || display_patterns(&pieces);
+        let re = RegexBuilder::new(&hir.to_string())
+            .size_limit(SIZE_LIMIT)
+            .dfa_size_limit(DFA_SIZE_LIMIT)
+            // The printed tree nests a little deeper than the source; the source was already
+            // checked against the parser's default limit.
+            .nest_limit(1000)
+            .build()
+            .map_err(|e| match e {
+                regex::Error::CompiledTooBig(limit) => Error::RegexTooBig {
+                    pattern: shown(),
+                    limit,
+                },
+                other => Error::Regex {
+                    pattern: shown(),
+                    column: 1,
+                    message: first_line(&other.to_string()),
+                },
+            })?;
+        if re.captures_len() != explicit_groups + 1 {
+            // The rewrite keeps every group; if it ever did not, group numbers would be off.
+            return Err(Error::Regex {
+                pattern: shown(),
+                column: 1,
+                message: "internal error: capture groups changed while compiling".into(),
+            });
+        }
+        Ok(LineRegex { re, per_line })
+    }
+
+    /// The compiled regex (for its capture groups' names and count).
+    pub fn regex(&self) -> &Regex {
+        &self.re
+    }
+
+    /// How many lines of `data` (whole lines, the last possibly without `\n`) match.
+    pub fn count_matching_lines(&self, data: &[u8]) -> u64 {
+        if self.per_line {
+            return lines(data).filter(|l| self.re.is_match(l)).count() as u64;
+        }
+        let len = data.len();
+        let mut count = 0;
+        let mut at = 0;
+        while at < len {
+            // The end of the earliest match: no match crosses a line end, so the line holding
+            // `end` (which may be the line's `\n` position itself) is the first matching line
+            // at or after `at`, and the lines in between do not match.
+            let Some(end) = self.re.shortest_match_at(data, at) else {
+                break;
+            };
+            if end == len && data[len - 1] == b'\n' {
+                // An empty match after the final newline: that position is not a line.
+                break;
+            }
+            count += 1;
+            match memchr::memchr(b'\n', &data[end..]) {
+                Some(i) => at = end + i + 1,
+                None => break,
+            }
+        }
+        count
+    }
+
+    /// Calls `visit(haystack, captures)` for the first non-empty match on each line of `data`,
+    /// or for every non-empty match when `all` is set. Empty matches are skipped, as `grep -o`
+    /// does. The capture locations are offsets into the `haystack` passed along (the chunk, or
+    /// a single line when the pattern is searched line by line).
+    pub fn for_each_match<F>(&self, data: &[u8], locs: &mut CaptureLocations, all: bool, mut visit: F)
+    where
+        F: FnMut(&[u8], &CaptureLocations),
+    {
+        if self.per_line {
+            for line in lines(data) {
+                self.scan(line, locs, all, &mut visit);
+            }
+        } else {
+            self.scan(data, locs, all, &mut visit);
+        }
+    }
+
+    fn scan<F>(&self, data: &[u8], locs: &mut CaptureLocations, all: bool, visit: &mut F)
+    where
+        F: FnMut(&[u8], &CaptureLocations),
+    {
+        let len = data.len();
+        let mut at = 0;
+        while at < len {
+            let Some(m) = self.re.captures_read_at(locs, data, at) else {
+                break;
+            };
+            let Range { start, end } = m.range();
+            if start == end {
+                at = end + 1;
+                continue;
+            }
+            visit(data, locs);
+            if all {
+                at = end;
+            } else {
+                match memchr::memchr(b'\n', &data[end..]) {
+                    Some(i) => at = end + i + 1,
+                    None => break,
+                }
+            }
+        }
+    }
+}
+
+/// The lines of `data`, without their `\n`; nothing for empty data, and no empty line after a
+/// final `\n`.
+pub(crate) fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    body.split(|&b| b == b'\n').take(if data.is_empty() { 0 } else { usize::MAX })
+}
+
+/// How many lines `data` holds: its newlines, plus one for a last line without `\n`.
+pub(crate) fn count_lines(data: &[u8]) -> u64 {
+    // Count in blocks of at most 255 bytes so the per-byte counters can be u8: the compiler
+    // turns this into wide compares and byte adds.
+    let mut n = 0u64;
+    for block in data.chunks(255) {
+        let mut c = 0u8;
+        for &b in block {
+            c += u8::from(b == b'\n');
+        }
+        n += u64::from(c);
+    }
+    n + u64::from(data.last().is_some_and(|&b| b != b'\n'))
+}
+
+/// Rewrites a pattern so that it cannot match across a line end (see the module docs).
+fn confine_to_line(hir: Hir) -> Hir {
+    match hir.into_kind() {
+        HirKind::Empty => Hir::empty(),
+        HirKind::Literal(hir::Literal(bytes)) => {
+            if bytes.contains(&b'\n') {
+                Hir::fail()
+            } else {
+                Hir::literal(bytes)
+            }
+        }
+        HirKind::Class(Class::Unicode(mut class)) => {
+            class.difference(&ClassUnicode::new([hir::ClassUnicodeRange::new('\n', '\n')]));
+            Hir::class(Class::Unicode(class))
+        }
+        HirKind::Class(Class::Bytes(mut class)) => {
+            class.difference(&ClassBytes::new([hir::ClassBytesRange::new(b'\n', b'\n')]));
+            Hir::class(Class::Bytes(class))
+        }
+        HirKind::Look(Look::Start) => Hir::look(Look::StartLF),
+        HirKind::Look(Look::End) => Hir::look(Look::EndLF),
+        HirKind::Look(look) => Hir::look(look),
+        HirKind::Repetition(mut rep) => {
+            rep.sub = Box::new(confine_to_line(*rep.sub));
+            Hir::repetition(rep)
+        }
+        HirKind::Capture(mut cap) => {
+            cap.sub = Box::new(confine_to_line(*cap.sub));
+            Hir::capture(cap)
+        }
+        HirKind::Concat(subs) => Hir::concat(subs.into_iter().map(confine_to_line).collect()),
+        HirKind::Alternation(subs) => {
+            Hir::alternation(subs.into_iter().map(confine_to_line).collect())
+        }
+    }
+}
+
+/// A parse error as one line: the pattern, the column where it fails, and why.
+fn syntax_error(pattern: &str, e: &regex_syntax::Error) -> Error {
+    let (span, message) = match e {
+        regex_syntax::Error::Parse(e) => (*e.span(), e.kind().to_string()),
+        regex_syntax::Error::Translate(e) => (*e.span(), e.kind().to_string()),
+        other => (
+            regex_syntax::ast::Span::splat(regex_syntax::ast::Position::new(0, 1, 1)),
+            first_line(&other.to_string()),
+        ),
+    };
+    Error::Regex {
+        pattern: pattern.to_string(),
+        column: span.start.column,
+        message,
+    }
+}
+
+/// The patterns as the user wrote them, for messages: one, or several joined by ` -e `.
+fn display_patterns(pieces: &[&str]) -> String {
+    const MAX: usize = 200;
+    let all = pieces.join(" -e ");
+    if all.chars().count() <= MAX {
+        return all;
+    }
+    let mut cut: String = all.chars().take(MAX).collect();
+    cut.push('…');
+    cut
+}
+
+/// The regex crate's messages span several lines; keep the one that says what is wrong.
+fn first_line(message: &str) -> String {
+    message
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(message)
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn re(p: &str) -> LineRegex {
+        LineRegex::new(&[p], PatternOptions::default()).unwrap()
+    }
+
+    /// The oracle: each line searched alone with the user's pattern, compiled by the regex
+    /// crate directly (multi-line so `^`/`$` mean the line's edges; `\A`/`\z` are the line's
+    /// edges anyway when the line is the whole haystack).
+    fn per_line_oracle(p: &str, data: &[u8]) -> u64 {
+        let r = RegexBuilder::new(p).multi_line(true).build().unwrap();
+        lines(data).filter(|l| r.is_match(l)).count() as u64
+    }
+
+    #[test]
+    fn lines_and_line_counts() {
+        let cases: [(&[u8], &[&[u8]]); 5] = [
+            (b"", &[]),
+            (b"\n", &[b""]),
+            (b"a\nb", &[b"a", b"b"]),
+            (b"a\n\nb\n", &[b"a", b"", b"b"]),
+            (b"x\r\n", &[b"x\r"]),
+        ];
+        for (data, want) in cases {
+            assert_eq!(lines(data).collect::<Vec<_>>(), want.to_vec());
+            assert_eq!(count_lines(data), want.len() as u64);
+        }
+        let long: Vec<u8> = b"ab\n".repeat(1000);
+        assert_eq!(count_lines(&long), 1000);
+    }
+
+    #[test]
+    fn matches_do_not_cross_lines() {
+        let data = b"a\nb\n\"open\nclose\" 200\n";
+        assert_eq!(re(r"a\sb").count_matching_lines(data), 0);
+        assert_eq!(re(r"a\nb").count_matching_lines(data), 0);
+        assert_eq!(re(r#""[^"]*" 200"#).count_matching_lines(data), 0);
+        assert_eq!(re(r"(?s)a.b").count_matching_lines(data), 0);
+        assert_eq!(re(r#"" 200"#).count_matching_lines(data), 1);
+    }
+
+    #[test]
+    fn empty_matches_and_the_position_after_the_last_newline() {
+        assert_eq!(re("").count_matching_lines(b"a\n\nb\n"), 3);
+        assert_eq!(re("^$").count_matching_lines(b"a\n\nb\n"), 1);
+        assert_eq!(re("^$").count_matching_lines(b"a\n"), 0);
+        assert_eq!(re("$").count_matching_lines(b"a\nb"), 2);
+        assert_eq!(re("x*").count_matching_lines(b""), 0);
+    }
+
+    #[test]
+    fn text_anchors_mean_line_edges() {
+        let data = b"ab\nab\nba\n";
+        assert_eq!(re(r"\Aa").count_matching_lines(data), 2);
+        assert_eq!(re(r"a\z").count_matching_lines(data), 1);
+        assert_eq!(re(r"(?-m)^b").count_matching_lines(data), 1);
+    }
+
+    #[test]
+    fn crlf_mode_is_searched_line_by_line() {
+        let data = b"foo\r\nbar\r\nfoo";
+        let r = re(r"(?Rm)o\r$");
+        assert!(r.per_line);
+        assert_eq!(r.count_matching_lines(data), per_line_oracle(r"(?Rm)o\r$", data));
+        assert_eq!(re(r"(?R)o$").count_matching_lines(data), 2);
+    }
+
+    #[test]
+    fn newline_in_argument_splits_patterns_like_grep() {
+        let r = LineRegex::new(&["foo\nbar"], PatternOptions::default()).unwrap();
+        assert_eq!(r.count_matching_lines(b"foo\nbar\nbaz\n"), 2);
+        let r = LineRegex::new(&["foo\n"], PatternOptions::default()).unwrap();
+        assert_eq!(r.count_matching_lines(b"foo\nbar\nbaz\n"), 3);
+    }
+
+    #[test]
+    fn options() {
+        let data = b"Foo bar\nfoobar\na.b\naxb\n";
+        let with = |p: &str, o: PatternOptions| {
+            LineRegex::new(&[p], o).unwrap().count_matching_lines(data)
+        };
+        let o = PatternOptions::default();
+        assert_eq!(with("foo", o), 1);
+        assert_eq!(with("foo", PatternOptions { ignore_case: true, ..o }), 2);
+        assert_eq!(with("a.b", o), 2);
+        assert_eq!(with("a.b", PatternOptions { fixed_strings: true, ..o }), 1);
+        assert_eq!(with("bar", PatternOptions { word: true, ..o }), 1);
+        assert_eq!(with("foo|bar", PatternOptions { word: true, ..o }), 1);
+        assert_eq!(with("a.b", PatternOptions { line: true, ..o }), 2);
+        assert_eq!(with("a", PatternOptions { line: true, ..o }), 0);
+    }
+
+    #[test]
+    fn word_tries_other_matches_on_the_line() {
+        let r = LineRegex::new(&["ab"], PatternOptions { word: true, ..Default::default() }).unwrap();
+        assert_eq!(r.count_matching_lines(b"xab ab\nabx\n"), 1);
+        // The preferred match "foo" is followed by a word character; "foobar" is whole.
+        let r = LineRegex::new(&["foo|foobar"], PatternOptions { word: true, ..Default::default() })
+            .unwrap();
+        assert_eq!(r.count_matching_lines(b"foobar\nfoobarx\n"), 1);
+    }
+
+    #[test]
+    fn errors_are_one_line_and_show_the_pattern() {
+        let e = LineRegex::new(&["ab(c"], PatternOptions::default()).unwrap_err().to_string();
+        assert_eq!(e, "invalid regex 'ab(c' at column 3: unclosed group");
+        let e = LineRegex::new(&["x", "[z-a]"], PatternOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("invalid regex '[z-a]' at column 2"), "{e}");
+        let e = LineRegex::new(&[r"\w{1000}{1000}"], PatternOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("too big") && e.contains(r"\w{1000}{1000}"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn visits_first_or_all_non_empty_matches() {
+        let r = re(r"\d+");
+        let mut locs = r.regex().capture_locations();
+        let data = b"a1 22\nno\n333 4";
+        let mut seen = Vec::new();
+        r.for_each_match(data, &mut locs, false, |h, l| {
+            let (s, e) = l.get(0).unwrap();
+            seen.push(String::from_utf8_lossy(&h[s..e]).into_owned());
+        });
+        assert_eq!(seen, ["1", "333"]);
+        seen.clear();
+        r.for_each_match(data, &mut locs, true, |h, l| {
+            let (s, e) = l.get(0).unwrap();
+            seen.push(String::from_utf8_lossy(&h[s..e]).into_owned());
+        });
+        assert_eq!(seen, ["1", "22", "333", "4"]);
+        let r = re(r"x*");
+        let mut n = 0;
+        r.for_each_match(b"axxb\nx\n", &mut locs, true, |_, _| n += 1);
+        assert_eq!(n, 2);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        /// Whole-buffer counting equals the per-line oracle, for patterns that like to cross
+        /// lines, anchor, or match empty.
+        #[test]
+        fn whole_buffer_count_equals_per_line(
+            data in proptest::collection::vec(
+                proptest::sample::select(vec![b'a', b'b', b' ', b'\n', b'\r', b'"', b'1']), 0..60),
+            pat in proptest::sample::select(vec![
+                "a", "ab", r"a\s*b", r#""[^"]*""#, "^a", "b$", "^$", "", "a*", r"\ba\b",
+                r"(?s)a.*b", r"1\r?$", "^", r"\Ab", r"a\z", r"[^a]+", r"a|b\s", r"(?R)b$",
+                r"(?Rm)^\r", r"\B", r"\s$",
+            ]),
+        ) {
+            let got = re(pat).count_matching_lines(&data);
+            prop_assert_eq!(got, per_line_oracle(pat, &data), "pattern {:?} data {:?}", pat,
+                String::from_utf8_lossy(&data));
+        }
+    }
+}
