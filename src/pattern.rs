@@ -60,8 +60,20 @@ pub struct PatternOptions {
 #[derive(Debug, Clone)]
 pub struct LineRegex {
     re: Regex,
-    /// Search each line alone (for CRLF-mode anchors) instead of whole chunks.
-    per_line: bool,
+    plan: Plan,
+}
+
+/// How a chunk is searched.
+#[derive(Debug, Clone)]
+enum Plan {
+    /// The regex runs over the whole chunk; its own prefilter (if any) skips ahead.
+    Buffer,
+    /// A regex of literals that every match contains finds candidate lines; the full regex
+    /// then runs on each candidate line alone. For patterns the regex engine cannot accelerate
+    /// well, such as `[0-9]+\.[0-9]+.*Firefox` (ripgrep's "inner literal" trick).
+    Candidates(Regex),
+    /// Every line is searched alone (for CRLF-mode anchors).
+    PerLine,
 }
 
 impl LineRegex {
@@ -107,16 +119,8 @@ impl LineRegex {
         let explicit_groups = hir.properties().explicit_captures_len();
         let hir = confine_to_line(hir);
         let looks = hir.properties().look_set();
-        let per_line = looks.contains(Look::StartCRLF) || looks.contains(Look::EndCRLF);
         let shown = || display_patterns(&pieces);
-        let re = RegexBuilder::new(&hir.to_string())
-            .size_limit(SIZE_LIMIT)
-            .dfa_size_limit(DFA_SIZE_LIMIT)
-            // The printed tree nests a little deeper than the source; the source was already
-            // checked against the parser's default limit.
-            .nest_limit(1000)
-            .build()
-            .map_err(|e| match e {
+        let re = compile(&hir).map_err(|e| match e {
                 regex::Error::CompiledTooBig(limit) => Error::RegexTooBig {
                     pattern: shown(),
                     limit,
@@ -135,7 +139,22 @@ impl LineRegex {
                 message: "internal error: capture groups changed while compiling".into(),
             });
         }
-        Ok(LineRegex { re, per_line })
+        let plan = if looks.contains(Look::StartCRLF) || looks.contains(Look::EndCRLF) {
+            Plan::PerLine
+        } else {
+            match required_literals(&hir, looks.contains_word_unicode()) {
+                None => Plan::Buffer,
+                Some(literals) => {
+                    let alternation = Hir::alternation(literals.into_iter().map(Hir::literal).collect());
+                    match compile(&alternation) {
+                        Ok(fast) => Plan::Candidates(fast),
+                        // Cannot happen for a few short literals; the plain search is exact too.
+                        Err(_) => Plan::Buffer,
+                    }
+                }
+            }
+        };
+        Ok(LineRegex { re, plan })
     }
 
     /// The compiled regex (for its capture groups' names and count).
@@ -145,9 +164,18 @@ impl LineRegex {
 
     /// How many lines of `data` (whole lines, the last possibly without `\n`) match.
     pub fn count_matching_lines(&self, data: &[u8]) -> u64 {
-        if self.per_line {
-            return lines(data).filter(|l| self.re.is_match(l)).count() as u64;
+        match &self.plan {
+            Plan::Buffer => self.count_in_buffer(data),
+            Plan::PerLine => lines(data).filter(|l| self.re.is_match(l)).count() as u64,
+            Plan::Candidates(fast) => {
+                let mut count = 0;
+                candidate_lines(fast, data, |line| count += u64::from(self.re.is_match(line)));
+                count
+            }
         }
+    }
+
+    fn count_in_buffer(&self, data: &[u8]) -> u64 {
         let len = data.len();
         let mut count = 0;
         let mut at = 0;
@@ -179,12 +207,16 @@ impl LineRegex {
     where
         F: FnMut(&[u8], &CaptureLocations),
     {
-        if self.per_line {
-            for line in lines(data) {
-                self.scan(line, locs, all, &mut visit);
+        match &self.plan {
+            Plan::Buffer => self.scan(data, locs, all, &mut visit),
+            Plan::PerLine => {
+                for line in lines(data) {
+                    self.scan(line, locs, all, &mut visit);
+                }
             }
-        } else {
-            self.scan(data, locs, all, &mut visit);
+            Plan::Candidates(fast) => {
+                candidate_lines(fast, data, |line| self.scan(line, locs, all, &mut visit));
+            }
         }
     }
 
@@ -214,6 +246,78 @@ impl LineRegex {
             }
         }
     }
+}
+
+/// Calls `visit` with each line of `data` (without its `\n`) that contains a match of `fast`,
+/// a regex of non-empty literals without `\n`.
+fn candidate_lines<F: FnMut(&[u8])>(fast: &Regex, data: &[u8], mut visit: F) {
+    let len = data.len();
+    let mut at = 0;
+    while at < len {
+        let Some(end) = fast.shortest_match_at(data, at) else {
+            break;
+        };
+        // The literal is non-empty, so its last byte `end - 1` lies inside the line.
+        let inside = end.saturating_sub(1).max(at);
+        let start = memchr::memrchr(b'\n', &data[at..inside]).map_or(at, |i| at + i + 1);
+        let stop = memchr::memchr(b'\n', &data[inside..]).map_or(len, |i| inside + i);
+        visit(&data[start..stop]);
+        at = stop + 1;
+    }
+}
+
+/// Compiles a (rewritten) syntax tree with the crate's limits.
+fn compile(hir: &Hir) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(&hir.to_string())
+        .size_limit(SIZE_LIMIT)
+        .dfa_size_limit(DFA_SIZE_LIMIT)
+        // The printed tree nests a little deeper than the source; the source was already
+        // checked against the parser's default limit.
+        .nest_limit(1000)
+        .build()
+}
+
+/// Literals that every match contains, when they promise a faster search than the regex
+/// engine's own: `None` when the regex starts with good literals already (the engine then
+/// skips ahead by itself), unless it has Unicode word boundaries, which make the engine's DFA
+/// give up on non-ASCII text — then confining the regex to candidate lines limits the damage.
+fn required_literals(hir: &Hir, unicode_words: bool) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
+    let prefixes = |h: &Hir| -> Seq {
+        let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(h);
+        seq.dedup();
+        seq
+    };
+    // Every match of `h` starts with one of the literals of a finite prefix set, so a line
+    // without any of them cannot match. Longer literals are rarer: rank by the shortest.
+    let quality = |seq: &Seq| -> Option<(usize, std::cmp::Reverse<usize>)> {
+        let n = seq.len()?;
+        let min = seq.min_literal_len()?;
+        (n > 0 && n <= 32 && min >= 3).then_some((min, std::cmp::Reverse(n)))
+    };
+    let whole = prefixes(hir);
+    if quality(&whole).is_some() && !unicode_words {
+        return None;
+    }
+    let mut top = hir;
+    while let HirKind::Capture(c) = top.kind() {
+        top = &c.sub;
+    }
+    let inner: Vec<Seq> = match top.kind() {
+        HirKind::Concat(subs) => subs.iter().skip(1).map(prefixes).collect(),
+        _ => Vec::new(),
+    };
+    let best = std::iter::once(whole)
+        .chain(inner)
+        .filter_map(|seq| quality(&seq).map(|q| (q, seq)))
+        .max_by_key(|(q, _)| *q)?
+        .1;
+    let literals: Vec<Vec<u8>> = best.literals()?.iter().map(|l| l.as_bytes().to_vec()).collect();
+    // Defensive: the search for candidates relies on these.
+    if literals.iter().any(|l| l.is_empty() || l.contains(&b'\n')) {
+        return None;
+    }
+    Some(literals)
 }
 
 /// The lines of `data`, without their `\n`; nothing for empty data, and no empty line after a
@@ -380,7 +484,7 @@ mod tests {
     fn crlf_mode_is_searched_line_by_line() {
         let data = b"foo\r\nbar\r\nfoo";
         let r = re(r"(?Rm)o\r$");
-        assert!(r.per_line);
+        assert!(matches!(r.plan, Plan::PerLine));
         assert_eq!(r.count_matching_lines(data), per_line_oracle(r"(?Rm)o\r$", data));
         assert_eq!(re(r"(?R)o$").count_matching_lines(data), 2);
     }
