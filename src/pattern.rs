@@ -28,6 +28,7 @@
 //! use it are searched line by line, each line alone — slower, still exact.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 use regex_syntax::hir::{self, Class, ClassBytes, ClassUnicode, Hir, HirKind, Look};
@@ -245,6 +246,48 @@ impl LineRegex {
                 }
             }
         }
+    }
+}
+
+/// A value cloned once per worker thread. The regex crate keeps its scratch space in a pool
+/// that is lock-free only for the first thread that uses a `Regex`; every other thread takes
+/// a lock per search. Searches run once per matching line, so each worker gets its own clone
+/// (sharing the compiled program) and owns that clone's pool.
+#[derive(Debug)]
+pub(crate) struct PerThread<T> {
+    shared: T,
+    copies: Box<[OnceLock<T>]>,
+}
+
+/// Workers beyond this many share the original (correct, just slower).
+const MAX_THREAD_COPIES: usize = 256;
+
+impl<T: Clone> PerThread<T> {
+    pub(crate) fn new(value: T) -> Self {
+        PerThread {
+            shared: value,
+            copies: (0..MAX_THREAD_COPIES).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The calling rayon worker's copy (or the original outside the pool).
+    #[inline]
+    pub(crate) fn get(&self) -> &T {
+        match rayon::current_thread_index().and_then(|i| self.copies.get(i)) {
+            Some(slot) => slot.get_or_init(|| self.shared.clone()),
+            None => &self.shared,
+        }
+    }
+
+    /// The original.
+    pub(crate) fn shared(&self) -> &T {
+        &self.shared
+    }
+}
+
+impl<T: Clone> Clone for PerThread<T> {
+    fn clone(&self) -> Self {
+        PerThread::new(self.shared.clone())
     }
 }
 

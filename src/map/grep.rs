@@ -12,13 +12,13 @@ use crate::emit::{Emitter, TsvEmitter, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::input::InputSpec;
-use crate::pattern::{count_lines, LineRegex, PatternOptions};
+use crate::pattern::{count_lines, LineRegex, PatternOptions, PerThread};
 use crate::reduce::Engine;
 
 /// Counts selected lines per input.
 #[derive(Debug, Clone)]
 pub struct GrepMapper {
-    regex: LineRegex,
+    regex: PerThread<LineRegex>,
     invert: bool,
 }
 
@@ -30,7 +30,7 @@ impl GrepMapper {
         invert: bool,
     ) -> Result<GrepMapper> {
         Ok(GrepMapper {
-            regex: LineRegex::new(patterns, options)?,
+            regex: PerThread::new(LineRegex::new(patterns, options)?),
             invert,
         })
     }
@@ -40,7 +40,7 @@ impl Mapper for GrepMapper {
     type Partial = Vec<u64>;
 
     fn map(&self, chunk: Chunk<'_>, counts: &mut Vec<u64>) {
-        let matching = self.regex.count_matching_lines(chunk.data);
+        let matching = self.regex.get().count_matching_lines(chunk.data);
         let selected = if self.invert {
             count_lines(chunk.data) - matching
         } else {

@@ -24,7 +24,7 @@ use crate::input::InputSpec;
 use crate::key::{self, KeyBuilder};
 use crate::merge::{KeyedTable, Merge};
 use crate::num::{Decimal, DecimalSum, NumberError};
-use crate::pattern::{LineRegex, PatternOptions};
+use crate::pattern::{LineRegex, PatternOptions, PerThread};
 use crate::reduce::Engine;
 
 /// Longest rejected text kept as an example for the warning.
@@ -116,7 +116,7 @@ impl Merge for MatchCounts {
 /// The `match` job's mapper.
 #[derive(Debug, Clone)]
 pub struct MatchMapper {
-    regex: LineRegex,
+    regex: PerThread<LineRegex>,
     /// Capture indices forming the key, in order (`[0]` for a pattern without groups).
     key_groups: Vec<usize>,
     /// Output column names of the key fields.
@@ -187,7 +187,7 @@ impl MatchMapper {
             sum: sum.map(|i| (i, format!("sum_{}", column(i)))),
             key_groups,
             all,
-            regex,
+            regex: PerThread::new(regex),
         })
     }
 
@@ -206,11 +206,11 @@ impl Mapper for MatchMapper {
     type Partial = MatchCounts;
 
     fn map(&self, chunk: Chunk<'_>, partial: &mut MatchCounts) {
-        let mut locs = self.regex.regex().capture_locations();
+        let regex = self.regex.get();
+        let mut locs = regex.regex().capture_locations();
         let mut key = KeyBuilder::default();
         let MatchCounts { table, rejected } = partial;
-        self.regex
-            .for_each_match(chunk.data, &mut locs, self.all, |hay, locs| {
+        regex.for_each_match(chunk.data, &mut locs, self.all, |hay, locs| {
                 let group = |i: usize| locs.get(i).map_or(&[][..], |(s, e)| &hay[s..e]);
                 // Parse first: a rejected record must not create its key.
                 let value = match self.sum {
@@ -295,6 +295,7 @@ pub(crate) fn run(
                 r.count,
                 if r.count == 1 { "" } else { "es" },
                 m.regex
+                    .shared()
                     .regex()
                     .capture_names()
                     .nth(*g)
