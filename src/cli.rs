@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+mod search;
+pub use search::{GrepArgs, MatchArgs};
+
 const EXAMPLES: &str = "\
 Examples:
   logmill words book.txt                  word frequencies, most frequent first
@@ -110,6 +113,15 @@ Examples:
   logmill words -o counts.tsv *.log        to a file, replaced only when the run succeeds")]
     Words(WordsArgs),
 
+    /// Count the lines that match a regex, like `grep -c` (exit 1 when none match).
+    #[command(after_help = search::GREP_EXAMPLES)]
+    Grep(GrepArgs),
+
+    /// Count regex matches grouped by their capture groups, like
+    /// `rg -o -r '$1' PATTERN | sort | uniq -c | sort -rn`.
+    #[command(after_help = search::MATCH_EXAMPLES)]
+    Match(MatchArgs),
+
     /// Print a shell completion script to stdout.
     #[command(after_help = "\
 Examples:
@@ -161,6 +173,14 @@ pub struct OutputArgs {
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
 
+    /// Output format and destination.
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+/// Flags shared by every job: how and where results are written.
+#[derive(Debug, Args, Default)]
+pub struct FormatArgs {
     /// Output format. Keys are raw bytes in tsv and csv; json and jsonl show bytes that are
     /// not UTF-8 as U+FFFD and say so on stderr.
     #[arg(long, value_enum, default_value_t = FormatArg::Tsv, value_name = "FORMAT")]
@@ -177,9 +197,10 @@ pub struct OutputArgs {
 }
 
 /// `--output-format` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum FormatArg {
     /// Tab-separated `key<TAB>count` lines.
+    #[default]
     Tsv,
     /// CSV with a header record, quoted where needed.
     Csv,

@@ -9,7 +9,10 @@ use crate::emit::{EmitOptions, OutputFormat, SortOrder};
 use crate::error::{Error, Result};
 use crate::input::walk::WalkOptions;
 use crate::input::{InputSpec, MmapPolicy};
+use crate::map::grep::{GrepJob, GrepMapper, GrepOutput};
+use crate::map::matches::{GroupRef, MatchJob, MatchMapper};
 use crate::map::words::WordsMapper;
+use crate::pattern::PatternOptions;
 use crate::progress::ProgressMode;
 use crate::reduce::EngineOptions;
 
@@ -43,6 +46,10 @@ pub struct Config {
 pub enum Job {
     /// Word frequencies.
     Words(WordsMapper),
+    /// Lines matching regexes, counted.
+    Grep(GrepJob),
+    /// Regex matches counted (and summed) by capture groups.
+    Match(MatchJob),
 }
 
 impl Config {
@@ -84,6 +91,22 @@ impl Config {
                 a.files,
                 a.output,
             ),
+            Command::Grep(a) => grep_job(a)?,
+            Command::Match(a) => (
+                Job::Match(MatchJob {
+                    mapper: MatchMapper::new(
+                        &a.pattern,
+                        PatternOptions {
+                            ignore_case: a.ignore_case,
+                            ..PatternOptions::default()
+                        },
+                        a.sum.as_deref().map(GroupRef::parse),
+                        a.all,
+                    )?,
+                }),
+                a.files,
+                a.output,
+            ),
             Command::Completions(_) | Command::Man => {
                 return Err(Error::InvalidArgument {
                     flag: "COMMAND",
@@ -102,7 +125,7 @@ impl Config {
             threads,
             chunk_size,
             emit: emit_options(&output),
-            output: output.output,
+            output: output.format.output.clone(),
             mmap: match cli.mmap {
                 MmapArg::Auto => MmapPolicy::Auto,
                 MmapArg::Always => MmapPolicy::Always,
@@ -121,6 +144,42 @@ impl Config {
             },
         })
     }
+}
+
+/// `grep`'s flags resolved. With `-e`, the positional "pattern" is really the first file.
+fn grep_job(a: crate::cli::GrepArgs) -> Result<(Job, Vec<std::path::PathBuf>, OutputArgs)> {
+    let mut files = a.files;
+    let patterns = if a.regexp.is_empty() {
+        a.pattern.into_iter().collect()
+    } else {
+        if let Some(first) = a.pattern {
+            files.insert(0, first.into());
+        }
+        a.regexp
+    };
+    let options = PatternOptions {
+        ignore_case: a.ignore_case,
+        fixed_strings: a.fixed_strings,
+        word: a.word_regexp,
+        line: a.line_regexp,
+    };
+    let output = if a.quiet {
+        GrepOutput::Quiet
+    } else if a.by_file {
+        GrepOutput::ByFile
+    } else {
+        GrepOutput::Total
+    };
+    let job = GrepJob {
+        mapper: GrepMapper::new(&patterns, options, a.invert_match)?,
+        output,
+    };
+    let no_order = OutputArgs {
+        sort: SortArg::Count,
+        top: None,
+        format: a.format,
+    };
+    Ok((Job::Grep(job), files, no_order))
 }
 
 /// The default chunk size: 1 MiB keeps 64 cores busy on a 64 MiB file and leaves per-chunk
@@ -221,13 +280,13 @@ fn emit_options(o: &OutputArgs) -> EmitOptions {
             SortArg::Key => SortOrder::Key,
         },
         top: o.top,
-        format: match o.output_format {
+        format: match o.format.output_format {
             FormatArg::Tsv => OutputFormat::Tsv,
             FormatArg::Csv => OutputFormat::Csv,
             FormatArg::Json => OutputFormat::Json,
             FormatArg::Jsonl => OutputFormat::Jsonl,
         },
-        header: o.header,
+        header: o.format.header,
     }
 }
 

@@ -61,6 +61,38 @@ pub enum Error {
     /// Writing results failed. A broken pipe also lands here; the binary treats it as success.
     #[error("writing output: {}", io_message(.0))]
     Output(#[source] io::Error),
+    /// A pattern is not a valid regex.
+    #[error("invalid regex '{pattern}' at column {column}: {message}")]
+    Regex {
+        /// The pattern as given.
+        pattern: String,
+        /// Where in the pattern it fails (1-based, in characters).
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A pattern would compile to more than the regex size limit.
+    #[error(
+        "regex '{pattern}' is too big: compiled, it would exceed the size limit of {} MiB; \
+         use fewer or smaller repetitions and Unicode classes",
+        limit >> 20
+    )]
+    RegexTooBig {
+        /// The pattern (or patterns) as given.
+        pattern: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// An exact sum went out of range.
+    #[error("the sum of {column} for key '{key}' is out of range: {reason}")]
+    SumOverflow {
+        /// The summed column.
+        column: String,
+        /// The key whose sum overflowed, as text.
+        key: String,
+        /// Why.
+        reason: String,
+    },
     /// The worker thread pool could not be built.
     #[error("starting {threads} worker threads: {message}")]
     ThreadPool {

@@ -35,3 +35,23 @@ impl From<ExitCode> for std::process::ExitCode {
         std::process::ExitCode::from(c.code())
     }
 }
+
+/// How a run ended: the exit code, plus warnings for the binary to print on stderr, one line
+/// each (a library never writes to stderr itself). Any job can add warnings, e.g. records it
+/// had to reject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The exit code.
+    pub code: ExitCode,
+    /// Messages for the user, each one line, without a `logmill:` prefix.
+    pub warnings: Vec<String>,
+}
+
+impl From<ExitCode> for Outcome {
+    fn from(code: ExitCode) -> Self {
+        Outcome {
+            code,
+            warnings: Vec::new(),
+        }
+    }
+}

@@ -30,10 +30,13 @@ pub mod emit;
 pub mod error;
 pub mod exit;
 pub mod input;
+pub mod key;
 pub mod map;
 pub mod merge;
+pub mod num;
 pub mod output;
 pub mod partial;
+pub mod pattern;
 pub mod progress;
 pub mod reduce;
 pub mod signals;
@@ -42,44 +45,36 @@ use std::io::{self, Write};
 
 pub use config::{Config, Job};
 pub use error::{Error, Result};
-pub use exit::ExitCode;
+pub use exit::{ExitCode, Outcome};
 pub use input::InputSpec;
 
 use emit::{order_rows, EmitOptions, Value};
 use merge::KeyedTable;
 use reduce::Engine;
 
-/// Runs a job to completion, writing its results to `out` and diagnostics to stderr.
+/// Runs a job to completion, writing its results to `out` and diagnostics (one line each) to
+/// stderr.
 pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
     let engine = Engine::with_options(config.engine_options())?;
-    match config.job {
+    let outcome = match config.job {
         Job::Words(mapper) => {
             let mapped = engine.run(config.inputs, &mapper)?;
-            let failed = report_inputs(&mapped);
+            let failed = mapped.report();
             emit_counts(&["word", "count"], mapped.partial, config.emit, out)
                 .map_err(Error::Output)?;
-            Ok(if failed {
+            Outcome::from(if failed {
                 ExitCode::Error
             } else {
                 ExitCode::Success
             })
         }
+        Job::Grep(job) => map::grep::run(&engine, &job, config.inputs, config.emit, out)?,
+        Job::Match(job) => map::matches::run(&engine, &job, config.inputs, config.emit, out)?,
+    };
+    for w in &outcome.warnings {
+        diag::warning(w);
     }
-}
-
-/// Reports inputs that failed (with `--keep-going`) and files skipped as binary; true when any
-/// input failed, which makes the run's exit code 2.
-fn report_inputs<P>(mapped: &reduce::Mapped<P>) -> bool {
-    for (_, e) in &mapped.failed {
-        diag::error(e);
-    }
-    if mapped.skipped_binary > 0 {
-        diag::note(format_args!(
-            "skipped {} binary file(s) found by -r (use --binary to read them)",
-            mapped.skipped_binary
-        ));
-    }
-    !mapped.failed.is_empty()
+    Ok(outcome.code)
 }
 
 /// Writes a key → count table in the configured order and format.

@@ -69,6 +69,32 @@ pub struct Mapped<P> {
     pub skipped_binary: usize,
 }
 
+impl<P> Mapped<P> {
+    /// Reports inputs that failed (with `keep_going`) and files skipped as binary on stderr,
+    /// one line each. True when any input failed: the run must then exit with 2.
+    pub fn report(&self) -> bool {
+        for (_, e) in &self.failed {
+            crate::diag::error(e);
+        }
+        if self.skipped_binary > 0 {
+            crate::diag::note(format_args!(
+                "skipped {} binary file(s) found by -r (use --binary to read them)",
+                self.skipped_binary
+            ));
+        }
+        !self.failed.is_empty()
+    }
+
+    /// The exit code for a run that otherwise ended with `code`: 2 when any input failed.
+    pub fn exit_code(&self, code: crate::ExitCode) -> crate::ExitCode {
+        if self.failed.is_empty() {
+            code
+        } else {
+            crate::ExitCode::Error
+        }
+    }
+}
+
 /// Runs mappers over inputs on a fixed pool of threads.
 pub struct Engine {
     pool: rayon::ThreadPool,

@@ -38,8 +38,9 @@ impl<W: Write> Emitter for CsvEmitter<W> {
         self.record.clear();
         for cell in cells {
             match cell {
-                Value::Bytes(b) => self.record.push_field(b),
+                Value::Bytes(b) | Value::Text(b) => self.record.push_field(b),
                 Value::Count(n) => self.record.push_field(self.num.format(*n).as_bytes()),
+                Value::Number(n) => self.record.push_field(n.as_bytes()),
             }
         }
         self.out.write_byte_record(&self.record).map_err(into_io)

@@ -11,6 +11,7 @@
 
 use std::cell::Cell;
 use std::io::{self, Write};
+use std::str::FromStr;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -111,7 +112,12 @@ impl Serialize for Row<'_> {
             }
             match *cell {
                 Value::Count(n) => map.serialize_value(&n)?,
-                Value::Bytes(b) => match std::str::from_utf8(b) {
+                // An exact decimal as a JSON number, digits as they are (no float rounding).
+                Value::Number(n) => match serde_json::Number::from_str(n) {
+                    Ok(num) => map.serialize_value(&num)?,
+                    Err(_) => map.serialize_value(n)?,
+                },
+                Value::Bytes(b) | Value::Text(b) => match std::str::from_utf8(b) {
                     Ok(text) => map.serialize_value(text)?,
                     Err(_) => {
                         self.replaced.set(self.replaced.get() + 1);

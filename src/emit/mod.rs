@@ -84,6 +84,12 @@ pub enum Value<'a> {
     Bytes(&'a [u8]),
     /// An unsigned integer.
     Count(u64),
+    /// Text that may hold any byte, TAB and newline included (captured text, file names).
+    /// Each format keeps it parseable its own way: TSV escapes `\\`, TAB, LF and CR as `\\`,
+    /// `\t`, `\n`, `\r` (as PostgreSQL's text format does); CSV and JSON quote.
+    Text(&'a [u8]),
+    /// A number already formatted exactly (an exact decimal sum), written as it is.
+    Number(&'a str),
 }
 
 /// Writes rows in one output format.
