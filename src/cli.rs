@@ -73,6 +73,25 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub keep_going: bool,
 
+    /// What to print: final results, or a partial result that `logmill merge` combines with
+    /// others (from other files, shards, machines or days) into the same final results.
+    #[arg(long, global = true, value_enum, default_value_t = EmitArg::Final)]
+    pub emit: EmitArg,
+
+    /// Process only shard I of N (0-based): the inputs' bytes are split into N newline-aligned
+    /// ranges, so N runs (on N machines or cron entries) cover every line exactly once.
+    #[arg(long, global = true, value_name = "I/N")]
+    pub shard: Option<String>,
+
+    /// Incremental runs: remember in FILE how far each input was read and the partial so far;
+    /// the next run reads only what was appended (starting over a rotated or truncated file).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// With --state: print results for the newly read bytes only, not the running total.
+    #[arg(long, global = true, requires = "state")]
+    pub since_last: bool,
+
     /// Show progress on stderr: `auto` only when stderr is a terminal.
     #[arg(long, global = true, value_enum, default_value_t = ProgressArg::Auto)]
     pub progress: ProgressArg,
@@ -100,9 +119,65 @@ pub enum ProgressArg {
     Never,
 }
 
-/// The jobs.
+/// The commands: the jobs, their map and reduce stages, merging partials, and documentation.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// A job run over inputs.
+    #[command(flatten)]
+    Job(JobCommand),
+
+    /// Run a job's map stage: records on stdin (or FILEs) to `KEY<TAB>STATE` lines, combined
+    /// per process (the mapper of Hadoop Streaming or Spark's `RDD.pipe`).
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  cat part-0001 | logmill map words > words.map
+  logmill map match '\" ([0-9]{3}) ' access.log"
+    )]
+    Map(JobCommand),
+
+    /// Run a job's reduce stage: `KEY<TAB>STATE` lines from `logmill map` (sorted by key or not)
+    /// on stdin (or FILEs), merged into final results (or `--emit partial` lines again).
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  logmill map words < a.txt > a.map; logmill map words < b.txt > b.map
+  cat a.map b.map | logmill reduce words --top 10"
+    )]
+    Reduce(JobCommand),
+
+    /// Merge partial files (from `--emit partial`) of one job, in any order, into final
+    /// results or one partial again.
+    #[command(after_help = "\
+Examples:
+  logmill words --emit partial -o mon.partial mon.log
+  logmill words --emit partial -o tue.partial tue.log
+  logmill merge mon.partial tue.partial --top 10
+  ssh host1 logmill words --emit partial /var/log/app.log > h1.partial  (and so on)
+  logmill merge h*.partial --emit partial -o week.partial")]
+    Merge(MergeArgs),
+
+    /// Print a shell completion script to stdout.
+    #[command(after_help = "\
+Examples:
+  logmill completions bash > ~/.local/share/bash-completion/completions/logmill
+  logmill completions zsh > ~/.zfunc/_logmill
+  logmill completions fish > ~/.config/fish/completions/logmill.fish")]
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff) to stdout.
+    #[command(after_help = "\
+Examples:
+  logmill man | man -l -                   read it
+  logmill man > /usr/local/share/man/man1/logmill.1")]
+    Man,
+}
+
+/// The jobs, with their own flags.
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
     /// Count word frequencies (a word is a run of non-whitespace bytes, lowercased in ASCII).
     #[command(after_help = "\
 Examples:
@@ -121,21 +196,28 @@ Examples:
     /// `rg -o -r '$1' PATTERN | sort | uniq -c | sort -rn`.
     #[command(after_help = search::MATCH_EXAMPLES)]
     Match(MatchArgs),
+}
 
-    /// Print a shell completion script to stdout.
-    #[command(after_help = "\
-Examples:
-  logmill completions bash > ~/.local/share/bash-completion/completions/logmill
-  logmill completions zsh > ~/.zfunc/_logmill
-  logmill completions fish > ~/.config/fish/completions/logmill.fish")]
-    Completions(CompletionsArgs),
+/// Flags of `logmill merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Output order, truncation, format and destination.
+    #[command(flatten)]
+    pub output: OutputArgs,
 
-    /// Print the man page (roff) to stdout.
-    #[command(after_help = "\
-Examples:
-  logmill man | man -l -                   read it
-  logmill man > /usr/local/share/man/man1/logmill.1")]
-    Man,
+    /// Partial files; `-` or none reads stdin.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `--emit` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum EmitArg {
+    /// Final results.
+    #[default]
+    Final,
+    /// A partial result (header line, then KEY<TAB>STATE lines) for `logmill merge`.
+    Partial,
 }
 
 /// Flags of `logmill completions`.

@@ -40,6 +40,16 @@ pub enum Error {
         /// How many bytes could be read.
         read: u64,
     },
+    /// A partial file (or partial lines on stdin) could not be read.
+    #[error("{}: line {line}: {reason}", path.display())]
+    BadPartial {
+        /// The input.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// A flag's value is not acceptable.
     #[error("invalid value {value:?} for {flag}: {reason}")]
     InvalidArgument {

@@ -30,6 +30,7 @@ pub mod emit;
 pub mod error;
 pub mod exit;
 pub mod input;
+pub mod job;
 pub mod key;
 pub mod map;
 pub mod merge;
@@ -49,32 +50,112 @@ pub use exit::{ExitCode, Outcome};
 pub use input::InputSpec;
 
 use emit::{order_rows, EmitOptions, Value};
+use map::Mapper;
 use merge::KeyedTable;
 use reduce::Engine;
 
 /// Runs a job to completion, writing its results to `out` and diagnostics (one line each) to
 /// stderr.
 pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
-    let engine = Engine::with_options(config.engine_options())?;
-    let outcome = match config.job {
-        Job::Words(mapper) => {
-            let mapped = engine.run(config.inputs, &mapper)?;
-            let failed = mapped.report();
-            emit_counts(&["word", "count"], mapped.partial, config.emit, out)
-                .map_err(Error::Output)?;
-            Outcome::from(if failed {
-                ExitCode::Error
-            } else {
-                ExitCode::Success
-            })
-        }
-        Job::Grep(job) => map::grep::run(&engine, &job, config.inputs, config.emit, out)?,
-        Job::Match(job) => map::matches::run(&engine, &job, config.inputs, config.emit, out)?,
+    let job = config.job.clone();
+    let emit = config.emit;
+    let outcome = match &job {
+        Job::Words(mapper) => drive(
+            &config,
+            mapper,
+            |counts, _| job::Keyed {
+                table: counts,
+                meta: job::Meta::default(),
+            },
+            |keyed, _, out| {
+                emit_counts(&["word", "count"], keyed.table, emit, out).map_err(Error::Output)?;
+                Ok(ExitCode::Success.into())
+            },
+            out,
+        )?,
+        Job::Grep(g) => drive(
+            &config,
+            &g.mapper,
+            map::grep::export,
+            |keyed, order, out| map::grep::finish(g, keyed, order, emit, out),
+            out,
+        )?,
+        Job::Match(m) => drive(
+            &config,
+            &m.mapper,
+            |counts, _| map::matches::export(counts),
+            |keyed, _, out| map::matches::finish(m, keyed, emit, out),
+            out,
+        )?,
     };
     for w in &outcome.warnings {
         diag::warning(w);
     }
     Ok(outcome.code)
+}
+
+/// One run of any job: map the inputs (or read partials), then print final results or a
+/// partial. `export` turns the mapper's partial into the canonical [`job::Keyed`] form (given
+/// the input names); `finish` prints final results from it (given the inputs' order when known).
+fn drive<M: Mapper, S: job::State>(
+    config: &Config,
+    mapper: &M,
+    export: impl FnOnce(M::Partial, &[String]) -> job::Keyed<S>,
+    finish: impl FnOnce(job::Keyed<S>, Option<&[String]>, &mut dyn Write) -> Result<Outcome>,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let params = config.job.params();
+    let (keyed, order, failed) = match config.action {
+        config::Action::Run => {
+            let engine = Engine::with_options(config.engine_options())?;
+            let mapped = engine.run(config.inputs.clone(), mapper)?;
+            let failed = mapped.report();
+            (
+                export(mapped.partial, &mapped.inputs),
+                Some(mapped.inputs),
+                failed,
+            )
+        }
+        config::Action::Reduce | config::Action::Merge => {
+            let needs_header = config.action == config::Action::Merge;
+            (read_partials(config, &params, needs_header)?, None, false)
+        }
+    };
+    let mut outcome = match config.emit_mode {
+        job::EmitMode::Final => finish(keyed, order.as_deref(), out)?,
+        mode => {
+            job::write_partial(&params, &keyed, mode, out).map_err(Error::Output)?;
+            ExitCode::Success.into()
+        }
+    };
+    if failed {
+        outcome.code = ExitCode::Error;
+    }
+    Ok(outcome)
+}
+
+/// Reads every input of a reduce or merge as partial lines of the job `params`. With
+/// `needs_header` (merge), each input must be a partial file with a matching header.
+fn read_partials<S: job::State>(
+    config: &Config,
+    params: &job::JobParams,
+    needs_header: bool,
+) -> Result<job::Keyed<S>> {
+    let mut keyed = job::Keyed::default();
+    for spec in &config.inputs {
+        let (name, mut reader) = input::open_lines(spec)?;
+        let header = job::read_partial(&name, &mut *reader, Some(params), &mut keyed)?;
+        if needs_header && header.is_none() {
+            return Err(Error::BadPartial {
+                path: name,
+                line: 1,
+                reason: "not a logmill partial (no '#logmill-partial' header); \
+                         use `logmill reduce JOB` for bare KEY<TAB>STATE lines"
+                    .into(),
+            });
+        }
+    }
+    Ok(keyed)
 }
 
 /// Writes a key → count table in the configured order and format.

@@ -44,7 +44,7 @@ pub const SIZE_LIMIT: usize = 64 << 20;
 pub const DFA_SIZE_LIMIT: usize = 32 << 20;
 
 /// How user patterns are turned into a regex.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PatternOptions {
     /// Case-insensitive (Unicode simple case folding), like `grep -i`.
     pub ignore_case: bool,

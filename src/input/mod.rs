@@ -123,6 +123,39 @@ pub(crate) fn open(spec: InputSpec, opts: &OpenOptions) -> Result<Source> {
     }
 }
 
+/// Opens an input for reading line by line (partial files for `merge` and `reduce`),
+/// decompressing it if its first bytes say so.
+pub(crate) fn open_lines(spec: &InputSpec) -> Result<(PathBuf, Box<dyn io::BufRead>)> {
+    let (name, raw): (PathBuf, Box<dyn Read + Send>) = match spec {
+        InputSpec::Stdin => ("<stdin>".into(), Box::new(io::stdin())),
+        InputSpec::Bytes { name, data } => (name.into(), Box::new(io::Cursor::new(data.clone()))),
+        InputSpec::Path(p) => {
+            let open_err = |source| Error::Open {
+                path: p.clone(),
+                source,
+            };
+            let file = File::open(p).map_err(open_err)?;
+            if file.metadata().map_err(open_err)?.is_dir() {
+                return Err(Error::IsDirectory { path: p.clone() });
+            }
+            (p.clone(), Box::new(file))
+        }
+    };
+    let read_err = |source| Error::Read {
+        path: name.clone(),
+        source,
+    };
+    let (head, reader) = decompress::peek(raw).map_err(read_err)?;
+    let reader: Box<dyn Read + Send> = match decompress::detect(&head) {
+        Some(kind) => decompress::decoder(kind, reader).map_err(read_err)?,
+        None => Box::new(reader),
+    };
+    Ok((
+        name,
+        Box::new(io::BufReader::with_capacity(1 << 16, reader)),
+    ))
+}
+
 /// A stream source for `reader`, decompressed if its first bytes say so.
 fn stream<R: Read + Send + 'static>(
     name: &Path,

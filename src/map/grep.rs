@@ -11,9 +11,8 @@ use super::{Chunk, Mapper};
 use crate::emit::{EmitOptions, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
-use crate::input::InputSpec;
+use crate::job::Keyed;
 use crate::pattern::{count_lines, LineRegex, PatternOptions, PerThread};
-use crate::reduce::Engine;
 
 /// Counts selected lines per input.
 #[derive(Debug, Clone)]
@@ -54,7 +53,8 @@ impl Mapper for GrepMapper {
 }
 
 /// What `logmill grep` prints.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum GrepOutput {
     /// The total count alone.
     #[default]
@@ -72,29 +72,61 @@ pub struct GrepJob {
     pub mapper: GrepMapper,
     /// What to print.
     pub output: GrepOutput,
+    /// The parameters the job was built from (for partial headers).
+    pub params: crate::job::JobParams,
 }
 
-/// Runs the job: success when at least one line was selected, [`ExitCode::NoMatch`] otherwise.
-pub(crate) fn run(
-    engine: &Engine,
+/// The canonical partial of a run: one key per input name (zero counts included, so
+/// `--by-file` lists every input), its count of selected lines as the state.
+pub(crate) fn export(counts: Vec<u64>, inputs: &[String]) -> Keyed<u64> {
+    let mut k = Keyed::default();
+    for (i, name) in inputs.iter().enumerate() {
+        *k.table.entry(name.as_bytes()) += counts.get(i).copied().unwrap_or(0);
+    }
+    k
+}
+
+/// Prints the result: success when at least one line was selected, [`ExitCode::NoMatch`]
+/// otherwise. `--by-file` rows follow `order` (the inputs in argument order, for a direct run),
+/// else key order (after a merge, where argument order is not known).
+pub(crate) fn finish(
     job: &GrepJob,
-    inputs: Vec<InputSpec>,
+    keyed: Keyed<u64>,
+    order: Option<&[String]>,
     emit: EmitOptions,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
-    let mapped = engine.run(inputs, &job.mapper)?;
-    mapped.report();
-    // Names after directories were expanded: `Chunk::input` indexes this list.
-    let names = &mapped.inputs;
-    let mut counts = mapped.partial.clone();
-    counts.resize(names.len(), 0);
-    let total: u64 = counts.iter().sum();
-    write(job.output, names, &counts, total, emit, out).map_err(Error::Output)?;
-    Ok(Outcome::from(mapped.exit_code(if total > 0 {
+    let mut rows: Vec<(String, u64)> = Vec::new();
+    match order {
+        Some(names) => {
+            let mut seen = std::collections::HashSet::new();
+            for n in names {
+                if seen.insert(n.as_str()) {
+                    rows.push((
+                        n.clone(),
+                        keyed.table.get(n.as_bytes()).copied().unwrap_or(0),
+                    ));
+                }
+            }
+        }
+        None => {
+            let mut all: Vec<(&[u8], u64)> = keyed.table.iter().map(|(k, c)| (k, *c)).collect();
+            all.sort_unstable();
+            rows = all
+                .into_iter()
+                .map(|(k, c)| (String::from_utf8_lossy(k).into_owned(), c))
+                .collect();
+        }
+    }
+    let names: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let counts: Vec<u64> = rows.iter().map(|r| r.1).collect();
+    let total: u64 = keyed.table.iter().map(|(_, c)| *c).sum();
+    write(job.output, &names, &counts, total, emit, out).map_err(Error::Output)?;
+    Ok(Outcome::from(if total > 0 {
         ExitCode::Success
     } else {
         ExitCode::NoMatch
-    })))
+    }))
 }
 
 fn write(
@@ -126,6 +158,8 @@ fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::InputSpec;
+    use crate::reduce::Engine;
 
     fn run_on(job: &GrepJob, inputs: &[&[u8]], threads: usize, chunk: usize) -> (String, ExitCode) {
         let engine = Engine::new(threads, chunk).unwrap();
@@ -138,14 +172,29 @@ mod tests {
             })
             .collect();
         let mut out = Vec::new();
-        let outcome = run(&engine, job, specs, EmitOptions::default(), &mut out).unwrap();
+        let mapped = engine.run(specs, &job.mapper).unwrap();
+        let keyed = export(mapped.partial, &mapped.inputs);
+        let outcome = finish(
+            job,
+            keyed,
+            Some(&mapped.inputs),
+            EmitOptions::default(),
+            &mut out,
+        )
+        .unwrap();
         (String::from_utf8(out).unwrap(), outcome.code)
     }
 
     fn job(p: &str, invert: bool, output: GrepOutput) -> GrepJob {
-        GrepJob {
-            mapper: GrepMapper::new(&[p], PatternOptions::default(), invert).unwrap(),
+        let params = crate::job::JobParams::Grep {
+            patterns: vec![p.to_string()],
+            options: PatternOptions::default(),
+            invert,
             output,
+        };
+        match params.build().unwrap() {
+            crate::config::Job::Grep(g) => g,
+            _ => unreachable!(),
         }
     }
 

@@ -20,12 +20,11 @@ use super::{Chunk, Mapper};
 use crate::emit::{order_rows, EmitOptions, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
-use crate::input::InputSpec;
+use crate::job::{Keyed, Meta};
 use crate::key::{self, KeyBuilder};
 use crate::merge::{KeyedTable, Merge};
 use crate::num::{Decimal, DecimalSum, NumberError};
 use crate::pattern::{LineRegex, PatternOptions, PerThread};
-use crate::reduce::Engine;
 
 /// Longest rejected text kept as an example for the warning.
 const EXAMPLE_LEN: usize = 40;
@@ -50,7 +49,7 @@ impl GroupRef {
 }
 
 /// Count (and optional exact sum) of one key.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     /// Accepted matches.
     pub count: u64,
@@ -67,7 +66,7 @@ impl Merge for Tally {
 }
 
 /// Records left out because their sum text is not a number.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rejected {
     /// How many.
     pub count: u64,
@@ -246,21 +245,33 @@ impl Mapper for MatchMapper {
 pub struct MatchJob {
     /// The mapper (pattern, key and sum groups).
     pub mapper: MatchMapper,
+    /// The parameters the job was built from (for partial headers).
+    pub params: crate::job::JobParams,
 }
 
-/// Runs the job: success when anything was counted, [`ExitCode::NoMatch`] otherwise. Rejected
-/// records become a warning.
-pub(crate) fn run(
-    engine: &Engine,
+/// The canonical partial of a run: the tally table, with rejected records as job-wide facts.
+pub(crate) fn export(counts: MatchCounts) -> Keyed<Tally> {
+    Keyed {
+        table: counts.table,
+        meta: Meta {
+            rejected: counts.rejected,
+        },
+    }
+}
+
+/// Prints the result: success when anything was counted, [`ExitCode::NoMatch`] otherwise.
+/// Rejected records become a warning.
+pub(crate) fn finish(
     job: &MatchJob,
-    inputs: Vec<InputSpec>,
+    keyed: Keyed<Tally>,
     emit: EmitOptions,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let m = &job.mapper;
-    let mapped = engine.run(inputs, m)?;
-    let failed = mapped.report();
-    let counts = mapped.partial;
+    let counts = MatchCounts {
+        table: keyed.table,
+        rejected: keyed.meta.rejected,
+    };
     let fields = m.key_groups.len();
     if let Some((_, column)) = &m.sum {
         // The smallest overflowing key, so the message does not depend on hashing.
@@ -282,9 +293,7 @@ pub(crate) fn run(
     let matched = !counts.table.is_empty();
     let rows = order_rows(counts.table.into_entries().collect(), |t| t.count, emit);
     write_rows(m, &rows, emit, out).map_err(Error::Output)?;
-    let mut outcome = Outcome::from(if failed {
-        ExitCode::Error
-    } else if matched {
+    let mut outcome = Outcome::from(if matched {
         ExitCode::Success
     } else {
         ExitCode::NoMatch
@@ -350,7 +359,9 @@ fn key_text(key: &[u8], fields: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::InputSpec;
     use crate::merge::check_laws;
+    use crate::reduce::Engine;
 
     fn run_on(
         m: MatchMapper,
@@ -364,10 +375,14 @@ mod tests {
             data: data.to_vec(),
         };
         let mut out = Vec::new();
-        let outcome = run(
-            &engine,
-            &MatchJob { mapper: m },
-            vec![spec],
+        let job = MatchJob {
+            mapper: m,
+            params: crate::job::JobParams::Words { unicode: false },
+        };
+        let mapped = engine.run(vec![spec], &job.mapper)?;
+        let outcome = finish(
+            &job,
+            export(mapped.partial),
             EmitOptions::default(),
             &mut out,
         )?;
