@@ -98,9 +98,7 @@ impl Config {
 }
 
 /// `grep`'s flags resolved. With `-e`, the positional "pattern" is really the first file.
-fn grep_job(
-    a: crate::cli::GrepArgs,
-) -> Result<(Job, Vec<std::path::PathBuf>, OutputArgs)> {
+fn grep_job(a: crate::cli::GrepArgs) -> Result<(Job, Vec<std::path::PathBuf>, OutputArgs)> {
     let mut files = a.files;
     let patterns = if a.regexp.is_empty() {
         a.pattern.into_iter().collect()

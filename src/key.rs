@@ -110,9 +110,17 @@ mod tests {
 
     #[test]
     fn separator_and_nul_survive_a_round_trip() {
-        let fields = vec![b"a\0b".to_vec(), Vec::new(), b"\0".to_vec(), b"\x01\xff".to_vec()];
+        let fields = vec![
+            b"a\0b".to_vec(),
+            Vec::new(),
+            b"\0".to_vec(),
+            b"\x01\xff".to_vec(),
+        ];
         let key = encode(&fields);
-        let back: Vec<Vec<u8>> = decode(&key, 4).into_iter().map(|c| c.into_owned()).collect();
+        let back: Vec<Vec<u8>> = decode(&key, 4)
+            .into_iter()
+            .map(|c| c.into_owned())
+            .collect();
         assert_eq!(back, fields);
     }
 

@@ -37,7 +37,7 @@ use crate::error::{Error, Result};
 
 /// Largest compiled program (NFA) accepted. The regex crate refuses to build beyond it, so a
 /// pattern like `\w{1000}{1000}` is an error message, not an out-of-memory.
-pub const SIZE_LIMIT: usize = 64 << 20;
+pub const SIZE_LIMIT: usize = 16 << 20;
 
 /// Largest lazy-DFA cache per searching thread. Bigger than the regex crate's default (2 MiB)
 /// so that Unicode classes and alternations of many literals rarely thrash it.
@@ -105,11 +105,7 @@ impl LineRegex {
         }
         let mut hir = Hir::alternation(alternatives);
         if opts.line {
-            hir = Hir::concat(vec![
-                Hir::look(Look::StartLF),
-                hir,
-                Hir::look(Look::EndLF),
-            ]);
+            hir = Hir::concat(vec![Hir::look(Look::StartLF), hir, Hir::look(Look::EndLF)]);
         } else if opts.word {
             hir = Hir::concat(vec![
                 Hir::look(Look::WordStartHalfUnicode),
@@ -122,16 +118,16 @@ impl LineRegex {
         let looks = hir.properties().look_set();
         let shown = || display_patterns(&pieces);
         let re = compile(&hir).map_err(|e| match e {
-                regex::Error::CompiledTooBig(limit) => Error::RegexTooBig {
-                    pattern: shown(),
-                    limit,
-                },
-                other => Error::Regex {
-                    pattern: shown(),
-                    column: 1,
-                    message: first_line(&other.to_string()),
-                },
-            })?;
+            regex::Error::CompiledTooBig(limit) => Error::RegexTooBig {
+                pattern: shown(),
+                limit,
+            },
+            other => Error::Regex {
+                pattern: shown(),
+                column: 1,
+                message: first_line(&other.to_string()),
+            },
+        })?;
         if re.captures_len() != explicit_groups + 1 {
             // The rewrite keeps every group; if it ever did not, group numbers would be off.
             return Err(Error::Regex {
@@ -146,7 +142,8 @@ impl LineRegex {
             match required_literals(&hir, looks.contains_word_unicode()) {
                 None => Plan::Buffer,
                 Some(literals) => {
-                    let alternation = Hir::alternation(literals.into_iter().map(Hir::literal).collect());
+                    let alternation =
+                        Hir::alternation(literals.into_iter().map(Hir::literal).collect());
                     match compile(&alternation) {
                         Ok(fast) => Plan::Candidates(fast),
                         // Cannot happen for a few short literals; the plain search is exact too.
@@ -170,7 +167,9 @@ impl LineRegex {
             Plan::PerLine => lines(data).filter(|l| self.re.is_match(l)).count() as u64,
             Plan::Candidates(fast) => {
                 let mut count = 0;
-                candidate_lines(fast, data, |line| count += u64::from(self.re.is_match(line)));
+                candidate_lines(fast, data, |line| {
+                    count += u64::from(self.re.is_match(line))
+                });
                 count
             }
         }
@@ -204,8 +203,13 @@ impl LineRegex {
     /// or for every non-empty match when `all` is set. Empty matches are skipped, as `grep -o`
     /// does. The capture locations are offsets into the `haystack` passed along (the chunk, or
     /// a single line when the pattern is searched line by line).
-    pub fn for_each_match<F>(&self, data: &[u8], locs: &mut CaptureLocations, all: bool, mut visit: F)
-    where
+    pub fn for_each_match<F>(
+        &self,
+        data: &[u8],
+        locs: &mut CaptureLocations,
+        all: bool,
+        mut visit: F,
+    ) where
         F: FnMut(&[u8], &CaptureLocations),
     {
         match &self.plan {
@@ -355,7 +359,11 @@ fn required_literals(hir: &Hir, unicode_words: bool) -> Option<Vec<Vec<u8>>> {
         .filter_map(|seq| quality(&seq).map(|q| (q, seq)))
         .max_by_key(|(q, _)| *q)?
         .1;
-    let literals: Vec<Vec<u8>> = best.literals()?.iter().map(|l| l.as_bytes().to_vec()).collect();
+    let literals: Vec<Vec<u8>> = best
+        .literals()?
+        .iter()
+        .map(|l| l.as_bytes().to_vec())
+        .collect();
     // Defensive: the search for candidates relies on these.
     if literals.iter().any(|l| l.is_empty() || l.contains(&b'\n')) {
         return None;
@@ -367,7 +375,8 @@ fn required_literals(hir: &Hir, unicode_words: bool) -> Option<Vec<Vec<u8>>> {
 /// final `\n`.
 pub(crate) fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     let body = data.strip_suffix(b"\n").unwrap_or(data);
-    body.split(|&b| b == b'\n').take(if data.is_empty() { 0 } else { usize::MAX })
+    body.split(|&b| b == b'\n')
+        .take(if data.is_empty() { 0 } else { usize::MAX })
 }
 
 /// How many lines `data` holds: its newlines, plus one for a last line without `\n`.
@@ -397,7 +406,9 @@ fn confine_to_line(hir: Hir) -> Hir {
             }
         }
         HirKind::Class(Class::Unicode(mut class)) => {
-            class.difference(&ClassUnicode::new([hir::ClassUnicodeRange::new('\n', '\n')]));
+            class.difference(&ClassUnicode::new([hir::ClassUnicodeRange::new(
+                '\n', '\n',
+            )]));
             Hir::class(Class::Unicode(class))
         }
         HirKind::Class(Class::Bytes(mut class)) => {
@@ -528,7 +539,10 @@ mod tests {
         let data = b"foo\r\nbar\r\nfoo";
         let r = re(r"(?Rm)o\r$");
         assert!(matches!(r.plan, Plan::PerLine));
-        assert_eq!(r.count_matching_lines(data), per_line_oracle(r"(?Rm)o\r$", data));
+        assert_eq!(
+            r.count_matching_lines(data),
+            per_line_oracle(r"(?Rm)o\r$", data)
+        );
         assert_eq!(re(r"(?R)o$").count_matching_lines(data), 2);
     }
 
@@ -548,9 +562,27 @@ mod tests {
         };
         let o = PatternOptions::default();
         assert_eq!(with("foo", o), 1);
-        assert_eq!(with("foo", PatternOptions { ignore_case: true, ..o }), 2);
+        assert_eq!(
+            with(
+                "foo",
+                PatternOptions {
+                    ignore_case: true,
+                    ..o
+                }
+            ),
+            2
+        );
         assert_eq!(with("a.b", o), 2);
-        assert_eq!(with("a.b", PatternOptions { fixed_strings: true, ..o }), 1);
+        assert_eq!(
+            with(
+                "a.b",
+                PatternOptions {
+                    fixed_strings: true,
+                    ..o
+                }
+            ),
+            1
+        );
         assert_eq!(with("bar", PatternOptions { word: true, ..o }), 1);
         assert_eq!(with("foo|bar", PatternOptions { word: true, ..o }), 1);
         assert_eq!(with("a.b", PatternOptions { line: true, ..o }), 2);
@@ -559,17 +591,32 @@ mod tests {
 
     #[test]
     fn word_tries_other_matches_on_the_line() {
-        let r = LineRegex::new(&["ab"], PatternOptions { word: true, ..Default::default() }).unwrap();
+        let r = LineRegex::new(
+            &["ab"],
+            PatternOptions {
+                word: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(r.count_matching_lines(b"xab ab\nabx\n"), 1);
         // The preferred match "foo" is followed by a word character; "foobar" is whole.
-        let r = LineRegex::new(&["foo|foobar"], PatternOptions { word: true, ..Default::default() })
-            .unwrap();
+        let r = LineRegex::new(
+            &["foo|foobar"],
+            PatternOptions {
+                word: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(r.count_matching_lines(b"foobar\nfoobarx\n"), 1);
     }
 
     #[test]
     fn errors_are_one_line_and_show_the_pattern() {
-        let e = LineRegex::new(&["ab(c"], PatternOptions::default()).unwrap_err().to_string();
+        let e = LineRegex::new(&["ab(c"], PatternOptions::default())
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "invalid regex 'ab(c' at column 3: unclosed group");
         let e = LineRegex::new(&["x", "[z-a]"], PatternOptions::default())
             .unwrap_err()
@@ -578,7 +625,10 @@ mod tests {
         let e = LineRegex::new(&[r"\w{1000}{1000}"], PatternOptions::default())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("too big") && e.contains(r"\w{1000}{1000}"), "{e}");
+        assert!(
+            e.contains("too big") && e.contains(r"\w{1000}{1000}"),
+            "{e}"
+        );
         assert!(!e.contains('\n'), "{e}");
     }
 

@@ -2,3 +2,6 @@
 
 #[macro_use]
 mod util;
+
+mod grep;
+mod matches;

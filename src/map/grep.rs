@@ -156,8 +156,14 @@ mod tests {
         let j = job("GET", true, GrepOutput::Total);
         assert_eq!(run_on(&j, &[a, b], 1, 1), ("2\n".into(), ExitCode::Success));
         let j = job("PUT", false, GrepOutput::Total);
-        assert_eq!(run_on(&j, &[a, b], 1, 64), ("0\n".into(), ExitCode::NoMatch));
+        assert_eq!(
+            run_on(&j, &[a, b], 1, 64),
+            ("0\n".into(), ExitCode::NoMatch)
+        );
         let j = job("", true, GrepOutput::Quiet);
-        assert_eq!(run_on(&j, &[a, b], 3, 5), (String::new(), ExitCode::NoMatch));
+        assert_eq!(
+            run_on(&j, &[a, b], 3, 5),
+            (String::new(), ExitCode::NoMatch)
+        );
     }
 }

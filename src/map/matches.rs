@@ -211,33 +211,33 @@ impl Mapper for MatchMapper {
         let mut key = KeyBuilder::default();
         let MatchCounts { table, rejected } = partial;
         regex.for_each_match(chunk.data, &mut locs, self.all, |hay, locs| {
-                let group = |i: usize| locs.get(i).map_or(&[][..], |(s, e)| &hay[s..e]);
-                // Parse first: a rejected record must not create its key.
-                let value = match self.sum {
-                    None => None,
-                    Some((g, _)) => match Decimal::parse(group(g)) {
-                        Err(NumberError::NotANumber) => return rejected.add(group(g)),
-                        parsed => Some(parsed),
-                    },
-                };
-                let tally = match self.key_groups.as_slice() {
-                    [one] => table.entry(group(*one)),
-                    groups => {
-                        key.clear();
-                        for &g in groups {
-                            key.push(group(g));
-                        }
-                        table.entry(key.key())
+            let group = |i: usize| locs.get(i).map_or(&[][..], |(s, e)| &hay[s..e]);
+            // Parse first: a rejected record must not create its key.
+            let value = match self.sum {
+                None => None,
+                Some((g, _)) => match Decimal::parse(group(g)) {
+                    Err(NumberError::NotANumber) => return rejected.add(group(g)),
+                    parsed => Some(parsed),
+                },
+            };
+            let tally = match self.key_groups.as_slice() {
+                [one] => table.entry(group(*one)),
+                groups => {
+                    key.clear();
+                    for &g in groups {
+                        key.push(group(g));
                     }
-                };
-                tally.count += 1;
-                match value {
-                    None => {}
-                    Some(Ok(d)) => tally.sum.add(d),
-                    // Out of range: a number that cannot be summed exactly; run reports it.
-                    Some(Err(_)) => tally.sum.set_overflow(),
+                    table.entry(key.key())
                 }
-            });
+            };
+            tally.count += 1;
+            match value {
+                None => {}
+                Some(Ok(d)) => tally.sum.add(d),
+                // Out of range: a number that cannot be summed exactly; run reports it.
+                Some(Err(_)) => tally.sum.set_overflow(),
+            }
+        });
     }
 }
 
@@ -315,13 +315,10 @@ fn write_rows(m: &MatchMapper, rows: &[(Box<[u8]>, Tally)], out: &mut dyn Write)
     for (key, tally) in rows {
         let parts = key::decode(key, fields);
         // Checked for overflow before writing anything.
-        let sum = m.sum.as_ref().map(|_| {
-            tally
-                .sum
-                .total()
-                .map(|d| d.to_string())
-                .unwrap_or_default()
-        });
+        let sum = m
+            .sum
+            .as_ref()
+            .map(|_| tally.sum.total().map(|d| d.to_string()).unwrap_or_default());
         let mut cells: Vec<Value<'_>> = parts.iter().map(|p| Value::Text(p)).collect();
         cells.push(Value::Count(tally.count));
         if let Some(s) = &sum {
@@ -377,14 +374,21 @@ mod tests {
     #[test]
     fn sums_per_key_and_reports_rejected() {
         for (threads, chunk) in [(1, 1 << 20), (2, 1), (3, 7)] {
-            let (out, o) = run_on(mapper(r" (\d+) (\S+)", Some("2"), false), LOG, threads, chunk)
-                .unwrap();
+            let (out, o) = run_on(
+                mapper(r" (\d+) (\S+)", Some("2"), false),
+                LOG,
+                threads,
+                chunk,
+            )
+            .unwrap();
             assert_eq!(out, "200\t2\t12.5\n404\t1\t1000\n");
             assert_eq!(o.code, ExitCode::Success);
             assert_eq!(
                 o.warnings,
-                ["2 matches rejected: group 2 is not a number (e.g. \"-\"); left out of the \
-                  counts and sums"]
+                [
+                    "2 matches rejected: group 2 is not a number (e.g. \"-\"); left out of the \
+                  counts and sums"
+                ]
             );
         }
     }
@@ -398,23 +402,41 @@ mod tests {
             mapper(r"(\w) (\d)(?:x)?", None, false).columns(),
             ["group1", "group2", "count"]
         );
-        assert_eq!(mapper(r"(\d+)", Some("1"), false).columns(), ["count", "sum_group1"]);
+        assert_eq!(
+            mapper(r"(\d+)", Some("1"), false).columns(),
+            ["count", "sum_group1"]
+        );
     }
 
     #[test]
     fn several_groups_non_participating_groups_and_all() {
-        let (out, _) = run_on(mapper(r"(\w)=(\d)|(\w)!", None, true), b"a=1 b! a=1\nc!\n", 2, 3)
-            .unwrap();
+        let (out, _) = run_on(
+            mapper(r"(\w)=(\d)|(\w)!", None, true),
+            b"a=1 b! a=1\nc!\n",
+            2,
+            3,
+        )
+        .unwrap();
         assert_eq!(out, "a\t1\t\t2\n\t\tb\t1\n\t\tc\t1\n");
-        let (out, _) = run_on(mapper(r"(\w)=(\d)|(\w)!", None, false), b"a=1 b! a=1\nc!\n", 1, 3)
-            .unwrap();
+        let (out, _) = run_on(
+            mapper(r"(\w)=(\d)|(\w)!", None, false),
+            b"a=1 b! a=1\nc!\n",
+            1,
+            3,
+        )
+        .unwrap();
         assert_eq!(out, "\t\tc\t1\na\t1\t\t1\n");
     }
 
     #[test]
     fn tabs_in_captures_are_escaped_and_nothing_matched_is_exit_1() {
-        let (out, _) = run_on(mapper(r"k=([^;]*);", None, false), b"k=a\tb;\nk=a\\b;\n", 1, 4)
-            .unwrap();
+        let (out, _) = run_on(
+            mapper(r"k=([^;]*);", None, false),
+            b"k=a\tb;\nk=a\\b;\n",
+            1,
+            4,
+        )
+        .unwrap();
         assert_eq!(out, "a\\tb\t1\na\\\\b\t1\n");
         let (out, o) = run_on(mapper(r"zzz", None, false), LOG, 1, 4).unwrap();
         assert_eq!((out.as_str(), o.code), ("", ExitCode::NoMatch));
@@ -425,9 +447,14 @@ mod tests {
         let max = u128::MAX.to_string();
         let data = format!("k {max}\nk 1\nj 1\n");
         for chunk in [1, 4, 1000] {
-            let e = run_on(mapper(r"(\w) (\d+)", Some("2"), false), data.as_bytes(), 2, chunk)
-                .unwrap_err()
-                .to_string();
+            let e = run_on(
+                mapper(r"(\w) (\d+)", Some("2"), false),
+                data.as_bytes(),
+                2,
+                chunk,
+            )
+            .unwrap_err()
+            .to_string();
             assert!(e.contains("sum_group2") && e.contains("'k'"), "{e}");
         }
     }
@@ -435,9 +462,14 @@ mod tests {
     #[test]
     fn bad_sum_groups_are_refused() {
         for (p, s) in [(r"(\d+)", "2"), (r"(\d+)", "0"), (r"(?P<a>\d+)", "b")] {
-            let e = MatchMapper::new(p, PatternOptions::default(), Some(GroupRef::parse(s)), false)
-                .unwrap_err()
-                .to_string();
+            let e = MatchMapper::new(
+                p,
+                PatternOptions::default(),
+                Some(GroupRef::parse(s)),
+                false,
+            )
+            .unwrap_err()
+            .to_string();
             assert!(e.contains("--sum"), "{e}");
         }
     }
