@@ -349,7 +349,7 @@ proptest! {
         final_newline in any::<bool>(),
         pattern in proptest::sample::select(vec![
             "a", "^a", "a$", r"b\r?$", "^$", "", r#""[^"]*""#, r"a\s+b", r"\ba\b", "1$", r"\Ab",
-            r"a\z", "(?s).b", r"[^a]*1",
+            r"a\z", "(?s).b", r"[^a]*1", r"\w*ab1 ?", r"\bab1\b", r#"[^"]*"ab"#,
         ]),
         invert in any::<bool>(),
         threads in 1usize..4,

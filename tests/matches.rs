@@ -389,6 +389,8 @@ proptest! {
         pattern in proptest::sample::select(vec![
             "a+", "(a)(b)?", r"(\w)\s*(1)", "^(a|b)", r"(b\r?)$", r#""([^"]*)""#, r"(a)|(1)",
             r"\b(\w+)\b", "(?s)(a.)", "(x*)a",
+            // These find candidate lines by a required literal first.
+            r"(\w*)ab1( ?)", r"\b(ab1)\b", r#"([^"]*)"ab"#,
         ]),
         all in any::<bool>(),
         threads in 1usize..4,
