@@ -4,6 +4,8 @@
 mod util;
 
 mod cli;
+mod grep;
 mod inputs;
+mod matches;
 mod output;
 mod words;
