@@ -206,7 +206,7 @@ fn by_file_lists_inputs_in_order_then_the_total() {
         .iter()
         .map(|f| testdata(f).to_str().unwrap().to_string())
         .collect();
-    let quoted: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
+    let quoted: Vec<String> = paths.iter().map(shell_quote).collect();
     // grep prints file:count; turn it into file<TAB>count and add the total.
     let want = sh(&format!(
         "grep -c -i -E 'failed|Failure' {} | awk '{{ i = index($0, \":\" ); n = substr($0, i + 1); \

@@ -39,8 +39,8 @@ fn pipeline(ere: &str, replacement: &str, file: &str) -> BTreeMap<Vec<u8>, u64> 
     let script = format!(
         "grep -oE {ere} {file} | sed -E {sed} | sort | uniq -c",
         ere = shell_quote(ere),
-        file = shell_quote(&path(file)),
-        sed = shell_quote(&format!(
+        file = shell_quote(path(file)),
+        sed = shell_quote(format!(
             "s/^{}{}/{}/",
             ere.trim_end_matches('$').replace('/', r"\/"),
             "$",
