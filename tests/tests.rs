@@ -8,4 +8,5 @@ mod grep;
 mod inputs;
 mod matches;
 mod output;
+mod partials;
 mod words;
