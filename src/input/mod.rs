@@ -94,16 +94,6 @@ pub(crate) enum Source {
     },
 }
 
-impl Source {
-    /// The number of raw bytes the input has, when known up front (for progress).
-    pub(crate) fn slice_len(&self) -> Option<u64> {
-        match self {
-            Source::Slice { data } => Some(data.len() as u64),
-            Source::Stream { raw_len, .. } => *raw_len,
-        }
-    }
-}
-
 /// Options for opening inputs.
 #[derive(Clone, Default)]
 pub(crate) struct OpenOptions {
