@@ -9,4 +9,5 @@ mod inputs;
 mod matches;
 mod output;
 mod partials;
+mod state;
 mod words;
