@@ -117,6 +117,7 @@ impl Config {
             walk: self.walk,
             keep_going: self.keep_going,
             progress: self.progress,
+            shard: self.shard,
         }
     }
 

@@ -84,7 +84,7 @@ pub enum Error {
     /// A pattern would compile to more than the regex size limit.
     #[error(
         "regex '{pattern}' is too big: compiled, it would exceed the size limit of {} MiB; \
-         use fewer or smaller repetitions and Unicode classes",
+         use smaller repetition counts, or ASCII classes such as (?-u:\\w) instead of \\w",
         limit >> 20
     )]
     RegexTooBig {

@@ -37,7 +37,7 @@ use crate::error::{Error, Result};
 
 /// Largest compiled program (NFA) accepted. The regex crate refuses to build beyond it, so a
 /// pattern like `\w{1000}{1000}` is an error message, not an out-of-memory.
-pub const SIZE_LIMIT: usize = 64 << 20;
+pub const SIZE_LIMIT: usize = 16 << 20;
 
 /// Largest lazy-DFA cache per searching thread. Bigger than the regex crate's default (2 MiB)
 /// so that Unicode classes and alternations of many literals rarely thrash it.
@@ -547,6 +547,19 @@ mod tests {
     }
 
     #[test]
+    fn plans() {
+        let plan = |p: &str| re(p).plan;
+        assert!(matches!(plan("GET /index"), Plan::Buffer));
+        assert!(matches!(
+            plan(r"[0-9]+\.[0-9]+.*Firefox"),
+            Plan::Candidates(_)
+        ));
+        assert!(matches!(plan(r"\bGET\b"), Plan::Candidates(_)));
+        assert!(matches!(plan(r"\s+x"), Plan::Buffer));
+        assert!(matches!(plan(r"(?R)x$"), Plan::PerLine));
+    }
+
+    #[test]
     fn newline_in_argument_splits_patterns_like_grep() {
         let r = LineRegex::new(&["foo\nbar"], PatternOptions::default()).unwrap();
         assert_eq!(r.count_matching_lines(b"foo\nbar\nbaz\n"), 2);
@@ -666,7 +679,7 @@ mod tests {
             pat in proptest::sample::select(vec![
                 "a", "ab", r"a\s*b", r#""[^"]*""#, "^a", "b$", "^$", "", "a*", r"\ba\b",
                 r"(?s)a.*b", r"1\r?$", "^", r"\Ab", r"a\z", r"[^a]+", r"a|b\s", r"(?R)b$",
-                r"(?Rm)^\r", r"\B", r"\s$",
+                r"(?Rm)^\r", r"\B", r"\s$", r#"[^1]*"ab"#, r"1\s*\bab1$", r"\bab1\b",
             ]),
         ) {
             let got = re(pat).count_matching_lines(&data);

@@ -4,6 +4,10 @@
 mod util;
 
 mod cli;
+mod grep;
 mod inputs;
+mod matches;
 mod output;
+mod partials;
+mod state;
 mod words;
