@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# Integration test of logmill on Spark (both ways of examples/spark/logmill_spark.py) and under
+# mrjob's local runner (examples/mrjob/logmill_mr.py): every result is compared byte for byte
+# (cmp) with the single-machine `logmill JOB ...` run on the same input in this same test run,
+# and the Spark results once with independent tools (coreutils for words, gawk for match).
+#
+#   bash examples/spark/test_spark.sh            # from anywhere; CI=true in CI
+#
+# It installs what it needs: a venv (.venv-spark, or $SPARK_VENV) with pyspark 4.3.0 and mrjob
+# 0.7.4 from PyPI (about a minute cold), Java 17 from Debian if `java` is missing (CI only).
+# LOGMILL=PATH uses that binary instead of building target/release/logmill (CI passes the debug
+# binary that `cargo test` already built, to save the release build's minutes). KEEP=1 keeps the
+# work directory. All Spark cases run in one driver process (one SparkContext): start-up once.
+# Ends with "spark+mrjob: N checks passed, N failed" and exits 1 if any failed or Spark could
+# not start.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+VENV=${SPARK_VENV:-$ROOT/.venv-spark}
+CI=${CI:-}
+T0=$SECONDS
+
+say() { printf 'spark-test: %s\n' "$*"; }
+die() {
+  printf 'spark-test: FAILED: %s\n' "$*" >&2
+  printf 'spark+mrjob: %d checks passed, %d failed\n' "${passed:-0}" "$((${failed:-0} + 1))"
+  exit 1
+}
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/logmill-spark.XXXXXX")
+if [ -n "${KEEP:-}" ]; then say "work directory: $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); say "ok   $*"; }
+fail() { failed=$((failed + 1)); say "FAIL $*"; }
+# same NAME GOT EXPECTED: byte-for-byte comparison.
+same() {
+  if cmp -s "$2" "$3"; then
+    pass "$1 ($(wc -l < "$2") lines, $(wc -c < "$2") bytes)"
+  else
+    fail "$1: $2 differs from $3"
+    diff "$2" "$3" | head -10 | cat -A | sed 's/^/    /' || true
+  fi
+}
+
+# --- Python and the venv -------------------------------------------------------------------
+PY=${PYTHON:-}
+if [ -z "$PY" ]; then
+  for cand in python3.11 python3; do
+    if command -v "$cand" >/dev/null 2>&1; then PY=$cand; break; fi
+  done
+fi
+[ -n "$PY" ] || die "no python3 found"
+pyver=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+case "$pyver" in
+  3.9 | 3.10 | 3.11 | 3.12) ;;
+  *) die "Python $pyver: mrjob 0.7.4 needs Python <= 3.12 (set PYTHON=python3.11)" ;;
+esac
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating $VENV with $PY ($pyver)"
+  "$PY" -m venv "$VENV"
+fi
+want='pyspark==4.3.0 mrjob==0.7.4'
+[ "$pyver" = 3.12 ] && want="$want setuptools"
+if ! "$VENV/bin/python" -c 'import pyspark, mrjob, sys; sys.exit(pyspark.__version__ != "4.3.0")' 2>/dev/null; then
+  t=$(now)
+  say "installing $want into $VENV (pyspark is a ~450 MB download when the pip cache is cold)"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check $want || die "pip install $want failed"
+  say "installed in $(since "$t") s"
+fi
+
+# --- Java ------------------------------------------------------------------------------------
+if ! command -v java >/dev/null 2>&1; then
+  if [ "$CI" = true ]; then
+    say "installing openjdk-17-jre-headless"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null || die "could not install Java 17"
+  else
+    die "java not found: Spark 4 needs Java 17 or 21 (apt-get install openjdk-17-jre-headless)"
+  fi
+fi
+jver=$(java -version 2>&1 | awk -F'"' '/version/ { split($2, v, "."); print v[1]; exit }')
+case "$jver" in
+  17 | 21) say "java $jver" ;;
+  *) die "java $jver: Spark 4 needs Java 17 or 21" ;;
+esac
+
+# --- logmill -----------------------------------------------------------------------------------
+if [ -n "${LOGMILL:-}" ]; then
+  LOGMILL=$(cd "$(dirname "$LOGMILL")" && pwd)/$(basename "$LOGMILL")
+else
+  cargo build --release --locked --quiet
+  LOGMILL=$ROOT/target/release/logmill
+fi
+[ -x "$LOGMILL" ] || die "$LOGMILL is not an executable"
+say "logmill: $LOGMILL ($("$LOGMILL" --version))"
+export LC_ALL=C
+
+# --- inputs ------------------------------------------------------------------------------------
+# A ~9.5 MB access log: four copies of the real sample, each with its own year (2015..2018).
+ACCESS=$WORK/access.log
+for y in 5 6 7 8; do sed "s#/2015:#/201$y:#" testdata/apache_access.log; done > "$ACCESS"
+SMALL=$ROOT/testdata/apache_access.log # a second input file, so jobs span several files
+KJV=$ROOT/testdata/kjv.txt             # real corpus with one invalid UTF-8 byte
+# What Spark's textFile hands to the map stage: kjv decoded as UTF-8, invalid bytes -> U+FFFD.
+KJV_LOSSY=$WORK/kjv-lossy.txt
+"$PY" -c 'import sys; sys.stdout.buffer.write(open(sys.argv[1], "rb").read().decode("utf-8", "replace").encode("utf-8"))' "$KJV" > "$KJV_LOSSY"
+"$PY" -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$KJV_LOSSY" || die "kjv-lossy.txt is not UTF-8"
+say "inputs: access.log $(wc -c < "$ACCESS") B, kjv.txt $(wc -c < "$KJV") B, kjv-lossy.txt $(wc -c < "$KJV_LOSSY") B"
+
+STATUS_RE='" ([0-9]{3}) ([0-9]+|-)'
+MATCH=(match "$STATUS_RE" --sum 2)
+
+# --- single-machine references (the expected bytes), timed ---------------------------------
+t=$(now)
+"$LOGMILL" "${MATCH[@]}" "$ACCESS" "$SMALL" > "$WORK/access.single.tsv" 2> "$WORK/access.single.err"
+access_single=$(since "$t")
+"$LOGMILL" --emit partial "${MATCH[@]}" "$ACCESS" "$SMALL" > "$WORK/access.single.partial" 2>/dev/null
+t=$(now)
+"$LOGMILL" words "$KJV" > "$WORK/kjv.single.tsv"
+kjv_single=$(since "$t")
+"$LOGMILL" --emit partial words "$KJV" > "$WORK/kjv.single.partial"
+"$LOGMILL" words "$KJV_LOSSY" > "$WORK/kjv-lossy.single.tsv"
+grep -q '^#meta' "$WORK/access.single.partial" || die "the access-log partial has no #meta line (the test needs rejected records)"
+
+# --- Spark: every case in one driver process ---------------------------------------------
+q() { printf '%q ' "$@"; }
+BATCH=$WORK/batch.txt
+{
+  echo "--name access-streaming --mode streaming --shards 3 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/access.a.tsv --partial-out $WORK/access.a.partial -- $(q "${MATCH[@]}") -- $(q "$ACCESS" "$SMALL")"
+  echo "--name access-streaming-jvm --mode streaming --map-pipe jvm --shards 3 --reducers 3 --logmill $(q "$LOGMILL") --out $WORK/access.aj.tsv -- $(q "${MATCH[@]}") -- $(q "$ACCESS" "$SMALL")"
+  echo "--name access-exact --mode exact --shards 4 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/access.b.tsv --partial-out $WORK/access.b.partial -- $(q "${MATCH[@]}") -- $(q "$ACCESS" "$SMALL")"
+  echo "--name kjv-exact --mode exact --shards 4 --reducers 3 --logmill $(q "$LOGMILL") --out $WORK/kjv.b.tsv --partial-out $WORK/kjv.b.partial -- words -- $(q "$KJV")"
+  echo "--name kjv-streaming --mode streaming --shards 2 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/kjv.a.tsv -- words -- $(q "$KJV")"
+  echo "--name kjv-lossy-streaming --mode streaming --shards 2 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/kjv-lossy.a.tsv -- words -- $(q "$KJV_LOSSY")"
+} > "$BATCH"
+
+export SPARK_LOCAL_IP=127.0.0.1
+export PYSPARK_PYTHON=$VENV/bin/python
+export PYSPARK_DRIVER_PYTHON=$VENV/bin/python
+say "running $(wc -l < "$BATCH") Spark jobs in one SparkContext (local[2])"
+t=$(now)
+if ! PATH=$VENV/bin:$PATH "$VENV/bin/python" examples/spark/logmill_spark.py --batch "$BATCH" \
+  > "$WORK/spark.out" 2> "$WORK/spark.err"; then
+  grep -v '^\s*at \|^WARNING\|WARN ' "$WORK/spark.err" | tail -20 | sed 's/^/    /' >&2
+  die "the Spark driver failed (see above): Spark could not start, or a job failed"
+fi
+spark_total=$(since "$t")
+grep -q 'timing	spark-start' "$WORK/spark.err" || die "Spark did not report starting"
+
+# (b) byte-exact: identical to the single-machine run, also on kjv's invalid byte, partials too.
+same "exact:     match --sum, access logs  = single machine" "$WORK/access.b.tsv" "$WORK/access.single.tsv"
+same "exact:     the partial (header, #meta, keys) = single machine" "$WORK/access.b.partial" "$WORK/access.single.partial"
+same "exact:     words, kjv.txt (invalid UTF-8) = single machine" "$WORK/kjv.b.tsv" "$WORK/kjv.single.tsv"
+same "exact:     words, kjv.txt partial = single machine" "$WORK/kjv.b.partial" "$WORK/kjv.single.partial"
+# (a) streaming: identical on clean UTF-8 input.
+same "streaming: match --sum, access logs  = single machine" "$WORK/access.a.tsv" "$WORK/access.single.tsv"
+same "streaming: the partial (header, #meta, keys) = single machine" "$WORK/access.a.partial" "$WORK/access.single.partial"
+same "streaming: JVM-side map pipe = single machine" "$WORK/access.aj.tsv" "$WORK/access.single.tsv"
+same "streaming: words, kjv-lossy.txt (clean UTF-8) = single machine" "$WORK/kjv-lossy.a.tsv" "$WORK/kjv-lossy.single.tsv"
+# ... and on kjv.txt it is the single-machine result of the lossily decoded text: the only
+# difference from the real single-machine run is in keys that held invalid bytes.
+same "streaming: words, kjv.txt = single machine on kjv decoded as Spark does" "$WORK/kjv.a.tsv" "$WORK/kjv-lossy.single.tsv"
+diff "$WORK/kjv.single.tsv" "$WORK/kjv.a.tsv" > "$WORK/kjv.a.diff" || true
+say "streaming on kjv.txt vs single machine (cat -A; M-^W is the byte 0x97, M-oM-?M-= is U+FFFD):"
+cat -A "$WORK/kjv.a.diff" | sed 's/^/    /'
+changed=$(grep -c '^[<>]' "$WORK/kjv.a.diff" || true)
+if grep '^<' "$WORK/kjv.a.diff" | LC_ALL=C grep -qv $'\x97' || [ "$changed" -eq 0 ]; then
+  fail "streaming on kjv.txt: the rows that differ are not (only) the ones with the invalid byte"
+else
+  pass "streaming on kjv.txt differs only in rows whose key held the invalid byte ($changed diff lines)"
+fi
+
+# Independent tools, once: coreutils for words, gawk for match (first match per line; '-' left out).
+tr 'A-Z' 'a-z' < "$KJV" | tr -s ' \t\n\v\f\r' '\n' | sed '/^$/d' | sort | uniq -c \
+  | awk '{ c = $1; sub(/^ *[0-9]+ /, ""); print $0 "\t" c }' | sort > "$WORK/kjv.coreutils.tsv"
+sort "$WORK/kjv.b.tsv" > "$WORK/kjv.b.sorted.tsv"
+same "exact:     words, kjv.txt = tr | sort | uniq -c" "$WORK/kjv.b.sorted.tsv" "$WORK/kjv.coreutils.tsv"
+if command -v gawk >/dev/null 2>&1; then
+  gawk 'match($0, /" ([0-9]{3}) ([0-9]+|-)/, m) { if (m[2] == "-") next; n[m[1]]++; s[m[1]] += m[2] }
+        END { for (k in n) printf "%s\t%d\t%d\n", k, n[k], s[k] }' "$ACCESS" "$SMALL" | sort > "$WORK/access.gawk.tsv"
+  sort "$WORK/access.b.tsv" > "$WORK/access.b.sorted.tsv"
+  same "exact:     match --sum, access logs = gawk" "$WORK/access.b.sorted.tsv" "$WORK/access.gawk.tsv"
+elif [ "$CI" = true ]; then
+  fail "gawk is missing (needed in CI)"
+else
+  say "skip gawk comparison (gawk not installed)"
+fi
+
+# --- mrjob (Hadoop Streaming's contract, local runner) -----------------------------------
+mr() { # NAME JOB-ARGS-STRING INPUT... -> $WORK/NAME.mr.lines, timed into mr_NAME
+  local name=$1 job=$2
+  shift 2
+  local t
+  t=$(now)
+  if ! "$VENV/bin/python" examples/mrjob/logmill_mr.py -r local --no-conf --cmdenv LOGMILL_THREADS=1 --cmdenv LC_ALL=C \
+    --logmill "$LOGMILL" --job "$job" "$@" > "$WORK/$name.mr.lines" 2> "$WORK/$name.mr.err"; then
+    tail -5 "$WORK/$name.mr.err" | sed 's/^/    /'
+    fail "mrjob $name: the job failed"
+    return
+  fi
+  printf -v "mr_$name" '%s' "$(since "$t")"
+}
+mr access "$(q "${MATCH[@]}")" "$ACCESS" "$SMALL"
+"$LOGMILL" reduce "${MATCH[@]}" < "$WORK/access.mr.lines" > "$WORK/access.mr.tsv" 2>/dev/null
+same "mrjob:     match --sum, access logs = single machine" "$WORK/access.mr.tsv" "$WORK/access.single.tsv"
+mr kjv words "$KJV"
+"$LOGMILL" reduce words < "$WORK/kjv.mr.lines" > "$WORK/kjv.mr.tsv"
+same "mrjob:     words, kjv.txt (invalid UTF-8) = single machine" "$WORK/kjv.mr.tsv" "$WORK/kjv.single.tsv"
+
+# --- figures ---------------------------------------------------------------------------------
+say "wall times (s): single machine: access ${access_single}, kjv ${kjv_single}; mrjob -r local: access ${mr_access:-?}, kjv ${mr_kjv:-?}"
+say "Spark driver process ${spark_total} s in all; inside it (s):"
+grep 'timing' "$WORK/spark.err" | cut -f2- | sed 's/^/    /'
+say "took $((SECONDS - T0)) s"
+printf 'spark+mrjob: %d checks passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]
