@@ -275,18 +275,27 @@ def run_stage(cmd: List[str], env: dict, feed: Optional[Iterable[bytes]] = None)
             except BrokenPipeError:
                 pass
 
-    threads = [threading.Thread(target=lambda: stderr_parts.append(proc.stderr.read()))]  # type: ignore[union-attr]
+    # Daemon threads: a stuck child must not keep the Python worker from exiting.
+    threads = [threading.Thread(target=lambda: stderr_parts.append(proc.stderr.read()), daemon=True)]  # type: ignore[union-attr]
     if feed is not None:
-        threads.append(threading.Thread(target=pump))
+        threads.append(threading.Thread(target=pump, daemon=True))
     for t in threads:
         t.start()
+    finished = False
     try:
         for raw in proc.stdout:  # type: ignore[union-attr]
             yield raw[:-1] if raw.endswith(b"\n") else raw
+        finished = True
     finally:
+        if not finished:
+            # The consumer gave up (an error downstream): stop the child now, and close our end
+            # of its stdout so that anything it left writing there (a wrapper script's children)
+            # gets EPIPE instead of blocking forever.
+            proc.kill()
+            proc.stdout.close()  # type: ignore[union-attr]
         rc = proc.wait()
         for t in threads:
-            t.join()
+            t.join(None if finished else 10)
     if errors:
         raise errors[0]
     if rc != 0:
@@ -306,12 +315,17 @@ def crc32_partition(key) -> int:
     return zlib.crc32(key if isinstance(key, bytes) else key.encode("utf-8"))
 
 
-def reduce_stage(sc, keyed, run: Run, env: dict):
-    """Shuffle (key, line) pairs to the reducers and merge each partition with `logmill reduce
-    --emit partial`."""
+def shuffle(sc, keyed, run: Run):
+    """Sends (key, line) pairs to the reducers by crc32 of the key, each reducer's pairs sorted
+    by key (as Hadoop Streaming gives them; logmill's reduce does not need it), and drops the
+    keys."""
     reducers = run.reducers or sc.defaultParallelism
-    cmd = [run.logmill, "--progress", "never", "--emit", "partial", "reduce", *run.job_args]
-    return keyed.repartitionAndSortWithinPartitions(reducers, crc32_partition), cmd
+    return keyed.repartitionAndSortWithinPartitions(reducers, crc32_partition).values()
+
+
+def reduce_cmd(run: Run) -> List[str]:
+    """The reduce stage: KEY<TAB>STATE lines in, merged KEY<TAB>STATE lines out."""
+    return [run.logmill, "--progress", "never", "--emit", "partial", "reduce", *run.job_args]
 
 
 def streaming(sc, run: Run) -> List[bytes]:
@@ -340,8 +354,8 @@ def streaming(sc, run: Run) -> List[bytes]:
         mapped = RDD(jrdd, sc, UTF8Deserializer())
     else:
         mapped = sc.textFile(src, shards).pipe(shlex.join(map_cmd), env=env, checkCode=True)
-    shuffled, red_cmd = reduce_stage(sc, mapped.map(lambda line: (key_of(line), line)), run, env)
-    reduced = shuffled.values().pipe(shlex.join(red_cmd), env=env, checkCode=True)
+    shuffled = shuffle(sc, mapped.map(lambda line: (key_of(line), line)), run)
+    reduced = shuffled.pipe(shlex.join(reduce_cmd(run)), env=env, checkCode=True)
     return [line.encode("utf-8") for line in reduced.collect()]
 
 
@@ -356,16 +370,19 @@ def exact(sc, run: Run) -> List[bytes]:
         for i in indices:
             cmd = [logmill, "--progress", "never", "--shard", f"{i}/{shards}", "--emit", "partial", *job_args, *inputs]
             lines = run_stage(cmd, env)
-            first = next(lines, None)
-            if first != header:
-                raise StageError(f"shard {i}/{shards}: expected the header {header!r}, got {first!r}")
-            for line in lines:
-                if line:
-                    yield key_of(line), line
+            try:
+                first = next(lines, None)
+                if first != header:
+                    raise StageError(f"shard {i}/{shards}: expected the header {header!r}, got {first!r}")
+                for line in lines:
+                    if line:
+                        yield key_of(line), line
+            finally:
+                lines.close()  # on an error: kill the process now rather than when collected
 
+    red_cmd = reduce_cmd(run)
     keyed = sc.parallelize(range(shards), shards).mapPartitions(shard_task)
-    shuffled, red_cmd = reduce_stage(sc, keyed, run, env)
-    reduced = shuffled.values().mapPartitions(lambda it: run_stage(red_cmd, env, feed=it))
+    reduced = shuffle(sc, keyed, run).mapPartitions(lambda it: run_stage(red_cmd, env, feed=it))
     return reduced.collect()
 
 
