@@ -7,6 +7,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, MmapArg, OutputArgs, ProgressArg, SortArg};
+use crate::map::fields::FieldsJob;
 use crate::emit::{EmitOptions, SortOrder};
 use crate::error::{Error, Result};
 use crate::input::walk::WalkOptions;
@@ -43,6 +44,8 @@ pub struct Config {
 pub enum Job {
     /// Word frequencies.
     Words(WordsMapper),
+    /// Field aggregation over structured records.
+    Fields(Box<FieldsJob>),
 }
 
 impl Config {
@@ -83,6 +86,10 @@ impl Config {
                 a.files,
                 a.output,
             ),
+            Command::Fields(a) => {
+                let job = FieldsJob::from_args(&a)?;
+                (Job::Fields(Box::new(job)), a.files, a.output)
+            }
         };
         let listed = cli.files_from.is_some();
         if let Some(list) = &cli.files_from {

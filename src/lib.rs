@@ -6,6 +6,7 @@
 //! the result deterministically and writes it. The binary is a thin layer over [`run`].
 #![deny(missing_docs)]
 
+pub mod agg;
 pub mod chunk;
 pub mod cli;
 pub mod config;
@@ -16,7 +17,9 @@ pub mod exit;
 pub mod input;
 pub mod map;
 pub mod merge;
+pub mod num;
 pub mod progress;
+pub mod record;
 pub mod reduce;
 
 use std::io::{self, Write};
@@ -39,6 +42,14 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
             let failed = report_inputs(&mapped);
             emit_counts(&["word", "count"], mapped.partial, config.emit, out)
                 .map_err(Error::Output)?;
+            Ok(if failed {
+                ExitCode::Error
+            } else {
+                ExitCode::Success
+            })
+        }
+        Job::Fields(job) => {
+            let (failed, _bad) = map::fields::run(&engine, &job, config.inputs, config.emit, out)?;
             Ok(if failed {
                 ExitCode::Error
             } else {

@@ -13,7 +13,7 @@ use std::thread;
 
 use rayon::prelude::*;
 
-use crate::chunk::chunks;
+use crate::chunk::framed_chunks;
 use crate::error::{Error, Result};
 use crate::input::stream::BlockReader;
 use crate::input::walk::{self, WalkOptions};
@@ -185,12 +185,16 @@ impl Engine {
         mapper: &M,
         progress: &Progress,
     ) -> M::Partial {
+        let framing = mapper.framing();
         let work: Vec<Chunk<'_>> = slices
             .iter()
             .flat_map(|(input, data)| {
                 let data: &[u8] = data;
-                chunks(data, self.opts.chunk_size).map(move |r| Chunk {
+                let head = &data[..framing.head_end(data)];
+                framed_chunks(data, self.opts.chunk_size, framing).map(move |r| Chunk {
                     input: *input,
+                    offset: r.start as u64,
+                    head,
                     data: &data[r],
                 })
             })
@@ -217,10 +221,11 @@ impl Engine {
         let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(QUEUED_BLOCKS);
         let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
         let target = self.opts.chunk_size;
+        let framing = mapper.framing();
         let producer = thread::Builder::new()
             .name("logmill-reader".into())
             .spawn(move || -> std::io::Result<u64> {
-                let mut blocks = BlockReader::new(reader, target);
+                let mut blocks = BlockReader::framed(reader, target, framing);
                 let mut total = 0u64;
                 loop {
                     // Reuse a block the mappers are done with; allocate only to fill the queue.
@@ -238,12 +243,30 @@ impl Engine {
                 path: name.to_path_buf(),
                 source: e,
             })?;
+        // The first block starts the input: its first record is the head every block sees.
+        // Blocks come in order from one reader, so their offsets are a running total.
+        let mut blocks = full_rx.into_iter();
+        let first = blocks.next();
+        let head: Vec<u8> = first.as_deref().map_or_else(Vec::new, |b| {
+            b[..framing.head_end(b)].to_vec()
+        });
+        let mut offset = 0u64;
+        let numbered = first.into_iter().chain(blocks).map(|buf| {
+            let at = offset;
+            offset += buf.len() as u64;
+            (at, buf)
+        });
         let partial = self.pool.install(|| {
-            full_rx
-                .into_iter()
+            numbered
                 .par_bridge()
-                .fold(M::Partial::default, |mut p, buf| {
-                    mapper.map(Chunk { input, data: &buf }, &mut p);
+                .fold(M::Partial::default, |mut p, (at, buf)| {
+                    let chunk = Chunk {
+                        input,
+                        offset: at,
+                        head: &head,
+                        data: &buf,
+                    };
+                    mapper.map(chunk, &mut p);
                     // The reader may have finished already; then the block is simply dropped.
                     let _ = empty_tx.send(buf);
                     p
