@@ -101,7 +101,7 @@ Examples:
     /// Group the records of structured logs (whitespace-split, CSV, JSON lines, access logs,
     /// syslog) by fields and aggregate fields per group.
     #[command(after_help = FIELDS_EXAMPLES)]
-    Fields(FieldsArgs),
+    Fields(Box<FieldsArgs>),
 }
 
 const FIELDS_EXAMPLES: &str = "\

@@ -7,11 +7,11 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, MmapArg, OutputArgs, ProgressArg, SortArg};
-use crate::map::fields::FieldsJob;
 use crate::emit::{EmitOptions, SortOrder};
 use crate::error::{Error, Result};
 use crate::input::walk::WalkOptions;
 use crate::input::{InputSpec, MmapPolicy};
+use crate::map::fields::FieldsJob;
 use crate::map::words::WordsMapper;
 use crate::progress::ProgressMode;
 use crate::reduce::EngineOptions;

@@ -247,9 +247,9 @@ impl Engine {
         // Blocks come in order from one reader, so their offsets are a running total.
         let mut blocks = full_rx.into_iter();
         let first = blocks.next();
-        let head: Vec<u8> = first.as_deref().map_or_else(Vec::new, |b| {
-            b[..framing.head_end(b)].to_vec()
-        });
+        let head: Vec<u8> = first
+            .as_deref()
+            .map_or_else(Vec::new, |b| b[..framing.head_end(b)].to_vec());
         let mut offset = 0u64;
         let numbered = first.into_iter().chain(blocks).map(|buf| {
             let at = offset;

@@ -4,5 +4,6 @@
 mod util;
 
 mod cli;
+mod fields;
 mod inputs;
 mod words;

@@ -229,7 +229,12 @@ mod tests {
             v.iter().for_each(|x| s.add(x.as_bytes()));
             s
         };
-        let samples = vec![set(&[]), set(&["a", "b"]), set(&["b", "c", ""]), set(&["a"])];
+        let samples = vec![
+            set(&[]),
+            set(&["a", "b"]),
+            set(&["b", "c", ""]),
+            set(&["a"]),
+        ];
         check_laws(&samples, |s| {
             let mut v: Vec<Vec<u8>> = s.set.iter().map(|k| k.to_vec()).collect();
             v.sort();

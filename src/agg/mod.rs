@@ -14,6 +14,7 @@ use pct::{ExactValues, LogSketch};
 use value::{format_mean, Extreme, Num, NumSum};
 
 use crate::merge::Merge;
+use crate::num::Overflow;
 
 /// What an aggregation computes.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,9 +96,10 @@ impl AggSpec {
 }
 
 /// The partial state of one aggregation in one group.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub enum AggState {
     /// The group's count is kept in [`GroupState::count`].
+    #[default]
     Count,
     /// Exact sum.
     Sum(NumSum),
@@ -178,17 +180,17 @@ impl AggState {
     }
 
     /// The printed cells of this aggregation (one per column), given the group's count.
-    /// `Err(())` when an exact sum does not fit.
-    pub fn cells(&self, spec: &AggSpec, count: u64) -> Result<Vec<String>, ()> {
+    /// [`Overflow`] when an exact sum does not fit.
+    pub fn cells(&self, spec: &AggSpec, count: u64) -> Result<Vec<String>, Overflow> {
         Ok(match self {
             AggState::Count => vec![count.to_string()],
-            AggState::Sum(s) => vec![s.total().ok_or(())?.to_string()],
+            AggState::Sum(s) => vec![s.total().ok_or(Overflow)?.to_string()],
             AggState::Min(s) => vec![s.get().map_or_else(String::new, |d| d.to_string())],
             AggState::Max(s) => vec![s.get().map_or_else(String::new, |d| d.to_string())],
             AggState::Mean(s, c) => vec![if *c == 0 {
                 String::new()
             } else {
-                format_mean(&s.total().ok_or(())?, *c)
+                format_mean(&s.total().ok_or(Overflow)?, *c)
             }],
             AggState::Distinct(s) => vec![s.len().to_string()],
             AggState::ApproxDistinct(s) => vec![s.estimate().to_string()],
@@ -231,12 +233,6 @@ impl Merge for AggState {
             // States of one group always come from the same list of aggregations.
             _ => {}
         }
-    }
-}
-
-impl Default for AggState {
-    fn default() -> Self {
-        AggState::Count
     }
 }
 

@@ -46,8 +46,7 @@ impl Buckets {
             self.counts.splice(0..0, std::iter::repeat(0).take(grow));
             self.first = index;
         } else if index >= self.first + self.counts.len() as i32 {
-            self.counts
-                .resize((index - self.first) as usize + 1, 0);
+            self.counts.resize((index - self.first) as usize + 1, 0);
         }
         self.counts[(index - self.first) as usize] += n;
     }
@@ -212,7 +211,7 @@ impl ExactValues {
     /// Sorts the values (once, before [`ExactValues::percentile`]).
     pub fn sorted(&self) -> Vec<Decimal> {
         let mut v: Vec<Decimal> = self.values.iter().map(|n| n.to_decimal()).collect();
-        v.sort_by(|a, b| cmp_decimal(a, b));
+        v.sort_by(cmp_decimal);
         v
     }
 
@@ -280,7 +279,9 @@ mod tests {
             sketch(&[1e12, 7.5]),
         ];
         check_laws(&samples, |s| {
-            (1..=99).map(|p| s.percentile(f64::from(p))).collect::<Vec<_>>()
+            (1..=99)
+                .map(|p| s.percentile(f64::from(p)))
+                .collect::<Vec<_>>()
         });
         check_laws(&samples, |s| s.clone());
     }

@@ -39,8 +39,9 @@ impl Num {
         match self {
             Num::Dec(d) => d,
             // An integer's digits always parse.
-            Num::Int(n) => Decimal::parse(itoa::Buffer::new().format(n).as_bytes())
-                .unwrap_or_default(),
+            Num::Int(n) => {
+                Decimal::parse(itoa::Buffer::new().format(n).as_bytes()).unwrap_or_default()
+            }
         }
     }
 
@@ -204,7 +205,12 @@ pub fn format_mean(total: &Decimal, count: u64) -> String {
     let scale = total.scale() as usize;
     // The digits of m / n: the quotient's, then enough fractional ones to shift the point
     // left by `scale` and still have MEAN_DECIMALS + 1 places (the last one for rounding).
-    let mut digits: Vec<u8> = q.to_string().into_bytes().iter().map(|d| d - b'0').collect();
+    let mut digits: Vec<u8> = q
+        .to_string()
+        .into_bytes()
+        .iter()
+        .map(|d| d - b'0')
+        .collect();
     let int_len = digits.len();
     for _ in 0..scale + MEAN_DECIMALS + 1 {
         r *= 10;
@@ -270,7 +276,10 @@ mod tests {
             assert!(matches!(fast, Num::Int(_)), "{s}");
             assert_eq!(fast.to_decimal(), d(s), "{s}");
         }
-        assert_eq!(Num::parse(b"18446744073709551615").unwrap(), Num::Dec(d("18446744073709551615")));
+        assert_eq!(
+            Num::parse(b"18446744073709551615").unwrap(),
+            Num::Dec(d("18446744073709551615"))
+        );
         assert!(Num::parse(b"-").is_err());
         assert!(Num::parse(b"").is_err());
         assert_eq!(Num::parse(b" 5").unwrap(), Num::Dec(d("5")));
@@ -278,7 +287,18 @@ mod tests {
 
     #[test]
     fn decimals_compare_exactly() {
-        let order = ["-1e30", "-2.5", "-2.49999999999999999999", "0", "1e-38", "0.1", "1", "1.0000001", "1e30", "340282366920938463463374607431768211455"];
+        let order = [
+            "-1e30",
+            "-2.5",
+            "-2.49999999999999999999",
+            "0",
+            "1e-38",
+            "0.1",
+            "1",
+            "1.0000001",
+            "1e30",
+            "340282366920938463463374607431768211455",
+        ];
         for (i, a) in order.iter().enumerate() {
             for (j, b) in order.iter().enumerate() {
                 assert_eq!(cmp_decimal(&d(a), &d(b)), i.cmp(&j), "{a} {b}");
@@ -298,7 +318,11 @@ mod tests {
             ("-0.0000004", 1, "0.000000"),
             ("0.00000049", 1, "0.000000"),
             ("999.9999995", 1, "1000.000000"),
-            ("123456789012345678901234567890", 7, "17636684144620811271604938270.000000"),
+            (
+                "123456789012345678901234567890",
+                7,
+                "17636684144620811271604938270.000000",
+            ),
             ("1e-38", 1, "0.000000"),
             ("0", 5, "0.000000"),
         ] {
@@ -308,8 +332,17 @@ mod tests {
 
     #[test]
     fn sums_and_extremes_obey_the_laws() {
-        let vals = |v: &[&str]| -> Vec<Num> { v.iter().map(|s| Num::parse(s.as_bytes()).unwrap()).collect() };
-        let samples: Vec<Vec<Num>> = vec![vec![], vals(&["1", "2.5"]), vals(&["-7", "18446744073709551615"]), vals(&["0.001", "3"])];
+        let vals = |v: &[&str]| -> Vec<Num> {
+            v.iter()
+                .map(|s| Num::parse(s.as_bytes()).unwrap())
+                .collect()
+        };
+        let samples: Vec<Vec<Num>> = vec![
+            vec![],
+            vals(&["1", "2.5"]),
+            vals(&["-7", "18446744073709551615"]),
+            vals(&["0.001", "3"]),
+        ];
         let sums: Vec<NumSum> = samples
             .iter()
             .map(|v| {

@@ -226,9 +226,9 @@ impl FieldsJob {
 
     fn filter(&mut self, w: &str) -> std::result::Result<Filter, FlagError> {
         let bad = |r: &str| ("--where", w.to_string(), r.to_string());
-        let at = w
-            .find(['=', '~'])
-            .ok_or_else(|| bad("expected FIELD=VALUE, FIELD~REGEX, FIELD!=VALUE or FIELD!~REGEX"))?;
+        let at = w.find(['=', '~']).ok_or_else(|| {
+            bad("expected FIELD=VALUE, FIELD~REGEX, FIELD!=VALUE or FIELD!~REGEX")
+        })?;
         let (mut field, rest) = w.split_at(at);
         let negate = field.ends_with('!');
         if negate {
@@ -242,9 +242,7 @@ impl FieldsJob {
         let test = if rest.starts_with('=') {
             FilterTest::Equals(value.as_bytes().to_vec())
         } else {
-            FilterTest::Matches(
-                regex::bytes::Regex::new(value).map_err(|e| bad(&e.to_string()))?,
-            )
+            FilterTest::Matches(regex::bytes::Regex::new(value).map_err(|e| bad(&e.to_string()))?)
         };
         Ok(Filter { slot, test, negate })
     }
@@ -503,15 +501,19 @@ impl<'j> FieldsMapper<'j> {
         let data = chunk.data;
         let mut reader = record::csv::reader(delimiter, data);
         let mut rec = csv::ByteRecord::new();
-        loop {
-            match reader.read_byte_record(&mut rec) {
-                Ok(true) => {}
-                // Reading from memory with `flexible` cannot fail; stop if it ever does.
-                Ok(false) | Err(_) => break,
-            }
-            let (start, line) = rec
+        // Reading from memory with `flexible` cannot fail; stop if it ever does.
+        while let Ok(true) = reader.read_byte_record(&mut rec) {
+            let (mut start, mut line) = rec
                 .position()
                 .map_or((0, 1), |q| (q.byte() as usize, q.line()));
+            // The csv crate places a record after a CRLF at that CRLF's `\n`, and after blank
+            // lines at their start: step over line ends to the record's first byte.
+            while let Some(b'\r' | b'\n') = data.get(start) {
+                if data[start] == b'\n' {
+                    line += 1;
+                }
+                start += 1;
+            }
             if headers && chunk.offset + (start as u64) < chunk.head.len() as u64 {
                 continue;
             }
@@ -533,7 +535,14 @@ impl<'j> FieldsMapper<'j> {
                 for &(index, slot) in &positions {
                     s.spans[slot] = rec.range(index);
                 }
-                if let Err(bad) = fold(self.job, rec.as_slice(), &s.spans, p, &mut s.key, &mut s.nums) {
+                if let Err(bad) = fold(
+                    self.job,
+                    rec.as_slice(),
+                    &s.spans,
+                    p,
+                    &mut s.key,
+                    &mut s.nums,
+                ) {
                     self.reject(chunk, p, &mut s, bad, start, text, line.saturating_sub(1));
                 }
             }
@@ -600,8 +609,10 @@ impl<'j> FieldsMapper<'j> {
                 }
             }
             Err(e) => {
-                p.errors
-                    .push((chunk.input, format!("writing rejected records to a temporary file: {e}")));
+                p.errors.push((
+                    chunk.input,
+                    format!("writing rejected records to a temporary file: {e}"),
+                ));
                 s.pending.clear();
             }
         }
@@ -628,7 +639,8 @@ fn fold(
     key: &mut Vec<u8>,
     nums: &mut Vec<Option<Num>>,
 ) -> std::result::Result<(), Bad> {
-    let value = |slot: usize| spans[slot].clone().map(|r| &base[r]);
+    // `get`: count has no field, and its slot may be past the table.
+    let value = |slot: usize| spans.get(slot).cloned().flatten().map(|r| &base[r]);
     for f in &job.filters {
         if !f.keeps(value(f.slot).unwrap_or(b"")) {
             return Ok(());
@@ -676,8 +688,10 @@ fn fold(
     }
     g.count += 1;
     for ((state, spec), num) in g.aggs.iter_mut().zip(&job.aggs).zip(nums.iter()) {
-        let bytes = value(spec.slot).filter(|v| !v.is_empty());
-        state.add(Input { bytes, num: *num });
+        if spec.kind != AggKind::Count {
+            let bytes = value(spec.slot).filter(|v| !v.is_empty());
+            state.add(Input { bytes, num: *num });
+        }
     }
     Ok(())
 }
@@ -841,7 +855,9 @@ fn write_rejects(
     let mut text = Vec::new();
     for r in rejects.iter() {
         text.resize(r.spool.1 as usize, 0);
-        spool.read_exact_at(&mut text, r.spool.0).map_err(write_err)?;
+        spool
+            .read_exact_at(&mut text, r.spool.0)
+            .map_err(write_err)?;
         let name = names.get(r.input).map_or("-", String::as_str);
         write!(w, "{name}:{}:", lines.line(r)).map_err(write_err)?;
         w.write_all(&text).map_err(write_err)?;
@@ -881,7 +897,7 @@ fn emit_table(
         };
         texts.clear();
         for (state, spec) in g.aggs.iter().zip(&job.aggs) {
-            let cells = state.cells(spec, g.count).map_err(|()| {
+            let cells = state.cells(spec, g.count).map_err(|_| {
                 Error::Fields(format!(
                     "{} of group {:?} does not fit in an exact 128-bit decimal",
                     FieldsJob::label(spec),
@@ -935,7 +951,10 @@ mod tests {
             })
             .collect();
         for i in 0..tuples.len() {
-            assert_eq!(decode_key(&enc[i]), tuples[i].iter().map(|f| f.to_vec()).collect::<Vec<_>>());
+            assert_eq!(
+                decode_key(&enc[i]),
+                tuples[i].iter().map(|f| f.to_vec()).collect::<Vec<_>>()
+            );
             for j in 0..tuples.len() {
                 assert_eq!(enc[i].cmp(&enc[j]), tuples[i].cmp(&tuples[j]), "{i} {j}");
             }
@@ -945,10 +964,26 @@ mod tests {
     #[test]
     fn line_numbers_add_up_earlier_chunks() {
         let chunks = vec![
-            ChunkLines { input: 0, offset: 100, lines: 5 },
-            ChunkLines { input: 0, offset: 0, lines: 3 },
-            ChunkLines { input: 1, offset: 0, lines: 7 },
-            ChunkLines { input: 0, offset: 250, lines: 1 },
+            ChunkLines {
+                input: 0,
+                offset: 100,
+                lines: 5,
+            },
+            ChunkLines {
+                input: 0,
+                offset: 0,
+                lines: 3,
+            },
+            ChunkLines {
+                input: 1,
+                offset: 0,
+                lines: 7,
+            },
+            ChunkLines {
+                input: 0,
+                offset: 250,
+                lines: 1,
+            },
         ];
         let idx = LineIndex::new(chunks);
         let r = |input, chunk_offset, line_in_chunk| Reject {

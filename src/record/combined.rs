@@ -81,7 +81,8 @@ impl AccessParser {
             return Err(self.bad("no quoted request after the time"));
         }
         // "request"
-        let (start, end) = quoted(line, i + 1).ok_or_else(|| self.bad("the request has no closing quote"))?;
+        let (start, end) =
+            quoted(line, i + 1).ok_or_else(|| self.bad("the request has no closing quote"))?;
         if self.request {
             let req = &line[start..end];
             match memchr(b' ', req) {
@@ -142,13 +143,15 @@ impl AccessParser {
         if line.get(i) != Some(&b'"') {
             return Err(self.bad("the referer is not quoted"));
         }
-        let (start, end) = quoted(line, i).ok_or_else(|| self.bad("the referer has no closing quote"))?;
+        let (start, end) =
+            quoted(line, i).ok_or_else(|| self.bad("the referer has no closing quote"))?;
         self.pos.put(9, start..end, spans);
         i = end + 1;
         if line.get(i) != Some(&b' ') || line.get(i + 1) != Some(&b'"') {
             return Err(self.bad("no quoted agent after the referer"));
         }
-        let (start, end) = quoted(line, i + 1).ok_or_else(|| self.bad("the agent has no closing quote"))?;
+        let (start, end) =
+            quoted(line, i + 1).ok_or_else(|| self.bad("the agent has no closing quote"))?;
         if end + 1 != n {
             return Err(self.bad("more fields than the format has"));
         }
@@ -165,7 +168,11 @@ fn quoted(line: &[u8], open: usize) -> Option<(usize, usize)> {
     let mut from = start;
     loop {
         let q = from + memchr(b'"', line.get(from..)?)?;
-        let backslashes = line[start..q].iter().rev().take_while(|&&b| b == b'\\').count();
+        let backslashes = line[start..q]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\\')
+            .count();
         if backslashes % 2 == 0 {
             return Some((start, q));
         }
@@ -184,7 +191,10 @@ mod tests {
         let p = AccessParser::new(combined, Positions::new(&locs));
         let mut spans = vec![None; n];
         p.parse(line.as_bytes(), &mut spans)?;
-        Ok(spans.into_iter().map(|s| line[s.unwrap()].to_string()).collect())
+        Ok(spans
+            .into_iter()
+            .map(|s| line[s.unwrap()].to_string())
+            .collect())
     }
 
     #[test]

@@ -74,7 +74,10 @@ mod tests {
             },
             Locator::Index(1),
         ];
-        assert_eq!(resolve(&locs, Some(&h)).unwrap(), vec![(0, 1), (1, 2), (2, 0)]);
+        assert_eq!(
+            resolve(&locs, Some(&h)).unwrap(),
+            vec![(0, 1), (1, 2), (2, 0)]
+        );
         let named_2 = header(b',', b"2,x\n").unwrap();
         let locs = vec![Locator::CsvName {
             name: "2".into(),

@@ -261,7 +261,21 @@ mod tests {
     fn values_by_key_and_path() {
         let line = r#"{"a": "x\ty\u00e9", "n": 1.50, "req": {"status": 404, "h": {"k": [1, {"z": 2}]}}, "t": true, "nul": null, "o": {"p": 1}}"#;
         assert_eq!(
-            get(line, &["a", "n", "req.status", "t", "nul", "missing", "a.b", "o", "req.h.k"]).unwrap(),
+            get(
+                line,
+                &[
+                    "a",
+                    "n",
+                    "req.status",
+                    "t",
+                    "nul",
+                    "missing",
+                    "a.b",
+                    "o",
+                    "req.h.k"
+                ]
+            )
+            .unwrap(),
             vec![
                 s("x\tyé"),
                 s("1.50"),

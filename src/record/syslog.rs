@@ -135,7 +135,13 @@ mod tests {
         );
         assert_eq!(
             parse("Jul  3 04:08:03 combo syslogd 1.4.1: restart.").unwrap(),
-            some(&["Jul  3 04:08:03", "combo", "syslogd", "<null>", "1.4.1: restart."])
+            some(&[
+                "Jul  3 04:08:03",
+                "combo",
+                "syslogd",
+                "<null>",
+                "1.4.1: restart."
+            ])
         );
         assert_eq!(
             parse("Jul  7 08:06:15 combo  -- root[2421]: ROOT LOGIN ON tty2").unwrap(),
