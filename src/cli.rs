@@ -3,19 +3,34 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+mod fields;
+mod search;
+pub use fields::{FieldsArgs, Ordered, RecordFormat};
+pub use search::{GrepArgs, MatchArgs};
 
 const EXAMPLES: &str = "\
 Examples:
   logmill words book.txt                  word frequencies, most frequent first
   logmill words --top 10 a.log b.log      the ten most frequent words of two files
   cat big.log | logmill words --sort key  from stdin, in key order
+  logmill completions bash > logmill.bash shell completions (bash, zsh, fish, ...)
+  logmill man > logmill.1                 the manual page
 
-Exit codes: 0 success, 1 nothing matched (grep-style jobs), 2 error.";
+Exit codes: 0 success, 1 nothing matched (grep-style jobs), 2 error,
+130 interrupted (SIGINT), 143 terminated (SIGTERM).
+
+Environment: LOGMILL_THREADS (like -j; the flag wins), NO_COLOR (no colour in help).";
 
 /// MapReduce-style counting of logs and text: chunked, parallel, deterministic.
 #[derive(Debug, Parser)]
-#[command(name = "logmill", version, about, after_help = EXAMPLES)]
+#[command(
+    name = "logmill",
+    version = env!("LOGMILL_VERSION"),
+    about,
+    after_help = EXAMPLES
+)]
 pub struct Cli {
     /// The job to run.
     #[command(subcommand)]
@@ -60,6 +75,25 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub keep_going: bool,
 
+    /// What to print: final results, or a partial result that `logmill merge` combines with
+    /// others (from other files, shards, machines or days) into the same final results.
+    #[arg(long, global = true, value_enum, default_value_t = EmitArg::Final)]
+    pub emit: EmitArg,
+
+    /// Process only shard I of N (0-based): the inputs' bytes are split into N newline-aligned
+    /// ranges, so N runs (on N machines or cron entries) cover every line exactly once.
+    #[arg(long, global = true, value_name = "I/N")]
+    pub shard: Option<String>,
+
+    /// Incremental runs: remember in FILE how far each input was read and the partial so far;
+    /// the next run reads only what was appended (starting over a rotated or truncated file).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// With --state: print results for the newly read bytes only, not the running total.
+    #[arg(long, global = true, requires = "state")]
+    pub since_last: bool,
+
     /// Show progress on stderr: `auto` only when stderr is a terminal.
     #[arg(long, global = true, value_enum, default_value_t = ProgressArg::Auto)]
     pub progress: ProgressArg,
@@ -87,154 +121,118 @@ pub enum ProgressArg {
     Never,
 }
 
-/// The jobs.
+/// The commands: the jobs, their map and reduce stages, merging partials, and documentation.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// A job run over inputs.
+    #[command(flatten)]
+    Job(JobCommand),
+
+    /// Run a job's map stage: records on stdin (or FILEs) to `KEY<TAB>STATE` lines, combined
+    /// per process (the mapper of Hadoop Streaming or Spark's `RDD.pipe`).
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  cat part-0001 | logmill map words > words.map
+  logmill map match '\" ([0-9]{3}) ' access.log"
+    )]
+    Map(JobCommand),
+
+    /// Run a job's reduce stage: `KEY<TAB>STATE` lines from `logmill map` (sorted by key or not)
+    /// on stdin (or FILEs), merged into final results (or `--emit partial` lines again).
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  logmill map words < a.txt > a.map; logmill map words < b.txt > b.map
+  cat a.map b.map | logmill reduce words --top 10"
+    )]
+    Reduce(JobCommand),
+
+    /// Merge partial files (from `--emit partial`) of one job, in any order, into final
+    /// results or one partial again.
+    #[command(after_help = "\
+Examples:
+  logmill words --emit partial -o mon.partial mon.log
+  logmill words --emit partial -o tue.partial tue.log
+  logmill merge mon.partial tue.partial --top 10
+  ssh host1 logmill words --emit partial /var/log/app.log > h1.partial  (and so on)
+  logmill merge h*.partial --emit partial -o week.partial")]
+    Merge(MergeArgs),
+
+    /// Print a shell completion script to stdout.
+    #[command(after_help = "\
+Examples:
+  logmill completions bash > ~/.local/share/bash-completion/completions/logmill
+  logmill completions zsh > ~/.zfunc/_logmill
+  logmill completions fish > ~/.config/fish/completions/logmill.fish")]
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff) to stdout.
+    #[command(after_help = "\
+Examples:
+  logmill man | man -l -                   read it
+  logmill man > /usr/local/share/man/man1/logmill.1")]
+    Man,
+}
+
+/// The jobs, with their own flags.
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
     /// Count word frequencies (a word is a run of non-whitespace bytes, lowercased in ASCII).
     #[command(after_help = "\
 Examples:
   logmill words kjv.txt | head             the most frequent words
   logmill words --unicode --top 20 *.txt   Unicode-aware words, top 20
-  zcat old.log.gz | logmill words          from a pipe, in bounded memory")]
+  zcat old.log.gz | logmill words          from a pipe, in bounded memory
+  logmill words --output-format csv a.log  as CSV with a header (also json, jsonl)
+  logmill words -o counts.tsv *.log        to a file, replaced only when the run succeeds")]
     Words(WordsArgs),
+
+    /// Count the lines that match a regex, like `grep -c` (exit 1 when none match).
+    #[command(after_help = search::GREP_EXAMPLES)]
+    Grep(GrepArgs),
+
+    /// Count regex matches grouped by their capture groups, like
+    /// `rg -o -r '$1' PATTERN | sort | uniq -c | sort -rn`.
+    #[command(after_help = search::MATCH_EXAMPLES)]
+    Match(MatchArgs),
 
     /// Group the records of structured logs (whitespace-split, CSV, JSON lines, access logs,
     /// syslog) by fields and aggregate fields per group.
-    #[command(after_help = FIELDS_EXAMPLES)]
+    #[command(after_help = fields::FIELDS_EXAMPLES)]
     Fields(Box<FieldsArgs>),
 }
 
-const FIELDS_EXAMPLES: &str = "\
-Aggregations print as columns in the order given (count if none is given); rows are ordered by
-the group's record count, descending, then by key. Bad records are left out, counted on stderr
-and listed by --rejects; --strict makes the first one an error (exit 2).
-
-Examples:
-  logmill fields --format combined --by status access.log
-  logmill fields --format combined --by status --count --sum bytes --pct bytes:50,99 access.log
-  logmill fields --format csv --by region --mean latency --where 'path~^/api/' data.csv
-  logmill fields --format jsonl --by req.method --distinct user.id events.jsonl
-  logmill fields --by 1 --sum 3 -d '\t' table.tsv";
-
-/// An aggregation flag's value with its place on the command line, so aggregations of
-/// different kinds print in the order they were given.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ordered {
-    /// Position among all aggregation flags parsed by this process (increasing).
-    pub seq: usize,
-    /// The value (a field, or empty for `--count`).
-    pub value: String,
-}
-
-/// clap parses arguments left to right and calls value parsers as it goes; a process-wide
-/// counter records that order.
-fn ordered(s: &str) -> Result<Ordered, std::convert::Infallible> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    Ok(Ordered {
-        seq: NEXT.fetch_add(1, Ordering::Relaxed),
-        value: s.to_string(),
-    })
-}
-
-/// Flags of `logmill fields`.
+/// Flags of `logmill merge`.
 #[derive(Debug, Args)]
-pub struct FieldsArgs {
-    /// Record format: `ws` splits on blanks like awk (or on -d CHAR like cut); `csv` reads
-    /// RFC 4180 with a header; `jsonl` one JSON object a line; `combined`, `common` (access
-    /// logs) and `syslog` are presets with named fields.
-    #[arg(long, value_enum, default_value_t = FormatArg::Ws)]
-    pub format: FormatArg,
-
-    /// Field delimiter: one byte (`,`, `|`, `\t` or `tab`). With ws, fields split on every
-    /// occurrence, as cut does; with csv, the CSV delimiter.
-    #[arg(short = 'd', long, value_name = "CHAR")]
-    pub delimiter: Option<String>,
-
-    /// CSV: the first record is data, not field names (fields are then named by number).
-    #[arg(long)]
-    pub no_headers: bool,
-
-    /// Group by these fields (1-based numbers, or names: CSV header, JSON key path, preset
-    /// field). Without --by, all records form one group.
-    #[arg(long, value_name = "FIELD,...", value_delimiter = ',')]
-    pub by: Vec<String>,
-
-    /// Number of records in the group (the default aggregation).
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "", value_parser = ordered, action = clap::ArgAction::Append, value_name = "")]
-    pub count: Vec<Ordered>,
-
-    /// Exact decimal sum of FIELD.
-    #[arg(long, value_name = "FIELD", value_parser = ordered)]
-    pub sum: Vec<Ordered>,
-
-    /// Smallest value of FIELD (numeric).
-    #[arg(long, value_name = "FIELD", value_parser = ordered)]
-    pub min: Vec<Ordered>,
-
-    /// Largest value of FIELD (numeric).
-    #[arg(long, value_name = "FIELD", value_parser = ordered)]
-    pub max: Vec<Ordered>,
-
-    /// Exact mean of FIELD, rounded half away from zero to 6 decimal places.
-    #[arg(long, value_name = "FIELD", value_parser = ordered)]
-    pub mean: Vec<Ordered>,
-
-    /// Exact number of distinct values of FIELD (memory grows with them).
-    #[arg(long, value_name = "FIELD", value_parser = ordered)]
-    pub distinct: Vec<Ordered>,
-
-    /// Estimated number of distinct values of FIELD (HyperLogLog, at most 16 KiB a group,
-    /// exact up to 1024 values, about 0.8% error beyond).
-    #[arg(long, value_name = "FIELD", value_parser = ordered)]
-    pub approx_distinct: Vec<Ordered>,
-
-    /// Percentiles of FIELD (nearest rank), e.g. `latency:50,90,99`: within 1% of the exact
-    /// value, from a mergeable log-bucket sketch.
-    #[arg(long, value_name = "FIELD:P,...", value_parser = ordered)]
-    pub pct: Vec<Ordered>,
-
-    /// Compute --pct exactly (keeps every value in memory).
-    #[arg(long)]
-    pub exact_pct: bool,
-
-    /// Keep only records where FIELD equals VALUE (`=`), matches REGEX (`~`), or not (`!=`,
-    /// `!~`). Repeat for several conditions (all must hold).
-    #[arg(long = "where", value_name = "FIELD=VALUE|FIELD~REGEX")]
-    pub filters: Vec<String>,
-
-    /// Write each bad record to FILE as `input:line:text`, in input and line order.
-    #[arg(long, value_name = "FILE")]
-    pub rejects: Option<PathBuf>,
-
-    /// Stop at the first bad record with an error (exit 2) instead of leaving it out.
-    #[arg(long)]
-    pub strict: bool,
-
-    /// Output order and truncation.
+pub struct MergeArgs {
+    /// Output order, truncation, format and destination.
     #[command(flatten)]
     pub output: OutputArgs,
 
-    /// Input files; `-` or none reads stdin.
+    /// Partial files; `-` or none reads stdin.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 }
 
-/// `--format` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    /// Whitespace-separated fields (or -d CHAR).
-    Ws,
-    /// RFC 4180 CSV.
-    Csv,
-    /// JSON lines.
-    Jsonl,
-    /// Apache/nginx combined access log.
-    Combined,
-    /// Apache common log format.
-    Common,
-    /// RFC 3164 style syslog.
-    Syslog,
+/// `--emit` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum EmitArg {
+    /// Final results.
+    #[default]
+    Final,
+    /// A partial result (header line, then KEY<TAB>STATE lines) for `logmill merge`.
+    Partial,
+}
+
+/// Flags of `logmill completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flags of `logmill words`.
@@ -263,6 +261,42 @@ pub struct OutputArgs {
     /// Print only the first N rows in that order.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+
+    /// Output format and destination.
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+/// Flags shared by every job: how and where results are written.
+#[derive(Debug, Args, Default)]
+pub struct FormatArgs {
+    /// Output format. Keys are raw bytes in tsv and csv; json and jsonl show bytes that are
+    /// not UTF-8 as U+FFFD and say so on stderr.
+    #[arg(long, value_enum, default_value_t = FormatArg::Tsv, value_name = "FORMAT")]
+    pub output_format: FormatArg,
+
+    /// Start tsv output with a line of column names (csv always has one).
+    #[arg(long)]
+    pub header: bool,
+
+    /// Write results to PATH instead of stdout, atomically: PATH is replaced only when the run
+    /// succeeds, and keeps its previous content if it fails or is interrupted.
+    #[arg(short = 'o', long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+/// `--output-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FormatArg {
+    /// Tab-separated `key<TAB>count` lines.
+    #[default]
+    Tsv,
+    /// CSV with a header record, quoted where needed.
+    Csv,
+    /// One JSON array of objects.
+    Json,
+    /// One JSON object a line (JSON Lines).
+    Jsonl,
 }
 
 /// `--sort` values.
@@ -274,6 +308,18 @@ pub enum SortArg {
     Key,
 }
 
+/// Parses the process's arguments, exiting with a message on bad ones (code 2) or after
+/// `--help`/`--version` (code 0). `NO_COLOR` (set and not empty, see no-color.org) turns off
+/// the styling of help and error messages.
+pub fn parse() -> Cli {
+    let mut cmd = Cli::command();
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        cmd = cmd.color(clap::ColorChoice::Never);
+    }
+    let matches = cmd.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,21 +328,5 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn aggregation_flags_keep_their_order() {
-        let cli = Cli::try_parse_from([
-            "logmill", "fields", "--sum", "a", "--count", "--mean", "b", "--sum", "c", "f.log",
-        ])
-        .unwrap();
-        let Command::Fields(a) = cli.command else {
-            panic!("not fields")
-        };
-        assert!(a.sum[0].seq < a.count[0].seq);
-        assert!(a.count[0].seq < a.mean[0].seq);
-        assert!(a.mean[0].seq < a.sum[1].seq);
-        assert_eq!(a.count[0].value, "");
-        assert_eq!(a.files, vec![PathBuf::from("f.log")]);
     }
 }

@@ -1,18 +1,22 @@
 //! Validated settings: the raw flags of `cli.rs` resolved into what the engine and the jobs
 //! need (thread count, chunk size in bytes, inputs, output order).
 
-use std::path::Path;
-
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command, MmapArg, OutputArgs, ProgressArg, SortArg};
-use crate::emit::{EmitOptions, SortOrder};
+use crate::cli::{
+    Cli, Command, EmitArg, FormatArg, JobCommand, MmapArg, OutputArgs, ProgressArg, SortArg,
+};
+use crate::emit::{EmitOptions, OutputFormat, SortOrder};
 use crate::error::{Error, Result};
 use crate::input::walk::WalkOptions;
 use crate::input::{InputSpec, MmapPolicy};
-use crate::map::fields::FieldsJob;
+use crate::job::{self, EmitMode, JobParams};
+use crate::map::fields::{FieldsJob, FieldsParams};
+use crate::map::grep::{GrepJob, GrepOutput};
+use crate::map::matches::MatchJob;
 use crate::map::words::WordsMapper;
+use crate::pattern::PatternOptions;
 use crate::progress::ProgressMode;
 use crate::reduce::EngineOptions;
 
@@ -27,8 +31,10 @@ pub struct Config {
     pub threads: usize,
     /// Target chunk (and stream block) size in bytes (at least 1).
     pub chunk_size: usize,
-    /// Output order and truncation.
+    /// Output order, truncation and format.
     pub emit: EmitOptions,
+    /// Where results go: a file written atomically (`-o`), or stdout when None.
+    pub output: Option<PathBuf>,
     /// When files are memory-mapped.
     pub mmap: MmapPolicy,
     /// How directories are expanded.
@@ -37,6 +43,37 @@ pub struct Config {
     pub keep_going: bool,
     /// When to show progress.
     pub progress: ProgressMode,
+    /// What the run does with its inputs.
+    pub action: Action,
+    /// What the run prints: final results or a partial.
+    pub emit_mode: EmitMode,
+    /// Process only shard `I` of `N` (`--shard I/N`).
+    pub shard: Option<Shard>,
+    /// The incremental-run state file (`--state`).
+    pub state: Option<PathBuf>,
+    /// With `state`: print the new bytes' results only.
+    pub since_last: bool,
+}
+
+/// What a run does with its inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Action {
+    /// Map the inputs' records with the job (a job, or `logmill map`).
+    #[default]
+    Run,
+    /// Read `KEY<TAB>STATE` lines of the job and merge them (`logmill reduce`).
+    Reduce,
+    /// Read partial files, headers included, and merge them (`logmill merge`).
+    Merge,
+}
+
+/// One of N byte-range shards of the input set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// Which shard, from 0.
+    pub index: u64,
+    /// How many shards.
+    pub count: u64,
 }
 
 /// A job with its parameters.
@@ -44,6 +81,10 @@ pub struct Config {
 pub enum Job {
     /// Word frequencies.
     Words(WordsMapper),
+    /// Lines matching regexes, counted.
+    Grep(GrepJob),
+    /// Regex matches counted (and summed) by capture groups.
+    Match(MatchJob),
     /// Field aggregation over structured records.
     Fields(Box<FieldsJob>),
 }
@@ -57,10 +98,16 @@ impl Config {
             threads: default_threads(),
             chunk_size: DEFAULT_CHUNK_SIZE,
             emit: EmitOptions::default(),
+            output: None,
             mmap: MmapPolicy::default(),
             walk: WalkOptions::default(),
             keep_going: false,
             progress: ProgressMode::Never,
+            action: Action::Run,
+            emit_mode: EmitMode::Final,
+            shard: None,
+            state: None,
+            since_last: false,
         }
     }
 
@@ -73,6 +120,7 @@ impl Config {
             walk: self.walk,
             keep_going: self.keep_going,
             progress: self.progress,
+            shard: self.shard,
         }
     }
 
@@ -80,20 +128,64 @@ impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config> {
         let threads = resolve_threads(cli.threads, std::env::var_os(THREADS_ENV))?;
         let chunk_size = parse_size("--chunk-size", &cli.chunk_size)?;
-        let (job, mut files, output) = match cli.command {
-            Command::Words(a) => (
-                Job::Words(WordsMapper { unicode: a.unicode }),
-                a.files,
-                a.output,
+        let emit_partial = cli.emit == EmitArg::Partial;
+        let (action, emit_mode, command) = match cli.command {
+            Command::Job(j) => (
+                Action::Run,
+                if emit_partial {
+                    EmitMode::Partial
+                } else {
+                    EmitMode::Final
+                },
+                Ok(j),
             ),
-            Command::Fields(a) => {
-                let job = FieldsJob::from_args(&a)?;
-                (Job::Fields(Box::new(job)), a.files, a.output)
+            Command::Map(j) => (Action::Run, EmitMode::Lines, Ok(j)),
+            Command::Reduce(j) => (
+                Action::Reduce,
+                if emit_partial {
+                    EmitMode::Lines
+                } else {
+                    EmitMode::Final
+                },
+                Ok(j),
+            ),
+            Command::Merge(a) => (
+                Action::Merge,
+                if emit_partial {
+                    EmitMode::Partial
+                } else {
+                    EmitMode::Final
+                },
+                Err(a),
+            ),
+            Command::Completions(_) | Command::Man => {
+                return Err(Error::InvalidArgument {
+                    flag: "COMMAND",
+                    value: "completions/man".into(),
+                    reason: "prints documentation, not a job: handled before the config".into(),
+                })
             }
         };
+        let (params, mut files, output) = match command {
+            Ok(j) => job_params(j)?,
+            Err(a) => (merge_params(&a.files)?, a.files, a.output),
+        };
+        let job = params.build()?;
         let listed = cli.files_from.is_some();
         if let Some(list) = &cli.files_from {
             files.extend(read_file_list(list, cli.null)?);
+        }
+        let shard = cli.shard.as_deref().map(parse_shard).transpose()?;
+        if action != Action::Run && (shard.is_some() || cli.state.is_some()) {
+            return Err(Error::InvalidArgument {
+                flag: if shard.is_some() {
+                    "--shard"
+                } else {
+                    "--state"
+                },
+                value: String::new(),
+                reason: "applies to runs over inputs, not to reduce or merge".into(),
+            });
         }
         Ok(Config {
             job,
@@ -101,6 +193,7 @@ impl Config {
             threads,
             chunk_size,
             emit: emit_options(&output),
+            output: output.format.output.clone(),
             mmap: match cli.mmap {
                 MmapArg::Auto => MmapPolicy::Auto,
                 MmapArg::Always => MmapPolicy::Always,
@@ -117,8 +210,129 @@ impl Config {
                 ProgressArg::Always => ProgressMode::Always,
                 ProgressArg::Never => ProgressMode::Never,
             },
+            action,
+            emit_mode,
+            shard,
+            state: cli.state,
+            since_last: cli.since_last,
         })
     }
+}
+
+/// A job's flags resolved into its parameters, inputs and output flags.
+fn job_params(j: JobCommand) -> Result<(JobParams, Vec<PathBuf>, OutputArgs)> {
+    Ok(match j {
+        JobCommand::Words(a) => (JobParams::Words { unicode: a.unicode }, a.files, a.output),
+        JobCommand::Grep(a) => grep_params(a),
+        JobCommand::Match(a) => (
+            JobParams::Match {
+                pattern: a.pattern,
+                options: PatternOptions {
+                    ignore_case: a.ignore_case,
+                    ..PatternOptions::default()
+                },
+                sum: a.sum,
+                all: a.all,
+            },
+            a.files,
+            a.output,
+        ),
+        JobCommand::Fields(a) => (
+            JobParams::Fields(FieldsParams::from_args(&a)?),
+            a.files,
+            a.output,
+        ),
+    })
+}
+
+/// The job of a merge: the header of its first input (a file, or stdin peeked without
+/// consuming it). Every other input is checked against it as it is read.
+fn merge_params(files: &[PathBuf]) -> Result<JobParams> {
+    use std::io::BufRead;
+    match files.first().filter(|f| f.as_path() != Path::new("-")) {
+        Some(f) => {
+            let file = std::fs::File::open(f).map_err(|source| Error::Open {
+                path: f.clone(),
+                source,
+            })?;
+            job::peek_header(f, &mut std::io::BufReader::new(file))
+        }
+        None => {
+            let stdin = std::io::stdin();
+            let mut lock = stdin.lock();
+            let buf = lock.fill_buf().map_err(|source| Error::Read {
+                path: "<stdin>".into(),
+                source,
+            })?;
+            let end = memchr::memchr(b'\n', buf).map_or(buf.len(), |i| i + 1);
+            job::peek_header(Path::new("<stdin>"), &mut &buf[..end])
+        }
+    }
+}
+
+/// Parses `--shard I/N`.
+fn parse_shard(s: &str) -> Result<Shard> {
+    let bad = |reason: &str| Error::InvalidArgument {
+        flag: "--shard",
+        value: s.to_string(),
+        reason: reason.to_string(),
+    };
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| bad("expected I/N, e.g. 0/4"))?;
+    let index: u64 = i
+        .trim()
+        .parse()
+        .map_err(|_| bad("I must be a whole number"))?;
+    let count: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| bad("N must be a whole number"))?;
+    if count == 0 || index >= count {
+        return Err(bad("need 0 <= I < N"));
+    }
+    Ok(Shard { index, count })
+}
+
+/// `grep`'s flags resolved. With `-e`, the positional "pattern" is really the first file.
+fn grep_params(a: crate::cli::GrepArgs) -> (JobParams, Vec<PathBuf>, OutputArgs) {
+    let mut files = a.files;
+    let patterns = if a.regexp.is_empty() {
+        a.pattern.into_iter().collect()
+    } else {
+        if let Some(first) = a.pattern {
+            files.insert(0, first.into());
+        }
+        a.regexp
+    };
+    let options = PatternOptions {
+        ignore_case: a.ignore_case,
+        fixed_strings: a.fixed_strings,
+        word: a.word_regexp,
+        line: a.line_regexp,
+    };
+    let output = if a.quiet {
+        GrepOutput::Quiet
+    } else if a.by_file {
+        GrepOutput::ByFile
+    } else {
+        GrepOutput::Total
+    };
+    let no_order = OutputArgs {
+        sort: SortArg::Count,
+        top: None,
+        format: a.format,
+    };
+    (
+        JobParams::Grep {
+            patterns,
+            options,
+            invert: a.invert_match,
+            output,
+        },
+        files,
+        no_order,
+    )
 }
 
 /// The default chunk size: 1 MiB keeps 64 cores busy on a 64 MiB file and leaves per-chunk
@@ -219,6 +433,13 @@ fn emit_options(o: &OutputArgs) -> EmitOptions {
             SortArg::Key => SortOrder::Key,
         },
         top: o.top,
+        format: match o.format.output_format {
+            FormatArg::Tsv => OutputFormat::Tsv,
+            FormatArg::Csv => OutputFormat::Csv,
+            FormatArg::Json => OutputFormat::Json,
+            FormatArg::Jsonl => OutputFormat::Jsonl,
+        },
+        header: o.format.header,
     }
 }
 

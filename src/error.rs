@@ -40,6 +40,16 @@ pub enum Error {
         /// How many bytes could be read.
         read: u64,
     },
+    /// A partial file (or partial lines on stdin) could not be read.
+    #[error("{}: line {line}: {reason}", path.display())]
+    BadPartial {
+        /// The input.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// A flag's value is not acceptable.
     #[error("invalid value {value:?} for {flag}: {reason}")]
     InvalidArgument {
@@ -50,9 +60,49 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// The `-o` output file could not be created or put in place.
+    #[error("{}: {}", path.display(), io_message(source))]
+    OutputFile {
+        /// The path given to `-o`.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
     /// Writing results failed. A broken pipe also lands here; the binary treats it as success.
     #[error("writing output: {}", io_message(.0))]
     Output(#[source] io::Error),
+    /// A pattern is not a valid regex.
+    #[error("invalid regex '{pattern}' at column {column}: {message}")]
+    Regex {
+        /// The pattern as given.
+        pattern: String,
+        /// Where in the pattern it fails (1-based, in characters).
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A pattern would compile to more than the regex size limit.
+    #[error(
+        "regex '{pattern}' is too big: compiled, it would exceed the size limit of {} MiB; \
+         use smaller repetition counts, or ASCII classes such as (?-u:\\w) instead of \\w",
+        limit >> 20
+    )]
+    RegexTooBig {
+        /// The pattern (or patterns) as given.
+        pattern: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// An exact sum went out of range.
+    #[error("the sum of {column} for key '{key}' is out of range: {reason}")]
+    SumOverflow {
+        /// The summed column.
+        column: String,
+        /// The key whose sum overflowed, as text.
+        key: String,
+        /// Why.
+        reason: String,
+    },
     /// A record that does not parse, with `--strict`.
     #[error("{input}:{line}: {reason} (--strict stops at the first bad record): {text:?}")]
     BadRecord {

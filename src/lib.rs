@@ -4,6 +4,21 @@
 //! ([`chunk`]); a job's [`map::Mapper`] folds each chunk into a partial aggregate on a rayon pool;
 //! partials merge through [`merge::Merge`] in a reduce tree ([`reduce::Engine`]); [`emit`] orders
 //! the result deterministically and writes it. The binary is a thin layer over [`run`].
+//!
+//! ```
+//! use logmill::{map::words::WordsMapper, Config, InputSpec, Job};
+//!
+//! let input = InputSpec::Bytes {
+//!     name: "example".into(),
+//!     data: b"To be, or not to be\nto BE\n".to_vec(),
+//! };
+//! let mut config = Config::new(Job::Words(WordsMapper::default()), vec![input]);
+//! config.threads = 2;
+//! config.chunk_size = 8; // tiny chunks still give the same answer
+//! let mut out = Vec::new();
+//! logmill::run(config, &mut out).unwrap();
+//! assert_eq!(out, b"to\t3\nbe\t2\nbe,\t1\nnot\t1\nor\t1\n");
+//! ```
 #![deny(missing_docs)]
 
 pub mod agg;
@@ -11,70 +26,142 @@ pub mod chunk;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod docs;
 pub mod emit;
 pub mod error;
 pub mod exit;
 pub mod input;
+pub mod job;
+pub mod key;
 pub mod map;
 pub mod merge;
 pub mod num;
+pub mod output;
+pub mod partial;
+pub mod pattern;
 pub mod progress;
 pub mod record;
 pub mod reduce;
+pub mod signals;
 
 use std::io::{self, Write};
 
 pub use config::{Config, Job};
 pub use error::{Error, Result};
-pub use exit::ExitCode;
+pub use exit::{ExitCode, Outcome};
 pub use input::InputSpec;
 
-use emit::{order_rows, EmitOptions, Emitter, TsvEmitter, Value};
+use emit::{order_rows, EmitOptions, Value};
+use map::Mapper;
 use merge::KeyedTable;
 use reduce::Engine;
 
-/// Runs a job to completion, writing its results to `out` and diagnostics to stderr.
+/// Runs a job to completion, writing its results to `out` and diagnostics (one line each) to
+/// stderr.
 pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
-    let engine = Engine::with_options(config.engine_options())?;
-    match config.job {
-        Job::Words(mapper) => {
-            let mapped = engine.run(config.inputs, &mapper)?;
-            let failed = report_inputs(&mapped);
-            emit_counts(&["word", "count"], mapped.partial, config.emit, out)
-                .map_err(Error::Output)?;
-            Ok(if failed {
-                ExitCode::Error
-            } else {
-                ExitCode::Success
-            })
-        }
-        Job::Fields(job) => {
-            let (failed, _bad) = map::fields::run(&engine, &job, config.inputs, config.emit, out)?;
-            Ok(if failed {
-                ExitCode::Error
-            } else {
-                ExitCode::Success
-            })
-        }
+    let job = config.job.clone();
+    let emit = config.emit;
+    let outcome = match &job {
+        Job::Words(mapper) => drive(
+            &config,
+            mapper,
+            |counts, _| job::Keyed {
+                table: counts,
+                meta: job::Meta::default(),
+            },
+            |keyed, _, out| {
+                emit_counts(&["word", "count"], keyed.table, emit, out).map_err(Error::Output)?;
+                Ok(ExitCode::Success.into())
+            },
+            out,
+        )?,
+        Job::Grep(g) => drive(
+            &config,
+            &g.mapper,
+            map::grep::export,
+            |keyed, order, out| map::grep::finish(g, keyed, order, emit, out),
+            out,
+        )?,
+        Job::Match(m) => drive(
+            &config,
+            &m.mapper,
+            |counts, _| map::matches::export(counts),
+            |keyed, _, out| map::matches::finish(m, keyed, emit, out),
+            out,
+        )?,
+        Job::Fields(f) => map::fields::run(&config, f, out)?,
+    };
+    for w in &outcome.warnings {
+        diag::warning(w);
     }
+    Ok(outcome.code)
 }
 
-/// Reports inputs that failed (with `--keep-going`) and files skipped as binary; true when any
-/// input failed, which makes the run's exit code 2.
-fn report_inputs<P>(mapped: &reduce::Mapped<P>) -> bool {
-    for (_, e) in &mapped.failed {
-        diag::error(e);
+/// One run of any job: map the inputs (or read partials), then print final results or a
+/// partial. `export` turns the mapper's partial into the canonical [`job::Keyed`] form (given
+/// the input names); `finish` prints final results from it (given the inputs' order when known).
+fn drive<M: Mapper, S: job::State>(
+    config: &Config,
+    mapper: &M,
+    export: impl FnOnce(M::Partial, &[String]) -> job::Keyed<S>,
+    finish: impl FnOnce(job::Keyed<S>, Option<&[String]>, &mut dyn Write) -> Result<Outcome>,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let params = config.job.params();
+    let (keyed, order, failed) = match config.action {
+        config::Action::Run => {
+            let engine = Engine::with_options(config.engine_options())?;
+            let mapped = engine.run(config.inputs.clone(), mapper)?;
+            let failed = mapped.report();
+            (
+                export(mapped.partial, &mapped.inputs),
+                Some(mapped.inputs),
+                failed,
+            )
+        }
+        config::Action::Reduce | config::Action::Merge => {
+            let needs_header = config.action == config::Action::Merge;
+            (read_partials(config, &params, needs_header)?, None, false)
+        }
+    };
+    let mut outcome = match config.emit_mode {
+        job::EmitMode::Final => finish(keyed, order.as_deref(), out)?,
+        mode => {
+            job::write_partial(&params, &keyed, mode, out).map_err(Error::Output)?;
+            ExitCode::Success.into()
+        }
+    };
+    if failed {
+        outcome.code = ExitCode::Error;
     }
-    if mapped.skipped_binary > 0 {
-        diag::note(format_args!(
-            "skipped {} binary file(s) found by -r (use --binary to read them)",
-            mapped.skipped_binary
-        ));
-    }
-    !mapped.failed.is_empty()
+    Ok(outcome)
 }
 
-/// Writes a key → count table as `key<TAB>count` lines in the configured order.
+/// Reads every input of a reduce or merge as partial lines of the job `params`. With
+/// `needs_header` (merge), each input must be a partial file with a matching header.
+fn read_partials<S: job::State>(
+    config: &Config,
+    params: &job::JobParams,
+    needs_header: bool,
+) -> Result<job::Keyed<S>> {
+    let mut keyed = job::Keyed::default();
+    for spec in &config.inputs {
+        let (name, mut reader) = input::open_lines(spec)?;
+        let header = job::read_partial(&name, &mut *reader, Some(params), &mut keyed)?;
+        if needs_header && header.is_none() {
+            return Err(Error::BadPartial {
+                path: name,
+                line: 1,
+                reason: "not a logmill partial (no '#logmill-partial' header); \
+                         use `logmill reduce JOB` for bare KEY<TAB>STATE lines"
+                    .into(),
+            });
+        }
+    }
+    Ok(keyed)
+}
+
+/// Writes a key → count table in the configured order and format.
 fn emit_counts(
     columns: &[&str],
     counts: KeyedTable<u64>,
@@ -82,7 +169,7 @@ fn emit_counts(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let rows = order_rows(counts.into_entries().collect(), |c| *c, opts);
-    let mut e = TsvEmitter::new(io::BufWriter::with_capacity(1 << 16, out), false);
+    let mut e = emit::emitter(opts.format, opts.header, out);
     e.header(columns)?;
     for (key, count) in &rows {
         e.row(&[Value::Bytes(key), Value::Count(*count)])?;

@@ -210,8 +210,9 @@ impl fmt::Display for Overflow {
 impl std::error::Error for Overflow {}
 
 /// A running exact sum of [`Decimal`]s: a partial aggregate ([`crate::merge::Merge`]) whose
-/// result does not depend on the order or grouping of additions, overflow included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// result does not depend on the order or grouping of additions, overflow included. Serialized
+/// (for partial files) as its exact accumulators, so a merge elsewhere is as exact as here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct DecimalSum {
     /// Sum of the positive values, times `10^scale`.
     positive: u128,

@@ -7,6 +7,7 @@
 //! The result does not depend on how the work was split, because every partial's merge is
 //! exactly associative and commutative and emit sorts by a total order.
 
+use std::ops::Range;
 use std::path::Path;
 use std::sync::mpsc;
 use std::thread;
@@ -41,6 +42,8 @@ pub struct EngineOptions {
     pub keep_going: bool,
     /// When to show progress on stderr.
     pub progress: ProgressMode,
+    /// Process only this shard of the inputs' bytes.
+    pub shard: Option<crate::config::Shard>,
 }
 
 impl Default for EngineOptions {
@@ -52,6 +55,7 @@ impl Default for EngineOptions {
             walk: WalkOptions::default(),
             keep_going: false,
             progress: ProgressMode::Never,
+            shard: None,
         }
     }
 }
@@ -67,6 +71,32 @@ pub struct Mapped<P> {
     pub failed: Vec<(Option<usize>, Error)>,
     /// Files skipped as binary while walking directories.
     pub skipped_binary: usize,
+}
+
+impl<P> Mapped<P> {
+    /// Reports inputs that failed (with `keep_going`) and files skipped as binary on stderr,
+    /// one line each. True when any input failed: the run must then exit with 2.
+    pub fn report(&self) -> bool {
+        for (_, e) in &self.failed {
+            crate::diag::error(e);
+        }
+        if self.skipped_binary > 0 {
+            crate::diag::note(format_args!(
+                "skipped {} binary file(s) found by -r (use --binary to read them)",
+                self.skipped_binary
+            ));
+        }
+        !self.failed.is_empty()
+    }
+
+    /// The exit code for a run that otherwise ended with `code`: 2 when any input failed.
+    pub fn exit_code(&self, code: crate::ExitCode) -> crate::ExitCode {
+        if self.failed.is_empty() {
+            code
+        } else {
+            crate::ExitCode::Error
+        }
+    }
 }
 
 /// Runs mappers over inputs on a fixed pool of threads.
@@ -120,23 +150,40 @@ impl Engine {
             progress: progress.clone(),
         };
         let inputs: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
+        let mut opened = Vec::new();
+        for (i, spec) in expanded.inputs.into_iter().enumerate() {
+            match input::open(spec, &open_opts) {
+                Ok(source) => opened.push((i, source)),
+                Err(e) => self.fail(&mut failed, Some(i), e)?,
+            }
+        }
+        let shards = match self.opts.shard {
+            Some(shard) => Some(shard_ranges(&opened, shard)?),
+            None => None,
+        };
         let mut slices = Vec::new();
         let mut streams = Vec::new();
         let mut total = Some(0u64);
-        for (i, spec) in expanded.inputs.into_iter().enumerate() {
-            match input::open(spec, &open_opts) {
-                Ok(source) => {
-                    total = total.zip(source.slice_len()).map(|(a, b)| a + b);
-                    match source {
-                        Source::Slice { data } => slices.push((i, data)),
-                        Source::Stream {
-                            name,
-                            reader,
-                            expected_len,
-                        } => streams.push((i, name, reader, expected_len)),
-                    }
+        for (k, (i, source)) in opened.into_iter().enumerate() {
+            let part = shards.as_ref().map(|s| s[k].clone());
+            if part.as_ref().is_some_and(|r| r.is_none()) {
+                continue; // another shard's input
+            }
+            match source {
+                Source::Slice { data } => {
+                    let range = part.flatten().unwrap_or(0..data.len());
+                    total = total.map(|t| t + range.len() as u64);
+                    slices.push((i, data, range));
                 }
-                Err(e) => self.fail(&mut failed, Some(i), e)?,
+                Source::Stream {
+                    name,
+                    reader,
+                    expected_len,
+                    raw_len,
+                } => {
+                    total = total.zip(raw_len).map(|(a, b)| a + b);
+                    streams.push((i, name, reader, expected_len));
+                }
             }
         }
         progress.set_total(total);
@@ -181,19 +228,22 @@ impl Engine {
 
     fn map_slices<M: Mapper, D: std::ops::Deref<Target = [u8]> + Sync>(
         &self,
-        slices: &[(usize, D)],
+        slices: &[(usize, D, Range<usize>)],
         mapper: &M,
         progress: &Progress,
     ) -> M::Partial {
         let framing = mapper.framing();
         let work: Vec<Chunk<'_>> = slices
             .iter()
-            .flat_map(|(input, data)| {
-                let data: &[u8] = data;
-                let head = &data[..framing.head_end(data)];
+            .flat_map(|(input, data, range)| {
+                let whole: &[u8] = data;
+                // The head is the input's first record even when this run maps a later shard.
+                let head = &whole[..framing.head_end(whole)];
+                let base = range.start;
+                let data = &whole[range.clone()];
                 framed_chunks(data, self.opts.chunk_size, framing).map(move |r| Chunk {
                     input: *input,
-                    offset: r.start as u64,
+                    offset: (base + r.start) as u64,
                     head,
                     data: &data[r],
                 })
@@ -292,6 +342,70 @@ impl Engine {
     }
 }
 
+/// For each opened input, the part that belongs to `shard`: `Some(range)` of a slice's bytes,
+/// `Some(..)` (whole) for a stream that belongs to it, `None` for an input of another shard.
+///
+/// The inputs' sizes are laid end to end and cut into `N` equal byte ranges; a line belongs to
+/// the shard that holds its first byte, so the shards cover every line exactly once. Streams
+/// (compressed files, `--mmap never`) cannot be cut: each belongs whole to the shard that
+/// holds its first byte. Stdin and pipes have no size: they cannot be sharded.
+fn shard_ranges(
+    opened: &[(usize, Source)],
+    shard: crate::config::Shard,
+) -> Result<Vec<Option<Range<usize>>>> {
+    let mut sizes = Vec::with_capacity(opened.len());
+    for (_, s) in opened {
+        match s {
+            Source::Slice { data } => sizes.push(data.len() as u64),
+            Source::Stream {
+                raw_len: Some(n), ..
+            } => sizes.push(*n),
+            Source::Stream { name, .. } => {
+                return Err(Error::InvalidArgument {
+                    flag: "--shard",
+                    value: format!("{}/{}", shard.index, shard.count),
+                    reason: format!(
+                        "{} has no size to split (stdin or a pipe); shard regular files",
+                        name.display()
+                    ),
+                })
+            }
+        }
+    }
+    let total: u64 = sizes.iter().sum();
+    let cut = |k: u64| (u128::from(total) * u128::from(k) / u128::from(shard.count)) as u64;
+    let (lo, hi) = (cut(shard.index), cut(shard.index + 1));
+    let mut offset = 0u64;
+    let mut out = Vec::with_capacity(opened.len());
+    for ((_, s), size) in opened.iter().zip(sizes) {
+        let start = offset;
+        offset += size;
+        out.push(match s {
+            Source::Slice { data } => {
+                let local = |g: u64| g.saturating_sub(start).min(size) as usize;
+                let (a, b) = (
+                    line_start_at(data, local(lo)),
+                    line_start_at(data, local(hi)),
+                );
+                (a < b).then_some(a..b)
+            }
+            Source::Stream { .. } => (lo <= start && start < hi).then_some(0..0),
+        });
+    }
+    Ok(out)
+}
+
+/// The first line start at or after `pos`: 0, or just past a `\n` (the length if none).
+fn line_start_at(data: &[u8], pos: usize) -> usize {
+    if pos == 0 {
+        return 0;
+    }
+    match memchr::memchr(b'\n', &data[pos - 1..]) {
+        Some(i) => pos + i,
+        None => data.len(),
+    }
+}
+
 fn merged<P: Merge>(mut a: P, b: P) -> P {
     a.merge(b);
     a
@@ -364,6 +478,41 @@ mod tests {
                 assert_eq!(got.partial, vec![4000, 2 * data.len() as u64]);
                 assert_eq!(got.inputs.len(), 2);
             }
+        }
+    }
+
+    #[test]
+    fn shards_cover_every_line_once() {
+        let data = sample();
+        let mut short = data.clone();
+        short.extend_from_slice(b"no final newline");
+        for n in 1..=7u64 {
+            let mut lines = 0;
+            let mut bytes = 0;
+            for index in 0..n {
+                let e = Engine::with_options(EngineOptions {
+                    threads: 2,
+                    chunk_size: 97,
+                    shard: Some(crate::config::Shard { index, count: n }),
+                    ..Default::default()
+                })
+                .unwrap();
+                let specs = vec![
+                    InputSpec::Bytes {
+                        name: "a".into(),
+                        data: data.clone(),
+                    },
+                    InputSpec::Bytes {
+                        name: "b".into(),
+                        data: short.clone(),
+                    },
+                ];
+                let got = e.run(specs, &LineBytes).unwrap().partial;
+                lines += got.first().copied().unwrap_or(0);
+                bytes += got.get(1).copied().unwrap_or(0);
+            }
+            assert_eq!(lines, 4000, "{n} shards");
+            assert_eq!(bytes, (data.len() + short.len()) as u64, "{n} shards");
         }
     }
 

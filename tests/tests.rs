@@ -5,5 +5,9 @@ mod util;
 
 mod cli;
 mod fields;
+mod grep;
 mod inputs;
+mod matches;
+mod output;
+mod partials;
 mod words;

@@ -204,3 +204,53 @@ macro_rules! assert_bytes_eq {
         }
     }};
 }
+
+/// Undoes the TSV escaping of text cells (`\\`, `\t`, `\n`, `\r`).
+pub fn unescape_tsv(cell: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(cell.len());
+    let mut it = cell.iter();
+    while let Some(&b) = it.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        match it.next() {
+            Some(b't') => out.push(b'\t'),
+            Some(b'n') => out.push(b'\n'),
+            Some(b'r') => out.push(b'\r'),
+            Some(b'\\') => out.push(b'\\'),
+            other => panic!(
+                "bad escape \\{:?} in {:?}",
+                other,
+                String::from_utf8_lossy(cell)
+            ),
+        }
+    }
+    out
+}
+
+/// Parses TSV output into rows of unescaped cells.
+pub fn parse_tsv_rows(out: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    out.split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(|&b| b == b'\t').map(unescape_tsv).collect())
+        .collect()
+}
+
+/// Runs logmill with `args` (and `stdin`, if any) and returns stdout, the exit code and stderr.
+pub fn run_logmill<S: AsRef<std::ffi::OsStr>>(
+    args: &[S],
+    stdin: Option<&[u8]>,
+) -> (Vec<u8>, i32, String) {
+    let mut cmd = logmill();
+    cmd.args(args);
+    if let Some(input) = stdin {
+        cmd.write_stdin(input.to_vec());
+    }
+    let out = cmd.output().expect("logmill runs");
+    (
+        out.stdout,
+        out.status.code().expect("exit code"),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -423,6 +423,7 @@ fn emit_options() -> impl Strategy<Value = EmitOptions> {
             SortOrder::Count
         },
         top,
+        ..Default::default()
     })
 }
 

@@ -43,7 +43,7 @@ impl Buckets {
             self.counts.push(0);
         } else if index < self.first {
             let grow = (self.first - index) as usize;
-            self.counts.splice(0..0, std::iter::repeat(0).take(grow));
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
             self.first = index;
         } else if index >= self.first + self.counts.len() as i32 {
             self.counts.resize((index - self.first) as usize + 1, 0);

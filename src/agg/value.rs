@@ -222,7 +222,7 @@ pub fn format_mean(total: &Decimal, count: u64) -> String {
         int_len - scale
     } else {
         let pad = scale - int_len + 1;
-        digits.splice(0..0, std::iter::repeat(0).take(pad));
+        digits.splice(0..0, std::iter::repeat_n(0, pad));
         1
     };
     let keep = point + MEAN_DECIMALS;

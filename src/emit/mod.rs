@@ -1,13 +1,17 @@
 //! Emit: put the final rows in a deterministic order and write them. The order is a total order
 //! on the rows — count descending, then key ascending by bytes, or key alone — so the output is
 //! byte-identical whatever the thread count, chunk size or hash seed. One file per output format
-//! behind the [`Emitter`] trait.
+//! behind the [`Emitter`] trait; [`emitter`] picks one from an [`OutputFormat`].
 
+pub mod csv;
+pub mod json;
 pub mod tsv;
 
 use std::cmp::Ordering;
-use std::io;
+use std::io::{self, Write};
 
+pub use self::csv::CsvEmitter;
+pub use json::JsonEmitter;
 pub use tsv::TsvEmitter;
 
 /// How final rows are ordered.
@@ -20,13 +24,57 @@ pub enum SortOrder {
     Key,
 }
 
-/// Ordering and truncation of the final rows.
+/// Ordering, truncation and format of the final rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct EmitOptions {
     /// The order of the rows.
     pub sort: SortOrder,
     /// Keep only the first N rows in that order.
     pub top: Option<usize>,
+    /// The output format.
+    pub format: OutputFormat,
+    /// Print a header line of column names in TSV (CSV always has one).
+    pub header: bool,
+}
+
+/// The output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// `cell<TAB>cell` lines, cells as raw bytes (see [`TsvEmitter`]).
+    #[default]
+    Tsv,
+    /// RFC 4180 CSV with a header record, cells as raw bytes, quoted when needed.
+    Csv,
+    /// One JSON array of objects keyed by column name (see [`JsonEmitter`]).
+    Json,
+    /// One JSON object a line (JSON Lines).
+    Jsonl,
+}
+
+/// An emitter for `format` writing to `out`. Each format does its own buffering, so `out` can
+/// be unbuffered (stdout, a file). `header` asks TSV for a header line; CSV always writes one
+/// and JSON uses the column names as object keys.
+pub fn emitter<'a, W: Write + 'a>(
+    format: OutputFormat,
+    header: bool,
+    out: W,
+) -> Box<dyn Emitter + 'a> {
+    const BUF: usize = 1 << 16;
+    match format {
+        OutputFormat::Tsv => Box::new(TsvEmitter::new(
+            io::BufWriter::with_capacity(BUF, out),
+            header,
+        )),
+        OutputFormat::Csv => Box::new(CsvEmitter::new(out)),
+        OutputFormat::Json => Box::new(JsonEmitter::new(
+            io::BufWriter::with_capacity(BUF, out),
+            false,
+        )),
+        OutputFormat::Jsonl => Box::new(JsonEmitter::new(
+            io::BufWriter::with_capacity(BUF, out),
+            true,
+        )),
+    }
 }
 
 /// One output cell.
@@ -36,6 +84,12 @@ pub enum Value<'a> {
     Bytes(&'a [u8]),
     /// An unsigned integer.
     Count(u64),
+    /// Text that may hold any byte, TAB and newline included (captured text, file names).
+    /// Each format keeps it parseable its own way: TSV escapes `\\`, TAB, LF and CR as `\\`,
+    /// `\t`, `\n`, `\r` (as PostgreSQL's text format does); CSV and JSON quote.
+    Text(&'a [u8]),
+    /// A number already formatted exactly (an exact decimal sum), written as it is.
+    Number(&'a str),
 }
 
 /// Writes rows in one output format.
@@ -45,7 +99,8 @@ pub trait Emitter {
     fn header(&mut self, columns: &[&str]) -> io::Result<()>;
     /// Writes one row of cells, as many as there are columns.
     fn row(&mut self, cells: &[Value<'_>]) -> io::Result<()>;
-    /// Flushes everything written so far.
+    /// Ends the output (closing what the format opened, e.g. JSON's array) and flushes it.
+    /// Called once, after the last row.
     fn finish(&mut self) -> io::Result<()>;
 }
 
@@ -96,6 +151,7 @@ mod tests {
         let opts = EmitOptions {
             sort: SortOrder::Key,
             top: Some(2),
+            ..Default::default()
         };
         let got = order_rows(rows(), |c| *c, opts);
         assert_eq!(got, vec![(&b""[..], 2), (&b"a"[..], 2)]);

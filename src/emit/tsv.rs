@@ -40,6 +40,8 @@ impl<W: Write> Emitter for TsvEmitter<W> {
             match cell {
                 Value::Bytes(b) => self.out.write_all(b)?,
                 Value::Count(n) => self.out.write_all(self.num.format(*n).as_bytes())?,
+                Value::Text(b) => write_escaped(&mut self.out, b)?,
+                Value::Number(s) => self.out.write_all(s.as_bytes())?,
             }
         }
         self.out.write_all(b"\n")
@@ -48,6 +50,26 @@ impl<W: Write> Emitter for TsvEmitter<W> {
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+}
+
+/// Writes `text` with `\\`, TAB, LF and CR escaped, so a cell never breaks a row or a column
+/// and the escaping can be undone unambiguously.
+fn write_escaped<W: Write>(out: &mut W, text: &[u8]) -> io::Result<()> {
+    let mut rest = text;
+    while let Some(i) = rest
+        .iter()
+        .position(|&b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
+    {
+        out.write_all(&rest[..i])?;
+        out.write_all(match rest[i] {
+            b'\\' => b"\\\\",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            _ => b"\\r",
+        })?;
+        rest = &rest[i + 1..];
+    }
+    out.write_all(rest)
 }
 
 #[cfg(test)]
@@ -64,5 +86,19 @@ mod tests {
         e.row(&[Value::Bytes(b""), Value::Count(0)]).unwrap();
         e.finish().unwrap();
         assert_eq!(out, b"word\tcount\ncaf\xe9\t42\n\t0\n");
+    }
+
+    #[test]
+    fn text_cells_are_escaped() {
+        let mut out = Vec::new();
+        let mut e = TsvEmitter::new(&mut out, false);
+        e.row(&[
+            Value::Text(b"a\tb\\n\nc\r\xff"),
+            Value::Number("-1.5"),
+            Value::Bytes(b"raw\\"),
+        ])
+        .unwrap();
+        e.finish().unwrap();
+        assert_eq!(out, b"a\\tb\\\\n\\nc\\r\xff\t-1.5\traw\\\n");
     }
 }

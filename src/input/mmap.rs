@@ -6,7 +6,7 @@ use std::io;
 use std::path::Path;
 
 /// Maps the whole of `file` read-only.
-pub(super) fn map(file: &File, _name: &Path) -> io::Result<memmap2::Mmap> {
+pub(super) fn map(file: &File, name: &Path) -> io::Result<memmap2::Mmap> {
     // SAFETY: memmap2 marks mapping unsafe because the bytes can change under us if another
     // process writes to or truncates the file while it is mapped. Invariants we rely on:
     // (1) the mapping is only ever read, as `&[u8]`, and every mapper is total over arbitrary
@@ -15,8 +15,11 @@ pub(super) fn map(file: &File, _name: &Path) -> io::Result<memmap2::Mmap> {
     // (2) a concurrent truncation makes pages past the new end raise SIGBUS on access; logs are
     //     appended to and rotated by rename, which leave the mapped inode whole, and
     //     `copytruncate` rotation is the case `--mmap never` exists for (documented in README).
-    // This is the one `unsafe` block in the crate.
+    //     A SIGBUS there is caught by `signals.rs`, which names the input (see below), removes
+    //     temporary output files and exits with 2 instead of crashing.
+    // This is the one `unsafe` block of the input side; the others are in `signals.rs`.
     let map = unsafe { memmap2::MmapOptions::new().map(file)? };
+    crate::signals::note_mapped(name, map.as_ptr() as usize, map.len());
     // The chunks are read front to back by several threads; ask for read-ahead.
     let _ = map.advise(memmap2::Advice::Sequential);
     Ok(map)

@@ -88,17 +88,10 @@ pub(crate) enum Source {
         /// For a plain regular file, its size when opened: reading fewer bytes means it
         /// shrank during the run, which is an error.
         expected_len: Option<u64>,
+        /// For a regular file (compressed or not), its size on disk: what `--shard` and
+        /// progress count. `None` for stdin and pipes.
+        raw_len: Option<u64>,
     },
-}
-
-impl Source {
-    /// The number of raw bytes the input has, when known up front (for progress).
-    pub(crate) fn slice_len(&self) -> Option<u64> {
-        match self {
-            Source::Slice { data } => Some(data.len() as u64),
-            Source::Stream { expected_len, .. } => *expected_len,
-        }
-    }
 }
 
 /// Options for opening inputs.
@@ -123,6 +116,39 @@ pub(crate) fn open(spec: InputSpec, opts: &OpenOptions) -> Result<Source> {
     }
 }
 
+/// Opens an input for reading line by line (partial files for `merge` and `reduce`),
+/// decompressing it if its first bytes say so.
+pub(crate) fn open_lines(spec: &InputSpec) -> Result<(PathBuf, Box<dyn io::BufRead>)> {
+    let (name, raw): (PathBuf, Box<dyn Read + Send>) = match spec {
+        InputSpec::Stdin => ("<stdin>".into(), Box::new(io::stdin())),
+        InputSpec::Bytes { name, data } => (name.into(), Box::new(io::Cursor::new(data.clone()))),
+        InputSpec::Path(p) => {
+            let open_err = |source| Error::Open {
+                path: p.clone(),
+                source,
+            };
+            let file = File::open(p).map_err(open_err)?;
+            if file.metadata().map_err(open_err)?.is_dir() {
+                return Err(Error::IsDirectory { path: p.clone() });
+            }
+            (p.clone(), Box::new(file))
+        }
+    };
+    let read_err = |source| Error::Read {
+        path: name.clone(),
+        source,
+    };
+    let (head, reader) = decompress::peek(raw).map_err(read_err)?;
+    let reader: Box<dyn Read + Send> = match decompress::detect(&head) {
+        Some(kind) => decompress::decoder(kind, reader).map_err(read_err)?,
+        None => Box::new(reader),
+    };
+    Ok((
+        name,
+        Box::new(io::BufReader::with_capacity(1 << 16, reader)),
+    ))
+}
+
 /// A stream source for `reader`, decompressed if its first bytes say so.
 fn stream<R: Read + Send + 'static>(
     name: &Path,
@@ -136,6 +162,7 @@ fn stream<R: Read + Send + 'static>(
     };
     let counted = CountingReader::new(reader, opts.progress.clone());
     let (head, reader) = decompress::peek(counted).map_err(read_err)?;
+    let raw_len = expected_len;
     let (reader, expected_len): (Box<dyn Read + Send>, _) = match decompress::detect(&head) {
         Some(kind) => (decompress::decoder(kind, reader).map_err(read_err)?, None),
         None => (Box::new(reader), expected_len),
@@ -144,6 +171,7 @@ fn stream<R: Read + Send + 'static>(
         name: name.to_path_buf(),
         reader,
         expected_len,
+        raw_len,
     })
 }
 
@@ -162,12 +190,18 @@ fn open_path(path: &Path, opts: &OpenOptions) -> Result<Source> {
     let len = meta.len();
     // FIFOs, character devices, sockets, and files whose size says nothing (procfs reports 0
     // for files with content) are read as streams.
-    if !meta.is_file() || len == 0 {
+    if !meta.is_file() {
         return stream(path, file, None, opts);
+    }
+    if len == 0 {
+        // Its size on disk is 0 (what --shard counts), but it may still have content.
+        return stream(path, file, Some(0), opts);
     }
     let mut head = [0u8; decompress::MAGIC_LEN];
     let n = read_head(&file, &mut head).map_err(open_err)?;
     if decompress::detect(&head[..n]).is_some() || opts.mmap == MmapPolicy::Never {
+        // For a compressed file `len` is only its raw size: `stream` drops it as the expected
+        // decompressed length.
         // `take` keeps a growing log to the size it had when opened: a consistent snapshot.
         return stream(path, file.take(len), Some(len), opts);
     }

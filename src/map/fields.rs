@@ -21,12 +21,15 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use memchr::memchr;
+use serde::{Deserialize, Serialize};
 
 use super::{Chunk, Framing, Mapper};
 use crate::agg::value::Num;
 use crate::agg::{AggKind, AggSpec, GroupState, Input};
-use crate::emit::{order_rows, EmitOptions, Emitter, TsvEmitter, Value};
+use crate::emit::{order_rows, EmitOptions, Value};
 use crate::error::{Error, Result};
+use crate::exit::{ExitCode, Outcome};
+use crate::job::EmitMode;
 use crate::merge::{KeyedTable, Merge};
 use crate::num::NumberError;
 use crate::record::{self, Bad, Format, LineParser, Locator, Span};
@@ -62,9 +65,78 @@ impl Filter {
     }
 }
 
+/// What defines a fields job, as given on the command line (and as a partial file's header
+/// would name it): plain strings, validated by [`FieldsJob::from_params`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldsParams {
+    /// `--format`: ws, csv, jsonl, combined, common or syslog.
+    pub format: String,
+    /// `-d`.
+    pub delimiter: Option<String>,
+    /// `--no-headers`.
+    pub no_headers: bool,
+    /// `--by`, split at commas.
+    pub by: Vec<String>,
+    /// The aggregations in command-line order: `(kind, value)`, kind as the flag's name
+    /// without dashes (`approx-distinct`), value as given (`bytes`, `latency:50,99`).
+    pub aggs: Vec<(String, String)>,
+    /// `--exact-pct`.
+    pub exact_pct: bool,
+    /// `--where`.
+    pub filters: Vec<String>,
+    /// `--rejects`.
+    pub rejects: Option<PathBuf>,
+    /// `--strict`.
+    pub strict: bool,
+}
+
+impl FieldsParams {
+    /// The parameters of the flags of `logmill fields`, aggregations in command-line order.
+    pub fn from_args(a: &crate::cli::FieldsArgs) -> Result<FieldsParams> {
+        use crate::cli::RecordFormat;
+        let format = match a.format {
+            RecordFormat::Ws => "ws",
+            RecordFormat::Csv => "csv",
+            RecordFormat::Jsonl => "jsonl",
+            RecordFormat::Combined => "combined",
+            RecordFormat::Common => "common",
+            RecordFormat::Syslog => "syslog",
+        };
+        let mut aggs: Vec<(usize, String, String)> = Vec::new();
+        for (values, kind) in [
+            (&a.count, "count"),
+            (&a.sum, "sum"),
+            (&a.min, "min"),
+            (&a.max, "max"),
+            (&a.mean, "mean"),
+            (&a.distinct, "distinct"),
+            (&a.approx_distinct, "approx-distinct"),
+            (&a.pct, "pct"),
+        ] {
+            for v in values {
+                aggs.push((v.seq, kind.to_string(), v.value.clone()));
+            }
+        }
+        aggs.sort_by_key(|x| x.0);
+        Ok(FieldsParams {
+            format: format.to_string(),
+            delimiter: a.delimiter.clone(),
+            no_headers: a.no_headers,
+            by: a.by.clone(),
+            aggs: aggs.into_iter().map(|(_, k, v)| (k, v)).collect(),
+            exact_pct: a.exact_pct,
+            filters: a.filters.clone(),
+            rejects: a.rejects.clone(),
+            strict: a.strict,
+        })
+    }
+}
+
 /// The `fields` job, validated.
 #[derive(Debug, Clone)]
 pub struct FieldsJob {
+    /// What it was built from.
+    pub params: FieldsParams,
     /// The record format.
     pub format: Format,
     /// The fields each slot reads, as named by the user.
@@ -87,17 +159,18 @@ pub struct FieldsJob {
 type FlagError = (&'static str, String, String);
 
 impl FieldsJob {
-    /// Builds the job: resolves every field against the format, assigns slots, parses
-    /// filters. `aggs` are `(kind, field)` in output order; no aggregation means count.
-    pub fn new(
-        format: Format,
-        by: &[String],
-        aggs: Vec<(AggKind, String)>,
-        filters: &[String],
-        rejects: Option<PathBuf>,
-        strict: bool,
-    ) -> Result<FieldsJob> {
+    /// Builds the job: checks the format and its options, resolves every field against the
+    /// format, assigns slots, parses aggregations and filters. No aggregation means count.
+    pub fn from_params(params: &FieldsParams) -> Result<FieldsJob> {
+        let format = record_format(params)?;
+        let mut aggs = Vec::with_capacity(params.aggs.len());
+        for (kind, value) in &params.aggs {
+            aggs.push(parse_agg(kind, value, params.exact_pct)?);
+        }
+        let (by, filters) = (&params.by, &params.filters);
+        let (rejects, strict) = (params.rejects.clone(), params.strict);
         let mut job = FieldsJob {
+            params: params.clone(),
             format,
             names: Vec::new(),
             locators: Vec::new(),
@@ -134,84 +207,6 @@ impl FieldsJob {
             job.filters.push(f);
         }
         Ok(job)
-    }
-
-    /// Builds the job from the flags of `logmill fields`.
-    pub fn from_args(a: &crate::cli::FieldsArgs) -> Result<FieldsJob> {
-        use crate::cli::FormatArg;
-        let delimiter = a.delimiter.as_deref().map(parse_delimiter).transpose()?;
-        let format = match a.format {
-            FormatArg::Ws => delimiter.map_or(Format::Ws, Format::Delimited),
-            FormatArg::Csv => Format::Csv {
-                delimiter: delimiter.unwrap_or(b','),
-                headers: !a.no_headers,
-            },
-            other => {
-                let format = match other {
-                    FormatArg::Jsonl => Format::Jsonl,
-                    FormatArg::Combined => Format::Combined,
-                    FormatArg::Common => Format::Common,
-                    _ => Format::Syslog,
-                };
-                if let Some(d) = &a.delimiter {
-                    return Err(Error::InvalidArgument {
-                        flag: "--delimiter",
-                        value: d.clone(),
-                        reason: format!("--format {} has its own field syntax", format.name()),
-                    });
-                }
-                format
-            }
-        };
-        if a.no_headers && !matches!(format, Format::Csv { .. }) {
-            return Err(Error::InvalidArgument {
-                flag: "--no-headers",
-                value: String::new(),
-                reason: "only --format csv has headers".into(),
-            });
-        }
-        let mut aggs: Vec<(usize, AggKind, String)> = Vec::new();
-        let simple = [
-            (&a.count, AggKind::Count),
-            (&a.sum, AggKind::Sum),
-            (&a.min, AggKind::Min),
-            (&a.max, AggKind::Max),
-            (&a.mean, AggKind::Mean),
-            (&a.distinct, AggKind::Distinct),
-            (&a.approx_distinct, AggKind::ApproxDistinct),
-        ];
-        for (values, kind) in simple {
-            for v in values {
-                if kind == AggKind::Count && !v.value.is_empty() {
-                    return Err(Error::InvalidArgument {
-                        flag: "--count",
-                        value: v.value.clone(),
-                        reason: "--count takes no value".into(),
-                    });
-                }
-                aggs.push((v.seq, kind.clone(), v.value.clone()));
-            }
-        }
-        for v in &a.pct {
-            let (field, points) = parse_pct(&v.value)?;
-            aggs.push((
-                v.seq,
-                AggKind::Pct {
-                    points,
-                    exact: a.exact_pct,
-                },
-                field,
-            ));
-        }
-        aggs.sort_by_key(|x| x.0);
-        FieldsJob::new(
-            format,
-            &a.by,
-            aggs.into_iter().map(|(_, k, f)| (k, f)).collect(),
-            &a.filters,
-            a.rejects.clone(),
-            a.strict,
-        )
     }
 
     fn slot(&mut self, flag: &'static str, field: &str) -> std::result::Result<usize, FlagError> {
@@ -270,6 +265,93 @@ impl FieldsJob {
         };
         format!("{kind}({})", a.field)
     }
+}
+
+/// The record format of `params`, with its delimiter and header options checked.
+fn record_format(params: &FieldsParams) -> Result<Format> {
+    let delimiter = params
+        .delimiter
+        .as_deref()
+        .map(parse_delimiter)
+        .transpose()?;
+    let format = match params.format.as_str() {
+        "ws" => delimiter.map_or(Format::Ws, Format::Delimited),
+        "csv" => Format::Csv {
+            delimiter: delimiter.unwrap_or(b','),
+            headers: !params.no_headers,
+        },
+        other => {
+            let format = match other {
+                "jsonl" => Format::Jsonl,
+                "combined" => Format::Combined,
+                "common" => Format::Common,
+                "syslog" => Format::Syslog,
+                _ => {
+                    return Err(Error::InvalidArgument {
+                        flag: "--format",
+                        value: other.to_string(),
+                        reason: "expected ws, csv, jsonl, combined, common or syslog".into(),
+                    })
+                }
+            };
+            if let Some(d) = &params.delimiter {
+                return Err(Error::InvalidArgument {
+                    flag: "--delimiter",
+                    value: d.clone(),
+                    reason: format!("--format {} has its own field syntax", format.name()),
+                });
+            }
+            format
+        }
+    };
+    if params.no_headers && !matches!(format, Format::Csv { .. }) {
+        return Err(Error::InvalidArgument {
+            flag: "--no-headers",
+            value: String::new(),
+            reason: "only --format csv has headers".into(),
+        });
+    }
+    Ok(format)
+}
+
+/// One aggregation flag (`sum`, `pct`, ...) and its value.
+fn parse_agg(kind: &str, value: &str, exact_pct: bool) -> Result<(AggKind, String)> {
+    let kind = match kind {
+        "count" => {
+            if !value.is_empty() {
+                return Err(Error::InvalidArgument {
+                    flag: "--count",
+                    value: value.to_string(),
+                    reason: "--count takes no value".into(),
+                });
+            }
+            AggKind::Count
+        }
+        "sum" => AggKind::Sum,
+        "min" => AggKind::Min,
+        "max" => AggKind::Max,
+        "mean" => AggKind::Mean,
+        "distinct" => AggKind::Distinct,
+        "approx-distinct" => AggKind::ApproxDistinct,
+        "pct" => {
+            let (field, points) = parse_pct(value)?;
+            return Ok((
+                AggKind::Pct {
+                    points,
+                    exact: exact_pct,
+                },
+                field,
+            ));
+        }
+        other => {
+            return Err(Error::InvalidArgument {
+                flag: "aggregation",
+                value: other.to_string(),
+                reason: "unknown aggregation".into(),
+            })
+        }
+    };
+    Ok((kind, value.to_string()))
 }
 
 /// `-d`: one byte, or `\t`/`tab` for a tab.
@@ -577,7 +659,7 @@ impl<'j> FieldsMapper<'j> {
         };
         if self.job.strict {
             let mut g = self.first_bad.lock().unwrap_or_else(|p| p.into_inner());
-            if g.map_or(true, |first| (chunk.input, offset) < first) {
+            if g.is_none_or(|first| (chunk.input, offset) < first) {
                 *g = Some((chunk.input, offset));
             }
             r.detail = Some((bad.detail, text.to_vec()));
@@ -784,17 +866,26 @@ impl LineIndex {
 }
 
 /// Runs the fields job: maps, reports bad records, writes the table.
-pub fn run(
-    engine: &crate::reduce::Engine,
-    job: &FieldsJob,
-    inputs: Vec<crate::InputSpec>,
-    emit: EmitOptions,
-    out: &mut dyn Write,
-) -> Result<(bool, bool)> {
+pub fn run(config: &crate::Config, job: &FieldsJob, out: &mut dyn Write) -> Result<Outcome> {
+    if config.action != crate::config::Action::Run || config.emit_mode != EmitMode::Final {
+        return Err(Error::InvalidArgument {
+            flag: "--emit",
+            value: "partial".into(),
+            reason: "the fields job prints final results only (no partials, map or reduce yet)"
+                .into(),
+        });
+    }
+    let engine = crate::reduce::Engine::with_options(config.engine_options())?;
     let mapper = FieldsMapper::new(job)?;
-    let mapped = engine.run(inputs, &mapper)?;
+    let mapped = engine.run(config.inputs.clone(), &mapper)?;
     let names = mapped.inputs.clone();
-    let input_failed = crate::report_inputs(&mapped);
+    let input_failed = mapped.report();
+    let emit = config.emit;
+    let mut outcome = Outcome::from(if input_failed {
+        ExitCode::Error
+    } else {
+        ExitCode::Success
+    });
     let mut p = mapped.partial;
     if let Some((input, msg)) = p.errors.iter().min() {
         let name = names.get(*input).map_or("-", String::as_str);
@@ -825,7 +916,7 @@ pub fn run(
             Some(path) => format!("; they are listed in {}", path.display()),
             None => "; --rejects FILE lists them".into(),
         };
-        crate::diag::warning(format_args!(
+        outcome.warnings.push(format!(
             "{} bad record{} left out ({}){see}",
             p.bad,
             if p.bad == 1 { "" } else { "s" },
@@ -833,7 +924,7 @@ pub fn run(
         ));
     }
     emit_table(job, p.groups, emit, out)?;
-    Ok((input_failed, p.bad > 0))
+    Ok(outcome)
 }
 
 /// Writes `path:line:text` lines for the rejects, in input and line order.
@@ -886,7 +977,7 @@ fn emit_table(
     let rows = order_rows(rows, |g| g.count, opts);
     let columns = job.columns();
     let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let mut e = TsvEmitter::new(io::BufWriter::with_capacity(1 << 16, out), false);
+    let mut e = crate::emit::emitter(opts.format, opts.header, out);
     e.header(&column_refs).map_err(Error::Output)?;
     let mut texts: Vec<String> = Vec::new();
     for (key, g) in &rows {
@@ -906,7 +997,7 @@ fn emit_table(
             })?;
             texts.extend(cells);
         }
-        let mut cells: Vec<Value<'_>> = parts.iter().map(|p| Value::Bytes(p)).collect();
+        let mut cells: Vec<Value<'_>> = parts.iter().map(|p| Value::Text(p)).collect();
         let mut t = texts.iter();
         for spec in &job.aggs {
             if spec.kind == AggKind::Count {
@@ -915,7 +1006,11 @@ fn emit_table(
             } else {
                 for _ in spec.columns() {
                     if let Some(s) = t.next() {
-                        cells.push(Value::Bytes(s.as_bytes()));
+                        cells.push(if s.is_empty() {
+                            Value::Text(b"")
+                        } else {
+                            Value::Number(s)
+                        });
                     }
                 }
             }

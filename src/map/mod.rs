@@ -3,6 +3,8 @@
 //! the reduce. A new job adds a file here and a line in `lib.rs`.
 
 pub mod fields;
+pub mod grep;
+pub mod matches;
 pub mod words;
 
 pub use crate::chunk::Framing;

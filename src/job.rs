@@ -1,0 +1,422 @@
+//! Jobs as data, and partial results as a first-class artifact.
+//!
+//! [`JobParams`] is everything that defines a job's result (the pattern, the flags that change
+//! what is counted). It is written in a partial file's header, compared when partials are merged,
+//! and rebuilt into a runnable [`Job`] by `logmill merge` and `logmill reduce`.
+//!
+//! [`Keyed`] is the canonical partial every job exports: a table of keys and mergeable,
+//! serializable states, plus job-wide [`Meta`]. A run's in-process partial (per-input counts,
+//! per-worker tables) is turned into a `Keyed` before it is emitted, written as a partial, or
+//! merged with partials from other processes — so a result is the same wherever it was merged.
+
+use std::io::{self, BufRead, Write};
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Job;
+use crate::error::{Error, Result};
+use crate::map::grep::{GrepJob, GrepMapper, GrepOutput};
+use crate::map::matches::{GroupRef, MatchJob, MatchMapper, Rejected};
+use crate::map::words::WordsMapper;
+use crate::merge::{KeyedTable, Merge};
+use crate::partial;
+use crate::pattern::PatternOptions;
+
+/// What defines a job's result. Serialized as `{"job":"NAME","params":{...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "job", content = "params", rename_all = "lowercase")]
+pub enum JobParams {
+    /// `logmill words`.
+    Words {
+        /// `--unicode`.
+        unicode: bool,
+    },
+    /// `logmill grep`.
+    Grep {
+        /// The patterns (`-e`, or the one positional pattern).
+        patterns: Vec<String>,
+        /// `-i`, `-F`, `-w`, `-x`.
+        options: PatternOptions,
+        /// `-v`.
+        invert: bool,
+        /// What is printed: the total, per file, or nothing.
+        output: GrepOutput,
+    },
+    /// `logmill match`.
+    Match {
+        /// The regex.
+        pattern: String,
+        /// `-i` and friends.
+        options: PatternOptions,
+        /// `--sum GROUP`, as given.
+        sum: Option<String>,
+        /// `--all`.
+        all: bool,
+    },
+    /// `logmill fields`.
+    Fields(crate::map::fields::FieldsParams),
+}
+
+impl JobParams {
+    /// The job's name, as on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            JobParams::Words { .. } => "words",
+            JobParams::Grep { .. } => "grep",
+            JobParams::Match { .. } => "match",
+            JobParams::Fields(_) => "fields",
+        }
+    }
+
+    /// Builds the runnable job (compiling patterns).
+    pub fn build(&self) -> Result<Job> {
+        Ok(match self {
+            JobParams::Words { unicode } => Job::Words(WordsMapper { unicode: *unicode }),
+            JobParams::Grep {
+                patterns,
+                options,
+                invert,
+                output,
+            } => Job::Grep(GrepJob {
+                mapper: GrepMapper::new(patterns, *options, *invert)?,
+                output: *output,
+                params: self.clone(),
+            }),
+            JobParams::Match {
+                pattern,
+                options,
+                sum,
+                all,
+            } => Job::Match(MatchJob {
+                mapper: MatchMapper::new(
+                    pattern,
+                    *options,
+                    sum.as_deref().map(GroupRef::parse),
+                    *all,
+                )?,
+                params: self.clone(),
+            }),
+            JobParams::Fields(p) => {
+                Job::Fields(Box::new(crate::map::fields::FieldsJob::from_params(p)?))
+            }
+        })
+    }
+
+    /// The header line of a partial file made with these parameters.
+    pub fn header_line(&self) -> String {
+        let json = serde_json::to_string(self).expect("job parameters serialize");
+        format!("{}\t{}\t{json}\n", partial::MAGIC, partial::VERSION)
+    }
+
+    /// Why partials made with `self` (in `a`) and `other` (in `b`) cannot be merged, naming the
+    /// first parameter that differs; `None` when they can.
+    pub fn mismatch(&self, a: &str, other: &JobParams, b: &str) -> Option<String> {
+        if self == other {
+            return None;
+        }
+        if self.name() != other.name() {
+            return Some(format!(
+                "{a} holds a '{}' partial but {b} holds a '{}' partial",
+                self.name(),
+                other.name()
+            ));
+        }
+        let (x, y) = (
+            serde_json::to_value(self).unwrap_or_default(),
+            serde_json::to_value(other).unwrap_or_default(),
+        );
+        let field = x["params"]
+            .as_object()
+            .and_then(|px| {
+                px.iter()
+                    .find(|(k, v)| y["params"].get(k.as_str()) != Some(v))
+                    .map(|(k, v)| format!("{k} = {v} in {a} but {} in {b}", y["params"][k]))
+            })
+            .unwrap_or_else(|| "their parameters".to_string());
+        Some(format!(
+            "cannot merge '{}' partials made with different parameters: {field}",
+            self.name()
+        ))
+    }
+}
+
+impl Job {
+    /// The parameters this job was built from.
+    pub fn params(&self) -> JobParams {
+        match self {
+            Job::Words(m) => JobParams::Words { unicode: m.unicode },
+            Job::Grep(g) => g.params.clone(),
+            Job::Match(m) => m.params.clone(),
+            Job::Fields(f) => JobParams::Fields(f.params.clone()),
+        }
+    }
+}
+
+/// Job-wide facts carried next to the keyed table: records rejected while mapping.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Records left out (e.g. a `--sum` capture that is not a number), with an example.
+    pub rejected: Rejected,
+}
+
+impl Merge for Meta {
+    fn merge(&mut self, other: Self) {
+        self.rejected.merge(other.rejected);
+    }
+}
+
+impl Meta {
+    fn is_empty(&self) -> bool {
+        *self == Meta::default()
+    }
+}
+
+/// The canonical partial of every job: keys with states, and job-wide facts.
+#[derive(Debug, Clone)]
+pub struct Keyed<S> {
+    /// State per key.
+    pub table: KeyedTable<S>,
+    /// Job-wide facts.
+    pub meta: Meta,
+}
+
+impl<S> Default for Keyed<S> {
+    fn default() -> Self {
+        Keyed {
+            table: KeyedTable::default(),
+            meta: Meta::default(),
+        }
+    }
+}
+
+impl<S: Merge> Merge for Keyed<S> {
+    fn merge(&mut self, other: Self) {
+        self.table.merge(other.table);
+        self.meta.merge(other.meta);
+    }
+}
+
+/// A job's per-key state, as partial files carry it.
+pub trait State: Merge + Clone + Serialize + DeserializeOwned + Send + Sync {}
+impl<T: Merge + Clone + Serialize + DeserializeOwned + Send + Sync> State for T {}
+
+/// What a run prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EmitMode {
+    /// Final results in the chosen format.
+    #[default]
+    Final,
+    /// A partial file: a header line naming the job, then `KEY<TAB>STATE` lines.
+    Partial,
+    /// Bare `KEY<TAB>STATE` lines, no header: the map (and reduce) stage of Hadoop Streaming
+    /// and Spark's `pipe`, where every line is a record.
+    Lines,
+}
+
+/// Writes `keyed` as a partial: the header (unless `Lines`), a `#meta` line when there is
+/// anything to say, then one line per key in key order, so the same input always gives the
+/// same partial bytes.
+pub fn write_partial<S: State>(
+    params: &JobParams,
+    keyed: &Keyed<S>,
+    mode: EmitMode,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    if mode == EmitMode::Partial {
+        out.write_all(params.header_line().as_bytes())?;
+    }
+    if !keyed.meta.is_empty() {
+        out.write_all(b"#meta\t")?;
+        serde_json::to_writer(&mut out, &keyed.meta)?;
+        out.write_all(b"\n")?;
+    }
+    let mut rows: Vec<(&[u8], &S)> = keyed.table.iter().collect();
+    rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut line = Vec::new();
+    let mut state = Vec::new();
+    for (key, s) in rows {
+        state.clear();
+        serde_json::to_writer(&mut state, s)?;
+        partial::write_line(&mut out, key, &state, &mut line)?;
+    }
+    out.flush()
+}
+
+/// Reads partial lines from `reader` (named `name` in errors) into `into`. A header, when
+/// present, must match `params` (when known); the first header seen is returned.
+pub fn read_partial<S: State>(
+    name: &Path,
+    reader: &mut dyn BufRead,
+    params: Option<&JobParams>,
+    into: &mut Keyed<S>,
+) -> Result<Option<JobParams>> {
+    let bad = |line_no: usize, what: String| Error::BadPartial {
+        path: name.to_path_buf(),
+        line: line_no,
+        reason: what,
+    };
+    let mut header: Option<JobParams> = None;
+    let mut line = Vec::new();
+    let mut key = Vec::new();
+    let mut line_no = 0;
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|source| Error::Read {
+                path: name.to_path_buf(),
+                source,
+            })?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        if text.is_empty() {
+            continue;
+        }
+        if let Some(rest) = text.strip_prefix(partial::MAGIC.as_bytes()) {
+            let found = parse_header(rest).map_err(|e| bad(line_no, e))?;
+            let expected = params.or(header.as_ref());
+            if let Some(why) = expected.and_then(|p| p.mismatch("the job", &found, "this file")) {
+                return Err(bad(line_no, why));
+            }
+            header.get_or_insert(found);
+            continue;
+        }
+        if let Some(json) = text.strip_prefix(b"#meta\t") {
+            let meta: Meta = serde_json::from_slice(json)
+                .map_err(|e| bad(line_no, format!("bad #meta line: {e}")))?;
+            into.meta.merge(meta);
+            continue;
+        }
+        let (k, state) = partial::split_line(text)
+            .ok_or_else(|| bad(line_no, "expected KEY<TAB>STATE".to_string()))?;
+        partial::unescape_key(k, &mut key)
+            .map_err(|e| bad(line_no, format!("bad escape in the key at byte {}", e.at)))?;
+        let state: S = serde_json::from_slice(state).map_err(|e| {
+            bad(
+                line_no,
+                format!(
+                    "the state is not a '{}' state: {e}",
+                    job_name(params, &header)
+                ),
+            )
+        })?;
+        into.table.entry(&key).merge(state);
+    }
+    Ok(header)
+}
+
+fn job_name(params: Option<&JobParams>, header: &Option<JobParams>) -> &'static str {
+    params
+        .or(header.as_ref())
+        .map_or("logmill", JobParams::name)
+}
+
+/// Parses what follows the magic in a header line: `<TAB>VERSION<TAB>JSON`.
+fn parse_header(rest: &[u8]) -> std::result::Result<JobParams, String> {
+    let rest = rest.strip_prefix(b"\t").ok_or("malformed partial header")?;
+    let tab = memchr::memchr(b'\t', rest).ok_or("malformed partial header")?;
+    let version = std::str::from_utf8(&rest[..tab])
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .ok_or("malformed partial format version")?;
+    if version != partial::VERSION {
+        return Err(format!(
+            "partial format version {version}; this logmill reads version {}",
+            partial::VERSION
+        ));
+    }
+    serde_json::from_slice(&rest[tab + 1..]).map_err(|e| format!("unknown job in header: {e}"))
+}
+
+/// Reads the header of a partial file without reading the rest.
+pub fn peek_header(name: &Path, reader: &mut dyn BufRead) -> Result<JobParams> {
+    let mut first = Vec::new();
+    reader
+        .read_until(b'\n', &mut first)
+        .map_err(|source| Error::Read {
+            path: name.to_path_buf(),
+            source,
+        })?;
+    let bad = |reason: String| Error::BadPartial {
+        path: name.to_path_buf(),
+        line: 1,
+        reason,
+    };
+    let text = first.strip_suffix(b"\n").unwrap_or(&first);
+    let rest = text
+        .strip_prefix(partial::MAGIC.as_bytes())
+        .ok_or_else(|| bad("not a logmill partial (no '#logmill-partial' header)".into()))?;
+    parse_header(rest).map_err(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words() -> JobParams {
+        JobParams::Words { unicode: false }
+    }
+
+    #[test]
+    fn partial_round_trips_keys_states_and_meta() {
+        let mut k = Keyed::<u64>::default();
+        for key in [&b"a\tb"[..], b"#hash", b"", b"caf\xe9", b"line\nbreak"] {
+            *k.table.entry(key) += key.len() as u64 + 1;
+        }
+        k.meta.rejected.count = 2;
+        let mut out = Vec::new();
+        write_partial(&words(), &k, EmitMode::Partial, &mut out).unwrap();
+        assert!(out.starts_with(b"#logmill-partial\t1\t{\"job\":\"words\""));
+        let mut back = Keyed::<u64>::default();
+        let h = read_partial(Path::new("p"), &mut &out[..], None, &mut back).unwrap();
+        assert_eq!(h, Some(words()));
+        assert_eq!(back.table, k.table);
+        assert_eq!(back.meta, k.meta);
+        // Reading twice merges.
+        read_partial(Path::new("p"), &mut &out[..], Some(&words()), &mut back).unwrap();
+        assert_eq!(back.table.get(b"#hash"), Some(&12));
+    }
+
+    #[test]
+    fn mismatched_headers_name_the_difference() {
+        let a = JobParams::Match {
+            pattern: "(a)".into(),
+            options: PatternOptions::default(),
+            sum: None,
+            all: false,
+        };
+        let mut b = a.clone();
+        if let JobParams::Match { all, .. } = &mut b {
+            *all = true;
+        }
+        let why = a.mismatch("x.partial", &b, "y.partial").unwrap();
+        assert!(why.contains("all") && why.contains("x.partial"), "{why}");
+        let why = a.mismatch("x", &words(), "y").unwrap();
+        assert!(why.contains("'match'") && why.contains("'words'"), "{why}");
+        assert_eq!(a.mismatch("x", &a.clone(), "y"), None);
+    }
+
+    #[test]
+    fn bad_lines_are_errors_with_line_numbers() {
+        let cases: [(&[u8], &str); 4] = [
+            (b"a\t1\nno-tab-here\n", "line 2"),
+            (b"a\tnot-json\n", "line 1"),
+            (b"a\\q\t1\n", "escape"),
+            (b"#logmill-partial\t9\t{}\n", "version 9"),
+        ];
+        for (input, needle) in cases {
+            let mut k = Keyed::<u64>::default();
+            let e = read_partial(Path::new("in"), &mut &input[..], None, &mut k)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(needle) && e.contains("in"), "{e}");
+        }
+    }
+}

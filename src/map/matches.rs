@@ -1,0 +1,525 @@
+//! `logmill match`: regex matches counted by their capture groups — the grep-aggregate that
+//! otherwise takes `rg -o -r '$1' PATTERN | sort | uniq -c | sort -rn`.
+//!
+//! - The key is the text of the capture groups, one output column each (named groups name
+//!   their column; others are `group1`, `group2`, …). A pattern without groups is keyed by the
+//!   whole match. A group that did not take part in the match contributes an empty field.
+//! - By default the first non-empty match of each line counts; with `all`, every non-empty
+//!   match does. Empty matches never count (as with `grep -o`).
+//! - With a sum group, that group is not part of the key: its text is parsed as an exact
+//!   decimal ([`crate::num`]) and summed per key. A match whose sum text is not a number is a
+//!   rejected record: it counts neither in its key's count nor in its sum (so sum / count stays
+//!   an average over the same records), and the run reports how many were rejected.
+//!
+//! Several key fields are packed with [`crate::key::KeyBuilder`] so that any bytes, TAB and
+//! newline included, stay unambiguous; TSV output escapes them.
+
+use std::io::{self, Write};
+
+use super::{Chunk, Mapper};
+use crate::emit::{order_rows, EmitOptions, Value};
+use crate::error::{Error, Result};
+use crate::exit::{ExitCode, Outcome};
+use crate::job::{Keyed, Meta};
+use crate::key::{self, KeyBuilder};
+use crate::merge::{KeyedTable, Merge};
+use crate::num::{Decimal, DecimalSum, NumberError};
+use crate::pattern::{LineRegex, PatternOptions, PerThread};
+
+/// Longest rejected text kept as an example for the warning.
+const EXAMPLE_LEN: usize = 40;
+
+/// A group of the pattern, by position or by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupRef {
+    /// By position: 1 is the first `(`.
+    Index(usize),
+    /// By name: `(?P<name>...)` or `(?<name>...)`.
+    Name(String),
+}
+
+impl GroupRef {
+    /// A number is an index, anything else a name.
+    pub fn parse(s: &str) -> GroupRef {
+        match s.parse() {
+            Ok(i) => GroupRef::Index(i),
+            Err(_) => GroupRef::Name(s.to_string()),
+        }
+    }
+}
+
+/// Count (and optional exact sum) of one key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Tally {
+    /// Accepted matches.
+    pub count: u64,
+    /// Sum of the sum group over those matches (zero without a sum group).
+    pub sum: DecimalSum,
+}
+
+impl Merge for Tally {
+    #[inline]
+    fn merge(&mut self, other: Self) {
+        self.count += other.count;
+        self.sum.merge(other.sum);
+    }
+}
+
+/// Records left out because their sum text is not a number.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rejected {
+    /// How many.
+    pub count: u64,
+    /// The smallest rejected text (by bytes, cut to 40 bytes): an example that does not
+    /// depend on how the input was split.
+    pub example: Option<Box<[u8]>>,
+}
+
+impl Rejected {
+    fn add(&mut self, text: &[u8]) {
+        self.count += 1;
+        let text = &text[..text.len().min(EXAMPLE_LEN)];
+        if self.example.as_deref().is_none_or(|e| text < e) {
+            self.example = Some(text.into());
+        }
+    }
+}
+
+impl Merge for Rejected {
+    fn merge(&mut self, other: Self) {
+        self.count += other.count;
+        match (&self.example, other.example) {
+            (_, None) => {}
+            (Some(a), Some(b)) if **a <= *b => {}
+            (_, b) => self.example = b,
+        }
+    }
+}
+
+/// The partial of `match`: a tally per key, and the rejected records.
+#[derive(Debug, Clone, Default)]
+pub struct MatchCounts {
+    /// Tally per (encoded) key.
+    pub table: KeyedTable<Tally>,
+    /// Records whose sum text was not a number.
+    pub rejected: Rejected,
+}
+
+impl Merge for MatchCounts {
+    fn merge(&mut self, other: Self) {
+        self.table.merge(other.table);
+        self.rejected.merge(other.rejected);
+    }
+}
+
+/// The `match` job's mapper.
+#[derive(Debug, Clone)]
+pub struct MatchMapper {
+    regex: PerThread<LineRegex>,
+    /// Capture indices forming the key, in order (`[0]` for a pattern without groups).
+    key_groups: Vec<usize>,
+    /// Output column names of the key fields.
+    key_columns: Vec<String>,
+    /// The summed group and its column name.
+    sum: Option<(usize, String)>,
+    all: bool,
+}
+
+impl MatchMapper {
+    /// Compiles `pattern`; `sum` names the group to sum (excluded from the key); `all` counts
+    /// every match of a line instead of the first.
+    pub fn new(
+        pattern: &str,
+        options: PatternOptions,
+        sum: Option<GroupRef>,
+        all: bool,
+    ) -> Result<MatchMapper> {
+        let regex = LineRegex::new(&[pattern], options)?;
+        let re = regex.regex();
+        let groups = re.captures_len() - 1;
+        let column = |i: usize| -> String {
+            re.capture_names()
+                .nth(i)
+                .flatten()
+                .map_or_else(|| format!("group{i}"), str::to_string)
+        };
+        let bad_sum = |value: &str, reason: String| Error::InvalidArgument {
+            flag: "--sum",
+            value: value.to_string(),
+            reason,
+        };
+        let sum = match sum {
+            None => None,
+            Some(GroupRef::Index(i)) if (1..=groups).contains(&i) => Some(i),
+            Some(GroupRef::Index(i)) => {
+                return Err(bad_sum(
+                    &i.to_string(),
+                    format!(
+                        "the pattern has {groups} capture group{}; give a number from 1 to \
+                         {groups} or a group name",
+                        if groups == 1 { "" } else { "s" }
+                    ),
+                ))
+            }
+            Some(GroupRef::Name(n)) => match re.capture_names().position(|c| c == Some(&n)) {
+                Some(i) => Some(i),
+                None => {
+                    return Err(bad_sum(
+                        &n,
+                        "the pattern has no capture group of that name".to_string(),
+                    ))
+                }
+            },
+        };
+        let key_groups: Vec<usize> = if groups == 0 {
+            vec![0]
+        } else {
+            (1..=groups).filter(|&i| Some(i) != sum).collect()
+        };
+        let key_columns = if groups == 0 {
+            vec!["match".to_string()]
+        } else {
+            key_groups.iter().map(|&i| column(i)).collect()
+        };
+        Ok(MatchMapper {
+            key_columns,
+            sum: sum.map(|i| (i, format!("sum_{}", column(i)))),
+            key_groups,
+            all,
+            regex: PerThread::new(regex),
+        })
+    }
+
+    /// Output column names: the key fields, `count`, and `sum_<group>` when summing.
+    pub fn columns(&self) -> Vec<&str> {
+        let mut c: Vec<&str> = self.key_columns.iter().map(String::as_str).collect();
+        c.push("count");
+        if let Some((_, name)) = &self.sum {
+            c.push(name);
+        }
+        c
+    }
+}
+
+impl Mapper for MatchMapper {
+    type Partial = MatchCounts;
+
+    fn map(&self, chunk: Chunk<'_>, partial: &mut MatchCounts) {
+        let regex = self.regex.get();
+        let mut locs = regex.regex().capture_locations();
+        let mut key = KeyBuilder::default();
+        let MatchCounts { table, rejected } = partial;
+        regex.for_each_match(chunk.data, &mut locs, self.all, |hay, locs| {
+            let group = |i: usize| locs.get(i).map_or(&[][..], |(s, e)| &hay[s..e]);
+            // Parse first: a rejected record must not create its key.
+            let value = match self.sum {
+                None => None,
+                Some((g, _)) => match Decimal::parse(group(g)) {
+                    Err(NumberError::NotANumber) => return rejected.add(group(g)),
+                    parsed => Some(parsed),
+                },
+            };
+            let tally = match self.key_groups.as_slice() {
+                [one] => table.entry(group(*one)),
+                groups => {
+                    key.clear();
+                    for &g in groups {
+                        key.push(group(g));
+                    }
+                    table.entry(key.key())
+                }
+            };
+            tally.count += 1;
+            match value {
+                None => {}
+                Some(Ok(d)) => tally.sum.add(d),
+                // Out of range: a number that cannot be summed exactly; run reports it.
+                Some(Err(_)) => tally.sum.set_overflow(),
+            }
+        });
+    }
+}
+
+/// The `match` job.
+#[derive(Debug, Clone)]
+pub struct MatchJob {
+    /// The mapper (pattern, key and sum groups).
+    pub mapper: MatchMapper,
+    /// The parameters the job was built from (for partial headers).
+    pub params: crate::job::JobParams,
+}
+
+/// The canonical partial of a run: the tally table, with rejected records as job-wide facts.
+pub(crate) fn export(counts: MatchCounts) -> Keyed<Tally> {
+    Keyed {
+        table: counts.table,
+        meta: Meta {
+            rejected: counts.rejected,
+        },
+    }
+}
+
+/// Prints the result: success when anything was counted, [`ExitCode::NoMatch`] otherwise.
+/// Rejected records become a warning.
+pub(crate) fn finish(
+    job: &MatchJob,
+    keyed: Keyed<Tally>,
+    emit: EmitOptions,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let m = &job.mapper;
+    let counts = MatchCounts {
+        table: keyed.table,
+        rejected: keyed.meta.rejected,
+    };
+    let fields = m.key_groups.len();
+    if let Some((_, column)) = &m.sum {
+        // The smallest overflowing key, so the message does not depend on hashing.
+        if let Some(key) = counts
+            .table
+            .iter()
+            .filter(|(_, t)| t.sum.total().is_err())
+            .map(|(k, _)| k)
+            .min()
+        {
+            return Err(Error::SumOverflow {
+                column: column.clone(),
+                key: key_text(key, fields),
+                reason: "the exact sum needs more than 128 bits (at most 38 significant digits)"
+                    .into(),
+            });
+        }
+    }
+    let matched = !counts.table.is_empty();
+    let rows = order_rows(counts.table.into_entries().collect(), |t| t.count, emit);
+    write_rows(m, &rows, emit, out).map_err(Error::Output)?;
+    let mut outcome = Outcome::from(if matched {
+        ExitCode::Success
+    } else {
+        ExitCode::NoMatch
+    });
+    if let Some((g, _)) = &m.sum {
+        let r = &counts.rejected;
+        if r.count > 0 {
+            let example = String::from_utf8_lossy(r.example.as_deref().unwrap_or_default());
+            outcome.warnings.push(format!(
+                "{} match{} rejected: group {} is not a number (e.g. {:?}); left out of the \
+                 counts and sums",
+                r.count,
+                if r.count == 1 { "" } else { "es" },
+                m.regex
+                    .shared()
+                    .regex()
+                    .capture_names()
+                    .nth(*g)
+                    .flatten()
+                    .map_or_else(|| g.to_string(), |n| format!("'{n}'")),
+                example,
+            ));
+        }
+    }
+    Ok(outcome)
+}
+
+fn write_rows(
+    m: &MatchMapper,
+    rows: &[(Box<[u8]>, Tally)],
+    emit: EmitOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut e = crate::emit::emitter(emit.format, emit.header, out);
+    e.header(&m.columns())?;
+    let fields = m.key_groups.len();
+    for (key, tally) in rows {
+        let parts = key::decode(key, fields);
+        // Checked for overflow before writing anything.
+        let sum = m
+            .sum
+            .as_ref()
+            .map(|_| tally.sum.total().map(|d| d.to_string()).unwrap_or_default());
+        let mut cells: Vec<Value<'_>> = parts.iter().map(|p| Value::Text(p)).collect();
+        cells.push(Value::Count(tally.count));
+        if let Some(s) = &sum {
+            cells.push(Value::Number(s));
+        }
+        e.row(&cells)?;
+    }
+    e.finish()
+}
+
+/// A key for a message: its fields joined by TAB, lossily as UTF-8.
+fn key_text(key: &[u8], fields: usize) -> String {
+    key::decode(key, fields)
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect::<Vec<_>>()
+        .join("\t")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::InputSpec;
+    use crate::merge::check_laws;
+    use crate::reduce::Engine;
+
+    fn run_on(
+        m: MatchMapper,
+        data: &[u8],
+        threads: usize,
+        chunk: usize,
+    ) -> Result<(String, Outcome)> {
+        let engine = Engine::new(threads, chunk)?;
+        let spec = InputSpec::Bytes {
+            name: "t".into(),
+            data: data.to_vec(),
+        };
+        let mut out = Vec::new();
+        let job = MatchJob {
+            mapper: m,
+            params: crate::job::JobParams::Words { unicode: false },
+        };
+        let mapped = engine.run(vec![spec], &job.mapper)?;
+        let outcome = finish(
+            &job,
+            export(mapped.partial),
+            EmitOptions::default(),
+            &mut out,
+        )?;
+        Ok((String::from_utf8_lossy(&out).into_owned(), outcome))
+    }
+
+    fn mapper(p: &str, sum: Option<&str>, all: bool) -> MatchMapper {
+        MatchMapper::new(p, PatternOptions::default(), sum.map(GroupRef::parse), all).unwrap()
+    }
+
+    const LOG: &[u8] = b"a 200 10\nb 404 -\nc 200 2.5\nd 200 x\ne 404 1e3\n";
+
+    #[test]
+    fn sums_per_key_and_reports_rejected() {
+        for (threads, chunk) in [(1, 1 << 20), (2, 1), (3, 7)] {
+            let (out, o) = run_on(
+                mapper(r" (\d+) (\S+)", Some("2"), false),
+                LOG,
+                threads,
+                chunk,
+            )
+            .unwrap();
+            assert_eq!(out, "200\t2\t12.5\n404\t1\t1000\n");
+            assert_eq!(o.code, ExitCode::Success);
+            assert_eq!(
+                o.warnings,
+                [
+                    "2 matches rejected: group 2 is not a number (e.g. \"-\"); left out of the \
+                  counts and sums"
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn columns_follow_groups_and_names() {
+        let m = mapper(r"(?P<status>\d{3}) (?P<bytes>\S+)", Some("bytes"), false);
+        assert_eq!(m.columns(), ["status", "count", "sum_bytes"]);
+        assert_eq!(mapper(r"\d+", None, false).columns(), ["match", "count"]);
+        assert_eq!(
+            mapper(r"(\w) (\d)(?:x)?", None, false).columns(),
+            ["group1", "group2", "count"]
+        );
+        assert_eq!(
+            mapper(r"(\d+)", Some("1"), false).columns(),
+            ["count", "sum_group1"]
+        );
+    }
+
+    #[test]
+    fn several_groups_non_participating_groups_and_all() {
+        let (out, _) = run_on(
+            mapper(r"(\w)=(\d)|(\w)!", None, true),
+            b"a=1 b! a=1\nc!\n",
+            2,
+            3,
+        )
+        .unwrap();
+        assert_eq!(out, "a\t1\t\t2\n\t\tb\t1\n\t\tc\t1\n");
+        let (out, _) = run_on(
+            mapper(r"(\w)=(\d)|(\w)!", None, false),
+            b"a=1 b! a=1\nc!\n",
+            1,
+            3,
+        )
+        .unwrap();
+        assert_eq!(out, "\t\tc\t1\na\t1\t\t1\n");
+    }
+
+    #[test]
+    fn tabs_in_captures_are_escaped_and_nothing_matched_is_exit_1() {
+        let (out, _) = run_on(
+            mapper(r"k=([^;]*);", None, false),
+            b"k=a\tb;\nk=a\\b;\n",
+            1,
+            4,
+        )
+        .unwrap();
+        assert_eq!(out, "a\\tb\t1\na\\\\b\t1\n");
+        let (out, o) = run_on(mapper(r"zzz", None, false), LOG, 1, 4).unwrap();
+        assert_eq!((out.as_str(), o.code), ("", ExitCode::NoMatch));
+    }
+
+    #[test]
+    fn sum_overflow_is_an_error() {
+        let max = u128::MAX.to_string();
+        let data = format!("k {max}\nk 1\nj 1\n");
+        for chunk in [1, 4, 1000] {
+            let e = run_on(
+                mapper(r"(\w) (\d+)", Some("2"), false),
+                data.as_bytes(),
+                2,
+                chunk,
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("sum_group2") && e.contains("'k'"), "{e}");
+        }
+    }
+
+    #[test]
+    fn bad_sum_groups_are_refused() {
+        for (p, s) in [(r"(\d+)", "2"), (r"(\d+)", "0"), (r"(?P<a>\d+)", "b")] {
+            let e = MatchMapper::new(
+                p,
+                PatternOptions::default(),
+                Some(GroupRef::parse(s)),
+                false,
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("--sum"), "{e}");
+        }
+    }
+
+    #[test]
+    fn partial_laws() {
+        let m = mapper(r"(\w) (\S+)", Some("2"), false);
+        let sample = |data: &[u8]| {
+            let mut p = MatchCounts::default();
+            m.map(Chunk::whole(0, data), &mut p);
+            p
+        };
+        let samples = vec![
+            MatchCounts::default(),
+            sample(b"a 1\nb -\n"),
+            sample(b"a 2.5\nc 3\nb ?\n"),
+            sample(b"b 7\n"),
+        ];
+        check_laws(&samples, |p: &MatchCounts| {
+            let mut rows: Vec<_> = p
+                .table
+                .iter()
+                .map(|(k, t)| (k.to_vec(), t.count, t.sum.total().map(|d| d.to_string())))
+                .collect();
+            rows.sort();
+            (rows, p.rejected.clone())
+        });
+    }
+}

@@ -1,0 +1,265 @@
+//! `-o/--output PATH`: results written atomically. The run writes to a temporary file in the
+//! target's directory (so the final rename never crosses filesystems), which is registered with
+//! [`crate::signals`] before it is created; on success the file is fsynced, given the mode of
+//! the file it replaces, and renamed over the target. A failed run drops the temporary file
+//! and an interrupted one has it unlinked by the signal handler, so the target is always either
+//! the previous result or the complete new one, never a partial or empty file, and no
+//! temporary file is left behind.
+//!
+//! A target that exists and is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) cannot
+//! be replaced by a rename and is written directly, as a shell redirection would. A symlink is
+//! followed: the file it points to is replaced and the link kept.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::signals::{self, TempGuard};
+
+/// Where `-o` results go until they are committed.
+#[derive(Debug)]
+pub struct OutputFile {
+    file: File,
+    /// The path results end up at.
+    target: PathBuf,
+    /// The temporary file and its registration; None when writing the target directly.
+    temp: Option<(PathBuf, TempGuard)>,
+}
+
+impl OutputFile {
+    /// Prepares to write `path`: checks it can be replaced and creates the temporary file, so a
+    /// bad `-o` fails before any work.
+    pub fn create(path: &Path) -> Result<OutputFile> {
+        let err = |source| Error::OutputFile {
+            path: path.to_path_buf(),
+            source,
+        };
+        // Follow a symlink to what it points to; a dangling one is replaced like a file.
+        let target = match fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+            }
+            _ => path.to_path_buf(),
+        };
+        match fs::metadata(&target) {
+            Ok(m) if m.is_dir() => return Err(err(io::Error::other("is a directory"))),
+            Ok(m) if !m.is_file() => {
+                let file = OpenOptions::new().write(true).open(&target).map_err(err)?;
+                return Ok(OutputFile {
+                    file,
+                    target,
+                    temp: None,
+                });
+            }
+            _ => {}
+        }
+        let name = target
+            .file_name()
+            .ok_or_else(|| err(io::Error::other("not a file name")))?;
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        // Hidden, named after the target (cut to stay under NAME_MAX) and unique per process.
+        // A name taken by a file a killed run left behind is skipped.
+        let mut stem = name.to_string_lossy().into_owned();
+        if stem.len() > 100 {
+            let mut cut = 100;
+            while !stem.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            stem.truncate(cut);
+        }
+        let pid = std::process::id();
+        let mut last = None;
+        for n in 0..100u32 {
+            let temp = dir.join(format!(".{stem}.logmill-{pid}-{n}.tmp"));
+            // Registered before it exists: there is no moment when the file is on disk and a
+            // signal would leave it behind.
+            let guard = signals::register_temp(&temp);
+            match OpenOptions::new().write(true).create_new(true).open(&temp) {
+                Ok(file) => {
+                    return Ok(OutputFile {
+                        file,
+                        target,
+                        temp: Some((temp, guard)),
+                    })
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(err(e)),
+            }
+        }
+        Err(err(last.unwrap_or_else(|| {
+            io::Error::other("no free temporary file name")
+        })))
+    }
+
+    /// The temporary file results are written to, if any (for tests and messages).
+    pub fn temp_path(&self) -> Option<&Path> {
+        self.temp.as_ref().map(|(p, _)| p.as_path())
+    }
+
+    /// Makes the results visible at the target: fsync, then rename over it (keeping the
+    /// replaced file's permissions), then fsync the directory so the rename itself is durable.
+    pub fn commit(mut self) -> Result<()> {
+        let err = |source| Error::OutputFile {
+            path: self.target.clone(),
+            source,
+        };
+        self.file.flush().map_err(err)?;
+        let Some((temp, _guard)) = &self.temp else {
+            return Ok(());
+        };
+        self.file.sync_all().map_err(err)?;
+        if let Ok(old) = fs::metadata(&self.target) {
+            // Best effort: a file we may not chmod is still replaced with default permissions.
+            let _ = self.file.set_permissions(old.permissions());
+        }
+        fs::rename(temp, &self.target).map_err(err)?;
+        if let Some(dir) = self.target.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            // Not every filesystem can fsync a directory; the rename has happened either way.
+            let _ = File::open(dir).and_then(|d| d.sync_all());
+        }
+        // Renamed away: nothing for Drop (or a signal handler) to remove.
+        self.temp = None;
+        Ok(())
+    }
+}
+
+impl Write for OutputFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf).map_err(|e| self.name_error(e))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.file.write_all(buf).map_err(|e| self.name_error(e))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush().map_err(|e| self.name_error(e))
+    }
+}
+
+impl OutputFile {
+    /// Adds the target's name to a write error, keeping its kind.
+    fn name_error(&self, e: io::Error) -> io::Error {
+        io::Error::new(e.kind(), format!("{}: {e}", self.target.display()))
+    }
+}
+
+impl Drop for OutputFile {
+    fn drop(&mut self) {
+        // Not committed: the previous result (if any) stays, the partial one goes. The guard
+        // is dropped after the file is gone, so a signal in between has nothing left to miss.
+        if let Some((temp, guard)) = self.temp.take() {
+            let _ = fs::remove_file(&temp);
+            drop(guard);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn commit_replaces_and_keeps_the_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.tsv");
+        fs::write(&target, "old\n").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o640)).unwrap();
+        let mut f = OutputFile::create(&target).unwrap();
+        let temp = f.temp_path().unwrap().to_path_buf();
+        assert!(temp.exists());
+        assert_eq!(temp.parent(), Some(dir.path()));
+        f.write_all(b"new\n").unwrap();
+        // Not yet visible.
+        assert_eq!(fs::read(&target).unwrap(), b"old\n");
+        f.commit().unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new\n");
+        let mode = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        assert_eq!(entries(dir.path()), vec!["out.tsv"]);
+    }
+
+    #[test]
+    fn dropping_without_commit_leaves_the_old_file_and_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.tsv");
+        fs::write(&target, "old\n").unwrap();
+        let mut f = OutputFile::create(&target).unwrap();
+        f.write_all(b"partial").unwrap();
+        drop(f);
+        assert_eq!(fs::read(&target).unwrap(), b"old\n");
+        assert_eq!(entries(dir.path()), vec!["out.tsv"]);
+    }
+
+    #[test]
+    fn creates_a_new_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("fresh.json");
+        let mut f = OutputFile::create(&target).unwrap();
+        f.write_all(b"[]\n").unwrap();
+        f.commit().unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"[]\n");
+    }
+
+    #[test]
+    fn symlink_is_followed_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.tsv");
+        let link = dir.path().join("link.tsv");
+        fs::write(&real, "old\n").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let mut f = OutputFile::create(&link).unwrap();
+        f.write_all(b"new\n").unwrap();
+        f.commit().unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read(&real).unwrap(), b"new\n");
+    }
+
+    #[test]
+    fn special_files_are_written_directly() {
+        let mut f = OutputFile::create(Path::new("/dev/null")).unwrap();
+        assert!(f.temp_path().is_none());
+        f.write_all(b"discarded").unwrap();
+        f.commit().unwrap();
+        assert!(fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device());
+    }
+
+    #[test]
+    fn directories_and_missing_parents_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = OutputFile::create(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("directory"), "{e}");
+        let e = OutputFile::create(&dir.path().join("no/such/dir/out"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no/such/dir/out"), "{e}");
+        assert!(entries(dir.path()).is_empty());
+    }
+
+    use std::os::unix::fs::FileTypeExt;
+}
