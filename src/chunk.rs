@@ -284,4 +284,70 @@ mod tests {
         assert_eq!(last_line_end(b"abcd"), 0);
         assert_eq!(last_line_end(b"ab\n"), 3);
     }
+
+    /// The records the csv crate reads from `data`, each as its fields.
+    fn csv_records(data: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(data);
+        r.byte_records()
+            .map(|rec| rec.unwrap().iter().map(<[u8]>::to_vec).collect())
+            .collect()
+    }
+
+    #[test]
+    fn quoted_framing_keeps_quoted_newlines_inside_chunks() {
+        let data = b"a,\"x\ny\",b\n\"q\"\"\n\"\r\nz\"w\n\n,\"\n\"\n";
+        let f = Framing::Quoted { delimiter: b',' };
+        let pieces: Vec<&[u8]> = framed_chunks(data, 1, f).map(|r| &data[r]).collect();
+        assert_eq!(
+            pieces,
+            vec![
+                &b"a,\"x\ny\",b\n"[..],
+                b"\"q\"\"\n\"\r\n",
+                b"z\"w\n",
+                b"\n",
+                b",\"\n\"\n"
+            ]
+        );
+        assert_eq!(f.head_end(b"\r\n\n\"h\n1\",h2\nx\n"), 12);
+        assert_eq!(f.last_end(b"a\n\"b\nc"), 2);
+        assert_eq!(f.last_end(b"a\"b\nc"), 4);
+    }
+
+    proptest::proptest! {
+        /// Reading each chunk on its own gives the records of reading the whole, for any chunk
+        /// size and any bytes (malformed quoting included): the cuts follow csv-core.
+        #[test]
+        fn quoted_chunks_read_like_the_whole(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(&b"a"[..]),
+                    proptest::strategy::Just(&b"\""[..]),
+                    proptest::strategy::Just(&b","[..]),
+                    proptest::strategy::Just(&b"\n"[..]),
+                    proptest::strategy::Just(&b"\r"[..]),
+                    proptest::strategy::Just(&b"\"\""[..]),
+                    proptest::strategy::Just(&b";"[..]),
+                ],
+                0..40,
+            ),
+            size in 1usize..12,
+        ) {
+            let data: Vec<u8> = parts.concat();
+            let f = Framing::Quoted { delimiter: b',' };
+            let whole = csv_records(&data);
+            let mut pieces = Vec::new();
+            for r in framed_chunks(&data, size, f) {
+                pieces.extend(csv_records(&data[r]));
+            }
+            proptest::prop_assert_eq!(pieces, whole);
+            // A stream block is cut at the last record end: the same cuts.
+            let cut = f.last_end(&data);
+            let mut halves = csv_records(&data[..cut]);
+            halves.extend(csv_records(&data[cut..]));
+            proptest::prop_assert_eq!(halves, csv_records(&data));
+        }
+    }
 }
