@@ -294,6 +294,11 @@ pub fn read_partial<S: State>(
             into.meta.merge(meta);
             continue;
         }
+        if text.first() == Some(&b'#') {
+            // Other metadata (a state file's `#file` lines): data keys never start with `#`
+            // (it is escaped), so this is not a record.
+            continue;
+        }
         let (k, state) = partial::split_line(text)
             .ok_or_else(|| bad(line_no, "expected KEY<TAB>STATE".to_string()))?;
         partial::unescape_key(k, &mut key)

@@ -43,6 +43,7 @@ pub mod progress;
 pub mod record;
 pub mod reduce;
 pub mod signals;
+pub mod state;
 
 use std::io::{self, Write};
 
@@ -54,6 +55,7 @@ pub use input::InputSpec;
 use emit::{order_rows, EmitOptions, Value};
 use map::Mapper;
 use merge::KeyedTable;
+use merge::Merge;
 use reduce::Engine;
 
 /// Runs a job to completion, writing its results to `out` and diagnostics (one line each) to
@@ -108,7 +110,36 @@ fn drive<M: Mapper, S: job::State>(
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let params = config.job.params();
+    let mut save_state = None;
     let (keyed, order, failed) = match config.action {
+        config::Action::Run if config.state.is_some() => {
+            let path = config.state.as_deref().expect("checked");
+            let loaded = state::load::<S>(path, &params)?;
+            let expanded = input::walk::expand(config.inputs.clone(), config.walk);
+            if let Some(e) = expanded.errors.into_iter().next() {
+                return Err(e);
+            }
+            let plan = state::plan(&expanded.inputs, loaded.marks)?;
+            for f in &plan.restarted {
+                diag::note(format_args!(
+                    "{f}: rotated or truncated since the last run; reading it from the start"
+                ));
+            }
+            let engine = Engine::with_options(config.engine_options())?;
+            let mapped = engine.run(plan.inputs, mapper)?;
+            let failed = mapped.report();
+            let new = export(mapped.partial, &mapped.inputs);
+            let mut total = loaded.total;
+            let shown = if config.since_last {
+                total.merge(new.clone());
+                new
+            } else {
+                total.merge(new);
+                total.clone()
+            };
+            save_state = Some((path.to_path_buf(), plan.marks, total));
+            (shown, Some(mapped.inputs), failed)
+        }
         config::Action::Run => {
             let engine = Engine::with_options(config.engine_options())?;
             let mapped = engine.run(config.inputs.clone(), mapper)?;
@@ -133,6 +164,12 @@ fn drive<M: Mapper, S: job::State>(
     };
     if failed {
         outcome.code = ExitCode::Error;
+    }
+    // Only after the results were written: a failed run leaves the state as it was.
+    if let Some((path, marks, total)) = save_state {
+        if !failed {
+            state::save(&path, &params, &marks, &total)?;
+        }
     }
     Ok(outcome)
 }

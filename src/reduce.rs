@@ -170,8 +170,11 @@ impl Engine {
                 continue; // another shard's input
             }
             match source {
-                Source::Slice { data } => {
-                    let range = part.flatten().unwrap_or(0..data.len());
+                Source::Slice { data, window } => {
+                    let range = match part.flatten() {
+                        Some(r) => window.start + r.start..window.start + r.end,
+                        None => window,
+                    };
                     total = total.map(|t| t + range.len() as u64);
                     slices.push((i, data, range));
                 }
@@ -356,7 +359,7 @@ fn shard_ranges(
     let mut sizes = Vec::with_capacity(opened.len());
     for (_, s) in opened {
         match s {
-            Source::Slice { data } => sizes.push(data.len() as u64),
+            Source::Slice { window, .. } => sizes.push(window.len() as u64),
             Source::Stream {
                 raw_len: Some(n), ..
             } => sizes.push(*n),
@@ -381,7 +384,8 @@ fn shard_ranges(
         let start = offset;
         offset += size;
         out.push(match s {
-            Source::Slice { data } => {
+            Source::Slice { data, window } => {
+                let data = &data[window.clone()];
                 let local = |g: u64| g.saturating_sub(start).min(size) as usize;
                 let (a, b) = (
                     line_start_at(data, local(lo)),

@@ -194,7 +194,7 @@ fn equals_rg_c() {
 
 #[test]
 fn by_file_lists_inputs_in_order_then_the_total() {
-    if !require_tools(&["grep"]) {
+    if !require_tools(&["grep", "awk"]) {
         return;
     }
     let files = [
@@ -328,17 +328,7 @@ fn count_with(pattern: &str, invert: bool, data: &[u8], threads: usize, chunk: u
     }
     .build()
     .unwrap();
-    let mut config = logmill::Config::new(
-        job,
-        vec![logmill::InputSpec::Bytes {
-            name: "t".into(),
-            data: data.to_vec(),
-        }],
-    );
-    config.threads = threads;
-    config.chunk_size = chunk;
-    let mut out = Vec::new();
-    logmill::run(config, &mut out).unwrap();
+    let out = crate::util::run_library(job, data, threads, chunk);
     String::from_utf8(out).unwrap().trim().parse().unwrap()
 }
 

@@ -361,17 +361,7 @@ fn counts_with(
     }
     .build()
     .unwrap();
-    let mut config = logmill::Config::new(
-        job,
-        vec![logmill::InputSpec::Bytes {
-            name: "t".into(),
-            data: data.to_vec(),
-        }],
-    );
-    config.threads = threads;
-    config.chunk_size = chunk;
-    let mut out = Vec::new();
-    logmill::run(config, &mut out).unwrap();
+    let out = crate::util::run_library(job, data, threads, chunk);
     parse_tsv_rows(&out)
         .into_iter()
         .map(|mut row| {

@@ -10,4 +10,5 @@ mod inputs;
 mod matches;
 mod output;
 mod partials;
+mod state;
 mod words;

@@ -254,3 +254,20 @@ pub fn run_logmill<S: AsRef<std::ffi::OsStr>>(
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Runs `job` through the library on `data` (one in-memory input) with the given thread count
+/// and chunk size, and returns its output. Cheap: no process is started.
+pub fn run_library(job: logmill::Job, data: &[u8], threads: usize, chunk: usize) -> Vec<u8> {
+    let mut config = logmill::Config::new(
+        job,
+        vec![logmill::InputSpec::Bytes {
+            name: "t".into(),
+            data: data.to_vec(),
+        }],
+    );
+    config.threads = threads;
+    config.chunk_size = chunk;
+    let mut out = Vec::new();
+    logmill::run(config, &mut out).expect("the job runs");
+    out
+}

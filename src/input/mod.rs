@@ -22,6 +22,16 @@ pub enum InputSpec {
     Path(PathBuf),
     /// The process's standard input, read in bounded blocks.
     Stdin,
+    /// The bytes `start..end` of a plain (uncompressed) file, as whole lines: what an
+    /// incremental run (`--state`) reads of a file it has seen before.
+    Part {
+        /// The file.
+        path: PathBuf,
+        /// First byte to read (a line start).
+        start: u64,
+        /// One past the last byte to read (a line end).
+        end: u64,
+    },
     /// Bytes already in memory, with a display name (for tests and library users).
     Bytes {
         /// The name used in messages and per-input output.
@@ -35,7 +45,7 @@ impl InputSpec {
     /// The name of the input in messages and per-input results.
     pub fn name(&self) -> String {
         match self {
-            InputSpec::Path(p) => p.display().to_string(),
+            InputSpec::Path(p) | InputSpec::Part { path: p, .. } => p.display().to_string(),
             InputSpec::Stdin => "-".to_string(),
             InputSpec::Bytes { name, .. } => name.clone(),
         }
@@ -77,8 +87,13 @@ impl std::ops::Deref for Data {
 
 /// An opened input.
 pub(crate) enum Source {
-    /// Random access: split into chunks and mapped in parallel.
-    Slice { data: Data },
+    /// Random access: split into chunks and mapped in parallel. Only `data[window]` is read.
+    Slice {
+        /// The whole file (or bytes).
+        data: Data,
+        /// The part to read.
+        window: std::ops::Range<usize>,
+    },
     /// Sequential: read in blocks of whole lines on one thread, mapped in parallel.
     Stream {
         /// The input's name, for messages.
@@ -109,10 +124,12 @@ pub(crate) fn open(spec: InputSpec, opts: &OpenOptions) -> Result<Source> {
         InputSpec::Bytes { name, data } => match decompress::detect(&data) {
             Some(_) => stream(Path::new(&name), io::Cursor::new(data), None, opts),
             None => Ok(Source::Slice {
+                window: 0..data.len(),
                 data: Data::Owned(data),
             }),
         },
         InputSpec::Path(path) => open_path(&path, opts),
+        InputSpec::Part { path, start, end } => open_part(&path, start, end, opts),
     }
 }
 
@@ -122,7 +139,7 @@ pub(crate) fn open_lines(spec: &InputSpec) -> Result<(PathBuf, Box<dyn io::BufRe
     let (name, raw): (PathBuf, Box<dyn Read + Send>) = match spec {
         InputSpec::Stdin => ("<stdin>".into(), Box::new(io::stdin())),
         InputSpec::Bytes { name, data } => (name.into(), Box::new(io::Cursor::new(data.clone()))),
-        InputSpec::Path(p) => {
+        InputSpec::Path(p) | InputSpec::Part { path: p, .. } => {
             let open_err = |source| Error::Open {
                 path: p.clone(),
                 source,
@@ -222,11 +239,13 @@ fn open_path(path: &Path, opts: &OpenOptions) -> Result<Source> {
             });
         }
         return Ok(Source::Slice {
+            window: 0..data.len(),
             data: Data::Owned(data),
         });
     }
     match mmap::map(&file, path) {
         Ok(m) => Ok(Source::Slice {
+            window: 0..m.len(),
             data: Data::Mapped(m),
         }),
         Err(source) if opts.mmap == MmapPolicy::Always => Err(Error::Open {
@@ -235,6 +254,57 @@ fn open_path(path: &Path, opts: &OpenOptions) -> Result<Source> {
         }),
         // Mapping can fail where reading works (some network and special filesystems).
         Err(_) => stream(path, file.take(len), Some(len), opts),
+    }
+}
+
+/// Opens bytes `start..end` of a plain file. The file is opened as usual (so a file that was
+/// replaced by a compressed one is refused rather than misread), then narrowed.
+fn open_part(path: &Path, start: u64, end: u64, opts: &OpenOptions) -> Result<Source> {
+    let bad = |reason: String| Error::Read {
+        path: path.to_path_buf(),
+        source: io::Error::other(reason),
+    };
+    match open_path(path, opts)? {
+        Source::Slice { data, .. } => {
+            if (data.len() as u64) < end || start > end {
+                return Err(Error::Shrank {
+                    path: path.to_path_buf(),
+                    expected: end,
+                    read: data.len() as u64,
+                });
+            }
+            Ok(Source::Slice {
+                data,
+                window: start as usize..end as usize,
+            })
+        }
+        Source::Stream {
+            name, expected_len, ..
+        } => {
+            if expected_len.is_none() {
+                return Err(bad(
+                    "cannot read part of a compressed or special file".into()
+                ));
+            }
+            // `--mmap never`: read the part with a seek.
+            let mut file = File::open(path).map_err(|source| Error::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            io::Seek::seek(&mut file, io::SeekFrom::Start(start)).map_err(|source| {
+                Error::Read {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?;
+            let len = end - start;
+            Ok(Source::Stream {
+                name,
+                reader: Box::new(CountingReader::new(file.take(len), opts.progress.clone())),
+                expected_len: Some(len),
+                raw_len: Some(len),
+            })
+        }
     }
 }
 
