@@ -875,6 +875,29 @@ pub fn run(config: &crate::Config, job: &FieldsJob, out: &mut dyn Write) -> Resu
                 .into(),
         });
     }
+    let refuse = |flag: &'static str, reason: &str| {
+        Err(Error::InvalidArgument {
+            flag,
+            value: String::new(),
+            reason: reason.into(),
+        })
+    };
+    if config.state.is_some() {
+        return refuse("--state", "the fields job has no incremental runs yet");
+    }
+    if config.shard.is_some() {
+        // Shards are cut at newlines (a quoted CSV newline could split a record), and a shard
+        // does not know how many lines come before it (reject line numbers).
+        if matches!(job.format, Format::Csv { .. }) {
+            return refuse("--shard", "CSV records may span lines; shard line formats only");
+        }
+        if job.rejects.is_some() || job.strict {
+            return refuse(
+                "--shard",
+                "line numbers of --rejects and --strict need the whole input",
+            );
+        }
+    }
     let engine = crate::reduce::Engine::with_options(config.engine_options())?;
     let mapper = FieldsMapper::new(job)?;
     let mapped = engine.run(config.inputs.clone(), &mapper)?;
