@@ -889,7 +889,10 @@ pub fn run(config: &crate::Config, job: &FieldsJob, out: &mut dyn Write) -> Resu
         // Shards are cut at newlines (a quoted CSV newline could split a record), and a shard
         // does not know how many lines come before it (reject line numbers).
         if matches!(job.format, Format::Csv { .. }) {
-            return refuse("--shard", "CSV records may span lines; shard line formats only");
+            return refuse(
+                "--shard",
+                "CSV records may span lines; shard line formats only",
+            );
         }
         if job.rejects.is_some() || job.strict {
             return refuse(
