@@ -150,6 +150,71 @@ fn access_log_status_counts_and_byte_sums_equal_awk() {
 }
 
 #[test]
+fn common_format_lines_equal_awk() {
+    if !require_tools(&["grep", "sed", "awk"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let common = dir.path().join("common.log");
+    let log = path_str(&testdata("apache_access.log"));
+    // The real log without referer and agent is in the common format.
+    std::fs::write(
+        &common,
+        sh(&format!(
+            r#"grep -E '{COMBINED_ERE}' {log} | sed -E 's/ "([^"\\]|\\.)*" "([^"\\]|\\.)*"$//'"#
+        )),
+    )
+    .unwrap();
+    let c = path_str(&common);
+    let oracle = sh(&format!(
+        r#"awk '{{ c[$9]++; s[$9] += $10 }} END {{ for (k in c) printf "%s\t%d\t%d\n", k, c[k], s[k] }}' {c}"#
+    ));
+    let got = invariant(
+        &[
+            "--format", "common", "--by", "status", "--count", "--sum", "bytes",
+        ],
+        &common,
+    );
+    assert_eq!(rows(&got, 1), rows(&oracle, 1));
+    // Combined lines are not common lines, and the other way round.
+    let (_, err, _) = fields(&["--format", "common", &log]);
+    assert!(
+        err.contains("10000 bad records left out (10000 not in common format)"),
+        "{err}"
+    );
+    let (_, err, _) = fields(&["--format", "combined", &c]);
+    assert!(err.contains("9999 bad records left out"), "{err}");
+}
+
+#[test]
+fn column_names_in_csv_and_json_output() {
+    let input = b"a 1\nb 2\na 3\n";
+    let (out, _, _) = fields_stdin(
+        &[
+            "--by",
+            "1",
+            "--count",
+            "--sum",
+            "2",
+            "--pct",
+            "2:50",
+            "--output-format",
+            "csv",
+        ],
+        input,
+    );
+    assert_bytes_eq!(out, b"1,count,sum(2),p50(2)\na,2,4,1\nb,1,2,2\n".to_vec());
+    let (out, _, _) = fields_stdin(
+        &["--by", "1", "--mean", "2", "--output-format", "jsonl"],
+        input,
+    );
+    assert_bytes_eq!(
+        out,
+        b"{\"1\":\"a\",\"mean(2)\":2.000000}\n{\"1\":\"b\",\"mean(2)\":2.000000}\n".to_vec()
+    );
+}
+
+#[test]
 fn access_log_statistics_equal_datamash() {
     if !require_tools(&["grep", "awk", "sort", "datamash"]) {
         return;
