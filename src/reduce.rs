@@ -14,7 +14,7 @@ use std::thread;
 
 use rayon::prelude::*;
 
-use crate::chunk::framed_chunks;
+use crate::chunk::{framed_chunks, Framing};
 use crate::error::{Error, Result};
 use crate::input::stream::BlockReader;
 use crate::input::walk::{self, WalkOptions};
@@ -299,7 +299,20 @@ impl Engine {
         // The first block starts the input: its first record is the head every block sees.
         // Blocks come in order from one reader, so their offsets are a running total.
         let mut blocks = full_rx.into_iter();
-        let first = blocks.next();
+        let mut first = blocks.next();
+        // Quoted framing skips blank lines before the head: take blocks of nothing but blank
+        // lines into the first block, so the head is in it as it is in a mapped file.
+        if let Framing::Quoted { .. } = framing {
+            while let Some(b) = first.as_mut() {
+                if !b.iter().all(|&c| c == b'\n' || c == b'\r') {
+                    break;
+                }
+                match blocks.next() {
+                    Some(next) => b.extend_from_slice(&next),
+                    None => break,
+                }
+            }
+        }
         let head: Vec<u8> = first
             .as_deref()
             .map_or_else(Vec::new, |b| b[..framing.head_end(b)].to_vec());

@@ -880,6 +880,14 @@ fn bad_arguments_are_errors_with_exit_2() {
 }
 
 #[test]
+fn csv_header_after_blank_lines_on_stdin_and_in_files() {
+    let mut input = b"\r\n".repeat(50);
+    input.extend_from_slice(b"k,v\na,1\nb,2\na,3\n");
+    let out = invariant_stdin(&["--format", "csv", "--by", "k", "--sum", "v"], &input);
+    assert_bytes_eq!(out, b"a\t4\nb\t2\n".to_vec());
+}
+
+#[test]
 fn csv_without_headers_and_with_other_delimiters() {
     let input = b"a;\"x;y\";1\nb;z;2\na;\"x;y\";3\n";
     let out = invariant_stdin(
