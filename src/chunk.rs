@@ -2,8 +2,175 @@
 //! `chunk_size` bytes, then on to the end of the line it is in, so no line is ever split and
 //! every byte lands in exactly one chunk. Boundaries depend only on the bytes and the chunk size,
 //! never on the number of threads.
+//!
+//! A job whose records may span lines (CSV with quoted newlines) asks for [`Framing::Quoted`]:
+//! chunks then end only at newlines outside quoted fields, found by a sequential scan that
+//! follows the csv crate's quoting rules (see [`RecordScan`]).
 
 use std::ops::Range;
+
+/// Where records end, and so where chunks and stream blocks may be cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Framing {
+    /// Every `\n` ends a record.
+    #[default]
+    Lines,
+    /// CSV as the csv crate reads it (RFC 4180 quoting with `""` escapes): a `\n` inside a
+    /// quoted field does not end the record.
+    Quoted {
+        /// The field delimiter (a quote right after it opens a quoted field).
+        delimiter: u8,
+    },
+}
+
+impl Framing {
+    /// One past the end of the first record of `data` (the input's header, for jobs that have
+    /// one), or `data.len()`. Under [`Framing::Quoted`], leading blank lines are skipped first,
+    /// as the csv crate skips them.
+    pub fn head_end(self, data: &[u8]) -> usize {
+        match self {
+            Framing::Lines => memchr::memchr(b'\n', data).map_or(data.len(), |i| i + 1),
+            Framing::Quoted { delimiter } => {
+                let start = data
+                    .iter()
+                    .position(|&b| b != b'\n' && b != b'\r')
+                    .unwrap_or(data.len());
+                RecordScan::new(delimiter).end_at_or_after(data, start, start + 1)
+            }
+        }
+    }
+
+    /// One past the last record end in `data` (0 if none): where a stream block is cut.
+    pub fn last_end(self, data: &[u8]) -> usize {
+        match self {
+            Framing::Lines => last_line_end(data),
+            Framing::Quoted { delimiter } => RecordScan::new(delimiter).last_end(data),
+        }
+    }
+}
+
+/// A scan for record ends under CSV quoting, following csv-core's reader (quoting on, doubled
+/// quotes as escapes, no escape byte, `\r`, `\n` or `\r\n` as terminators): a `"` opens a
+/// quoted field only at the start of a field (the start of the data, or right after the
+/// delimiter, `\r` or `\n`); elsewhere it is a literal byte. Inside a quoted field everything
+/// up to the next `"` is data; after it, a second `"` is an escaped quote and anything else
+/// continues the field unquoted. A `\n` outside quoted fields always ends a record. Quotes are
+/// found with memchr, so unquoted text is scanned at memchr speed.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordScan {
+    delimiter: u8,
+}
+
+/// Where a [`RecordScan`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScanState {
+    /// Outside quotes; `field_start` when the next byte starts a field.
+    Out { field_start: bool },
+    /// Inside a quoted field.
+    Quoted,
+    /// Just after a `"` that was inside a quoted field.
+    AfterQuote,
+}
+
+impl RecordScan {
+    /// A scan for CSV with this delimiter.
+    pub fn new(delimiter: u8) -> RecordScan {
+        RecordScan { delimiter }
+    }
+
+    /// Scans `data` from `start` (a record start) and calls `region(from, to)` for each run of
+    /// bytes outside quoted fields, in order, until `region` returns `Some`, which is returned.
+    fn walk(
+        &self,
+        data: &[u8],
+        start: usize,
+        mut region: impl FnMut(usize, usize) -> Option<usize>,
+    ) -> Option<usize> {
+        let mut i = start;
+        let mut state = ScanState::Out { field_start: true };
+        loop {
+            match state {
+                ScanState::Out { field_start } => {
+                    let mut p = i;
+                    // Find the next quote that opens a quoted field; others are literal.
+                    let open = loop {
+                        match memchr::memchr(b'"', &data[p..]) {
+                            None => break None,
+                            Some(k) => {
+                                let q = p + k;
+                                let opens = if q == i {
+                                    field_start
+                                } else {
+                                    let prev = data[q - 1];
+                                    prev == self.delimiter || prev == b'\n' || prev == b'\r'
+                                };
+                                if opens {
+                                    break Some(q);
+                                }
+                                p = q + 1;
+                            }
+                        }
+                    };
+                    let to = open.unwrap_or(data.len());
+                    if let Some(r) = region(i, to) {
+                        return Some(r);
+                    }
+                    match open {
+                        None => return None,
+                        Some(q) => {
+                            i = q + 1;
+                            state = ScanState::Quoted;
+                        }
+                    }
+                }
+                ScanState::Quoted => match memchr::memchr(b'"', &data[i..]) {
+                    None => return None,
+                    Some(k) => {
+                        i += k + 1;
+                        state = ScanState::AfterQuote;
+                    }
+                },
+                ScanState::AfterQuote => match data.get(i) {
+                    None => return None,
+                    Some(b'"') => {
+                        i += 1;
+                        state = ScanState::Quoted;
+                    }
+                    // Not a quote: the field goes on unquoted (or the delimiter or a terminator
+                    // ends it); either way the byte is looked at again outside quotes.
+                    Some(_) => state = ScanState::Out { field_start: false },
+                },
+            }
+        }
+    }
+
+    /// The first record end (one past a `\n` outside quoted fields) at or after `target`,
+    /// scanning from `start`, a record start; `data.len()` if there is none.
+    pub fn end_at_or_after(&self, data: &[u8], start: usize, target: usize) -> usize {
+        let from = target.saturating_sub(1).max(start);
+        self.walk(data, start, |a, b| {
+            let a = a.max(from);
+            if a >= b {
+                return None;
+            }
+            memchr::memchr(b'\n', &data[a..b]).map(|k| a + k + 1)
+        })
+        .unwrap_or(data.len())
+    }
+
+    /// One past the last `\n` outside quoted fields in `data`, which starts at a record start;
+    /// 0 if there is none.
+    pub fn last_end(&self, data: &[u8]) -> usize {
+        let mut last = 0;
+        self.walk(data, 0, |a, b| {
+            if let Some(k) = memchr::memrchr(b'\n', &data[a..b]) {
+                last = a + k + 1;
+            }
+            None
+        });
+        last
+    }
+}
 
 /// Iterator over the newline-aligned chunks of a buffer, as byte ranges.
 #[derive(Debug, Clone)]
@@ -11,15 +178,24 @@ pub struct Chunks<'a> {
     data: &'a [u8],
     pos: usize,
     size: usize,
+    framing: Framing,
 }
 
 /// Splits `data` into ranges of about `chunk_size` bytes (at least 1), each ending just after a
 /// `\n` or at the end of `data`. A line longer than `chunk_size` stays whole in one chunk.
 pub fn chunks(data: &[u8], chunk_size: usize) -> Chunks<'_> {
+    framed_chunks(data, chunk_size, Framing::Lines)
+}
+
+/// Like [`chunks`], with each range ending at a record end of `framing`. Under
+/// [`Framing::Quoted`] the scan is sequential from the start of `data`, so the iterator
+/// should be consumed in order (as the engine does).
+pub fn framed_chunks(data: &[u8], chunk_size: usize, framing: Framing) -> Chunks<'_> {
     Chunks {
         data,
         pos: 0,
         size: chunk_size.max(1),
+        framing,
     }
 }
 
@@ -35,6 +211,8 @@ impl Iterator for Chunks<'_> {
         let target = start.saturating_add(self.size);
         let end = if target >= len {
             len
+        } else if let Framing::Quoted { delimiter } = self.framing {
+            RecordScan::new(delimiter).end_at_or_after(self.data, start, target)
         } else {
             // The chunk must end just past a newline at or after byte `target - 1`, so a chunk
             // of size 1 is exactly one line.
@@ -105,5 +283,71 @@ mod tests {
         assert_eq!(last_line_end(b"ab\ncd"), 3);
         assert_eq!(last_line_end(b"abcd"), 0);
         assert_eq!(last_line_end(b"ab\n"), 3);
+    }
+
+    /// The records the csv crate reads from `data`, each as its fields.
+    fn csv_records(data: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(data);
+        r.byte_records()
+            .map(|rec| rec.unwrap().iter().map(<[u8]>::to_vec).collect())
+            .collect()
+    }
+
+    #[test]
+    fn quoted_framing_keeps_quoted_newlines_inside_chunks() {
+        let data = b"a,\"x\ny\",b\n\"q\"\"\n\"\r\nz\"w\n\n,\"\n\"\n";
+        let f = Framing::Quoted { delimiter: b',' };
+        let pieces: Vec<&[u8]> = framed_chunks(data, 1, f).map(|r| &data[r]).collect();
+        assert_eq!(
+            pieces,
+            vec![
+                &b"a,\"x\ny\",b\n"[..],
+                b"\"q\"\"\n\"\r\n",
+                b"z\"w\n",
+                b"\n",
+                b",\"\n\"\n"
+            ]
+        );
+        assert_eq!(f.head_end(b"\r\n\n\"h\n1\",h2\nx\n"), 12);
+        assert_eq!(f.last_end(b"a\n\"b\nc"), 2);
+        assert_eq!(f.last_end(b"a\"b\nc"), 4);
+    }
+
+    proptest::proptest! {
+        /// Reading each chunk on its own gives the records of reading the whole, for any chunk
+        /// size and any bytes (malformed quoting included): the cuts follow csv-core.
+        #[test]
+        fn quoted_chunks_read_like_the_whole(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(&b"a"[..]),
+                    proptest::strategy::Just(&b"\""[..]),
+                    proptest::strategy::Just(&b","[..]),
+                    proptest::strategy::Just(&b"\n"[..]),
+                    proptest::strategy::Just(&b"\r"[..]),
+                    proptest::strategy::Just(&b"\"\""[..]),
+                    proptest::strategy::Just(&b";"[..]),
+                ],
+                0..40,
+            ),
+            size in 1usize..12,
+        ) {
+            let data: Vec<u8> = parts.concat();
+            let f = Framing::Quoted { delimiter: b',' };
+            let whole = csv_records(&data);
+            let mut pieces = Vec::new();
+            for r in framed_chunks(&data, size, f) {
+                pieces.extend(csv_records(&data[r]));
+            }
+            proptest::prop_assert_eq!(pieces, whole);
+            // A stream block is cut at the last record end: the same cuts.
+            let cut = f.last_end(&data);
+            let mut halves = csv_records(&data[..cut]);
+            halves.extend(csv_records(&data[cut..]));
+            proptest::prop_assert_eq!(halves, csv_records(&data));
+        }
     }
 }

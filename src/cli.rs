@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+mod fields;
 mod search;
+pub use fields::{FieldsArgs, Ordered, RecordFormat};
 pub use search::{GrepArgs, MatchArgs};
 
 const EXAMPLES: &str = "\
@@ -196,6 +198,11 @@ Examples:
     /// `rg -o -r '$1' PATTERN | sort | uniq -c | sort -rn`.
     #[command(after_help = search::MATCH_EXAMPLES)]
     Match(MatchArgs),
+
+    /// Group the records of structured logs (whitespace-split, CSV, JSON lines, access logs,
+    /// syslog) by fields and aggregate fields per group.
+    #[command(after_help = fields::FIELDS_EXAMPLES)]
+    Fields(Box<FieldsArgs>),
 }
 
 /// Flags of `logmill merge`.

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::input::walk::WalkOptions;
 use crate::input::{InputSpec, MmapPolicy};
 use crate::job::{self, EmitMode, JobParams};
+use crate::map::fields::{FieldsJob, FieldsParams};
 use crate::map::grep::{GrepJob, GrepOutput};
 use crate::map::matches::MatchJob;
 use crate::map::words::WordsMapper;
@@ -84,6 +85,8 @@ pub enum Job {
     Grep(GrepJob),
     /// Regex matches counted (and summed) by capture groups.
     Match(MatchJob),
+    /// Field aggregation over structured records.
+    Fields(Box<FieldsJob>),
 }
 
 impl Config {
@@ -231,6 +234,11 @@ fn job_params(j: JobCommand) -> Result<(JobParams, Vec<PathBuf>, OutputArgs)> {
                 sum: a.sum,
                 all: a.all,
             },
+            a.files,
+            a.output,
+        ),
+        JobCommand::Fields(a) => (
+            JobParams::Fields(FieldsParams::from_args(&a)?),
             a.files,
             a.output,
         ),

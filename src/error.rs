@@ -103,6 +103,22 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A record that does not parse, with `--strict`.
+    #[error("{input}:{line}: {reason} (--strict stops at the first bad record): {text:?}")]
+    BadRecord {
+        /// The input's name.
+        input: String,
+        /// The record's line number (1-based).
+        line: u64,
+        /// What is wrong with it.
+        reason: String,
+        /// The start of the record's text.
+        text: String,
+    },
+    /// The fields job could not produce its table (a CSV column missing from an input's
+    /// header, an exact sum past 128 bits).
+    #[error("{0}")]
+    Fields(String),
     /// The worker thread pool could not be built.
     #[error("starting {threads} worker threads: {message}")]
     ThreadPool {

@@ -55,6 +55,8 @@ pub enum JobParams {
         /// `--all`.
         all: bool,
     },
+    /// `logmill fields`.
+    Fields(crate::map::fields::FieldsParams),
 }
 
 impl JobParams {
@@ -64,6 +66,7 @@ impl JobParams {
             JobParams::Words { .. } => "words",
             JobParams::Grep { .. } => "grep",
             JobParams::Match { .. } => "match",
+            JobParams::Fields(_) => "fields",
         }
     }
 
@@ -95,6 +98,9 @@ impl JobParams {
                 )?,
                 params: self.clone(),
             }),
+            JobParams::Fields(p) => {
+                Job::Fields(Box::new(crate::map::fields::FieldsJob::from_params(p)?))
+            }
         })
     }
 
@@ -143,6 +149,7 @@ impl Job {
             Job::Words(m) => JobParams::Words { unicode: m.unicode },
             Job::Grep(g) => g.params.clone(),
             Job::Match(m) => m.params.clone(),
+            Job::Fields(f) => JobParams::Fields(f.params.clone()),
         }
     }
 }

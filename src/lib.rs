@@ -21,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod agg;
 pub mod chunk;
 pub mod cli;
 pub mod config;
@@ -39,6 +40,7 @@ pub mod output;
 pub mod partial;
 pub mod pattern;
 pub mod progress;
+pub mod record;
 pub mod reduce;
 pub mod signals;
 pub mod state;
@@ -89,6 +91,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
             |keyed, _, out| map::matches::finish(m, keyed, emit, out),
             out,
         )?,
+        Job::Fields(f) => map::fields::run(&config, f, out)?,
     };
     for w in &outcome.warnings {
         diag::warning(w);

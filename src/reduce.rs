@@ -14,7 +14,7 @@ use std::thread;
 
 use rayon::prelude::*;
 
-use crate::chunk::chunks;
+use crate::chunk::{framed_chunks, Framing};
 use crate::error::{Error, Result};
 use crate::input::stream::BlockReader;
 use crate::input::walk::{self, WalkOptions};
@@ -235,12 +235,19 @@ impl Engine {
         mapper: &M,
         progress: &Progress,
     ) -> M::Partial {
+        let framing = mapper.framing();
         let work: Vec<Chunk<'_>> = slices
             .iter()
             .flat_map(|(input, data, range)| {
-                let data: &[u8] = &data[range.clone()];
-                chunks(data, self.opts.chunk_size).map(move |r| Chunk {
+                let whole: &[u8] = data;
+                // The head is the input's first record even when this run maps a later shard.
+                let head = &whole[..framing.head_end(whole)];
+                let base = range.start;
+                let data = &whole[range.clone()];
+                framed_chunks(data, self.opts.chunk_size, framing).map(move |r| Chunk {
                     input: *input,
+                    offset: (base + r.start) as u64,
+                    head,
                     data: &data[r],
                 })
             })
@@ -267,10 +274,11 @@ impl Engine {
         let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(QUEUED_BLOCKS);
         let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
         let target = self.opts.chunk_size;
+        let framing = mapper.framing();
         let producer = thread::Builder::new()
             .name("logmill-reader".into())
             .spawn(move || -> std::io::Result<u64> {
-                let mut blocks = BlockReader::new(reader, target);
+                let mut blocks = BlockReader::framed(reader, target, framing);
                 let mut total = 0u64;
                 loop {
                     // Reuse a block the mappers are done with; allocate only to fill the queue.
@@ -288,12 +296,43 @@ impl Engine {
                 path: name.to_path_buf(),
                 source: e,
             })?;
+        // The first block starts the input: its first record is the head every block sees.
+        // Blocks come in order from one reader, so their offsets are a running total.
+        let mut blocks = full_rx.into_iter();
+        let mut first = blocks.next();
+        // Quoted framing skips blank lines before the head: take blocks of nothing but blank
+        // lines into the first block, so the head is in it as it is in a mapped file.
+        if let Framing::Quoted { .. } = framing {
+            while let Some(b) = first.as_mut() {
+                if !b.iter().all(|&c| c == b'\n' || c == b'\r') {
+                    break;
+                }
+                match blocks.next() {
+                    Some(next) => b.extend_from_slice(&next),
+                    None => break,
+                }
+            }
+        }
+        let head: Vec<u8> = first
+            .as_deref()
+            .map_or_else(Vec::new, |b| b[..framing.head_end(b)].to_vec());
+        let mut offset = 0u64;
+        let numbered = first.into_iter().chain(blocks).map(|buf| {
+            let at = offset;
+            offset += buf.len() as u64;
+            (at, buf)
+        });
         let partial = self.pool.install(|| {
-            full_rx
-                .into_iter()
+            numbered
                 .par_bridge()
-                .fold(M::Partial::default, |mut p, buf| {
-                    mapper.map(Chunk { input, data: &buf }, &mut p);
+                .fold(M::Partial::default, |mut p, (at, buf)| {
+                    let chunk = Chunk {
+                        input,
+                        offset: at,
+                        head: &head,
+                        data: &buf,
+                    };
+                    mapper.map(chunk, &mut p);
                     // The reader may have finished already; then the block is simply dropped.
                     let _ = empty_tx.send(buf);
                     p

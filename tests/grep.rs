@@ -194,7 +194,7 @@ fn equals_rg_c() {
 
 #[test]
 fn by_file_lists_inputs_in_order_then_the_total() {
-    if !require_tools(&["grep"]) {
+    if !require_tools(&["grep", "awk"]) {
         return;
     }
     let files = [

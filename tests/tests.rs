@@ -4,6 +4,7 @@
 mod util;
 
 mod cli;
+mod fields;
 mod grep;
 mod inputs;
 mod matches;

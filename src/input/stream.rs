@@ -5,7 +5,7 @@
 
 use std::io::{self, Read};
 
-use crate::chunk::last_line_end;
+use crate::chunk::Framing;
 
 /// Turns a reader into blocks that each end at a line end (or at the end of input).
 pub(crate) struct BlockReader<R> {
@@ -13,16 +13,24 @@ pub(crate) struct BlockReader<R> {
     carry: Vec<u8>,
     target: usize,
     eof: bool,
+    framing: Framing,
 }
 
 impl<R: Read> BlockReader<R> {
     /// A block reader aiming at `target` bytes a block (at least 1).
+    #[cfg(test)]
     pub(crate) fn new(reader: R, target: usize) -> Self {
+        Self::framed(reader, target, Framing::Lines)
+    }
+
+    /// A block reader whose blocks end at record ends of `framing`.
+    pub(crate) fn framed(reader: R, target: usize, framing: Framing) -> Self {
         BlockReader {
             reader,
             carry: Vec::new(),
             target: target.max(1),
             eof: false,
+            framing,
         }
     }
 
@@ -45,9 +53,14 @@ impl<R: Read> BlockReader<R> {
             if self.eof {
                 return Ok(!buf.is_empty());
             }
-            let cut = last_line_end(&buf[scanned..]);
+            // Quoted framing needs the quote state from the block's start, so it rescans.
+            let from = match self.framing {
+                Framing::Lines => scanned,
+                Framing::Quoted { .. } => 0,
+            };
+            let cut = self.framing.last_end(&buf[from..]);
             if cut > 0 {
-                let cut = scanned + cut;
+                let cut = from + cut;
                 self.carry.extend_from_slice(&buf[cut..]);
                 buf.truncate(cut);
                 return Ok(true);

@@ -503,7 +503,7 @@ mod tests {
         let m = mapper(r"(\w) (\S+)", Some("2"), false);
         let sample = |data: &[u8]| {
             let mut p = MatchCounts::default();
-            m.map(Chunk { input: 0, data }, &mut p);
+            m.map(Chunk::whole(0, data), &mut p);
             p
         };
         let samples = vec![

@@ -129,13 +129,7 @@ mod tests {
 
     fn count(text: &[u8], unicode: bool) -> Vec<(Vec<u8>, u64)> {
         let mut t = WordCounts::default();
-        WordsMapper { unicode }.map(
-            Chunk {
-                input: 0,
-                data: text,
-            },
-            &mut t,
-        );
+        WordsMapper { unicode }.map(Chunk::whole(0, text), &mut t);
         sorted_entries(&t)
     }
 

@@ -1,0 +1,1123 @@
+//! The `fields` job: group the records of structured logs by fields and aggregate fields per
+//! group (count, exact sum, min, max, mean, distinct counts, percentiles).
+//!
+//! Each chunk is parsed by its format ([`crate::record`]); a record passes the `--where`
+//! filters, its group key is built from the `--by` fields (one field: its bytes; several: an
+//! order-preserving encoding, so key order is the order of the field tuples), and every
+//! aggregation folds its field in ([`crate::agg`]). A record that does not parse, or whose
+//! value under a numeric aggregation is not a number, is rejected before anything is counted:
+//! it is counted by reason and, with `--rejects`, its text goes to a spool file while the
+//! partial keeps only where it was.
+//!
+//! Line numbers of rejects: chunks know their byte offset, not their line number. Each chunk
+//! records how many lines it holds, and each reject its line within its chunk; at the end the
+//! line counts of the earlier chunks of the same input are added up. That costs one counter
+//! per chunk and works for streams, which cannot be read twice.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use memchr::memchr;
+use serde::{Deserialize, Serialize};
+
+use super::{Chunk, Framing, Mapper};
+use crate::agg::value::Num;
+use crate::agg::{AggKind, AggSpec, GroupState, Input};
+use crate::emit::{order_rows, EmitOptions, Value};
+use crate::error::{Error, Result};
+use crate::exit::{ExitCode, Outcome};
+use crate::job::EmitMode;
+use crate::merge::{KeyedTable, Merge};
+use crate::num::NumberError;
+use crate::record::{self, Bad, Format, LineParser, Locator, Span};
+
+/// A `--where` filter.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    /// The field's slot.
+    pub slot: usize,
+    /// The test.
+    pub test: FilterTest,
+    /// `!=` or `!~`: keep records that fail the test.
+    pub negate: bool,
+}
+
+/// What a `--where` filter checks of a field's value (a null reads as empty).
+#[derive(Debug, Clone)]
+pub enum FilterTest {
+    /// `FIELD=VALUE`: equal bytes.
+    Equals(Vec<u8>),
+    /// `FIELD~REGEX`: the regex matches somewhere in the value.
+    Matches(regex::bytes::Regex),
+}
+
+impl Filter {
+    #[inline]
+    fn keeps(&self, v: &[u8]) -> bool {
+        let hit = match &self.test {
+            FilterTest::Equals(x) => v == x.as_slice(),
+            FilterTest::Matches(re) => re.is_match(v),
+        };
+        hit != self.negate
+    }
+}
+
+/// What defines a fields job, as given on the command line (and as a partial file's header
+/// would name it): plain strings, validated by [`FieldsJob::from_params`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldsParams {
+    /// `--format`: ws, csv, jsonl, combined, common or syslog.
+    pub format: String,
+    /// `-d`.
+    pub delimiter: Option<String>,
+    /// `--no-headers`.
+    pub no_headers: bool,
+    /// `--by`, split at commas.
+    pub by: Vec<String>,
+    /// The aggregations in command-line order: `(kind, value)`, kind as the flag's name
+    /// without dashes (`approx-distinct`), value as given (`bytes`, `latency:50,99`).
+    pub aggs: Vec<(String, String)>,
+    /// `--exact-pct`.
+    pub exact_pct: bool,
+    /// `--where`.
+    pub filters: Vec<String>,
+    /// `--rejects`.
+    pub rejects: Option<PathBuf>,
+    /// `--strict`.
+    pub strict: bool,
+}
+
+impl FieldsParams {
+    /// The parameters of the flags of `logmill fields`, aggregations in command-line order.
+    pub fn from_args(a: &crate::cli::FieldsArgs) -> Result<FieldsParams> {
+        use crate::cli::RecordFormat;
+        let format = match a.format {
+            RecordFormat::Ws => "ws",
+            RecordFormat::Csv => "csv",
+            RecordFormat::Jsonl => "jsonl",
+            RecordFormat::Combined => "combined",
+            RecordFormat::Common => "common",
+            RecordFormat::Syslog => "syslog",
+        };
+        let mut aggs: Vec<(usize, String, String)> = Vec::new();
+        for (values, kind) in [
+            (&a.count, "count"),
+            (&a.sum, "sum"),
+            (&a.min, "min"),
+            (&a.max, "max"),
+            (&a.mean, "mean"),
+            (&a.distinct, "distinct"),
+            (&a.approx_distinct, "approx-distinct"),
+            (&a.pct, "pct"),
+        ] {
+            for v in values {
+                aggs.push((v.seq, kind.to_string(), v.value.clone()));
+            }
+        }
+        aggs.sort_by_key(|x| x.0);
+        Ok(FieldsParams {
+            format: format.to_string(),
+            delimiter: a.delimiter.clone(),
+            no_headers: a.no_headers,
+            by: a.by.clone(),
+            aggs: aggs.into_iter().map(|(_, k, v)| (k, v)).collect(),
+            exact_pct: a.exact_pct,
+            filters: a.filters.clone(),
+            rejects: a.rejects.clone(),
+            strict: a.strict,
+        })
+    }
+}
+
+/// The `fields` job, validated.
+#[derive(Debug, Clone)]
+pub struct FieldsJob {
+    /// What it was built from.
+    pub params: FieldsParams,
+    /// The record format.
+    pub format: Format,
+    /// The fields each slot reads, as named by the user.
+    pub names: Vec<String>,
+    /// How each slot is found.
+    pub locators: Vec<Locator>,
+    /// The group-by fields' slots, in order.
+    pub by: Vec<usize>,
+    /// The aggregations, in output order.
+    pub aggs: Vec<AggSpec>,
+    /// Filters, all of which must keep a record.
+    pub filters: Vec<Filter>,
+    /// Where to write rejected records.
+    pub rejects: Option<PathBuf>,
+    /// Make the first bad record an error.
+    pub strict: bool,
+}
+
+/// A parse error in the flags of `fields`, with the flag.
+type FlagError = (&'static str, String, String);
+
+impl FieldsJob {
+    /// Builds the job: checks the format and its options, resolves every field against the
+    /// format, assigns slots, parses aggregations and filters. No aggregation means count.
+    pub fn from_params(params: &FieldsParams) -> Result<FieldsJob> {
+        let format = record_format(params)?;
+        let mut aggs = Vec::with_capacity(params.aggs.len());
+        for (kind, value) in &params.aggs {
+            aggs.push(parse_agg(kind, value, params.exact_pct)?);
+        }
+        let (by, filters) = (&params.by, &params.filters);
+        let (rejects, strict) = (params.rejects.clone(), params.strict);
+        let mut job = FieldsJob {
+            params: params.clone(),
+            format,
+            names: Vec::new(),
+            locators: Vec::new(),
+            by: Vec::new(),
+            aggs: Vec::new(),
+            filters: Vec::new(),
+            rejects,
+            strict,
+        };
+        let invalid = |(flag, value, reason): FlagError| Error::InvalidArgument {
+            flag,
+            value,
+            reason,
+        };
+        for f in by {
+            let slot = job.slot("--by", f).map_err(invalid)?;
+            job.by.push(slot);
+        }
+        let aggs = if aggs.is_empty() {
+            vec![(AggKind::Count, String::new())]
+        } else {
+            aggs
+        };
+        for (kind, field) in aggs {
+            let slot = if kind == AggKind::Count {
+                0
+            } else {
+                job.slot("aggregation", &field).map_err(invalid)?
+            };
+            job.aggs.push(AggSpec { kind, field, slot });
+        }
+        for w in filters {
+            let f = job.filter(w).map_err(invalid)?;
+            job.filters.push(f);
+        }
+        Ok(job)
+    }
+
+    fn slot(&mut self, flag: &'static str, field: &str) -> std::result::Result<usize, FlagError> {
+        if let Some(i) = self.names.iter().position(|n| n == field) {
+            return Ok(i);
+        }
+        let loc = record::locate(&self.format, field).map_err(|r| (flag, field.to_string(), r))?;
+        self.names.push(field.to_string());
+        self.locators.push(loc);
+        Ok(self.names.len() - 1)
+    }
+
+    fn filter(&mut self, w: &str) -> std::result::Result<Filter, FlagError> {
+        let bad = |r: &str| ("--where", w.to_string(), r.to_string());
+        let at = w.find(['=', '~']).ok_or_else(|| {
+            bad("expected FIELD=VALUE, FIELD~REGEX, FIELD!=VALUE or FIELD!~REGEX")
+        })?;
+        let (mut field, rest) = w.split_at(at);
+        let negate = field.ends_with('!');
+        if negate {
+            field = &field[..field.len() - 1];
+        }
+        if field.is_empty() {
+            return Err(bad("no field before the operator"));
+        }
+        let slot = self.slot("--where", field)?;
+        let value = &rest[1..];
+        let test = if rest.starts_with('=') {
+            FilterTest::Equals(value.as_bytes().to_vec())
+        } else {
+            FilterTest::Matches(regex::bytes::Regex::new(value).map_err(|e| bad(&e.to_string()))?)
+        };
+        Ok(Filter { slot, test, negate })
+    }
+
+    /// The output column names: the group-by fields, then each aggregation's columns.
+    pub fn columns(&self) -> Vec<String> {
+        let mut c: Vec<String> = self.by.iter().map(|&s| self.names[s].clone()).collect();
+        for a in &self.aggs {
+            c.extend(a.columns());
+        }
+        c
+    }
+
+    /// The name of an aggregation in messages: `sum(bytes)`, `pct(latency)`.
+    fn label(a: &AggSpec) -> String {
+        let kind = match a.kind {
+            AggKind::Count => "count",
+            AggKind::Sum => "sum",
+            AggKind::Min => "min",
+            AggKind::Max => "max",
+            AggKind::Mean => "mean",
+            AggKind::Distinct => "distinct",
+            AggKind::ApproxDistinct => "approx_distinct",
+            AggKind::Pct { .. } => "pct",
+        };
+        format!("{kind}({})", a.field)
+    }
+}
+
+/// The record format of `params`, with its delimiter and header options checked.
+fn record_format(params: &FieldsParams) -> Result<Format> {
+    let delimiter = params
+        .delimiter
+        .as_deref()
+        .map(parse_delimiter)
+        .transpose()?;
+    let format = match params.format.as_str() {
+        "ws" => delimiter.map_or(Format::Ws, Format::Delimited),
+        "csv" => Format::Csv {
+            delimiter: delimiter.unwrap_or(b','),
+            headers: !params.no_headers,
+        },
+        other => {
+            let format = match other {
+                "jsonl" => Format::Jsonl,
+                "combined" => Format::Combined,
+                "common" => Format::Common,
+                "syslog" => Format::Syslog,
+                _ => {
+                    return Err(Error::InvalidArgument {
+                        flag: "--format",
+                        value: other.to_string(),
+                        reason: "expected ws, csv, jsonl, combined, common or syslog".into(),
+                    })
+                }
+            };
+            if let Some(d) = &params.delimiter {
+                return Err(Error::InvalidArgument {
+                    flag: "--delimiter",
+                    value: d.clone(),
+                    reason: format!("--format {} has its own field syntax", format.name()),
+                });
+            }
+            format
+        }
+    };
+    if params.no_headers && !matches!(format, Format::Csv { .. }) {
+        return Err(Error::InvalidArgument {
+            flag: "--no-headers",
+            value: String::new(),
+            reason: "only --format csv has headers".into(),
+        });
+    }
+    Ok(format)
+}
+
+/// One aggregation flag (`sum`, `pct`, ...) and its value.
+fn parse_agg(kind: &str, value: &str, exact_pct: bool) -> Result<(AggKind, String)> {
+    let kind = match kind {
+        "count" => {
+            if !value.is_empty() {
+                return Err(Error::InvalidArgument {
+                    flag: "--count",
+                    value: value.to_string(),
+                    reason: "--count takes no value".into(),
+                });
+            }
+            AggKind::Count
+        }
+        "sum" => AggKind::Sum,
+        "min" => AggKind::Min,
+        "max" => AggKind::Max,
+        "mean" => AggKind::Mean,
+        "distinct" => AggKind::Distinct,
+        "approx-distinct" => AggKind::ApproxDistinct,
+        "pct" => {
+            let (field, points) = parse_pct(value)?;
+            return Ok((
+                AggKind::Pct {
+                    points,
+                    exact: exact_pct,
+                },
+                field,
+            ));
+        }
+        other => {
+            return Err(Error::InvalidArgument {
+                flag: "aggregation",
+                value: other.to_string(),
+                reason: "unknown aggregation".into(),
+            })
+        }
+    };
+    Ok((kind, value.to_string()))
+}
+
+/// `-d`: one byte, or `\t`/`tab` for a tab.
+fn parse_delimiter(s: &str) -> Result<u8> {
+    match s {
+        "\\t" | "tab" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 => Ok(s.as_bytes()[0]),
+        _ => Err(Error::InvalidArgument {
+            flag: "--delimiter",
+            value: s.to_string(),
+            reason: "expected one byte (or \\t)".into(),
+        }),
+    }
+}
+
+/// `--pct FIELD:P,...`: the field (which may itself contain `:`) and percentiles in 0..=100.
+fn parse_pct(s: &str) -> Result<(String, Vec<f64>)> {
+    let bad = |reason: &str| Error::InvalidArgument {
+        flag: "--pct",
+        value: s.to_string(),
+        reason: reason.to_string(),
+    };
+    let (field, list) = s
+        .rsplit_once(':')
+        .ok_or_else(|| bad("expected FIELD:P,... such as latency:50,90,99"))?;
+    let mut points = Vec::new();
+    for p in list.split(',') {
+        let v: f64 = p
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| (0.0..=100.0).contains(v))
+            .ok_or_else(|| bad("percentiles are numbers from 0 to 100"))?;
+        points.push(v);
+    }
+    if field.is_empty() {
+        return Err(bad("no field before the colon"));
+    }
+    Ok((field.to_string(), points))
+}
+
+/// How many lines one chunk holds.
+#[derive(Debug, Clone, Copy)]
+struct ChunkLines {
+    input: usize,
+    offset: u64,
+    lines: u64,
+}
+
+/// Where a rejected record was, and where its text is.
+#[derive(Debug, Clone)]
+struct Reject {
+    input: usize,
+    /// Byte offset of the record in its input.
+    offset: u64,
+    /// Offset of its chunk, and its line within the chunk (0-based).
+    chunk_offset: u64,
+    line_in_chunk: u64,
+    /// Where its text is in the spool (`--rejects`).
+    spool: (u64, u64),
+    /// The reason and the text, kept in memory for `--strict` only (one record).
+    detail: Option<(String, Vec<u8>)>,
+}
+
+/// The partial aggregate of the fields job.
+#[derive(Debug, Default)]
+pub struct FieldsPartial {
+    groups: KeyedTable<GroupState>,
+    bad: u64,
+    bad_by_reason: BTreeMap<String, u64>,
+    lines: Vec<ChunkLines>,
+    rejects: Vec<Reject>,
+    errors: Vec<(usize, String)>,
+}
+
+impl Merge for FieldsPartial {
+    fn merge(&mut self, other: Self) {
+        self.groups.merge(other.groups);
+        self.bad += other.bad;
+        for (k, v) in other.bad_by_reason {
+            *self.bad_by_reason.entry(k).or_insert(0) += v;
+        }
+        self.lines.extend(other.lines);
+        self.rejects.extend(other.rejects);
+        self.errors.extend(other.errors);
+    }
+}
+
+/// Rejected records' texts, appended by the mappers (in no particular order) and read back
+/// by position at the end. Only the positions stay in memory.
+struct Spool {
+    file: Mutex<(BufWriter<File>, u64)>,
+}
+
+impl Spool {
+    fn new() -> io::Result<Spool> {
+        Ok(Spool {
+            file: Mutex::new((BufWriter::with_capacity(1 << 16, tempfile::tempfile()?), 0)),
+        })
+    }
+
+    /// Appends `bytes`, returning where they start.
+    fn append(&self, bytes: &[u8]) -> io::Result<u64> {
+        let mut g = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let at = g.1;
+        g.0.write_all(bytes)?;
+        g.1 += bytes.len() as u64;
+        Ok(at)
+    }
+
+    fn into_file(self) -> io::Result<File> {
+        let (w, _) = self.file.into_inner().unwrap_or_else(|p| p.into_inner());
+        w.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+/// The mapper of the fields job.
+pub struct FieldsMapper<'j> {
+    job: &'j FieldsJob,
+    parser: Option<LineParser>,
+    spool: Option<Spool>,
+    /// With `--strict`: the earliest bad record found so far, `(input, offset)`; chunks that
+    /// start after it are skipped.
+    first_bad: Mutex<Option<(usize, u64)>>,
+}
+
+/// Rejected texts buffered per chunk before they go to the spool.
+const REJECT_BUFFER: usize = 1 << 16;
+
+/// Per-chunk working buffers, reused for every record.
+struct Scratch {
+    spans: Vec<Span>,
+    json: Vec<u8>,
+    key: Vec<u8>,
+    nums: Vec<Option<Num>>,
+    reject_text: Vec<u8>,
+    pending: Vec<Reject>,
+    stop: bool,
+}
+
+impl<'j> FieldsMapper<'j> {
+    /// A mapper for `job`; opens the rejects spool when the job writes rejects.
+    pub fn new(job: &'j FieldsJob) -> Result<FieldsMapper<'j>> {
+        let spool = match &job.rejects {
+            Some(path) if !job.strict => Some(Spool::new().map_err(|source| Error::Open {
+                path: path.clone(),
+                source,
+            })?),
+            _ => None,
+        };
+        Ok(FieldsMapper {
+            job,
+            parser: LineParser::new(&job.format, &job.locators),
+            spool,
+            first_bad: Mutex::new(None),
+        })
+    }
+
+    fn scratch(&self) -> Scratch {
+        Scratch {
+            spans: vec![None; self.job.locators.len()],
+            json: Vec::new(),
+            key: Vec::new(),
+            nums: Vec::with_capacity(self.job.aggs.len()),
+            reject_text: Vec::new(),
+            pending: Vec::new(),
+            stop: false,
+        }
+    }
+
+    fn past_first_bad(&self, input: usize, offset: u64) -> bool {
+        if !self.job.strict {
+            return false;
+        }
+        let g = self.first_bad.lock().unwrap_or_else(|p| p.into_inner());
+        g.is_some_and(|first| (input, offset) > first)
+    }
+
+    fn map_lines(&self, parser: &LineParser, chunk: Chunk<'_>, p: &mut FieldsPartial) {
+        let mut s = self.scratch();
+        let data = chunk.data;
+        let mut pos = 0;
+        let mut line_no = 0u64;
+        while pos < data.len() {
+            let end = memchr(b'\n', &data[pos..]).map_or(data.len(), |k| pos + k);
+            let mut line = &data[pos..end];
+            if let [rest @ .., b'\r'] = line {
+                line = rest;
+            }
+            if !(parser.skips_blank_lines() && line.trim_ascii().is_empty()) {
+                let Scratch {
+                    spans,
+                    json,
+                    key,
+                    nums,
+                    ..
+                } = &mut s;
+                let result = parser
+                    .parse(line, spans, json)
+                    .and_then(|base| fold(self.job, base, spans, p, key, nums));
+                if let Err(bad) = result {
+                    self.reject(chunk, p, &mut s, bad, pos, line, line_no);
+                    if s.stop {
+                        break;
+                    }
+                }
+            }
+            line_no += 1;
+            pos = end + 1;
+        }
+        self.finish_chunk(chunk, p, &mut s, line_no);
+    }
+
+    fn map_csv(&self, delimiter: u8, headers: bool, chunk: Chunk<'_>, p: &mut FieldsPartial) {
+        let header = if headers {
+            record::csv::header(delimiter, chunk.head)
+        } else {
+            None
+        };
+        let positions = match record::csv::resolve(&self.job.locators, header.as_ref()) {
+            Ok(v) => v,
+            Err(e) => {
+                p.errors.push((chunk.input, e));
+                return;
+            }
+        };
+        let expected = header.as_ref().map(|h| h.len());
+        let mut s = self.scratch();
+        let data = chunk.data;
+        let mut reader = record::csv::reader(delimiter, data);
+        let mut rec = csv::ByteRecord::new();
+        // Reading from memory with `flexible` cannot fail; stop if it ever does.
+        while let Ok(true) = reader.read_byte_record(&mut rec) {
+            let (mut start, mut line) = rec
+                .position()
+                .map_or((0, 1), |q| (q.byte() as usize, q.line()));
+            // The csv crate places a record after a CRLF at that CRLF's `\n`, and after blank
+            // lines at their start: step over line ends to the record's first byte.
+            while let Some(b'\r' | b'\n') = data.get(start) {
+                if data[start] == b'\n' {
+                    line += 1;
+                }
+                start += 1;
+            }
+            if headers && chunk.offset + (start as u64) < chunk.head.len() as u64 {
+                continue;
+            }
+            let after = (reader.position().byte() as usize).min(data.len());
+            let mut text = &data[start.min(after)..after];
+            while let [rest @ .., b'\n' | b'\r'] = text {
+                text = rest;
+            }
+            if let Some(n) = expected.filter(|&n| n != rec.len()) {
+                let bad = Bad {
+                    category: "wrong number of CSV fields".into(),
+                    detail: format!("{} fields where the header has {n}", rec.len()),
+                };
+                self.reject(chunk, p, &mut s, bad, start, text, line.saturating_sub(1));
+            } else {
+                for sp in s.spans.iter_mut() {
+                    *sp = None;
+                }
+                for &(index, slot) in &positions {
+                    s.spans[slot] = rec.range(index);
+                }
+                if let Err(bad) = fold(
+                    self.job,
+                    rec.as_slice(),
+                    &s.spans,
+                    p,
+                    &mut s.key,
+                    &mut s.nums,
+                ) {
+                    self.reject(chunk, p, &mut s, bad, start, text, line.saturating_sub(1));
+                }
+            }
+            if s.stop {
+                break;
+            }
+        }
+        let lines = memchr::memchr_iter(b'\n', data).count() as u64;
+        self.finish_chunk(chunk, p, &mut s, lines);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn reject(
+        &self,
+        chunk: Chunk<'_>,
+        p: &mut FieldsPartial,
+        s: &mut Scratch,
+        bad: Bad,
+        start: usize,
+        text: &[u8],
+        line_in_chunk: u64,
+    ) {
+        p.bad += 1;
+        let offset = chunk.offset + start as u64;
+        let mut r = Reject {
+            input: chunk.input,
+            offset,
+            chunk_offset: chunk.offset,
+            line_in_chunk,
+            spool: (0, 0),
+            detail: None,
+        };
+        if self.job.strict {
+            let mut g = self.first_bad.lock().unwrap_or_else(|p| p.into_inner());
+            if g.is_none_or(|first| (chunk.input, offset) < first) {
+                *g = Some((chunk.input, offset));
+            }
+            r.detail = Some((bad.detail, text.to_vec()));
+            p.rejects.push(r);
+            s.stop = true;
+        } else {
+            *p.bad_by_reason.entry(bad.category).or_insert(0) += 1;
+            if self.spool.is_some() {
+                r.spool = (s.reject_text.len() as u64, text.len() as u64);
+                s.reject_text.extend_from_slice(text);
+                s.pending.push(r);
+                if s.reject_text.len() >= REJECT_BUFFER {
+                    self.flush_rejects(chunk, p, s);
+                }
+            }
+        }
+    }
+
+    fn flush_rejects(&self, chunk: Chunk<'_>, p: &mut FieldsPartial, s: &mut Scratch) {
+        let Some(spool) = &self.spool else { return };
+        if s.pending.is_empty() {
+            return;
+        }
+        match spool.append(&s.reject_text) {
+            Ok(base) => {
+                for mut r in s.pending.drain(..) {
+                    r.spool.0 += base;
+                    p.rejects.push(r);
+                }
+            }
+            Err(e) => {
+                p.errors.push((
+                    chunk.input,
+                    format!("writing rejected records to a temporary file: {e}"),
+                ));
+                s.pending.clear();
+            }
+        }
+        s.reject_text.clear();
+    }
+
+    fn finish_chunk(&self, chunk: Chunk<'_>, p: &mut FieldsPartial, s: &mut Scratch, lines: u64) {
+        self.flush_rejects(chunk, p, s);
+        p.lines.push(ChunkLines {
+            input: chunk.input,
+            offset: chunk.offset,
+            lines,
+        });
+    }
+}
+
+/// Filters, parses the numbers of, groups and aggregates one parsed record.
+#[inline]
+fn fold(
+    job: &FieldsJob,
+    base: &[u8],
+    spans: &[Span],
+    p: &mut FieldsPartial,
+    key: &mut Vec<u8>,
+    nums: &mut Vec<Option<Num>>,
+) -> std::result::Result<(), Bad> {
+    // `get`: count has no field, and its slot may be past the table.
+    let value = |slot: usize| spans.get(slot).cloned().flatten().map(|r| &base[r]);
+    for f in &job.filters {
+        if !f.keeps(value(f.slot).unwrap_or(b"")) {
+            return Ok(());
+        }
+    }
+    // Every number is parsed before anything is counted: a bad record leaves no trace.
+    nums.clear();
+    let clf = matches!(job.format, Format::Combined | Format::Common);
+    for a in &job.aggs {
+        let n = match value(a.slot) {
+            Some(v) if a.kind.numeric() && !v.is_empty() => Some(match Num::parse(v) {
+                Ok(n) => n,
+                // Access logs write "-" for "no bytes".
+                Err(_) if clf && v == b"-" => Num::Int(0),
+                Err(e) => {
+                    let what = match e {
+                        NumberError::NotANumber => "not a number",
+                        NumberError::OutOfRange => "a number out of the exact range",
+                    };
+                    let label = FieldsJob::label(a);
+                    return Err(Bad {
+                        category: format!("{what} in {label}"),
+                        detail: format!("{what} in {label}: {:?}", String::from_utf8_lossy(v)),
+                    });
+                }
+            }),
+            _ => None,
+        };
+        nums.push(n);
+    }
+    let k: &[u8] = match job.by.as_slice() {
+        [] => b"",
+        [one] => value(*one).unwrap_or(b""),
+        many => {
+            key.clear();
+            for &slot in many {
+                encode_key_part(key, value(slot).unwrap_or(b""));
+            }
+            key
+        }
+    };
+    let g = p.groups.entry(k);
+    if g.aggs.is_empty() {
+        g.aggs = job.aggs.iter().map(AggSpec::state).collect();
+    }
+    g.count += 1;
+    for ((state, spec), num) in g.aggs.iter_mut().zip(&job.aggs).zip(nums.iter()) {
+        if spec.kind != AggKind::Count {
+            let bytes = value(spec.slot).filter(|v| !v.is_empty());
+            state.add(Input { bytes, num: *num });
+        }
+    }
+    Ok(())
+}
+
+/// Appends one field of a composite key: `0x00` is written `0x00 0xFF` and each field ends
+/// with `0x00 0x01`, so comparing encoded keys byte by byte compares the field tuples.
+fn encode_key_part(key: &mut Vec<u8>, field: &[u8]) {
+    for &b in field {
+        key.push(b);
+        if b == 0 {
+            key.push(0xFF);
+        }
+    }
+    key.extend_from_slice(&[0, 1]);
+}
+
+/// Splits an encoded composite key back into its fields.
+fn decode_key(key: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    let mut i = 0;
+    while i < key.len() {
+        if key[i] == 0 {
+            if key.get(i + 1) == Some(&1) {
+                out.push(std::mem::take(&mut cur));
+            } else {
+                cur.push(0);
+            }
+            i += 2;
+        } else {
+            cur.push(key[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+impl Mapper for FieldsMapper<'_> {
+    type Partial = FieldsPartial;
+
+    fn map(&self, chunk: Chunk<'_>, p: &mut FieldsPartial) {
+        if self.past_first_bad(chunk.input, chunk.offset) {
+            return;
+        }
+        match (&self.job.format, &self.parser) {
+            (Format::Csv { delimiter, headers }, _) => self.map_csv(*delimiter, *headers, chunk, p),
+            (_, Some(parser)) => self.map_lines(parser, chunk, p),
+            (_, None) => {}
+        }
+    }
+
+    fn framing(&self) -> Framing {
+        match self.job.format {
+            Format::Csv { delimiter, .. } => Framing::Quoted { delimiter },
+            _ => Framing::Lines,
+        }
+    }
+}
+
+/// Line numbers (1-based) of records, from the chunks' line counts.
+struct LineIndex {
+    /// Per input: `(chunk offset, lines before the chunk)`, by offset.
+    starts: BTreeMap<usize, Vec<(u64, u64)>>,
+}
+
+impl LineIndex {
+    fn new(mut chunks: Vec<ChunkLines>) -> LineIndex {
+        chunks.sort_unstable_by_key(|c| (c.input, c.offset));
+        let mut starts: BTreeMap<usize, Vec<(u64, u64)>> = BTreeMap::new();
+        for c in chunks {
+            let v = starts.entry(c.input).or_default();
+            let before = v.last().map_or(0, |&(_, b)| b);
+            // Store the running total *after* each chunk; look-ups subtract.
+            v.push((c.offset, before + c.lines));
+        }
+        LineIndex { starts }
+    }
+
+    fn line(&self, r: &Reject) -> u64 {
+        let before = self.starts.get(&r.input).map_or(0, |v| {
+            let i = v.partition_point(|&(off, _)| off < r.chunk_offset);
+            if i == 0 {
+                0
+            } else {
+                v[i - 1].1
+            }
+        });
+        before + r.line_in_chunk + 1
+    }
+}
+
+/// Runs the fields job: maps, reports bad records, writes the table.
+pub fn run(config: &crate::Config, job: &FieldsJob, out: &mut dyn Write) -> Result<Outcome> {
+    if config.action != crate::config::Action::Run || config.emit_mode != EmitMode::Final {
+        return Err(Error::InvalidArgument {
+            flag: "--emit",
+            value: "partial".into(),
+            reason: "the fields job prints final results only (no partials, map or reduce yet)"
+                .into(),
+        });
+    }
+    let refuse = |flag: &'static str, reason: &str| {
+        Err(Error::InvalidArgument {
+            flag,
+            value: String::new(),
+            reason: reason.into(),
+        })
+    };
+    if config.state.is_some() {
+        return refuse("--state", "the fields job has no incremental runs yet");
+    }
+    if config.shard.is_some() {
+        // Shards are cut at newlines (a quoted CSV newline could split a record), and a shard
+        // does not know how many lines come before it (reject line numbers).
+        if matches!(job.format, Format::Csv { .. }) {
+            return refuse(
+                "--shard",
+                "CSV records may span lines; shard line formats only",
+            );
+        }
+        if job.rejects.is_some() || job.strict {
+            return refuse(
+                "--shard",
+                "line numbers of --rejects and --strict need the whole input",
+            );
+        }
+    }
+    let engine = crate::reduce::Engine::with_options(config.engine_options())?;
+    let mapper = FieldsMapper::new(job)?;
+    let mapped = engine.run(config.inputs.clone(), &mapper)?;
+    let names = mapped.inputs.clone();
+    let input_failed = mapped.report();
+    let emit = config.emit;
+    let mut outcome = Outcome::from(if input_failed {
+        ExitCode::Error
+    } else {
+        ExitCode::Success
+    });
+    let mut p = mapped.partial;
+    if let Some((input, msg)) = p.errors.iter().min() {
+        let name = names.get(*input).map_or("-", String::as_str);
+        return Err(Error::Fields(format!("{name}: {msg}")));
+    }
+    let lines = LineIndex::new(std::mem::take(&mut p.lines));
+    if job.strict {
+        if let Some(r) = p.rejects.iter().min_by_key(|r| (r.input, r.offset)) {
+            let (reason, text) = r.detail.clone().unwrap_or_default();
+            return Err(Error::BadRecord {
+                input: names.get(r.input).cloned().unwrap_or_default(),
+                line: lines.line(r),
+                reason,
+                text: String::from_utf8_lossy(&text[..text.len().min(200)]).into_owned(),
+            });
+        }
+    }
+    if let (Some(path), Some(spool)) = (&job.rejects, mapper.spool) {
+        write_rejects(path, spool, &mut p.rejects, &lines, &names)?;
+    }
+    if p.bad > 0 {
+        let reasons: Vec<String> = p
+            .bad_by_reason
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        let see = match &job.rejects {
+            Some(path) => format!("; they are listed in {}", path.display()),
+            None => "; --rejects FILE lists them".into(),
+        };
+        outcome.warnings.push(format!(
+            "{} bad record{} left out ({}){see}",
+            p.bad,
+            if p.bad == 1 { "" } else { "s" },
+            reasons.join(", "),
+        ));
+    }
+    emit_table(job, p.groups, emit, out)?;
+    Ok(outcome)
+}
+
+/// Writes `path:line:text` lines for the rejects, in input and line order.
+fn write_rejects(
+    path: &PathBuf,
+    spool: Spool,
+    rejects: &mut [Reject],
+    lines: &LineIndex,
+    names: &[String],
+) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    let write_err = |source| Error::Open {
+        path: path.clone(),
+        source,
+    };
+    let spool = spool.into_file().map_err(write_err)?;
+    rejects.sort_unstable_by_key(|r| (r.input, r.offset));
+    let mut w = BufWriter::with_capacity(1 << 16, File::create(path).map_err(write_err)?);
+    let mut text = Vec::new();
+    for r in rejects.iter() {
+        text.resize(r.spool.1 as usize, 0);
+        spool
+            .read_exact_at(&mut text, r.spool.0)
+            .map_err(write_err)?;
+        let name = names.get(r.input).map_or("-", String::as_str);
+        write!(w, "{name}:{}:", lines.line(r)).map_err(write_err)?;
+        w.write_all(&text).map_err(write_err)?;
+        w.write_all(b"\n").map_err(write_err)?;
+    }
+    w.flush().map_err(write_err)
+}
+
+/// Orders the groups and writes them: key fields, then each aggregation's cells.
+fn emit_table(
+    job: &FieldsJob,
+    mut groups: KeyedTable<GroupState>,
+    opts: EmitOptions,
+    out: &mut dyn Write,
+) -> Result<()> {
+    if job.by.is_empty() && groups.is_empty() {
+        // One group for everything, even when there is nothing: count 0.
+        groups.entry(b"");
+    }
+    let mut rows: Vec<(Box<[u8]>, GroupState)> = groups.into_entries().collect();
+    for (_, g) in rows.iter_mut() {
+        if g.aggs.is_empty() {
+            g.aggs = job.aggs.iter().map(AggSpec::state).collect();
+        }
+    }
+    let rows = order_rows(rows, |g| g.count, opts);
+    let columns = job.columns();
+    let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let mut e = crate::emit::emitter(opts.format, opts.header, out);
+    e.header(&column_refs).map_err(Error::Output)?;
+    let mut texts: Vec<String> = Vec::new();
+    for (key, g) in &rows {
+        let parts: Vec<Vec<u8>> = match job.by.len() {
+            0 => Vec::new(),
+            1 => vec![key.to_vec()],
+            _ => decode_key(key),
+        };
+        texts.clear();
+        for (state, spec) in g.aggs.iter().zip(&job.aggs) {
+            let cells = state.cells(spec, g.count).map_err(|_| {
+                Error::Fields(format!(
+                    "{} of group {:?} does not fit in an exact 128-bit decimal",
+                    FieldsJob::label(spec),
+                    String::from_utf8_lossy(&parts.join(&b'\t'))
+                ))
+            })?;
+            texts.extend(cells);
+        }
+        let mut cells: Vec<Value<'_>> = parts.iter().map(|p| Value::Text(p)).collect();
+        let mut t = texts.iter();
+        for spec in &job.aggs {
+            if spec.kind == AggKind::Count {
+                t.next();
+                cells.push(Value::Count(g.count));
+            } else {
+                for _ in spec.columns() {
+                    if let Some(s) = t.next() {
+                        cells.push(if s.is_empty() {
+                            Value::Text(b"")
+                        } else {
+                            Value::Number(s)
+                        });
+                    }
+                }
+            }
+        }
+        e.row(&cells).map_err(Error::Output)?;
+    }
+    e.finish().map_err(Error::Output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn composite_keys_sort_like_tuples_and_decode() {
+        let tuples: Vec<Vec<&[u8]>> = vec![
+            vec![b"", b"z"],
+            vec![b"\0", b""],
+            vec![b"\0\x01", b""],
+            vec![b"a", b"\0"],
+            vec![b"a", b"\x01"],
+            vec![b"ab", b""],
+            vec![b"b", b"a"],
+        ];
+        let enc: Vec<Vec<u8>> = tuples
+            .iter()
+            .map(|t| {
+                let mut k = Vec::new();
+                for f in t {
+                    encode_key_part(&mut k, f);
+                }
+                k
+            })
+            .collect();
+        for i in 0..tuples.len() {
+            assert_eq!(
+                decode_key(&enc[i]),
+                tuples[i].iter().map(|f| f.to_vec()).collect::<Vec<_>>()
+            );
+            for j in 0..tuples.len() {
+                assert_eq!(enc[i].cmp(&enc[j]), tuples[i].cmp(&tuples[j]), "{i} {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn line_numbers_add_up_earlier_chunks() {
+        let chunks = vec![
+            ChunkLines {
+                input: 0,
+                offset: 100,
+                lines: 5,
+            },
+            ChunkLines {
+                input: 0,
+                offset: 0,
+                lines: 3,
+            },
+            ChunkLines {
+                input: 1,
+                offset: 0,
+                lines: 7,
+            },
+            ChunkLines {
+                input: 0,
+                offset: 250,
+                lines: 1,
+            },
+        ];
+        let idx = LineIndex::new(chunks);
+        let r = |input, chunk_offset, line_in_chunk| Reject {
+            input,
+            offset: 0,
+            chunk_offset,
+            line_in_chunk,
+            spool: (0, 0),
+            detail: None,
+        };
+        assert_eq!(idx.line(&r(0, 0, 0)), 1);
+        assert_eq!(idx.line(&r(0, 100, 2)), 6);
+        assert_eq!(idx.line(&r(0, 250, 0)), 9);
+        assert_eq!(idx.line(&r(1, 0, 6)), 7);
+    }
+}
