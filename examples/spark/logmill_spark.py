@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Run any logmill job on Apache Spark, when one machine is not enough.
 
-Two ways, one result: the same bytes as `logmill JOB ARGS... INPUTS...` on one machine.
+Two ways, one result: the same bytes as `logmill JOB ARGS... INPUTS...` on one machine. Any
+job that has partials (`--emit partial`, `logmill map`/`reduce`): words, grep, match. (`fields`
+has none yet; the driver says so before Spark starts.)
 
     spark-submit [--master local[2]] examples/spark/logmill_spark.py \\
         --mode streaming|exact [--logmill PATH] [--shards N] [--reducers R] \\
