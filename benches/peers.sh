@@ -296,7 +296,7 @@ agree() {
     a=$out/$id.$(slug "$ref").norm
     b=$out/$id.$(slug "$name").norm
     if cmp -s "$a" "$b"; then
-        echo "ok: $name agrees with $ref ($(wc -l <"$a") keys)"
+        echo "ok: $name agrees with $ref ($(wc -l <"$a") normalized lines)"
     else
         n=$(diff "$a" "$b" | grep -c '^[<>]' || true)
         diff "$a" "$b" >"$out/$id.$(slug "$name").diff" || true

@@ -330,8 +330,12 @@ def main():
         with open(args.output, "wb", buffering=1 << 20) as out:
             generate(args.sample, args.bytes, args.seed, out)
     else:
-        generate(args.sample, args.bytes, args.seed, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
+        try:
+            generate(args.sample, args.bytes, args.seed, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            # `gen_access_log.py ... | head`: the reader is done, which is not an error.
+            sys.stderr.close()
 
 
 if __name__ == "__main__":
