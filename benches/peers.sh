@@ -230,7 +230,10 @@ fi
 [[ -x $logmill ]] || die "no binary at $logmill"
 lm=$(q "$logmill")
 
-out=$bench_dir/results/$(date -u +%Y%m%dT%H%M%SZ)$( ((quick)) && echo -quick)
+out=$bench_dir/results/$(date -u +%Y%m%dT%H%M%SZ)
+if ((quick)); then
+    out+=-quick
+fi
 mkdir -p "$out"
 exec > >(tee -a "$out/log.txt") 2>&1
 
@@ -249,11 +252,11 @@ machine() {
     echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "logmill: $(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
     hyperfine --version
-    echo "mawk: $(mawk -W version 2>&1 | head -n1)"
-    gawk --version | head -n1
-    rg --version | head -n1
-    grep --version | head -n1
-    sort --version | head -n1
+    echo "mawk: $(mawk -W version 2>&1 | sed -n 1p)"
+    gawk --version | sed -n 1p
+    rg --version | sed -n 1p
+    grep --version | sed -n 1p
+    sort --version | sed -n 1p
     echo '```'
     echo
 }
