@@ -330,12 +330,12 @@ table() {
     } | tee -a "$out/summary.md"
 }
 
-# median ID NAME: the median seconds of NAME in $out/ID.json.
+# median ID NAME [STAT]: the median (or STAT: min, max, mean) seconds of NAME in $out/ID.json.
 median() {
     python3 -c 'import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:
     if r["command"] == sys.argv[2]:
-        print(r["median"])' "$out/$1.json" "$2"
+        print(r[sys.argv[3]])' "$out/$1.json" "$2" "${3:-median}"
 }
 
 # ratio A B: A / B to two decimals.
@@ -408,6 +408,9 @@ section_words() {
     j1=$(median $id "logmill words -j1")
     j2=$(median $id "logmill words -j2")
     note "speedup -j1 -> -j2: $(ratio "$j1" "$j2")x (median $(secs "$j1") s -> $(secs "$j2") s)"
+    j1=$(median $id "logmill words -j1" min)
+    j2=$(median $id "logmill words -j2" min)
+    note "speedup -j1 -> -j2 of the fastest runs: $(ratio "$j1" "$j2")x ($(secs "$j1") s -> $(secs "$j2") s)"
     local rss_file rss_stdin
     rss_file=$(awk -F'\t' '$1 == "logmill words -j2" { print $2 }' "$out/$id.rss")
     rss_stdin=$(awk -F'\t' '$1 == "cat | logmill words" { print $2 }' "$out/$id.rss")
