@@ -277,7 +277,9 @@ bench() {
         printf -- '- `%s`: `%s`\n' "$1" "$2" >>"$out/$id.commands"
         shift 2
     done
-    hyperfine --style basic "${opts[@]}" --export-json "$out/$id.json" "${args[@]}"
+    # Output goes through a pipe, not to /dev/null: GNU grep -c stops at the first match when
+    # its output is /dev/null, which would time nothing.
+    hyperfine --style basic --output=pipe "${opts[@]}" --export-json "$out/$id.json" "${args[@]}"
 }
 
 # probe ID NAME COMMAND NORMALIZER: runs COMMAND once (also warming the page cache), records
@@ -352,10 +354,14 @@ note() {
     echo "$*" | tee -a "$out/summary.md"
 }
 
-# Normalizers: each turns a tool's output into `key<TAB>count` lines.
+# Normalizers: each turns a tool's output into `key<TAB>count` lines. logmill's TSV escapes
+# a backslash in a key as \\ (and TAB, LF, CR as \t, \n, \r); the peers' keys get the same
+# escape for backslashes (the inputs' keys hold no TAB, LF or CR).
+readonly escape_backslash="sed 's/\\\\/\\\\\\\\/g'"
 readonly norm_tsv="awk -F'\t' 'NF >= 2 { print \$1 \"\\t\" \$NF }'"
-readonly norm_awk="awk '{ print \$1 \"\\t\" \$2 }'"
-readonly norm_uniq="awk 'NF == 2 { print \$2 \"\\t\" \$1 }'"
+readonly norm_peer_tsv="$norm_tsv | $escape_backslash"
+readonly norm_awk="awk '{ print \$1 \"\\t\" \$2 }' | $escape_backslash"
+readonly norm_uniq="awk 'NF == 2 { print \$2 \"\\t\" \$1 }' | $escape_backslash"
 # A count: the last field of a one-line output, otherwise the number of lines.
 readonly norm_count="awk 'END { if (NR == 1 && \$NF ~ /^[0-9]+\$/) print \$NF; else print NR }'"
 
@@ -444,7 +450,7 @@ section_grep() {
     fi
     id=grep-floor
     probe $id "cat" "cat $in" "wc -c"
-    bench $id "${hf_small[@]}" -- "cat" "cat $in"
+    bench $id "${hf_small[@]}" -- "cat" "cat $in > /dev/null"
     local floor
     floor=$(median $id cat)
 
@@ -540,13 +546,13 @@ section_match() {
         note
         probe "$id" "logmill match" "${cmds[1]}" "$norm_tsv"
         probe "$id" "rg -o | sort | uniq -c" "${cmds[3]}" "$norm_uniq"
-        probe "$id" "mawk" "${cmds[5]}" "$norm_tsv"
-        probe "$id" "gawk" "${cmds[7]}" "$norm_tsv"
+        probe "$id" "mawk" "${cmds[5]}" "$norm_peer_tsv"
+        probe "$id" "gawk" "${cmds[7]}" "$norm_peer_tsv"
         agree "$id" "logmill match" "rg -o | sort | uniq -c"
         agree "$id" "logmill match" "mawk"
         agree "$id" "logmill match" "gawk"
         if [[ -n $duckdb_python ]]; then
-            probe "$id" "duckdb" "${cmds[9]}" "$norm_tsv"
+            probe "$id" "duckdb" "${cmds[9]}" "$norm_peer_tsv"
             agree "$id" "logmill match" "duckdb"
         fi
         bench "$id" "${hf_big[@]}" -- "${cmds[@]}"

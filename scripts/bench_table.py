@@ -4,8 +4,10 @@
     bench_table.py RESULTS.json [RSS.tsv] [--baseline NAME]
 
 RSS.tsv holds `name<TAB>kilobytes` lines (from `/usr/bin/time -f %M`, one run per command).
-Columns: median seconds, min-max, runs, the median relative to the baseline (the first command
-unless --baseline names another; "2.50x" means 2.5 times the baseline's time) and peak RSS.
+Columns: median wall seconds, min-max, runs, the median relative to the baseline (the first
+command unless --baseline names another; "2.50x" means 2.5 times the baseline's time), mean
+CPU seconds (user + system, all threads; steadier than wall time on a loaded machine) and peak
+RSS.
 """
 
 import json
@@ -32,15 +34,15 @@ def main():
                     rss[name] = kb
     base = next((r for r in results if r["command"] == baseline), results[0])
     out = [
-        "| command | median (s) | min-max (s) | runs | vs %s | peak RSS (MiB) |"
+        "| command | median (s) | min-max (s) | runs | vs %s | CPU (s) | peak RSS (MiB) |"
         % base["command"].replace("|", "\\|"),
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         kb = rss.get(r["command"], "")
         mib = "%.1f" % (int(kb) / 1024) if kb.isdigit() else "n/a"
         out.append(
-            "| `%s` | %.3f | %.3f-%.3f | %d | %.2fx | %s |"
+            "| `%s` | %.3f | %.3f-%.3f | %d | %.2fx | %.2f | %s |"
             % (
                 r["command"].replace("|", "\\|"),
                 r["median"],
@@ -48,6 +50,7 @@ def main():
                 r["max"],
                 len(r["times"]),
                 r["median"] / base["median"],
+                r["user"] + r["system"],
                 mib,
             )
         )
