@@ -289,7 +289,7 @@ probe() {
     local id=$1 name=$2 cmd=$3 norm=$4 base
     base=$out/$id.$(slug "$name")
     if ! /usr/bin/time -f %M -o "$base.rss" sh -c "$cmd" >"$base.out"; then
-        echo "WARNING: $name exited with an error: $cmd"
+        note "WARNING: $name exited with an error: $cmd"
     fi
     printf '%s\t%s\n' "$name" "$(tail -n1 "$base.rss")" >>"$out/$id.rss"
     sh -c "$norm" <"$base.out" | sort >"$base.norm"
@@ -301,11 +301,11 @@ agree() {
     a=$out/$id.$(slug "$ref").norm
     b=$out/$id.$(slug "$name").norm
     if cmp -s "$a" "$b"; then
-        echo "ok: $name agrees with $ref ($(wc -l <"$a") normalized lines)"
+        note "ok: $name agrees with $ref ($(wc -l <"$a") normalized lines)"
     else
         n=$(diff "$a" "$b" | grep -c '^[<>]' || true)
         diff "$a" "$b" >"$out/$id.$(slug "$name").diff" || true
-        echo "WARNING: $name disagrees with $ref: $n differing key/count lines" \
+        note "WARNING: $name disagrees with $ref: $n differing key/count lines" \
             "(see $out/$id.$(slug "$name").diff)"
     fi
 }
@@ -313,15 +313,16 @@ agree() {
 # same_bytes ID A B: checks that A and B printed byte-identical output.
 same_bytes() {
     if cmp -s "$out/$1.$(slug "$2").out" "$out/$1.$(slug "$3").out"; then
-        echo "ok: $3 prints the same bytes as $2"
+        note "ok: $3 prints the same bytes as $2"
     else
-        echo "WARNING: $3 does not print the same bytes as $2"
+        note "WARNING: $3 does not print the same bytes as $2"
     fi
 }
 
 table() {
     local id=$1
     shift
+    note
     python3 scripts/bench_table.py "$out/$id.json" "$out/$id.rss" "$@" | tee -a "$out/summary.md"
     {
         echo
