@@ -446,7 +446,7 @@ section_grep() {
     note "## grep: $(basename "$access_in") ($(stat -c %s "$access_in") bytes), $(nproc) cores"
     note
     if ((${#count[@]} == 0)); then
-        note "note: \`logmill grep\` has no --count; it is timed printing matching lines to /dev/null"
+        note "note: \`logmill grep\` has no --count; it is timed printing matching lines into a pipe"
         note
     fi
     id=grep-floor
