@@ -134,10 +134,7 @@ fn bench_chunker(c: &mut Criterion) {
 fn bench_words_mapper(c: &mut Criterion) {
     let data = text(CHUNK + (CHUNK >> 1), SEED ^ 1);
     let one = chunks(&data, CHUNK).next().expect("a chunk");
-    let chunk = Chunk {
-        input: 0,
-        data: &data[one],
-    };
+    let chunk = Chunk::whole(0, &data[one]);
     let mut g = c.benchmark_group("words_mapper");
     g.throughput(Throughput::Bytes(chunk.data.len() as u64));
     for unicode in [false, true] {
