@@ -158,12 +158,19 @@ impl Job {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meta {
     /// Records left out (e.g. a `--sum` capture that is not a number), with an example.
+    #[serde(default)]
     pub rejected: Rejected,
+    /// Bad records (that did not parse) by reason, for jobs that parse records.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub bad: std::collections::BTreeMap<String, u64>,
 }
 
 impl Merge for Meta {
     fn merge(&mut self, other: Self) {
         self.rejected.merge(other.rejected);
+        for (k, v) in other.bad {
+            *self.bad.entry(k).or_insert(0) += v;
+        }
     }
 }
 

@@ -67,9 +67,11 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
         Job::Words(mapper) => drive(
             &config,
             mapper,
-            |counts, _| job::Keyed {
-                table: counts,
-                meta: job::Meta::default(),
+            |counts, _| {
+                Ok(job::Keyed {
+                    table: counts,
+                    meta: job::Meta::default(),
+                })
             },
             |keyed, _, out| {
                 emit_counts(&["word", "count"], keyed.table, emit, out).map_err(Error::Output)?;
@@ -80,18 +82,28 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
         Job::Grep(g) => drive(
             &config,
             &g.mapper,
-            map::grep::export,
+            |counts, names| Ok(map::grep::export(counts, names)),
             |keyed, order, out| map::grep::finish(g, keyed, order, emit, out),
             out,
         )?,
         Job::Match(m) => drive(
             &config,
             &m.mapper,
-            |counts, _| map::matches::export(counts),
+            |counts, _| Ok(map::matches::export(counts)),
             |keyed, _, out| map::matches::finish(m, keyed, emit, out),
             out,
         )?,
-        Job::Fields(f) => map::fields::run(&config, f, out)?,
+        Job::Fields(f) => {
+            map::fields::check(&config, f)?;
+            let mapper = map::fields::FieldsMapper::new(f)?;
+            drive(
+                &config,
+                &mapper,
+                |p, names| map::fields::export(f, &mapper, p, names),
+                |keyed, _, out| map::fields::finish(f, keyed, emit, out),
+                out,
+            )?
+        }
     };
     for w in &outcome.warnings {
         diag::warning(w);
@@ -105,7 +117,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
 fn drive<M: Mapper, S: job::State>(
     config: &Config,
     mapper: &M,
-    export: impl FnOnce(M::Partial, &[String]) -> job::Keyed<S>,
+    export: impl FnOnce(M::Partial, &[String]) -> Result<job::Keyed<S>>,
     finish: impl FnOnce(job::Keyed<S>, Option<&[String]>, &mut dyn Write) -> Result<Outcome>,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
@@ -128,7 +140,7 @@ fn drive<M: Mapper, S: job::State>(
             let engine = Engine::with_options(config.engine_options())?;
             let mapped = engine.run(plan.inputs, mapper)?;
             let failed = mapped.report();
-            let new = export(mapped.partial, &mapped.inputs);
+            let new = export(mapped.partial, &mapped.inputs)?;
             let mut total = loaded.total;
             let shown = if config.since_last {
                 total.merge(new.clone());
@@ -145,7 +157,7 @@ fn drive<M: Mapper, S: job::State>(
             let mapped = engine.run(config.inputs.clone(), mapper)?;
             let failed = mapped.report();
             (
-                export(mapped.partial, &mapped.inputs),
+                export(mapped.partial, &mapped.inputs)?,
                 Some(mapped.inputs),
                 failed,
             )

@@ -222,6 +222,8 @@ impl<S: Merge> Merge for KeyedTable<S> {
         if other.table.len() > self.table.len() {
             std::mem::swap(self, &mut other);
         }
+        // One growth up front instead of several doublings while folding.
+        self.table.reserve(other.table.len(), Slot::hash);
         for slot in other.table {
             let key = slot.key.as_bytes();
             match self.table.entry(key_hash(key), |s| s.is(key), Slot::hash) {

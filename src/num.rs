@@ -23,7 +23,7 @@ pub const MAX_SCALE: u32 = 38;
 
 /// An exact decimal: `(-1)^negative × magnitude / 10^scale`, normalised (no trailing zeros in
 /// the fraction; zero has scale 0 and no sign).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Decimal {
     negative: bool,
     magnitude: u128,

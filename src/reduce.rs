@@ -1,8 +1,9 @@
 //! The engine: inputs → chunks → parallel map with a per-worker combiner → a staged reduce tree.
 //!
 //! Slices (memory-mapped or small files) are cut into newline-aligned chunks and mapped on a
-//! rayon pool; each worker folds its chunks into one partial (chunk → worker), and rayon's reduce
-//! merges the workers' partials pairwise (worker → final). Streams (stdin, pipes, compressed
+//! rayon pool; each worker folds the chunks of one rayon split into one partial (chunk → split;
+//! a worker handles a few splits, as work stealing divides the list), and rayon's reduce merges
+//! those partials pairwise (split → final). Streams (stdin, pipes, compressed
 //! files, `--mmap never`) are read on their own thread in bounded blocks that the same pool maps.
 //! The result does not depend on how the work was split, because every partial's merge is
 //! exactly associative and commutative and emit sorts by a total order.

@@ -14,7 +14,7 @@ use std::hash::BuildHasher;
 use crate::merge::{FastHasher, Merge};
 
 /// Exact distinct values.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct DistinctSet {
     set: hashbrown::HashSet<Box<[u8]>, FastHasher>,
 }
@@ -59,7 +59,7 @@ fn hash(v: &[u8]) -> u64 {
 }
 
 /// A HyperLogLog sketch with an exact sparse start.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Hll {
     sparse: hashbrown::HashSet<u64, FastHasher>,
     /// Empty until dense; then `M` registers.

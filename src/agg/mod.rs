@@ -96,7 +96,7 @@ impl AggSpec {
 }
 
 /// The partial state of one aggregation in one group.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub enum AggState {
     /// The group's count is kept in [`GroupState::count`].
     #[default]
@@ -238,7 +238,7 @@ impl Merge for AggState {
 
 /// One group: its record count and its aggregation states (empty until the first record,
 /// which is the identity).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct GroupState {
     /// Records in the group.
     pub count: u64,

@@ -30,7 +30,7 @@ pub fn rank(p: f64, n: u64) -> u64 {
 }
 
 /// Counters for a contiguous range of bucket indexes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Buckets {
     first: i32,
     counts: Vec<u64>,
@@ -65,7 +65,7 @@ impl Buckets {
 }
 
 /// A mergeable log-bucket percentile sketch with integer counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LogSketch {
     positive: Buckets,
     negative: Buckets,
@@ -197,7 +197,7 @@ impl Merge for LogSketch {
 }
 
 /// Every value, for exact percentiles.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExactValues {
     values: Vec<Num>,
 }

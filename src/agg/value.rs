@@ -12,7 +12,7 @@ use crate::merge::Merge;
 use crate::num::{Decimal, DecimalSum, NumberError};
 
 /// A parsed numeric field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Num {
     /// A plain run of at most 19 ASCII digits.
     Int(u64),
@@ -104,7 +104,7 @@ pub fn cmp_num(a: &Num, b: &Num) -> Ordering {
 }
 
 /// An exact sum: integers in a `u128` on the fast path, the rest in a [`DecimalSum`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NumSum {
     ints: u128,
     /// The integers overflowed `u128`: then the total cannot fit either.
@@ -152,7 +152,7 @@ impl Merge for NumSum {
 }
 
 /// The smallest or largest value seen.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Extreme<const MAX: bool> {
     best: Option<Num>,
 }

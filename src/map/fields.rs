@@ -29,7 +29,7 @@ use crate::agg::{AggKind, AggSpec, GroupState, Input};
 use crate::emit::{order_rows, EmitOptions, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
-use crate::job::EmitMode;
+use crate::job::{Keyed, Meta};
 use crate::merge::{KeyedTable, Merge};
 use crate::num::NumberError;
 use crate::record::{self, Bad, Format, LineParser, Locator, Span};
@@ -462,9 +462,11 @@ impl Spool {
         Ok(at)
     }
 
-    fn into_file(self) -> io::Result<File> {
-        let (w, _) = self.file.into_inner().unwrap_or_else(|p| p.into_inner());
-        w.into_inner().map_err(|e| e.into_error())
+    /// Flushes what the mappers wrote and gives a handle to read it back.
+    fn flushed(&self) -> io::Result<File> {
+        let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        guard.0.flush()?;
+        guard.0.get_ref().try_clone()
     }
 }
 
@@ -865,16 +867,10 @@ impl LineIndex {
     }
 }
 
-/// Runs the fields job: maps, reports bad records, writes the table.
-pub fn run(config: &crate::Config, job: &FieldsJob, out: &mut dyn Write) -> Result<Outcome> {
-    if config.action != crate::config::Action::Run || config.emit_mode != EmitMode::Final {
-        return Err(Error::InvalidArgument {
-            flag: "--emit",
-            value: "partial".into(),
-            reason: "the fields job prints final results only (no partials, map or reduce yet)"
-                .into(),
-        });
-    }
+/// Refuses what the fields job cannot do: shards of CSV (records may span lines, and the header
+/// is at the start of the file), line numbers (`--rejects`, `--strict`) of a shard, and
+/// incremental runs of CSV (the header is not in the appended part).
+pub fn check(config: &crate::Config, job: &FieldsJob) -> Result<()> {
     let refuse = |flag: &'static str, reason: &str| {
         Err(Error::InvalidArgument {
             flag,
@@ -882,13 +878,9 @@ pub fn run(config: &crate::Config, job: &FieldsJob, out: &mut dyn Write) -> Resu
             reason: reason.into(),
         })
     };
-    if config.state.is_some() {
-        return refuse("--state", "the fields job has no incremental runs yet");
-    }
+    let csv = matches!(job.format, Format::Csv { .. });
     if config.shard.is_some() {
-        // Shards are cut at newlines (a quoted CSV newline could split a record), and a shard
-        // does not know how many lines come before it (reject line numbers).
-        if matches!(job.format, Format::Csv { .. }) {
+        if csv {
             return refuse(
                 "--shard",
                 "CSV records may span lines; shard line formats only",
@@ -901,18 +893,23 @@ pub fn run(config: &crate::Config, job: &FieldsJob, out: &mut dyn Write) -> Resu
             );
         }
     }
-    let engine = crate::reduce::Engine::with_options(config.engine_options())?;
-    let mapper = FieldsMapper::new(job)?;
-    let mapped = engine.run(config.inputs.clone(), &mapper)?;
-    let names = mapped.inputs.clone();
-    let input_failed = mapped.report();
-    let emit = config.emit;
-    let mut outcome = Outcome::from(if input_failed {
-        ExitCode::Error
-    } else {
-        ExitCode::Success
-    });
-    let mut p = mapped.partial;
+    if config.state.is_some() && (csv || job.rejects.is_some() || job.strict) {
+        return refuse(
+            "--state",
+            "incremental runs of fields need a line format, without --rejects or --strict",
+        );
+    }
+    Ok(())
+}
+
+/// The canonical partial of a run: hard errors, `--strict` and `--rejects` are handled here
+/// (they need the run's line numbers); bad-record counts travel on as job-wide facts.
+pub fn export(
+    job: &FieldsJob,
+    mapper: &FieldsMapper<'_>,
+    mut p: FieldsPartial,
+    names: &[String],
+) -> Result<Keyed<GroupState>> {
     if let Some((input, msg)) = p.errors.iter().min() {
         let name = names.get(*input).map_or("-", String::as_str);
         return Err(Error::Fields(format!("{name}: {msg}")));
@@ -929,12 +926,31 @@ pub fn run(config: &crate::Config, job: &FieldsJob, out: &mut dyn Write) -> Resu
             });
         }
     }
-    if let (Some(path), Some(spool)) = (&job.rejects, mapper.spool) {
-        write_rejects(path, spool, &mut p.rejects, &lines, &names)?;
+    if let (Some(path), Some(spool)) = (&job.rejects, &mapper.spool) {
+        write_rejects(path, spool, &mut p.rejects, &lines, names)?;
     }
-    if p.bad > 0 {
-        let reasons: Vec<String> = p
-            .bad_by_reason
+    Ok(Keyed {
+        table: p.groups,
+        meta: Meta {
+            bad: p.bad_by_reason,
+            ..Meta::default()
+        },
+    })
+}
+
+/// Prints the table, and a warning when bad records were left out.
+pub fn finish(
+    job: &FieldsJob,
+    keyed: Keyed<GroupState>,
+    emit: EmitOptions,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let mut outcome = Outcome::from(ExitCode::Success);
+    let bad: u64 = keyed.meta.bad.values().sum();
+    if bad > 0 {
+        let reasons: Vec<String> = keyed
+            .meta
+            .bad
             .iter()
             .map(|(k, v)| format!("{v} {k}"))
             .collect();
@@ -943,20 +959,19 @@ pub fn run(config: &crate::Config, job: &FieldsJob, out: &mut dyn Write) -> Resu
             None => "; --rejects FILE lists them".into(),
         };
         outcome.warnings.push(format!(
-            "{} bad record{} left out ({}){see}",
-            p.bad,
-            if p.bad == 1 { "" } else { "s" },
+            "{bad} bad record{} left out ({}){see}",
+            if bad == 1 { "" } else { "s" },
             reasons.join(", "),
         ));
     }
-    emit_table(job, p.groups, emit, out)?;
+    emit_table(job, keyed.table, emit, out)?;
     Ok(outcome)
 }
 
 /// Writes `path:line:text` lines for the rejects, in input and line order.
 fn write_rejects(
     path: &PathBuf,
-    spool: Spool,
+    spool: &Spool,
     rejects: &mut [Reject],
     lines: &LineIndex,
     names: &[String],
@@ -966,7 +981,7 @@ fn write_rejects(
         path: path.clone(),
         source,
     };
-    let spool = spool.into_file().map_err(write_err)?;
+    let spool = spool.flushed().map_err(write_err)?;
     rejects.sort_unstable_by_key(|r| (r.input, r.offset));
     let mut w = BufWriter::with_capacity(1 << 16, File::create(path).map_err(write_err)?);
     let mut text = Vec::new();

@@ -255,6 +255,7 @@ pub(crate) fn export(counts: MatchCounts) -> Keyed<Tally> {
         table: counts.table,
         meta: Meta {
             rejected: counts.rejected,
+            ..Meta::default()
         },
     }
 }

@@ -93,33 +93,37 @@ fn count_ascii(data: &[u8], counts: &mut WordCounts) {
 
 fn count_unicode(data: &[u8], counts: &mut WordCounts) {
     use bstr::ByteSlice;
-    // The word as written, and lowercased char by char; both buffers reused for every word.
-    let mut word = String::new();
+    // The word lowercased char by char, reused for every word.
     let mut lower = String::new();
-    let mut flush = |word: &mut String, lower: &mut String| {
-        if word.is_empty() {
-            return;
-        }
+    // Start of the current word in `data`, and whether it holds a capital sigma.
+    let mut start = None;
+    let mut sigma = false;
+    let mut flush = |lower: &mut String, from: Option<usize>, to: usize, sigma: bool| {
+        let Some(from) = from else { return };
         // Char-by-char lowercasing is exact except for one context-dependent rule: a capital
         // sigma ending a word becomes final sigma. `str::to_lowercase` applies it; it
         // allocates, so only for the rare words with a capital sigma.
-        if word.contains('\u{03A3}') {
+        if sigma {
+            let word = String::from_utf8_lossy(&data[from..to]);
             *counts.entry(word.to_lowercase().as_bytes()) += 1;
         } else {
             *counts.entry(lower.as_bytes()) += 1;
         }
-        word.clear();
         lower.clear();
     };
-    for (_, _, ch) in data.char_indices() {
+    for (s, _, ch) in data.char_indices() {
         if ch.is_alphanumeric() {
-            word.push(ch);
+            if start.is_none() {
+                start = Some(s);
+                sigma = false;
+            }
+            sigma |= ch == '\u{03A3}';
             lower.extend(ch.to_lowercase());
         } else {
-            flush(&mut word, &mut lower);
+            flush(&mut lower, start.take(), s, sigma);
         }
     }
-    flush(&mut word, &mut lower);
+    flush(&mut lower, start.take(), data.len(), sigma);
 }
 
 #[cfg(test)]
