@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Run any logmill job on Apache Spark, when one machine is not enough.
 
-Two ways, one result: the same bytes as `logmill JOB ARGS... INPUTS...` on one machine. Any
-job that has partials (`--emit partial`, `logmill map`/`reduce`): words, grep, match. (`fields`
-has none yet; the driver says so before Spark starts.)
+Two ways, one result: the same bytes as `logmill JOB ARGS... INPUTS...` on one machine, for
+every job (words, grep, match, fields). `fields --format csv` runs in neither mode: its records
+may span lines and each input starts with a header, so it can be neither split by `textFile`
+nor sharded by byte ranges (logmill refuses `--shard` for it).
 
     spark-submit [--master local[2]] examples/spark/logmill_spark.py \\
         --mode streaming|exact [--logmill PATH] [--shards N] [--reducers R] \\
@@ -72,7 +73,7 @@ Options
 JOB ARGS are passed verbatim to every stage, so output flags (`--top`, `--sort`,
 `--output-format`, `--header`) work: the stages ignore them and the final reduce applies them.
 Flags that would break the stages (`-o`, `--emit`, `--shard`, `--state`, `--since-last`,
-`--files-from`, `-j`) are refused: use --out, --partial-out and --threads.
+`--files-from`, `-j`, `--rejects`) are refused: use --out, --partial-out and --threads.
 
 Stage processes get an explicit environment (`RDD.pipe` would otherwise start them with an
 empty one): PATH, LC_ALL=C, LOGMILL_THREADS. Every stage's exit code is checked
@@ -113,6 +114,7 @@ REFUSED_FLAGS = {
     "--files-from": "INPUTS",
     "-j": "--threads",
     "--threads": "--threads",
+    "--rejects": None,
 }
 
 
@@ -188,6 +190,11 @@ def parse_run(argv: List[str]) -> Run:
             instead = REFUSED_FLAGS.get(flag) or REFUSED_FLAGS.get(a[:2])
             hint = f" (use the driver's {instead})" if instead else ""
             raise UsageError(f"'{a}' cannot be passed to the stages{hint}")
+    if ns.mode == "streaming" and job_args[0] == "fields" and _flag_value(job_args, "--format") == "csv":
+        raise UsageError(
+            "fields --format csv cannot run in streaming mode: textFile splits would cut quoted "
+            "records and lose the header line; convert to a line format"
+        )
     for n, what in ((ns.shards, "--shards"), (ns.reducers, "--reducers"), (ns.threads, "--threads")):
         if n is not None and n < 1:
             raise UsageError(f"{what} must be at least 1")
@@ -224,6 +231,17 @@ def parse_run(argv: List[str]) -> Run:
         name=ns.name or f"{ns.mode} {shlex.join(job_args[:2])}",
         master=ns.master,
     )
+
+
+def _flag_value(args: List[str], flag: str) -> Optional[str]:
+    """The value of `flag` in `args` (`--flag V` or `--flag=V`), the last one wins."""
+    value = None
+    for i, a in enumerate(args):
+        if a == flag and i + 1 < len(args):
+            value = args[i + 1]
+        elif a.startswith(flag + "="):
+            value = a[len(flag) + 1 :]
+    return value
 
 
 def stage_env(threads: int) -> dict:

@@ -46,6 +46,40 @@ same() {
   fi
 }
 
+# same_partial NAME GOT EXPECTED: partial files byte for byte; if they differ only in the order
+# of the hash sets that `fields --approx-distinct` serializes as "sparse" lists (in hash-set
+# iteration order, which depends on how the partial was merged; a logmill bug, also between
+# -j1 and -j2), pass with a note: every other byte must still match.
+same_partial() {
+  if cmp -s "$2" "$3"; then
+    same "$@"
+  elif "$PY" - "$2" "$3" <<'PY'
+import json, sys
+
+def canon(v):
+    if isinstance(v, dict):
+        return {k: sorted(x) if k == "sparse" else canon(x) for k, x in v.items()}
+    return [canon(x) for x in v] if isinstance(v, list) else v
+
+def rows(path):
+    out = []
+    for line in open(path, "rb").read().split(b"\n"):
+        key, tab, state = line.partition(b"\t")
+        if tab and not line.startswith(b"#logmill-partial"):
+            out.append((key, canon(json.loads(state, parse_float=str))))
+        else:
+            out.append((line, None))
+    return out
+
+sys.exit(0 if rows(sys.argv[1]) == rows(sys.argv[2]) else 1)
+PY
+  then
+    pass "$1 (NOTE: equal only up to the order of approx-distinct 'sparse' sets; logmill bug)"
+  else
+    same "$@"
+  fi
+}
+
 # --- Python and the venv -------------------------------------------------------------------
 PY=${PYTHON:-}
 if [ -z "$PY" ]; then
@@ -100,9 +134,9 @@ say "logmill: $LOGMILL ($("$LOGMILL" --version))"
 export LC_ALL=C
 
 # --- inputs ------------------------------------------------------------------------------------
-# A ~9.5 MB access log: four copies of the real sample, each with its own year (2015..2018).
+# An 8 MB access log generated from the real sample (deterministic: same bytes for the same seed).
 ACCESS=$WORK/access.log
-for y in 5 6 7 8; do sed "s#/2015:#/201$y:#" testdata/apache_access.log; done > "$ACCESS"
+"$PY" scripts/gen_access_log.py --sample testdata/apache_access.log --bytes 8000000 --seed 6 -o "$ACCESS"
 SMALL=$ROOT/testdata/apache_access.log # a second input file, so jobs span several files
 KJV=$ROOT/testdata/kjv.txt             # real corpus with one invalid UTF-8 byte
 # What Spark's textFile hands to the map stage: kjv decoded as UTF-8, invalid bytes -> U+FFFD.
@@ -113,18 +147,22 @@ say "inputs: access.log $(wc -c < "$ACCESS") B, kjv.txt $(wc -c < "$KJV") B, kjv
 
 STATUS_RE='" ([0-9]{3}) ([0-9]+|-)'
 MATCH=(match "$STATUS_RE" --sum 2)
+FIELDS=(fields --format combined --by status --count --sum bytes --mean bytes --pct bytes:50,99 --approx-distinct ip)
 
 # --- single-machine references (the expected bytes), timed ---------------------------------
 t=$(now)
 "$LOGMILL" "${MATCH[@]}" "$ACCESS" "$SMALL" > "$WORK/access.single.tsv" 2> "$WORK/access.single.err"
 access_single=$(since "$t")
 "$LOGMILL" --emit partial "${MATCH[@]}" "$ACCESS" "$SMALL" > "$WORK/access.single.partial" 2>/dev/null
+"$LOGMILL" "${FIELDS[@]}" "$ACCESS" "$SMALL" > "$WORK/fields.single.tsv" 2>/dev/null
+"$LOGMILL" --emit partial "${FIELDS[@]}" "$ACCESS" "$SMALL" > "$WORK/fields.single.partial" 2>/dev/null
 t=$(now)
 "$LOGMILL" words "$KJV" > "$WORK/kjv.single.tsv"
 kjv_single=$(since "$t")
 "$LOGMILL" --emit partial words "$KJV" > "$WORK/kjv.single.partial"
 "$LOGMILL" words "$KJV_LOSSY" > "$WORK/kjv-lossy.single.tsv"
 grep -q '^#meta' "$WORK/access.single.partial" || die "the access-log partial has no #meta line (the test needs rejected records)"
+grep -q '^#meta' "$WORK/fields.single.partial" || die "the fields partial has no #meta line (the test needs a bad record)"
 
 # --- Spark: every case in one driver process ---------------------------------------------
 q() { printf '%q ' "$@"; }
@@ -133,6 +171,8 @@ BATCH=$WORK/batch.txt
   echo "--name access-streaming --mode streaming --shards 3 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/access.a.tsv --partial-out $WORK/access.a.partial -- $(q "${MATCH[@]}") -- $(q "$ACCESS" "$SMALL")"
   echo "--name access-streaming-jvm --mode streaming --map-pipe jvm --shards 3 --reducers 3 --logmill $(q "$LOGMILL") --out $WORK/access.aj.tsv -- $(q "${MATCH[@]}") -- $(q "$ACCESS" "$SMALL")"
   echo "--name access-exact --mode exact --shards 4 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/access.b.tsv --partial-out $WORK/access.b.partial -- $(q "${MATCH[@]}") -- $(q "$ACCESS" "$SMALL")"
+  echo "--name fields-exact --mode exact --shards 3 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/fields.b.tsv --partial-out $WORK/fields.b.partial -- $(q "${FIELDS[@]}") -- $(q "$ACCESS" "$SMALL")"
+  echo "--name fields-streaming --mode streaming --shards 3 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/fields.a.tsv -- $(q "${FIELDS[@]}") -- $(q "$ACCESS" "$SMALL")"
   echo "--name kjv-exact --mode exact --shards 4 --reducers 3 --logmill $(q "$LOGMILL") --out $WORK/kjv.b.tsv --partial-out $WORK/kjv.b.partial -- words -- $(q "$KJV")"
   echo "--name kjv-streaming --mode streaming --shards 2 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/kjv.a.tsv -- words -- $(q "$KJV")"
   echo "--name kjv-lossy-streaming --mode streaming --shards 2 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/kjv-lossy.a.tsv -- words -- $(q "$KJV_LOSSY")"
@@ -154,11 +194,14 @@ grep -q 'timing	spark-start' "$WORK/spark.err" || die "Spark did not report star
 # (b) byte-exact: identical to the single-machine run, also on kjv's invalid byte, partials too.
 same "exact:     match --sum, access logs  = single machine" "$WORK/access.b.tsv" "$WORK/access.single.tsv"
 same "exact:     the partial (header, #meta, keys) = single machine" "$WORK/access.b.partial" "$WORK/access.single.partial"
+same "exact:     fields (sum, mean, pct, approx-distinct) = single machine" "$WORK/fields.b.tsv" "$WORK/fields.single.tsv"
+same_partial "exact:     fields partial = single machine (up to set order)" "$WORK/fields.b.partial" "$WORK/fields.single.partial"
 same "exact:     words, kjv.txt (invalid UTF-8) = single machine" "$WORK/kjv.b.tsv" "$WORK/kjv.single.tsv"
 same "exact:     words, kjv.txt partial = single machine" "$WORK/kjv.b.partial" "$WORK/kjv.single.partial"
 # (a) streaming: identical on clean UTF-8 input.
 same "streaming: match --sum, access logs  = single machine" "$WORK/access.a.tsv" "$WORK/access.single.tsv"
 same "streaming: the partial (header, #meta, keys) = single machine" "$WORK/access.a.partial" "$WORK/access.single.partial"
+same "streaming: fields = single machine" "$WORK/fields.a.tsv" "$WORK/fields.single.tsv"
 same "streaming: JVM-side map pipe = single machine" "$WORK/access.aj.tsv" "$WORK/access.single.tsv"
 same "streaming: words, kjv-lossy.txt (clean UTF-8) = single machine" "$WORK/kjv-lossy.a.tsv" "$WORK/kjv-lossy.single.tsv"
 # ... and on kjv.txt it is the single-machine result of the lossily decoded text: the only
