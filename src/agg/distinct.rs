@@ -16,7 +16,19 @@ use crate::merge::{FastHasher, Merge};
 /// Exact distinct values.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct DistinctSet {
+    /// Written sorted, so a partial's bytes do not depend on how it was merged.
+    #[serde(serialize_with = "sorted")]
     set: hashbrown::HashSet<Box<[u8]>, FastHasher>,
+}
+
+/// Serializes a hash set in sorted order: the same set always gives the same bytes.
+fn sorted<T: Ord + serde::Serialize, S: serde::Serializer>(
+    set: &hashbrown::HashSet<T, FastHasher>,
+    z: S,
+) -> Result<S::Ok, S::Error> {
+    let mut v: Vec<&T> = set.iter().collect();
+    v.sort_unstable();
+    z.collect_seq(v)
 }
 
 impl DistinctSet {
@@ -61,6 +73,8 @@ fn hash(v: &[u8]) -> u64 {
 /// A HyperLogLog sketch with an exact sparse start.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Hll {
+    /// Written sorted, like [`DistinctSet`]'s values.
+    #[serde(serialize_with = "sorted")]
     sparse: hashbrown::HashSet<u64, FastHasher>,
     /// Empty until dense; then `M` registers.
     registers: Vec<u8>,
@@ -182,6 +196,29 @@ impl Merge for Hll {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serialized_sets_do_not_depend_on_insertion_order() {
+        let (mut a, mut b) = (DistinctSet::default(), DistinctSet::default());
+        let (mut ha, mut hb) = (Hll::default(), Hll::default());
+        let values: Vec<Vec<u8>> = (0..500u32).map(|i| i.to_string().into_bytes()).collect();
+        for v in &values {
+            a.add(v);
+            ha.add(v);
+        }
+        for v in values.iter().rev() {
+            b.add(v);
+            hb.add(v);
+        }
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap()
+        );
+        assert_eq!(
+            serde_json::to_string(&ha).unwrap(),
+            serde_json::to_string(&hb).unwrap()
+        );
+    }
     use crate::merge::check_laws;
 
     fn hll(range: std::ops::Range<u64>) -> Hll {

@@ -871,10 +871,15 @@ impl LineIndex {
 /// is at the start of the file), line numbers (`--rejects`, `--strict`) of a shard, and
 /// incremental runs of CSV (the header is not in the appended part).
 pub fn check(config: &crate::Config, job: &FieldsJob) -> Result<()> {
+    let value = |flag: &str| match (flag, config.shard, &config.state) {
+        ("--shard", Some(sh), _) => format!("{}/{}", sh.index, sh.count),
+        (_, _, Some(p)) => p.display().to_string(),
+        _ => String::new(),
+    };
     let refuse = |flag: &'static str, reason: &str| {
         Err(Error::InvalidArgument {
             flag,
-            value: String::new(),
+            value: value(flag),
             reason: reason.into(),
         })
     };
