@@ -151,7 +151,7 @@ fi
 
 # /dev/zero: bounded by --max-bytes, a clear error and exit 2.
 set +e
-/usr/bin/time -f '%e %M' -o "$WORK/devzero.time" "$BIN" words --max-bytes 1G /dev/zero \
+/usr/bin/time -f '%e %M' -o "$WORK/devzero-max-bytes.time" "$BIN" words --max-bytes 1G /dev/zero \
   > /dev/null 2> "$WORK/devzero.err"
 code=$?
 set -e

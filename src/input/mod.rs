@@ -465,3 +465,54 @@ fn read_head(file: &File, head: &mut [u8]) -> io::Result<usize> {
     }
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(mut r: impl Read) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).map(|_| out)
+    }
+
+    #[test]
+    fn guard_passes_inputs_within_the_limits_whole() {
+        let data = b"ab\ncd\nef".to_vec();
+        let g = Guard::new(io::Cursor::new(data.clone()), Some(8), false);
+        assert_eq!(read_all(g).unwrap(), data, "exactly at --max-bytes is fine");
+        let mut g = Guard::new(io::Cursor::new(data.clone()), None, false);
+        g.line = Some((2, 0));
+        assert_eq!(read_all(io::BufReader::with_capacity(1, g)).unwrap(), data);
+    }
+
+    #[test]
+    fn guard_stops_past_max_bytes_and_long_lines() {
+        let g = Guard::new(io::repeat(b'x'), Some(100), false);
+        let e = read_all(g).unwrap_err();
+        assert!(e.to_string().contains("--max-bytes (100 bytes)"), "{e}");
+        let mut g = Guard::new(io::repeat(0), None, false);
+        g.line = Some((1000, 0));
+        let e = read_all(g).unwrap_err();
+        assert!(e.to_string().contains("--max-line (1000 bytes)"), "{e}");
+    }
+
+    #[test]
+    fn guard_names_the_offset_of_a_failure() {
+        struct Fails(usize);
+        impl Read for Fails {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(io::Error::other("corrupt"));
+                }
+                let n = self.0.min(buf.len()).min(7);
+                self.0 -= n;
+                Ok(n)
+            }
+        }
+        let e = read_all(Guard::new(Fails(20), None, true)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "corrupt (at byte 20 of the decompressed data)"
+        );
+    }
+}
