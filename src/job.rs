@@ -169,7 +169,7 @@ impl Merge for Meta {
     fn merge(&mut self, other: Self) {
         self.rejected.merge(other.rejected);
         for (k, v) in other.bad {
-            *self.bad.entry(k).or_insert(0) += v;
+            self.bad.entry(k).or_insert(0).merge(v);
         }
     }
 }

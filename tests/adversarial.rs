@@ -430,3 +430,57 @@ fn gzip_truncated_or_corrupt_in_the_middle() {
         assert!(fails(&out, "stdin gz").contains("<stdin>"));
     }
 }
+
+#[test]
+fn hostile_partials_never_wrap_overflow_or_blow_up() {
+    // Found by the `partial` fuzz target: counts that add past u64::MAX wrapped (to 0 in a
+    // release build). They saturate now, in every job's merge.
+    let dir = tempfile::tempdir().unwrap();
+    let header = "#logmill-partial\t1\t{\"job\":\"words\",\"params\":{\"unicode\":false}}\n";
+    let big = format!("{header}k\t{}\n", u64::MAX);
+    let a = write(dir.path(), "a.partial", big.as_bytes());
+    let b = write(
+        dir.path(),
+        "b.partial",
+        format!("{header}k\t1\n").as_bytes(),
+    );
+    let out = run(&["merge", s(&a), s(&b)]);
+    assert_eq!(
+        succeeds(&out, "merge"),
+        format!("k\t{}\n", u64::MAX).as_bytes()
+    );
+    let out = run_stdin(
+        &["reduce", "words"],
+        format!("k\t{}\nk\t5\n", u64::MAX).into_bytes(),
+    );
+    assert_eq!(
+        succeeds(&out, "reduce"),
+        format!("k\t{}\n", u64::MAX).as_bytes()
+    );
+
+    // A percentile sketch whose bucket range is out of reach of any value: refused with one
+    // line (it overflowed i32 index arithmetic, or made the merge allocate gigabytes).
+    let header = "#logmill-partial\t1\t{\"job\":\"fields\",\"params\":{\"format\":\"ws\",\
+        \"delimiter\":null,\"no_headers\":false,\"by\":[\"1\"],\"aggs\":[[\"pct\",\"2:50\"]],\
+        \"exact_pct\":false,\"filters\":[],\"rejects\":null,\"strict\":false}}\n";
+    let sketch = |first: i64| {
+        format!(
+            "{header}a\t{{\"count\":1,\"aggs\":[{{\"Sketch\":{{\"positive\":{{\"first\":{first},\
+             \"counts\":[1]}},\"negative\":{{\"first\":0,\"counts\":[]}},\"zeros\":0,\
+             \"min\":{{\"best\":{{\"Int\":5}}}},\"max\":{{\"best\":{{\"Int\":5}}}}}}}}]}}\n"
+        )
+    };
+    let ok = write(dir.path(), "ok.partial", sketch(82).as_bytes());
+    assert_eq!(
+        succeeds(&run(&["merge", s(&ok), s(&ok)]), "sketch"),
+        b"a\t5\n"
+    );
+    for first in [i64::from(i32::MAX), -2_000_000_000] {
+        let bad = write(dir.path(), "bad.partial", sketch(first).as_bytes());
+        let e = fails(&run(&["merge", s(&ok), s(&bad)]), "hostile sketch");
+        assert!(
+            e.contains("bad.partial") && e.contains("out of range"),
+            "{e}"
+        );
+    }
+}
