@@ -83,7 +83,7 @@ record() {
   verdict=$([ "$ok" = 0 ] && echo ok || echo MISMATCH)
   [ "$ok" = 0 ] || failed=1
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$bytes" "$secs" \
-    "$(awk -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? b / s / 1e6 : 0) }')" \
+    "$(awk -v b="$bytes" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", b / s / 1e6; else printf "n/a" }')" \
     "$rss" "$verdict" | tee -a "$RESULTS"
 }
 # run_on INPUTFN NAME -- LOGMILL ARGS...: logmill over the input (file when stored, else stdin).
