@@ -234,7 +234,7 @@ pub enum EmitArg {
     /// Final results.
     #[default]
     Final,
-    /// A partial result (header line, then KEY<TAB>STATE lines) for `logmill merge`.
+    /// A partial result (header line, then `KEY<TAB>STATE` lines) for `logmill merge`.
     Partial,
 }
 
