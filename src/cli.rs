@@ -45,6 +45,17 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "SIZE", default_value = "1M")]
     pub chunk_size: String,
 
+    /// Fail (exit 2) when one input has more than SIZE bytes, after decompression: a bound for
+    /// endless inputs such as /dev/zero or a gzip bomb. Default: no limit.
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub max_bytes: Option<String>,
+
+    /// Fail (exit 2) when a line (a record, for CSV with quoted newlines) of a stream (stdin,
+    /// a pipe, a compressed file) grows past SIZE bytes, rather than buffer it without bound.
+    /// Memory-mapped files need no buffer and are not limited.
+    #[arg(long, global = true, value_name = "SIZE", default_value = "1G")]
+    pub max_line: String,
+
     /// Read directories recursively (in name order), skipping hidden and binary files.
     #[arg(short = 'r', long, global = true)]
     pub recursive: bool,
@@ -223,7 +234,7 @@ pub enum EmitArg {
     /// Final results.
     #[default]
     Final,
-    /// A partial result (header line, then KEY<TAB>STATE lines) for `logmill merge`.
+    /// A partial result (header line, then `KEY<TAB>STATE` lines) for `logmill merge`.
     Partial,
 }
 

@@ -10,7 +10,7 @@ use crate::cli::{
 use crate::emit::{EmitOptions, OutputFormat, SortOrder};
 use crate::error::{Error, Result};
 use crate::input::walk::WalkOptions;
-use crate::input::{InputSpec, MmapPolicy};
+use crate::input::{InputLimits, InputSpec, MmapPolicy};
 use crate::job::{self, EmitMode, JobParams};
 use crate::map::fields::{FieldsJob, FieldsParams};
 use crate::map::grep::{GrepJob, GrepOutput};
@@ -53,6 +53,8 @@ pub struct Config {
     pub state: Option<PathBuf>,
     /// With `state`: print the new bytes' results only.
     pub since_last: bool,
+    /// Bounds on each input (`--max-bytes`, `--max-line`).
+    pub limits: InputLimits,
 }
 
 /// What a run does with its inputs.
@@ -108,6 +110,7 @@ impl Config {
             shard: None,
             state: None,
             since_last: false,
+            limits: InputLimits::default(),
         }
     }
 
@@ -121,6 +124,7 @@ impl Config {
             keep_going: self.keep_going,
             progress: self.progress,
             shard: self.shard,
+            limits: self.limits,
         }
     }
 
@@ -128,6 +132,13 @@ impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config> {
         let threads = resolve_threads(cli.threads, std::env::var_os(THREADS_ENV))?;
         let chunk_size = parse_size("--chunk-size", &cli.chunk_size)?;
+        let limits = InputLimits {
+            max_bytes: match &cli.max_bytes {
+                Some(s) => Some(parse_size("--max-bytes", s)? as u64),
+                None => None,
+            },
+            max_line: parse_size("--max-line", &cli.max_line)?,
+        };
         let emit_partial = cli.emit == EmitArg::Partial;
         let (action, emit_mode, command) = match cli.command {
             Command::Job(j) => (
@@ -215,6 +226,7 @@ impl Config {
             shard,
             state: cli.state,
             since_last: cli.since_last,
+            limits,
         })
     }
 }

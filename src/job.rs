@@ -169,7 +169,7 @@ impl Merge for Meta {
     fn merge(&mut self, other: Self) {
         self.rejected.merge(other.rejected);
         for (k, v) in other.bad {
-            *self.bad.entry(k).or_insert(0) += v;
+            self.bad.entry(k).or_insert(0).merge(v);
         }
     }
 }
@@ -347,10 +347,15 @@ fn parse_header(rest: &[u8]) -> std::result::Result<JobParams, String> {
     serde_json::from_slice(&rest[tab + 1..]).map_err(|e| format!("unknown job in header: {e}"))
 }
 
+/// The longest header line [`peek_header`] reads.
+const MAX_HEADER: u64 = 1 << 20;
+
 /// Reads the header of a partial file without reading the rest.
 pub fn peek_header(name: &Path, reader: &mut dyn BufRead) -> Result<JobParams> {
     let mut first = Vec::new();
-    reader
+    // A header is a short line: read no more than a header can be, so that a first input with
+    // no newline (`logmill merge /dev/zero`) is refused instead of filling memory.
+    std::io::Read::take(reader, MAX_HEADER)
         .read_until(b'\n', &mut first)
         .map_err(|source| Error::Read {
             path: name.to_path_buf(),

@@ -17,7 +17,9 @@ pub trait Merge: Default + Send {
 impl Merge for u64 {
     #[inline]
     fn merge(&mut self, other: Self) {
-        *self += other;
+        // Saturating, not wrapping: counts from hostile partial files (`k<TAB>18446744073709551615`
+        // twice) must never come out small. Saturating addition keeps the merge laws.
+        *self = self.saturating_add(other);
     }
 }
 

@@ -45,6 +45,8 @@ pub struct EngineOptions {
     pub progress: ProgressMode,
     /// Process only this shard of the inputs' bytes.
     pub shard: Option<crate::config::Shard>,
+    /// Bounds on each input's size and on the longest record a stream may buffer.
+    pub limits: input::InputLimits,
 }
 
 impl Default for EngineOptions {
@@ -57,6 +59,7 @@ impl Default for EngineOptions {
             keep_going: false,
             progress: ProgressMode::Never,
             shard: None,
+            limits: input::InputLimits::default(),
         }
     }
 }
@@ -149,6 +152,7 @@ impl Engine {
         let open_opts = OpenOptions {
             mmap: self.opts.mmap,
             progress: progress.clone(),
+            limits: self.opts.limits,
         };
         let inputs: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
         let mut opened = Vec::new();
@@ -276,10 +280,12 @@ impl Engine {
         let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
         let target = self.opts.chunk_size;
         let framing = mapper.framing();
+        let max_line = self.opts.limits.max_line;
         let producer = thread::Builder::new()
             .name("logmill-reader".into())
             .spawn(move || -> std::io::Result<u64> {
-                let mut blocks = BlockReader::framed(reader, target, framing);
+                let mut blocks =
+                    BlockReader::framed(reader, target, framing).with_max_line(max_line);
                 let mut total = 0u64;
                 loop {
                     // Reuse a block the mappers are done with; allocate only to fill the queue.

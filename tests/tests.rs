@@ -3,6 +3,7 @@
 #[macro_use]
 mod util;
 
+mod adversarial;
 mod cli;
 mod fields;
 mod grep;

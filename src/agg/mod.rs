@@ -224,7 +224,7 @@ impl Merge for AggState {
             (AggState::Max(a), AggState::Max(b)) => a.merge(b),
             (AggState::Mean(a, x), AggState::Mean(b, y)) => {
                 a.merge(b);
-                *x += y;
+                x.merge(y);
             }
             (AggState::Distinct(a), AggState::Distinct(b)) => a.merge(b),
             (AggState::ApproxDistinct(a), AggState::ApproxDistinct(b)) => a.merge(*b),
@@ -248,7 +248,7 @@ pub struct GroupState {
 
 impl Merge for GroupState {
     fn merge(&mut self, other: Self) {
-        self.count += other.count;
+        self.count.merge(other.count);
         if self.aggs.is_empty() {
             self.aggs = other.aggs;
         } else {

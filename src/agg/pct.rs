@@ -29,11 +29,43 @@ pub fn rank(p: f64, n: u64) -> u64 {
     (r as u64).clamp(1, n.max(1))
 }
 
+/// Bucket indexes lie within `±MAX_INDEX`: `bucket` of the smallest and largest finite `f64`
+/// is about ±35,900.
+const MAX_INDEX: i32 = 1 << 16;
+
 /// Counters for a contiguous range of bucket indexes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "BucketsData")]
 struct Buckets {
     first: i32,
     counts: Vec<u64>,
+}
+
+/// [`Buckets`] as a partial file carries it, checked before use: a hostile range (`first`
+/// near `i32::MAX`, or two sketches at opposite ends) would overflow the index arithmetic or
+/// make a merge allocate gigabytes.
+#[derive(serde::Deserialize)]
+struct BucketsData {
+    first: i32,
+    counts: Vec<u64>,
+}
+
+impl TryFrom<BucketsData> for Buckets {
+    type Error = String;
+
+    fn try_from(d: BucketsData) -> Result<Buckets, String> {
+        let end = i64::from(d.first) + d.counts.len() as i64;
+        if d.first < -MAX_INDEX || end > i64::from(MAX_INDEX) + 1 {
+            return Err(format!(
+                "percentile sketch buckets {}..{end} out of range ±{MAX_INDEX}",
+                d.first
+            ));
+        }
+        Ok(Buckets {
+            first: d.first,
+            counts: d.counts,
+        })
+    }
 }
 
 impl Buckets {
@@ -48,7 +80,7 @@ impl Buckets {
         } else if index >= self.first + self.counts.len() as i32 {
             self.counts.resize((index - self.first) as usize + 1, 0);
         }
-        self.counts[(index - self.first) as usize] += n;
+        self.counts[(index - self.first) as usize].merge(n);
     }
 
     fn total(&self) -> u64 {
@@ -190,7 +222,7 @@ impl Merge for LogSketch {
         for (i, c) in other.negative.iter() {
             self.negative.add(i, c);
         }
-        self.zeros += other.zeros;
+        self.zeros.merge(other.zeros);
         self.min.merge(other.min);
         self.max.merge(other.max);
     }

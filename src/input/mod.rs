@@ -114,6 +114,127 @@ pub(crate) enum Source {
 pub(crate) struct OpenOptions {
     pub mmap: MmapPolicy,
     pub progress: Progress,
+    pub limits: InputLimits,
+}
+
+/// The longest record a stream may hold in memory by default (`--max-line`): 1 GiB.
+pub const DEFAULT_MAX_LINE: usize = 1 << 30;
+
+/// Bounds on what one input may make logmill read or hold, so that an endless or hostile input
+/// (`/dev/zero`, a gzip bomb, a stream with no newline, a CSV quote never closed) ends in a
+/// clear error instead of exhausting memory. Memory-mapped files hold no buffer, so only
+/// `max_bytes` applies to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputLimits {
+    /// Most bytes one input may have, after decompression (`--max-bytes`); `None`: no limit.
+    pub max_bytes: Option<u64>,
+    /// Longest record (line, or CSV record with quoted newlines) a stream may buffer
+    /// (`--max-line`).
+    pub max_line: usize,
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        InputLimits {
+            max_bytes: None,
+            max_line: DEFAULT_MAX_LINE,
+        }
+    }
+}
+
+/// The message of an input past `--max-bytes`.
+fn over_max_bytes(limit: u64) -> io::Error {
+    io::Error::other(format!(
+        "input exceeded --max-bytes ({limit} bytes); raise the limit to read it"
+    ))
+}
+
+/// A reader that counts the bytes it passes on, so that a failure names its offset (a gzip file
+/// corrupt in the middle), and that fails once more than `max_bytes` come through, and (for
+/// line readers) when one line grows past `max_line`.
+struct Guard<R> {
+    inner: R,
+    read: u64,
+    max_bytes: Option<u64>,
+    /// The longest line allowed and the length of the unfinished one, when lines are bounded.
+    line: Option<(usize, usize)>,
+    decompressed: bool,
+}
+
+impl<R: Read> Guard<R> {
+    fn new(inner: R, max_bytes: Option<u64>, decompressed: bool) -> Self {
+        Guard {
+            inner,
+            read: 0,
+            max_bytes,
+            line: None,
+            decompressed,
+        }
+    }
+}
+
+impl<R: Read> Read for Guard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut want = buf.len();
+        if let Some(max) = self.max_bytes {
+            let left = max.saturating_sub(self.read);
+            if left == 0 {
+                // At the limit: the input is fine if it ends here.
+                let mut probe = [0u8; 1];
+                return match self.inner.read(&mut probe) {
+                    Ok(0) => Ok(0),
+                    Ok(_) => Err(over_max_bytes(max)),
+                    Err(e) => Err(e),
+                };
+            }
+            want = want.min(usize::try_from(left).unwrap_or(usize::MAX));
+        }
+        let n = match self.inner.read(&mut buf[..want]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(e),
+            Err(e) => {
+                let what = if self.decompressed {
+                    " of the decompressed data"
+                } else {
+                    ""
+                };
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("{e} (at byte {}{what})", self.read),
+                ));
+            }
+        };
+        self.read += n as u64;
+        if let Some((max, open)) = self.line.as_mut() {
+            *open = match memchr::memrchr(b'\n', &buf[..n]) {
+                Some(i) => n - i - 1,
+                None => *open + n,
+            };
+            if *open > *max {
+                return Err(line_too_long(*max));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The message of a record longer than `--max-line`.
+pub(crate) fn line_too_long(limit: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("a line (record) is longer than --max-line ({limit} bytes)"),
+    )
+}
+
+/// Refuses a random-access input of `len` bytes that is over `--max-bytes`.
+fn check_len(path: &Path, len: u64, opts: &OpenOptions) -> Result<()> {
+    match opts.limits.max_bytes {
+        Some(max) if len > max => Err(Error::Read {
+            path: path.to_path_buf(),
+            source: over_max_bytes(max),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Opens one input, detecting compression from its first bytes. Errors name the input; a
@@ -123,10 +244,13 @@ pub(crate) fn open(spec: InputSpec, opts: &OpenOptions) -> Result<Source> {
         InputSpec::Stdin => stream(Path::new("<stdin>"), io::stdin(), None, opts),
         InputSpec::Bytes { name, data } => match decompress::detect(&data) {
             Some(_) => stream(Path::new(&name), io::Cursor::new(data), None, opts),
-            None => Ok(Source::Slice {
-                window: 0..data.len(),
-                data: Data::Owned(data),
-            }),
+            None => {
+                check_len(Path::new(&name), data.len() as u64, opts)?;
+                Ok(Source::Slice {
+                    window: 0..data.len(),
+                    data: Data::Owned(data),
+                })
+            }
         },
         InputSpec::Path(path) => open_path(&path, opts),
         InputSpec::Part { path, start, end } => open_part(&path, start, end, opts),
@@ -160,9 +284,12 @@ pub(crate) fn open_lines(spec: &InputSpec) -> Result<(PathBuf, Box<dyn io::BufRe
         Some(kind) => decompress::decoder(kind, reader).map_err(read_err)?,
         None => Box::new(reader),
     };
+    // Partial lines are short; a line without end (`merge /dev/zero`) must not fill memory.
+    let mut guarded = Guard::new(reader, None, false);
+    guarded.line = Some((DEFAULT_MAX_LINE, 0));
     Ok((
         name,
-        Box::new(io::BufReader::with_capacity(1 << 16, reader)),
+        Box::new(io::BufReader::with_capacity(1 << 16, guarded)),
     ))
 }
 
@@ -180,9 +307,13 @@ fn stream<R: Read + Send + 'static>(
     let counted = CountingReader::new(reader, opts.progress.clone());
     let (head, reader) = decompress::peek(counted).map_err(read_err)?;
     let raw_len = expected_len;
+    let max = opts.limits.max_bytes;
     let (reader, expected_len): (Box<dyn Read + Send>, _) = match decompress::detect(&head) {
-        Some(kind) => (decompress::decoder(kind, reader).map_err(read_err)?, None),
-        None => (Box::new(reader), expected_len),
+        Some(kind) => {
+            let decoder = decompress::decoder(kind, reader).map_err(read_err)?;
+            (Box::new(Guard::new(decoder, max, true)), None)
+        }
+        None => (Box::new(Guard::new(reader, max, false)), expected_len),
     };
     Ok(Source::Stream {
         name: name.to_path_buf(),
@@ -216,6 +347,9 @@ fn open_path(path: &Path, opts: &OpenOptions) -> Result<Source> {
     }
     let mut head = [0u8; decompress::MAGIC_LEN];
     let n = read_head(&file, &mut head).map_err(open_err)?;
+    if decompress::detect(&head[..n]).is_none() {
+        check_len(path, len, opts)?;
+    }
     if decompress::detect(&head[..n]).is_some() || opts.mmap == MmapPolicy::Never {
         // For a compressed file `len` is only its raw size: `stream` drops it as the expected
         // decompressed length.
@@ -264,7 +398,16 @@ fn open_part(path: &Path, start: u64, end: u64, opts: &OpenOptions) -> Result<So
         path: path.to_path_buf(),
         source: io::Error::other(reason),
     };
-    match open_path(path, opts)? {
+    // `--max-bytes` counts the bytes this run reads: the part, not the whole file.
+    check_len(path, end.saturating_sub(start), opts)?;
+    let whole = OpenOptions {
+        limits: InputLimits {
+            max_bytes: None,
+            ..opts.limits
+        },
+        ..opts.clone()
+    };
+    match open_path(path, &whole)? {
         Source::Slice { data, .. } => {
             if (data.len() as u64) < end || start > end {
                 return Err(Error::Shrank {
@@ -321,4 +464,55 @@ fn read_head(file: &File, head: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(mut r: impl Read) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).map(|_| out)
+    }
+
+    #[test]
+    fn guard_passes_inputs_within_the_limits_whole() {
+        let data = b"ab\ncd\nef".to_vec();
+        let g = Guard::new(io::Cursor::new(data.clone()), Some(8), false);
+        assert_eq!(read_all(g).unwrap(), data, "exactly at --max-bytes is fine");
+        let mut g = Guard::new(io::Cursor::new(data.clone()), None, false);
+        g.line = Some((2, 0));
+        assert_eq!(read_all(io::BufReader::with_capacity(1, g)).unwrap(), data);
+    }
+
+    #[test]
+    fn guard_stops_past_max_bytes_and_long_lines() {
+        let g = Guard::new(io::repeat(b'x'), Some(100), false);
+        let e = read_all(g).unwrap_err();
+        assert!(e.to_string().contains("--max-bytes (100 bytes)"), "{e}");
+        let mut g = Guard::new(io::repeat(0), None, false);
+        g.line = Some((1000, 0));
+        let e = read_all(g).unwrap_err();
+        assert!(e.to_string().contains("--max-line (1000 bytes)"), "{e}");
+    }
+
+    #[test]
+    fn guard_names_the_offset_of_a_failure() {
+        struct Fails(usize);
+        impl Read for Fails {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(io::Error::other("corrupt"));
+                }
+                let n = self.0.min(buf.len()).min(7);
+                self.0 -= n;
+                Ok(n)
+            }
+        }
+        let e = read_all(Guard::new(Fails(20), None, true)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "corrupt (at byte 20 of the decompressed data)"
+        );
+    }
 }

@@ -14,6 +14,7 @@ pub(crate) struct BlockReader<R> {
     target: usize,
     eof: bool,
     framing: Framing,
+    max_line: usize,
 }
 
 impl<R: Read> BlockReader<R> {
@@ -31,7 +32,15 @@ impl<R: Read> BlockReader<R> {
             target: target.max(1),
             eof: false,
             framing,
+            max_line: super::DEFAULT_MAX_LINE,
         }
+    }
+
+    /// Fails [`fill`](Self::fill) when one record grows past `max` bytes without ending, so an
+    /// input with no newline (`/dev/zero`) or an unclosed CSV quote cannot exhaust memory.
+    pub(crate) fn with_max_line(mut self, max: usize) -> Self {
+        self.max_line = max;
+        self
     }
 
     /// Fills `buf` (cleared first) with the next block. Returns false when the input is done.
@@ -65,7 +74,10 @@ impl<R: Read> BlockReader<R> {
                 buf.truncate(cut);
                 return Ok(true);
             }
-            // One line is longer than the block: read on until it ends.
+            // One line is longer than the block: read on until it ends, within the limit.
+            if buf.len() > self.max_line {
+                return Err(super::line_too_long(self.max_line));
+            }
             scanned = buf.len();
             need = buf.len() + self.target;
         }
@@ -125,6 +137,34 @@ mod tests {
         assert!(bs[0].len() >= 1001 && bs[0][1000] == b'\n');
         assert_eq!(bs[0].last(), Some(&b'\n'));
         assert_eq!(bs.concat(), data);
+    }
+
+    #[test]
+    fn a_line_past_the_limit_is_an_error_not_a_growing_block() {
+        let data = vec![0u8; 10_000];
+        let mut r = BlockReader::new(
+            Trickle {
+                data: &data,
+                step: 100,
+            },
+            64,
+        )
+        .with_max_line(1000);
+        let mut buf = Vec::new();
+        let e = r.fill(&mut buf).unwrap_err();
+        assert!(e.to_string().contains("--max-line (1000 bytes)"), "{e}");
+        assert!(buf.len() <= 1000 + 64, "read {} bytes", buf.len());
+        // Within the limit the same line is one block.
+        let mut r = BlockReader::new(
+            Trickle {
+                data: &data,
+                step: 100,
+            },
+            64,
+        )
+        .with_max_line(10_000);
+        assert!(r.fill(&mut buf).unwrap());
+        assert_eq!(buf.len(), 10_000);
     }
 
     #[test]

@@ -430,9 +430,9 @@ pub struct FieldsPartial {
 impl Merge for FieldsPartial {
     fn merge(&mut self, other: Self) {
         self.groups.merge(other.groups);
-        self.bad += other.bad;
+        self.bad.merge(other.bad);
         for (k, v) in other.bad_by_reason {
-            *self.bad_by_reason.entry(k).or_insert(0) += v;
+            self.bad_by_reason.entry(k).or_insert(0).merge(v);
         }
         self.lines.extend(other.lines);
         self.rejects.extend(other.rejects);

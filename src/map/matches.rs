@@ -60,7 +60,7 @@ pub struct Tally {
 impl Merge for Tally {
     #[inline]
     fn merge(&mut self, other: Self) {
-        self.count += other.count;
+        self.count.merge(other.count);
         self.sum.merge(other.sum);
     }
 }
@@ -87,7 +87,7 @@ impl Rejected {
 
 impl Merge for Rejected {
     fn merge(&mut self, other: Self) {
-        self.count += other.count;
+        self.count.merge(other.count);
         match (&self.example, other.example) {
             (_, None) => {}
             (Some(a), Some(b)) if **a <= *b => {}
