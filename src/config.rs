@@ -18,6 +18,7 @@ use crate::map::words::WordsMapper;
 use crate::pattern::PatternOptions;
 use crate::progress::ProgressMode;
 use crate::reduce::EngineOptions;
+use crate::spill::SpillOptions;
 
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
@@ -52,6 +53,8 @@ pub struct Config {
     pub state: Option<PathBuf>,
     /// With `state`: print the new bytes' results only.
     pub since_last: bool,
+    /// The memory limit of partials and where spilled runs go (`--memory`, `--temp-dir`).
+    pub spill: SpillOptions,
 }
 
 /// What a run does with its inputs.
@@ -105,6 +108,7 @@ impl Config {
             shard: None,
             state: None,
             since_last: false,
+            spill: SpillOptions::default(),
         }
     }
 
@@ -125,6 +129,14 @@ impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config> {
         let threads = resolve_threads(cli.threads, std::env::var_os(THREADS_ENV))?;
         let chunk_size = parse_size("--chunk-size", &cli.chunk_size)?;
+        let spill = SpillOptions {
+            memory: crate::memory::resolve_memory(
+                cli.memory.as_deref(),
+                std::env::var_os(crate::memory::MEMORY_ENV),
+            )?,
+            temp_dir: cli.temp_dir.clone().unwrap_or_else(std::env::temp_dir),
+            compress: cli.compress_temp,
+        };
         let emit_partial = cli.emit == EmitArg::Partial;
         let (action, emit_mode, command) = match cli.command {
             Command::Job(j) => (
@@ -212,6 +224,7 @@ impl Config {
             shard,
             state: cli.state,
             since_last: cli.since_last,
+            spill,
         })
     }
 }

@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex, PoisonError};
 use std::thread;
 
 use rayon::prelude::*;
@@ -18,10 +18,11 @@ use crate::chunk::chunks;
 use crate::error::{Error, Result};
 use crate::input::stream::BlockReader;
 use crate::input::walk::{self, WalkOptions};
-use crate::input::{self, InputSpec, MmapPolicy, OpenOptions, Source};
+use crate::input::{self, Data, InputSpec, MmapPolicy, OpenOptions, Source};
 use crate::map::{Chunk, Mapper};
 use crate::merge::{merge_all, Merge};
 use crate::progress::{Progress, ProgressMode};
+use crate::spill::Spiller;
 
 /// Stream blocks queued between the reader thread and the mappers. With the blocks the workers
 /// hold, at most `threads + QUEUED_BLOCKS + 1` blocks exist at once.
@@ -139,6 +140,18 @@ impl Engine {
     /// `keep_going`), maps them all and returns the merged partial. Input `i` of the expanded
     /// list is `Chunk::input == i` for the mapper.
     pub fn run<M: Mapper>(&self, specs: Vec<InputSpec>, mapper: &M) -> Result<Mapped<M::Partial>> {
+        self.run_with(specs, mapper, None)
+    }
+
+    /// [`Engine::run`] within a memory budget: with a spiller, each worker folds into its own
+    /// partial and spills it (see `spill.rs`) before a chunk could take the partials past the
+    /// budget. A spill failure stops the mapping; the spiller keeps the error.
+    pub fn run_with<M: Mapper>(
+        &self,
+        specs: Vec<InputSpec>,
+        mapper: &M,
+        spiller: Option<&dyn Spiller<M::Partial>>,
+    ) -> Result<Mapped<M::Partial>> {
         let expanded = walk::expand(specs, self.opts.walk);
         let mut failed = Vec::new();
         for e in expanded.errors {
@@ -192,10 +205,13 @@ impl Engine {
         progress.set_total(total);
         let mut parts = Vec::new();
         if !slices.is_empty() {
-            parts.push(self.map_slices(&slices, mapper, &progress));
+            parts.push(match spiller {
+                None => self.map_slices(&slices, mapper, &progress),
+                Some(s) => self.map_slices_budgeted(&slices, mapper, &progress, s),
+            });
         }
         for (i, name, reader, expected_len) in streams {
-            match self.map_stream(i, &name, reader, expected_len, mapper) {
+            match self.map_stream(i, &name, reader, expected_len, mapper, spiller) {
                 Ok(p) => parts.push(p),
                 Err(e) => {
                     if !self.opts.keep_going {
@@ -206,8 +222,12 @@ impl Engine {
             }
         }
         progress.finish();
+        let partial = match spiller {
+            None => merge_all(parts),
+            Some(s) => merge_budgeted(parts, s),
+        };
         Ok(Mapped {
-            partial: merge_all(parts),
+            partial,
             inputs,
             failed,
             skipped_binary: expanded.skipped_binary,
@@ -229,9 +249,9 @@ impl Engine {
         }
     }
 
-    fn map_slices<M: Mapper, D: std::ops::Deref<Target = [u8]> + Sync>(
+    fn map_slices<M: Mapper>(
         &self,
-        slices: &[(usize, D, Range<usize>)],
+        slices: &[(usize, Data, Range<usize>)],
         mapper: &M,
         progress: &Progress,
     ) -> M::Partial {
@@ -256,6 +276,54 @@ impl Engine {
         })
     }
 
+    /// [`Engine::map_slices`] with one partial per worker, kept within the spiller's budget.
+    /// Pages of memory-mapped inputs are released once mapped when the inputs are bigger than
+    /// the budget, so the mapped files do not fill the resident set.
+    fn map_slices_budgeted<M: Mapper>(
+        &self,
+        slices: &[(usize, Data, Range<usize>)],
+        mapper: &M,
+        progress: &Progress,
+        spiller: &dyn Spiller<M::Partial>,
+    ) -> M::Partial {
+        let mapped_bytes: usize = slices
+            .iter()
+            .filter(|(_, d, _)| d.is_mapped())
+            .map(|(_, _, r)| r.len())
+            .sum();
+        let release = mapped_bytes > spiller.budget().limit() / 2;
+        let work: Vec<(Chunk<'_>, bool)> = slices
+            .iter()
+            .flat_map(|(input, data, range)| {
+                let mapped = data.is_mapped();
+                let data: &[u8] = &data[range.clone()];
+                chunks(data, self.opts.chunk_size).map(move |r| {
+                    (
+                        Chunk {
+                            input: *input,
+                            data: &data[r],
+                        },
+                        mapped,
+                    )
+                })
+            })
+            .collect();
+        let slots = WorkerSlots::new(self.opts.threads);
+        self.pool.install(|| {
+            work.par_iter().for_each(|(c, mapped)| {
+                if spiller.failed() {
+                    return;
+                }
+                slots.map(*c, mapper, spiller);
+                if release && *mapped {
+                    input::release_mapped(c.data);
+                }
+                progress.add(c.data.len() as u64);
+            })
+        });
+        merge_budgeted(slots.into_partials(spiller), spiller)
+    }
+
     fn map_stream<M: Mapper>(
         &self,
         input: usize,
@@ -263,6 +331,7 @@ impl Engine {
         reader: Box<dyn std::io::Read + Send>,
         expected_len: Option<u64>,
         mapper: &M,
+        spiller: Option<&dyn Spiller<M::Partial>>,
     ) -> Result<M::Partial> {
         let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(QUEUED_BLOCKS);
         let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
@@ -288,18 +357,33 @@ impl Engine {
                 path: name.to_path_buf(),
                 source: e,
             })?;
-        let partial = self.pool.install(|| {
-            full_rx
-                .into_iter()
-                .par_bridge()
-                .fold(M::Partial::default, |mut p, buf| {
-                    mapper.map(Chunk { input, data: &buf }, &mut p);
-                    // The reader may have finished already; then the block is simply dropped.
-                    let _ = empty_tx.send(buf);
-                    p
-                })
-                .reduce(M::Partial::default, merged)
-        });
+        let partial = match spiller {
+            None => self.pool.install(|| {
+                full_rx
+                    .into_iter()
+                    .par_bridge()
+                    .fold(M::Partial::default, |mut p, buf| {
+                        mapper.map(Chunk { input, data: &buf }, &mut p);
+                        // The reader may have finished already; then the block is simply
+                        // dropped.
+                        let _ = empty_tx.send(buf);
+                        p
+                    })
+                    .reduce(M::Partial::default, merged)
+            }),
+            Some(s) => {
+                let slots = WorkerSlots::new(self.opts.threads);
+                self.pool.install(|| {
+                    full_rx.into_iter().par_bridge().for_each(|buf| {
+                        if !s.failed() {
+                            slots.map(Chunk { input, data: &buf }, mapper, s);
+                        }
+                        let _ = empty_tx.send(buf);
+                    })
+                });
+                merge_budgeted(slots.into_partials(s), s)
+            }
+        };
         let read_err = |source| Error::Read {
             path: name.to_path_buf(),
             source,
@@ -382,6 +466,79 @@ fn line_start_at(data: &[u8], pos: usize) -> usize {
         Some(i) => pos + i,
         None => data.len(),
     }
+}
+
+/// One partial per worker thread, each with the bytes it has accounted in the budget. Only the
+/// worker that owns a slot locks it, so the lock is never contended.
+struct WorkerSlots<P> {
+    slots: Vec<Mutex<(P, usize)>>,
+}
+
+impl<P: Merge> WorkerSlots<P> {
+    fn new(threads: usize) -> Self {
+        WorkerSlots {
+            slots: (0..threads.max(1))
+                .map(|_| Mutex::new((P::default(), 0)))
+                .collect(),
+        }
+    }
+
+    /// Maps `c` into the calling worker's partial, spilling that partial first when the
+    /// chunk could take the budget past its limit.
+    fn map<M: Mapper<Partial = P>>(&self, c: Chunk<'_>, mapper: &M, s: &dyn Spiller<P>) {
+        let i = rayon::current_thread_index().unwrap_or(0) % self.slots.len();
+        let mut slot = self.slots[i].lock().unwrap_or_else(PoisonError::into_inner);
+        let (p, counted) = &mut *slot;
+        let budget = s.budget();
+        if budget.would_exceed(s.growth(p, c.data.len())) && s.worth_spilling(p) {
+            s.spill(p);
+            let now = s.mem_bytes(p);
+            budget.update(*counted, now);
+            *counted = now;
+        }
+        mapper.map(c, p);
+        let now = s.mem_bytes(p);
+        budget.update(*counted, now);
+        *counted = now;
+    }
+
+    /// The partials, their bytes given back to the budget.
+    fn into_partials(self, s: &dyn Spiller<P>) -> Vec<P> {
+        self.slots
+            .into_iter()
+            .map(|m| {
+                let (p, counted) = m.into_inner().unwrap_or_else(PoisonError::into_inner);
+                s.budget().update(counted, 0);
+                p
+            })
+            .collect()
+    }
+}
+
+/// Merges partials within the budget: once anything was spilled, or when a merge could pass
+/// the limit, the smaller side goes to disk instead of into the other.
+fn merge_budgeted<P: Merge>(parts: Vec<P>, s: &dyn Spiller<P>) -> P {
+    let budget = s.budget();
+    let mut acc = P::default();
+    let mut counted = 0;
+    for mut p in parts {
+        let held = s.mem_bytes(&p);
+        budget.update(0, held);
+        if s.spilled() || budget.would_exceed(s.merge_growth(&acc, &p)) {
+            if s.mem_bytes(&p) <= s.mem_bytes(&acc) {
+                s.spill(&mut p);
+            } else {
+                s.spill(&mut acc);
+            }
+        }
+        acc.merge(p);
+        budget.update(held, 0);
+        let now = s.mem_bytes(&acc);
+        budget.update(counted, now);
+        counted = now;
+    }
+    budget.update(counted, 0);
+    acc
 }
 
 fn merged<P: Merge>(mut a: P, b: P) -> P {

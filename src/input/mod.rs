@@ -85,6 +85,19 @@ impl std::ops::Deref for Data {
     }
 }
 
+impl Data {
+    /// True for a memory-mapped file.
+    pub(crate) fn is_mapped(&self) -> bool {
+        matches!(self, Data::Mapped(_))
+    }
+}
+
+/// Drops the whole pages of `bytes` (a part of a memory-mapped input that was mapped already)
+/// from the resident set; see `mmap.rs`.
+pub(crate) fn release_mapped(bytes: &[u8]) {
+    mmap::release(bytes);
+}
+
 /// An opened input.
 pub(crate) enum Source {
     /// Random access: split into chunks and mapped in parallel. Only `data[window]` is read.
