@@ -9,5 +9,6 @@ mod inputs;
 mod matches;
 mod output;
 mod partials;
+mod spill;
 mod state;
 mod words;
