@@ -265,13 +265,22 @@ impl<S> KeyedTable<S> {
             };
             order[p].push((key_prefix(key), s));
         }
+        // Slots are visited in key order, i.e. at random places of the table: gather a block
+        // of them in a tight loop first, so their cache misses overlap instead of each one
+        // waiting behind the writing of the previous entry.
+        const BLOCK: usize = 32;
+        let mut block: Vec<(&[u8], &S)> = Vec::with_capacity(BLOCK);
         for (p, seg) in order.iter_mut().enumerate() {
             seg.sort_unstable_by(|a, b| {
                 a.0.cmp(&b.0)
                     .then_with(|| a.1.key.as_bytes().cmp(b.1.key.as_bytes()))
             });
-            for (_, s) in seg.iter() {
-                f(p, s.key.as_bytes(), &s.state)?;
+            for part in seg.chunks(BLOCK) {
+                block.clear();
+                block.extend(part.iter().map(|(_, s)| (s.key.as_bytes(), &s.state)));
+                for (key, state) in &block {
+                    f(p, key, state)?;
+                }
             }
         }
         Ok(())

@@ -308,6 +308,13 @@ impl Engine {
                 })
             })
             .collect();
+        if release {
+            // Finding the chunk boundaries touched a page per chunk, and the kernel may map a
+            // whole large folio around each: let them go before the work starts.
+            for (_, data, range) in slices.iter().filter(|(_, d, _)| d.is_mapped()) {
+                input::release_mapped(&data[range.clone()]);
+            }
+        }
         let slots = WorkerSlots::new(self.opts.threads);
         self.pool.install(|| {
             work.par_iter().for_each(|(c, mapped)| {
