@@ -8,7 +8,8 @@
 #
 # Usage: benches/spill.sh [WORKDIR]   (default /tmp/logmill-spill-bench; needs ~4 GB free)
 # Env: LOGMILL (binary; default target/release/logmill), LOGMILL_RUNS (default 3),
-#      LINES (default 60000000), DISTINCT (default 50000000), SKIP_PEERS=1, SKIP_MAWK=1.
+#      PEER_RUNS (sort runs, default 1), LINES (default 60000000), DISTINCT (default 50000000),
+#      SKIP_PEERS=1, SKIP_MAWK=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,34 +47,38 @@ fi
 ls -l "$input"
 
 # measure NAME CMD...: runs CMD under /usr/bin/time -v, stdout to $work/NAME.out; prints
-# "NAME wall_s max_rss_mib exit".
+# "NAME wall_s max_rss_mib exit cpu_s" (cpu = user + system, less sensitive than wall time to
+# other load on a shared machine).
 measure() {
   local name=$1; shift
   local log="$work/$name.time"
   local rc=0
   /usr/bin/time -v -o "$log" "$@" > "$work/$name.out" 2> "$work/$name.err" || rc=$?
-  local wall rss
+  local wall rss cpu
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$log")
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$log")
-  echo "$name $wall $rss $rc"
+  cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.1f", s}' "$log")
+  echo "$name $wall $rss $rc $cpu"
 }
 
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 report() { # NAME RUNS CMD...: RUNS measured runs, the median wall and the max of peak RSS
   local name=$1 n=$2; shift 2
-  local walls="" rsss="" line
+  local walls="" rsss="" cpus="" line
   for _ in $(seq "$n"); do
     line=$(measure "$name" "$@")
     echo "   run: $line"
     walls+="$(echo "$line" | cut -d' ' -f2)"$'\n'
     rsss+="$(echo "$line" | cut -d' ' -f3)"$'\n'
+    cpus+="$(echo "$line" | cut -d' ' -f5)"$'\n'
   done
-  printf '%-34s median %8.2f s  (runs: %s)  peak RSS %6s MiB (max)\n' "$name" \
-    "$(printf '%s' "$walls" | median)" "$(printf '%s' "$walls" | tr '\n' ' ')" \
-    "$(printf '%s' "$rsss" | sort -n | tail -1)"
+  printf '%-26s wall median %7.2f s (runs: %s) cpu median %6.1f s  peak RSS %5s MiB (max)\n' \
+    "$name" "$(printf '%s' "$walls" | median)" "$(printf '%s' "$walls" | tr '\n' ' ')" \
+    "$(printf '%s' "$cpus" | median)" "$(printf '%s' "$rsss" | sort -n | tail -1)"
 }
 
+echo "== load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== logmill: $($bin --version)"
 report logmill-key-256M "$runs" "$bin" words --sort key --memory 256M -j 2 --temp-dir "$work" "$input"
 report logmill-count-256M 1 "$bin" words --memory 256M -j 2 --temp-dir "$work" "$input"
@@ -82,7 +87,7 @@ report logmill-key-256M-zstd 1 "$bin" words --sort key --memory 256M -j 2 --comp
   --temp-dir "$work" "$input"
 
 if [ "${SKIP_PEERS:-0}" != 1 ]; then
-  report sort-uniq-c 1 bash -c "sort -S 256M --parallel=2 -T '$work' '$input' | uniq -c"
+  report sort-uniq-c "${PEER_RUNS:-1}" bash -c "sort -S 256M --parallel=2 -T '$work' '$input' | uniq -c"
   echo "== same counts as sort | uniq -c?"
   if awk '{print $2 "\t" $1}' "$work/sort-uniq-c.out" | cmp -s - "$work/logmill-key-256M.out"; then
     echo "   yes: byte-identical after reformatting"
@@ -93,4 +98,5 @@ if [ "${SKIP_PEERS:-0}" != 1 ]; then
     report mawk 1 mawk '{ c[$1]++ } END { for (k in c) print c[k], k }' "$input"
   fi
 fi
+echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -f "$work"/*.out

@@ -9,6 +9,7 @@
 
 use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex, PoisonError};
 use std::thread;
 
@@ -277,8 +278,8 @@ impl Engine {
     }
 
     /// [`Engine::map_slices`] with one partial per worker, kept within the spiller's budget.
-    /// Pages of memory-mapped inputs are released once mapped when the inputs are bigger than
-    /// the budget, so the mapped files do not fill the resident set.
+    /// When memory-mapped inputs are bigger than half the budget, their pages are released from
+    /// the resident set as the work goes on, so the mapped files do not fill it.
     fn map_slices_budgeted<M: Mapper>(
         &self,
         slices: &[(usize, Data, Range<usize>)],
@@ -291,41 +292,51 @@ impl Engine {
             .filter(|(_, d, _)| d.is_mapped())
             .map(|(_, _, r)| r.len())
             .sum();
-        let release = mapped_bytes > spiller.budget().limit() / 2;
-        let work: Vec<(Chunk<'_>, bool)> = slices
-            .iter()
-            .flat_map(|(input, data, range)| {
-                let mapped = data.is_mapped();
-                let data: &[u8] = &data[range.clone()];
-                chunks(data, self.opts.chunk_size).map(move |r| {
-                    (
-                        Chunk {
-                            input: *input,
-                            data: &data[r],
-                        },
-                        mapped,
-                    )
-                })
-            })
-            .collect();
-        if release {
-            // Finding the chunk boundaries touched a page per chunk, and the kernel may map a
-            // whole large folio around each: let them go before the work starts.
-            for (_, data, range) in slices.iter().filter(|(_, d, _)| d.is_mapped()) {
-                input::release_mapped(&data[range.clone()]);
+        let limit = spiller.budget().limit();
+        let release = mapped_bytes > limit / 2;
+        // The kernel maps file pages in large folios (up to a 2 MiB huge page), so one fault
+        // maps neighbours' pages too and releasing a chunk's own pages would miss those: every
+        // eighth of the budget mapped, release every mapped input whole (pages a worker is
+        // still reading fault back in).
+        let release_every = (limit / 8).max(self.opts.chunk_size);
+        let release_all = || {
+            for (_, data, range) in slices {
+                data.release(range.clone());
+            }
+        };
+        let mut work: Vec<Chunk<'_>> = Vec::new();
+        for (input, whole, range) in slices {
+            let data: &[u8] = &whole[range.clone()];
+            // Finding a boundary touches a page per chunk, which may map a huge page each.
+            let mut released_to = 0;
+            for r in chunks(data, self.opts.chunk_size) {
+                if release && r.end - released_to >= release_every {
+                    whole.release(range.start + released_to..range.start + r.end);
+                    released_to = r.end;
+                }
+                work.push(Chunk {
+                    input: *input,
+                    data: &data[r],
+                });
             }
         }
+        if release {
+            release_all();
+        }
+        let since_release = AtomicUsize::new(0);
         let slots = WorkerSlots::new(self.opts.threads);
         self.pool.install(|| {
-            work.par_iter().for_each(|(c, mapped)| {
+            work.par_iter().for_each(|c| {
                 if spiller.failed() {
                     return;
                 }
                 slots.map(*c, mapper, spiller);
-                if release && *mapped {
-                    input::release_mapped(c.data);
+                let n = c.data.len();
+                if release && since_release.fetch_add(n, Ordering::Relaxed) + n >= release_every {
+                    since_release.store(0, Ordering::Relaxed);
+                    release_all();
                 }
-                progress.add(c.data.len() as u64);
+                progress.add(n as u64);
             })
         });
         merge_budgeted(slots.into_partials(spiller), spiller)

@@ -293,3 +293,52 @@ proptest! {
         prop_assert_eq!(ok(&spill), want);
     }
 }
+
+/// Unmounts a test tmpfs when dropped.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_one_line_naming_the_directory_and_exit_2() {
+    // A 256 KiB tmpfs fills up at once. Mounting needs root (as in CI); elsewhere, skip.
+    let base = tempfile::tempdir().unwrap();
+    let dir = base.path().join("tiny");
+    std::fs::create_dir(&dir).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(&dir)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here (not root?)");
+        return;
+    }
+    let guard = Mounted(dir.clone());
+    let data = high_cardinality_log(60_000, 1_000_000);
+    let (_d, path) = input("hc.log", &data);
+    let (_, code, err) = run_logmill(
+        &[
+            "words",
+            path.to_str().unwrap(),
+            "--memory",
+            "1",
+            "--temp-dir",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(dir.to_str().unwrap()) && err.contains("no space left on device"),
+        "{err}"
+    );
+    assert!(entries(&dir).is_empty());
+    drop(guard);
+}

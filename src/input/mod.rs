@@ -90,12 +90,16 @@ impl Data {
     pub(crate) fn is_mapped(&self) -> bool {
         matches!(self, Data::Mapped(_))
     }
-}
 
-/// Drops the whole pages of `bytes` (a part of a memory-mapped input that was mapped already)
-/// from the resident set; see `mmap.rs`.
-pub(crate) fn release_mapped(bytes: &[u8]) {
-    mmap::release(bytes);
+    /// Drops the whole pages of `range` from the resident set when this is a file mapping (see
+    /// `mmap.rs`); does nothing to memory of our own, which releasing would zero.
+    pub(crate) fn release(&self, range: std::ops::Range<usize>) {
+        if let Data::Mapped(m) = self {
+            if let Some(bytes) = m.get(range) {
+                mmap::release(bytes);
+            }
+        }
+    }
 }
 
 /// An opened input.
