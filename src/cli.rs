@@ -21,7 +21,8 @@ Examples:
 Exit codes: 0 success, 1 nothing matched (grep-style jobs), 2 error,
 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 
-Environment: LOGMILL_THREADS (like -j; the flag wins), NO_COLOR (no colour in help).";
+Environment: LOGMILL_THREADS (like -j), LOGMILL_MEMORY (like --memory; flags win),
+NO_COLOR (no colour in help).";
 
 /// MapReduce-style counting of logs and text: chunked, parallel, deterministic.
 #[derive(Debug, Parser)]
@@ -104,6 +105,21 @@ pub struct Cli {
     /// With --state: print results for the newly read bytes only, not the running total.
     #[arg(long, global = true, requires = "state")]
     pub since_last: bool,
+
+    /// Bound the memory of partial aggregates (e.g. 256M, 4G): past it, workers spill sorted
+    /// runs to --temp-dir and merge them back, so any number of distinct keys fits. Never
+    /// changes the output [default: $LOGMILL_MEMORY, else half of physical memory].
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub memory: Option<String>,
+
+    /// Directory for the temporary runs of --memory [default: $TMPDIR, else /tmp]. The files
+    /// are unlinked as soon as they are created: nothing is left behind, however logmill ends.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub temp_dir: Option<PathBuf>,
+
+    /// Compress the temporary runs of --memory with zstd (for a disk slower than the CPU).
+    #[arg(long, global = true)]
+    pub compress_temp: bool,
 
     /// Show progress on stderr: `auto` only when stderr is a terminal.
     #[arg(long, global = true, value_enum, default_value_t = ProgressArg::Auto)]

@@ -19,6 +19,7 @@ use crate::map::words::WordsMapper;
 use crate::pattern::PatternOptions;
 use crate::progress::ProgressMode;
 use crate::reduce::EngineOptions;
+use crate::spill::SpillOptions;
 
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
@@ -55,6 +56,8 @@ pub struct Config {
     pub since_last: bool,
     /// Bounds on each input (`--max-bytes`, `--max-line`).
     pub limits: InputLimits,
+    /// The memory limit of partials and where spilled runs go (`--memory`, `--temp-dir`).
+    pub spill: SpillOptions,
 }
 
 /// What a run does with its inputs.
@@ -111,6 +114,7 @@ impl Config {
             state: None,
             since_last: false,
             limits: InputLimits::default(),
+            spill: SpillOptions::default(),
         }
     }
 
@@ -138,6 +142,14 @@ impl Config {
                 None => None,
             },
             max_line: parse_size("--max-line", &cli.max_line)?,
+        };
+        let spill = SpillOptions {
+            memory: crate::memory::resolve_memory(
+                cli.memory.as_deref(),
+                std::env::var_os(crate::memory::MEMORY_ENV),
+            )?,
+            temp_dir: cli.temp_dir.clone().unwrap_or_else(std::env::temp_dir),
+            compress: cli.compress_temp,
         };
         let emit_partial = cli.emit == EmitArg::Partial;
         let (action, emit_mode, command) = match cli.command {
@@ -227,6 +239,7 @@ impl Config {
             state: cli.state,
             since_last: cli.since_last,
             limits,
+            spill,
         })
     }
 }

@@ -119,6 +119,14 @@ pub enum Error {
     /// header, an exact sum past 128 bits).
     #[error("{0}")]
     Fields(String),
+    /// Writing or reading the temporary files of a spilled run (`--memory`) failed.
+    #[error("{}: {}", dir.display(), spill_message(source))]
+    Spill {
+        /// The directory of the temporary files (`--temp-dir`).
+        dir: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
     /// The worker thread pool could not be built.
     #[error("starting {threads} worker threads: {message}")]
     ThreadPool {
@@ -133,6 +141,17 @@ impl Error {
     /// True when the error is a closed stdout (`logmill ... | head`), which ends the run quietly.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// A spill failure as one line; a full disk says what to do about it.
+fn spill_message(e: &io::Error) -> String {
+    if e.raw_os_error() == Some(libc::ENOSPC) || e.kind() == io::ErrorKind::StorageFull {
+        "no space left on device for temporary spill files (free some space, point --temp-dir \
+         elsewhere, or raise --memory)"
+            .to_string()
+    } else {
+        format!("temporary spill file: {}", io_message(e))
     }
 }
 

@@ -232,14 +232,7 @@ pub fn write_partial<S: State>(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
-    if mode == EmitMode::Partial {
-        out.write_all(params.header_line().as_bytes())?;
-    }
-    if !keyed.meta.is_empty() {
-        out.write_all(b"#meta\t")?;
-        serde_json::to_writer(&mut out, &keyed.meta)?;
-        out.write_all(b"\n")?;
-    }
+    write_partial_head(params, &keyed.meta, mode, &mut out)?;
     let mut rows: Vec<(&[u8], &S)> = keyed.table.iter().collect();
     rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let mut line = Vec::new();
@@ -250,6 +243,44 @@ pub fn write_partial<S: State>(
         partial::write_line(&mut out, key, &state, &mut line)?;
     }
     out.flush()
+}
+
+/// The header (unless `Lines`) and the `#meta` line (when there is anything to say).
+fn write_partial_head(
+    params: &JobParams,
+    meta: &Meta,
+    mode: EmitMode,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if mode == EmitMode::Partial {
+        out.write_all(params.header_line().as_bytes())?;
+    }
+    if !meta.is_empty() {
+        out.write_all(b"#meta\t")?;
+        serde_json::to_writer(&mut *out, meta)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// [`write_partial`] from rows already in key order (a spilled run's merge): the same bytes.
+pub fn write_partial_rows<S: State>(
+    params: &JobParams,
+    meta: &Meta,
+    rows: crate::spill::Rows<S>,
+    mode: EmitMode,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    write_partial_head(params, meta, mode, &mut out).map_err(Error::Output)?;
+    let mut line = Vec::new();
+    let mut state = Vec::new();
+    rows.for_each(|key, s| {
+        state.clear();
+        serde_json::to_writer(&mut state, s).map_err(|e| Error::Output(e.into()))?;
+        partial::write_line(&mut out, key, &state, &mut line).map_err(Error::Output)
+    })?;
+    out.flush().map_err(Error::Output)
 }
 
 /// Reads partial lines from `reader` (named `name` in errors) into `into`. A header, when

@@ -34,6 +34,7 @@ pub mod input;
 pub mod job;
 pub mod key;
 pub mod map;
+pub mod memory;
 pub mod merge;
 pub mod num;
 pub mod output;
@@ -43,9 +44,10 @@ pub mod progress;
 pub mod record;
 pub mod reduce;
 pub mod signals;
+pub mod spill;
 pub mod state;
 
-use std::io::{self, Write};
+use std::io::Write;
 
 pub use config::{Config, Job};
 pub use error::{Error, Result};
@@ -57,6 +59,7 @@ use map::Mapper;
 use merge::KeyedTable;
 use merge::Merge;
 use reduce::Engine;
+use spill::{Rows, RowsOrder, TableSpiller};
 
 /// Runs a job to completion, writing its results to `out` and diagnostics (one line each) to
 /// stderr.
@@ -64,7 +67,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
     let job = config.job.clone();
     let emit = config.emit;
     let outcome = match &job {
-        Job::Words(mapper) => drive(
+        Job::Words(mapper) => drive_with(
             &config,
             mapper,
             |counts, _| {
@@ -74,9 +77,18 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
                 })
             },
             |keyed, _, out| {
-                emit_counts(&["word", "count"], keyed.table, emit, out).map_err(Error::Output)?;
+                emit_counts(&["word", "count"], keyed.table, emit, out)?;
                 Ok(ExitCode::Success.into())
             },
+            Some(SpillJob {
+                table: |p| p,
+                table_ref: |p| p,
+                count: |c| *c,
+                write: Box::new(|_, rows, out| {
+                    write_counts(&["word", "count"], rows, emit, out)?;
+                    Ok(ExitCode::Success.into())
+                }),
+            }),
             out,
         )?,
         Job::Grep(g) => drive(
@@ -86,11 +98,19 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
             |keyed, order, out| map::grep::finish(g, keyed, order, emit, out),
             out,
         )?,
-        Job::Match(m) => drive(
+        Job::Match(m) => drive_with(
             &config,
             &m.mapper,
             |counts, _| Ok(map::matches::export(counts)),
             |keyed, _, out| map::matches::finish(m, keyed, emit, out),
+            Some(SpillJob {
+                table: |p| &mut p.table,
+                table_ref: |p| &p.table,
+                count: |t| t.count,
+                write: Box::new(|meta, rows, out| {
+                    map::matches::finish_rows(m, meta.rejected, rows, emit, out)
+                }),
+            }),
             out,
         )?,
         Job::Fields(f) => {
@@ -111,14 +131,43 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
     Ok(outcome.code)
 }
 
+/// How a job's result streams from disk when its partials spilled (`--memory`): where the
+/// keyed table sits in a worker partial, what ranks a state, and how final rows are written.
+struct SpillJob<'a, P, S> {
+    /// The keyed table of a worker partial (the rest of it stays in memory).
+    table: fn(&mut P) -> &mut KeyedTable<S>,
+    /// The same, shared.
+    table_ref: fn(&P) -> &KeyedTable<S>,
+    /// The count that ranks a state under `--sort count`.
+    count: fn(&S) -> u64,
+    /// Writes the final rows, already in order, given the job-wide facts.
+    #[allow(clippy::type_complexity)]
+    write: Box<dyn FnOnce(job::Meta, Rows<S>, &mut dyn Write) -> Result<Outcome> + 'a>,
+}
+
 /// One run of any job: map the inputs (or read partials), then print final results or a
 /// partial. `export` turns the mapper's partial into the canonical [`job::Keyed`] form (given
 /// the input names); `finish` prints final results from it (given the inputs' order when known).
+/// Its partials are never spilled: see [`drive_with`].
 fn drive<M: Mapper, S: job::State>(
     config: &Config,
     mapper: &M,
     export: impl FnOnce(M::Partial, &[String]) -> Result<job::Keyed<S>>,
     finish: impl FnOnce(job::Keyed<S>, Option<&[String]>, &mut dyn Write) -> Result<Outcome>,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    drive_with::<M, S>(config, mapper, export, finish, None, out)
+}
+
+/// [`drive`] for a job whose partial holds a keyed table that may spill to disk: with `spill`,
+/// a run over inputs (not an incremental one) keeps its partials within `--memory` and, when
+/// they spilled, streams its output from a merge of the runs instead of calling `finish`.
+fn drive_with<M: Mapper, S: job::State>(
+    config: &Config,
+    mapper: &M,
+    export: impl FnOnce(M::Partial, &[String]) -> Result<job::Keyed<S>>,
+    finish: impl FnOnce(job::Keyed<S>, Option<&[String]>, &mut dyn Write) -> Result<Outcome>,
+    spill: Option<SpillJob<'_, M::Partial, S>>,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let params = config.job.params();
@@ -154,34 +203,101 @@ fn drive<M: Mapper, S: job::State>(
         }
         config::Action::Run => {
             let engine = Engine::with_options(config.engine_options())?;
-            let mapped = engine.run(config.inputs.clone(), mapper)?;
+            let Some(job) = spill else {
+                let mapped = engine.run(config.inputs.clone(), mapper)?;
+                let failed = mapped.report();
+                return finish_run(
+                    config,
+                    &params,
+                    export(mapped.partial, &mapped.inputs)?,
+                    Some(&mapped.inputs),
+                    failed,
+                    finish,
+                    out,
+                );
+            };
+            let spiller =
+                TableSpiller::new(&config.spill, config.threads, job.table, job.table_ref);
+            let mapped = engine.run_with(config.inputs.clone(), mapper, Some(&spiller))?;
+            if let Some(e) = spiller.take_error() {
+                return Err(e);
+            }
             let failed = mapped.report();
-            (
-                export(mapped.partial, &mapped.inputs)?,
-                Some(mapped.inputs),
-                failed,
-            )
+            let mut partial = mapped.partial;
+            if !spiller.must_spill_result(&partial) {
+                let keyed = export(partial, &mapped.inputs)?;
+                return finish_run(
+                    config,
+                    &params,
+                    keyed,
+                    Some(&mapped.inputs),
+                    failed,
+                    finish,
+                    out,
+                );
+            }
+            let spilled = spiller.into_spilled(&mut partial)?;
+            // The table went to disk; what is left is the job-wide facts.
+            let meta = export(partial, &mapped.inputs)?.meta;
+            let mut outcome = match config.emit_mode {
+                job::EmitMode::Final => (job.write)(
+                    meta,
+                    Rows::Spilled(spilled, RowsOrder::new(config.emit, job.count)),
+                    out,
+                )?,
+                mode => {
+                    let rows = Rows::Spilled(spilled, RowsOrder::by_key(job.count));
+                    job::write_partial_rows(&params, &meta, rows, mode, out)?;
+                    ExitCode::Success.into()
+                }
+            };
+            if failed {
+                outcome.code = ExitCode::Error;
+            }
+            return Ok(outcome);
         }
         config::Action::Reduce | config::Action::Merge => {
             let needs_header = config.action == config::Action::Merge;
             (read_partials(config, &params, needs_header)?, None, false)
         }
     };
-    let mut outcome = match config.emit_mode {
-        job::EmitMode::Final => finish(keyed, order.as_deref(), out)?,
-        mode => {
-            job::write_partial(&params, &keyed, mode, out).map_err(Error::Output)?;
-            ExitCode::Success.into()
-        }
-    };
-    if failed {
-        outcome.code = ExitCode::Error;
-    }
+    let outcome = finish_run(
+        config,
+        &params,
+        keyed,
+        order.as_deref(),
+        failed,
+        finish,
+        out,
+    )?;
     // Only after the results were written: a failed run leaves the state as it was.
     if let Some((path, marks, total)) = save_state {
         if !failed {
             state::save(&path, &params, &marks, &total)?;
         }
+    }
+    Ok(outcome)
+}
+
+/// Prints a result held in memory: final results through `finish`, or a partial.
+fn finish_run<S: job::State>(
+    config: &Config,
+    params: &job::JobParams,
+    keyed: job::Keyed<S>,
+    order: Option<&[String]>,
+    failed: bool,
+    finish: impl FnOnce(job::Keyed<S>, Option<&[String]>, &mut dyn Write) -> Result<Outcome>,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let mut outcome = match config.emit_mode {
+        job::EmitMode::Final => finish(keyed, order, out)?,
+        mode => {
+            job::write_partial(params, &keyed, mode, out).map_err(Error::Output)?;
+            ExitCode::Success.into()
+        }
+    };
+    if failed {
+        outcome.code = ExitCode::Error;
     }
     Ok(outcome)
 }
@@ -216,12 +332,23 @@ fn emit_counts(
     counts: KeyedTable<u64>,
     opts: EmitOptions,
     out: &mut dyn Write,
-) -> io::Result<()> {
+) -> Result<()> {
     let rows = order_rows(counts.into_entries().collect(), |c| *c, opts);
+    write_counts(columns, Rows::Memory(rows), opts, out)
+}
+
+/// Writes key → count rows, already in order, in the configured format.
+fn write_counts(
+    columns: &[&str],
+    rows: Rows<u64>,
+    opts: EmitOptions,
+    out: &mut dyn Write,
+) -> Result<()> {
     let mut e = emit::emitter(opts.format, opts.header, out);
-    e.header(columns)?;
-    for (key, count) in &rows {
-        e.row(&[Value::Bytes(key), Value::Count(*count)])?;
-    }
-    e.finish()
+    e.header(columns).map_err(Error::Output)?;
+    rows.for_each(|key, count| {
+        e.row(&[Value::Bytes(key), Value::Count(*count)])
+            .map_err(Error::Output)
+    })?;
+    e.finish().map_err(Error::Output)
 }

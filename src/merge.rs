@@ -145,14 +145,70 @@ impl<S> Slot<S> {
 /// captures and group-by fields all become keys of one of these.
 #[derive(Debug, Clone)]
 pub struct KeyedTable<S> {
-    table: hashbrown::HashTable<Slot<S>>,
+    table: hashbrown::HashTable<Slot<S>, HugeAlloc>,
+    /// Bytes of the keys too long to sit inline, with the allocator's overhead (for
+    /// `--memory`; kept on the cold path of a first insert).
+    heap: usize,
 }
 
 impl<S> Default for KeyedTable<S> {
     fn default() -> Self {
         KeyedTable {
-            table: hashbrown::HashTable::new(),
+            table: hashbrown::HashTable::new_in(HugeAlloc),
+            heap: 0,
         }
+    }
+}
+
+/// The allocator of table storage: the global one, asking for transparent huge pages on big
+/// tables. A table of millions of keys is probed at random places; with 4 KiB pages nearly
+/// every probe also misses the TLB, and with 2 MiB pages almost none does. Where THP is
+/// `madvise`-only (a common default) the request is what turns them on; elsewhere it is a
+/// no-op.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HugeAlloc;
+
+/// Allocations from this size on ask for huge pages.
+const HUGE_FROM: usize = 8 << 20;
+
+// SAFETY: every method forwards to the global allocator with the same layout, so blocks are
+// valid, aligned and freed by the allocator that made them; `madvise(MADV_HUGEPAGE)` only sets
+// a paging hint on whole pages inside the block and never changes its contents.
+unsafe impl allocator_api2::alloc::Allocator for HugeAlloc {
+    fn allocate(
+        &self,
+        layout: std::alloc::Layout,
+    ) -> Result<std::ptr::NonNull<[u8]>, allocator_api2::alloc::AllocError> {
+        let block = allocator_api2::alloc::Global.allocate(layout)?;
+        if layout.size() >= HUGE_FROM {
+            const HUGE: usize = 2 << 20;
+            let start = (block.as_ptr() as *mut u8 as usize).next_multiple_of(HUGE);
+            let end = (block.as_ptr() as *mut u8 as usize + layout.size()) / HUGE * HUGE;
+            if end > start {
+                // SAFETY: `start..end` is a whole number of pages inside the block just
+                // allocated; the advice fails harmlessly where THP is unavailable.
+                unsafe {
+                    libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE)
+                };
+            }
+        }
+        Ok(block)
+    }
+
+    unsafe fn deallocate(&self, ptr: std::ptr::NonNull<u8>, layout: std::alloc::Layout) {
+        // SAFETY: `ptr` was allocated by `allocate` above, i.e. by `Global`, with `layout`.
+        unsafe { allocator_api2::alloc::Global.deallocate(ptr, layout) }
+    }
+}
+
+/// What a key outside its slot costs the heap: its bytes rounded up as malloc does, plus the
+/// allocator's header.
+#[inline]
+fn heap_cost(len: usize) -> usize {
+    if len <= INLINE_KEY {
+        0
+    } else {
+        (len + 8 + 15) & !15
     }
 }
 
@@ -171,6 +227,7 @@ impl<S: Default> KeyedTable<S> {
         match self.table.entry(hash, |s| s.is(key), Slot::hash) {
             Entry::Occupied(o) => &mut o.into_mut().state,
             Entry::Vacant(v) => {
+                self.heap += heap_cost(key.len());
                 &mut v
                     .insert(Slot {
                         key: SmallKey::new(key),
@@ -192,6 +249,84 @@ impl<S> KeyedTable<S> {
     /// True when no key has been seen.
     pub fn is_empty(&self) -> bool {
         self.table.is_empty()
+    }
+
+    /// Bytes the table holds: its allocation (slots and control bytes, whatever the fill) and
+    /// its keys on the heap. States' own heap memory is not counted.
+    pub fn mem_bytes(&self) -> usize {
+        table_bytes::<S>(self.table.capacity()) + self.heap
+    }
+
+    /// Bytes the table would allocate (on top of [`KeyedTable::mem_bytes`]) if `more` new keys
+    /// of up to `key_bytes` bytes in all arrived: a new allocation when they would not fit the
+    /// capacity (the old one lives until the move is done), and their heap keys.
+    pub fn growth_bytes(&self, more: usize, key_bytes: usize) -> usize {
+        let need = self.table.len().saturating_add(more);
+        let grow = if need > self.table.capacity() {
+            table_bytes::<S>(capacity_for(need))
+        } else {
+            0
+        };
+        // At most every new key on the heap, each with its allocation overhead.
+        grow + key_bytes + more.min(key_bytes / (INLINE_KEY + 1)) * 24
+    }
+
+    /// Removes every key but keeps the allocation, so a table refilled after a spill does not
+    /// grow (and briefly hold two allocations) again.
+    pub fn clear(&mut self) {
+        self.table.clear();
+        self.heap = 0;
+    }
+
+    /// Calls `f` with every key and state ordered by partition (see `partition`), then by key
+    /// bytes: the order of a spill run. Sorts pointers, so it needs [`SORT_ENTRY_BYTES`] per key.
+    pub fn for_each_sorted<E>(
+        &self,
+        parts: usize,
+        partition: impl Fn(&[u8]) -> usize,
+        mut f: impl FnMut(usize, &[u8], &S) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let parts = parts.max(1);
+        // Two passes (hashing each key twice) so that every partition's buffer is allocated
+        // once at its exact size: no growth, no second copy while sorting.
+        let mut sizes = vec![0usize; parts];
+        if parts > 1 {
+            for s in &self.table {
+                sizes[partition(s.key.as_bytes()).min(parts - 1)] += 1;
+            }
+        } else {
+            sizes[0] = self.table.len();
+        }
+        let mut order: Vec<Vec<(u64, &Slot<S>)>> =
+            sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
+        for s in &self.table {
+            let key = s.key.as_bytes();
+            let p = if parts > 1 {
+                partition(key).min(parts - 1)
+            } else {
+                0
+            };
+            order[p].push((key_prefix(key), s));
+        }
+        // Slots are visited in key order, i.e. at random places of the table: gather a block
+        // of them in a tight loop first, so their cache misses overlap instead of each one
+        // waiting behind the writing of the previous entry.
+        const BLOCK: usize = 32;
+        let mut block: Vec<(&[u8], &S)> = Vec::with_capacity(BLOCK);
+        for (p, seg) in order.iter_mut().enumerate() {
+            seg.sort_unstable_by(|a, b| {
+                a.0.cmp(&b.0)
+                    .then_with(|| a.1.key.as_bytes().cmp(b.1.key.as_bytes()))
+            });
+            for part in seg.chunks(BLOCK) {
+                block.clear();
+                block.extend(part.iter().map(|(_, s)| (s.key.as_bytes(), &s.state)));
+                for (key, state) in &block {
+                    f(p, key, state)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The state for `key`, if present.
@@ -226,10 +361,14 @@ impl<S: Merge> Merge for KeyedTable<S> {
         }
         // One growth up front instead of several doublings while folding.
         self.table.reserve(other.table.len(), Slot::hash);
+        self.heap += other.heap;
         for slot in other.table {
             let key = slot.key.as_bytes();
             match self.table.entry(key_hash(key), |s| s.is(key), Slot::hash) {
-                Entry::Occupied(mut o) => o.get_mut().state.merge(slot.state),
+                Entry::Occupied(mut o) => {
+                    self.heap -= heap_cost(key.len());
+                    o.get_mut().state.merge(slot.state)
+                }
                 Entry::Vacant(v) => {
                     v.insert(slot);
                 }
@@ -257,6 +396,46 @@ impl<K: AsRef<[u8]>, S: Merge> FromIterator<(K, S)> for KeyedTable<S> {
         }
         t
     }
+}
+
+/// Bytes of the sort buffer [`KeyedTable::for_each_sorted`] needs per key.
+pub const SORT_ENTRY_BYTES: usize = 16;
+
+/// Bytes of a table allocation of `capacity` keys of state `S`: hashbrown keeps 1/8 of the
+/// buckets empty, rounds buckets to a power of two and adds a control byte per bucket.
+fn table_bytes<S>(capacity: usize) -> usize {
+    let buckets = match capacity {
+        0 => return 0,
+        c if c < 8 => c + 1,
+        c => c / 7 * 8,
+    };
+    buckets * (std::mem::size_of::<Slot<S>>() + 1) + 16
+}
+
+/// The capacity hashbrown gives a table that must hold `n` keys.
+fn capacity_for(n: usize) -> usize {
+    let buckets = if n < 4 {
+        4
+    } else if n < 8 {
+        8
+    } else {
+        (n.saturating_mul(8) / 7).next_power_of_two()
+    };
+    if buckets < 8 {
+        buckets - 1
+    } else {
+        buckets / 8 * 7
+    }
+}
+
+/// The first eight bytes of a key as a big-endian number (zero-padded): comparing prefixes
+/// first orders most keys without touching their bytes again.
+#[inline]
+fn key_prefix(key: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = key.len().min(8);
+    b[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(b)
 }
 
 /// Serialized as a sequence of `(key bytes, state)` pairs.

@@ -10,7 +10,8 @@
 
 use std::ops::Range;
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex, PoisonError};
 use std::thread;
 
 use rayon::prelude::*;
@@ -19,10 +20,11 @@ use crate::chunk::{framed_chunks, Framing};
 use crate::error::{Error, Result};
 use crate::input::stream::BlockReader;
 use crate::input::walk::{self, WalkOptions};
-use crate::input::{self, InputSpec, MmapPolicy, OpenOptions, Source};
+use crate::input::{self, Data, InputSpec, MmapPolicy, OpenOptions, Source};
 use crate::map::{Chunk, Mapper};
 use crate::merge::{merge_all, Merge};
 use crate::progress::{Progress, ProgressMode};
+use crate::spill::Spiller;
 
 /// Stream blocks queued between the reader thread and the mappers. With the blocks the workers
 /// hold, at most `threads + QUEUED_BLOCKS + 1` blocks exist at once.
@@ -143,6 +145,18 @@ impl Engine {
     /// `keep_going`), maps them all and returns the merged partial. Input `i` of the expanded
     /// list is `Chunk::input == i` for the mapper.
     pub fn run<M: Mapper>(&self, specs: Vec<InputSpec>, mapper: &M) -> Result<Mapped<M::Partial>> {
+        self.run_with(specs, mapper, None)
+    }
+
+    /// [`Engine::run`] within a memory budget: with a spiller, each worker folds into its own
+    /// partial and spills it (see `spill.rs`) before a chunk could take the partials past the
+    /// budget. A spill failure stops the mapping; the spiller keeps the error.
+    pub fn run_with<M: Mapper>(
+        &self,
+        specs: Vec<InputSpec>,
+        mapper: &M,
+        spiller: Option<&dyn Spiller<M::Partial>>,
+    ) -> Result<Mapped<M::Partial>> {
         let expanded = walk::expand(specs, self.opts.walk);
         let mut failed = Vec::new();
         for e in expanded.errors {
@@ -197,10 +211,13 @@ impl Engine {
         progress.set_total(total);
         let mut parts = Vec::new();
         if !slices.is_empty() {
-            parts.push(self.map_slices(&slices, mapper, &progress));
+            parts.push(match spiller {
+                None => self.map_slices(&slices, mapper, &progress),
+                Some(s) => self.map_slices_budgeted(&slices, mapper, &progress, s),
+            });
         }
         for (i, name, reader, expected_len) in streams {
-            match self.map_stream(i, &name, reader, expected_len, mapper) {
+            match self.map_stream(i, &name, reader, expected_len, mapper, spiller) {
                 Ok(p) => parts.push(p),
                 Err(e) => {
                     if !self.opts.keep_going {
@@ -211,8 +228,12 @@ impl Engine {
             }
         }
         progress.finish();
+        let partial = match spiller {
+            None => merge_all(parts),
+            Some(s) => merge_budgeted(parts, s),
+        };
         Ok(Mapped {
-            partial: merge_all(parts),
+            partial,
             inputs,
             failed,
             skipped_binary: expanded.skipped_binary,
@@ -234,9 +255,9 @@ impl Engine {
         }
     }
 
-    fn map_slices<M: Mapper, D: std::ops::Deref<Target = [u8]> + Sync>(
+    fn map_slices<M: Mapper>(
         &self,
-        slices: &[(usize, D, Range<usize>)],
+        slices: &[(usize, Data, Range<usize>)],
         mapper: &M,
         progress: &Progress,
     ) -> M::Partial {
@@ -268,6 +289,77 @@ impl Engine {
         })
     }
 
+    /// [`Engine::map_slices`] with one partial per worker, kept within the spiller's budget.
+    /// When memory-mapped inputs are bigger than half the budget, their pages are released from
+    /// the resident set as the work goes on, so the mapped files do not fill it.
+    fn map_slices_budgeted<M: Mapper>(
+        &self,
+        slices: &[(usize, Data, Range<usize>)],
+        mapper: &M,
+        progress: &Progress,
+        spiller: &dyn Spiller<M::Partial>,
+    ) -> M::Partial {
+        let mapped_bytes: usize = slices
+            .iter()
+            .filter(|(_, d, _)| d.is_mapped())
+            .map(|(_, _, r)| r.len())
+            .sum();
+        let limit = spiller.budget().limit();
+        let release = mapped_bytes > limit / 2;
+        // The kernel maps file pages in large folios (up to a 2 MiB huge page), so one fault
+        // maps neighbours' pages too and releasing a chunk's own pages would miss those: every
+        // eighth of the budget mapped, release every mapped input whole (pages a worker is
+        // still reading fault back in).
+        let release_every = (limit / 8).max(self.opts.chunk_size);
+        let release_all = || {
+            for (_, data, range) in slices {
+                data.release(range.clone());
+            }
+        };
+        let framing = mapper.framing();
+        let mut work: Vec<Chunk<'_>> = Vec::new();
+        for (input, whole, range) in slices {
+            let full: &[u8] = whole;
+            // The head is the input's first record even when this run maps a later shard.
+            let head = &full[..framing.head_end(full)];
+            let data: &[u8] = &whole[range.clone()];
+            // Finding a boundary touches a page per chunk, which may map a huge page each.
+            let mut released_to = 0;
+            for r in framed_chunks(data, self.opts.chunk_size, framing) {
+                if release && r.end - released_to >= release_every {
+                    whole.release(range.start + released_to..range.start + r.end);
+                    released_to = r.end;
+                }
+                work.push(Chunk {
+                    input: *input,
+                    offset: (range.start + r.start) as u64,
+                    head,
+                    data: &data[r],
+                });
+            }
+        }
+        if release {
+            release_all();
+        }
+        let since_release = AtomicUsize::new(0);
+        let slots = WorkerSlots::new(self.opts.threads);
+        self.pool.install(|| {
+            work.par_iter().for_each(|c| {
+                if spiller.failed() {
+                    return;
+                }
+                slots.map(*c, mapper, spiller);
+                let n = c.data.len();
+                if release && since_release.fetch_add(n, Ordering::Relaxed) + n >= release_every {
+                    since_release.store(0, Ordering::Relaxed);
+                    release_all();
+                }
+                progress.add(n as u64);
+            })
+        });
+        merge_budgeted(slots.into_partials(spiller), spiller)
+    }
+
     fn map_stream<M: Mapper>(
         &self,
         input: usize,
@@ -275,6 +367,7 @@ impl Engine {
         reader: Box<dyn std::io::Read + Send>,
         expected_len: Option<u64>,
         mapper: &M,
+        spiller: Option<&dyn Spiller<M::Partial>>,
     ) -> Result<M::Partial> {
         let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(QUEUED_BLOCKS);
         let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
@@ -329,23 +422,44 @@ impl Engine {
             offset += buf.len() as u64;
             (at, buf)
         });
-        let partial = self.pool.install(|| {
-            numbered
-                .par_bridge()
-                .fold(M::Partial::default, |mut p, (at, buf)| {
-                    let chunk = Chunk {
-                        input,
-                        offset: at,
-                        head: &head,
-                        data: &buf,
-                    };
-                    mapper.map(chunk, &mut p);
-                    // The reader may have finished already; then the block is simply dropped.
-                    let _ = empty_tx.send(buf);
-                    p
-                })
-                .reduce(M::Partial::default, merged)
-        });
+        let partial = match spiller {
+            None => self.pool.install(|| {
+                numbered
+                    .par_bridge()
+                    .fold(M::Partial::default, |mut p, (at, buf)| {
+                        let chunk = Chunk {
+                            input,
+                            offset: at,
+                            head: &head,
+                            data: &buf,
+                        };
+                        mapper.map(chunk, &mut p);
+                        // The reader may have finished already; then the block is simply
+                        // dropped.
+                        let _ = empty_tx.send(buf);
+                        p
+                    })
+                    .reduce(M::Partial::default, merged)
+            }),
+            Some(s) => {
+                let slots = WorkerSlots::new(self.opts.threads);
+                self.pool.install(|| {
+                    numbered.par_bridge().for_each(|(at, buf)| {
+                        if !s.failed() {
+                            let chunk = Chunk {
+                                input,
+                                offset: at,
+                                head: &head,
+                                data: &buf,
+                            };
+                            slots.map(chunk, mapper, s);
+                        }
+                        let _ = empty_tx.send(buf);
+                    })
+                });
+                merge_budgeted(slots.into_partials(s), s)
+            }
+        };
         let read_err = |source| Error::Read {
             path: name.to_path_buf(),
             source,
@@ -428,6 +542,79 @@ fn line_start_at(data: &[u8], pos: usize) -> usize {
         Some(i) => pos + i,
         None => data.len(),
     }
+}
+
+/// One partial per worker thread, each with the bytes it has accounted in the budget. Only the
+/// worker that owns a slot locks it, so the lock is never contended.
+struct WorkerSlots<P> {
+    slots: Vec<Mutex<(P, usize)>>,
+}
+
+impl<P: Merge> WorkerSlots<P> {
+    fn new(threads: usize) -> Self {
+        WorkerSlots {
+            slots: (0..threads.max(1))
+                .map(|_| Mutex::new((P::default(), 0)))
+                .collect(),
+        }
+    }
+
+    /// Maps `c` into the calling worker's partial, spilling that partial first when the
+    /// chunk could take the budget past its limit.
+    fn map<M: Mapper<Partial = P>>(&self, c: Chunk<'_>, mapper: &M, s: &dyn Spiller<P>) {
+        let i = rayon::current_thread_index().unwrap_or(0) % self.slots.len();
+        let mut slot = self.slots[i].lock().unwrap_or_else(PoisonError::into_inner);
+        let (p, counted) = &mut *slot;
+        let budget = s.budget();
+        if budget.would_exceed(s.growth(p, c.data.len())) && s.worth_spilling(p) {
+            s.spill(p);
+            let now = s.mem_bytes(p);
+            budget.update(*counted, now);
+            *counted = now;
+        }
+        mapper.map(c, p);
+        let now = s.mem_bytes(p);
+        budget.update(*counted, now);
+        *counted = now;
+    }
+
+    /// The partials, their bytes given back to the budget.
+    fn into_partials(self, s: &dyn Spiller<P>) -> Vec<P> {
+        self.slots
+            .into_iter()
+            .map(|m| {
+                let (p, counted) = m.into_inner().unwrap_or_else(PoisonError::into_inner);
+                s.budget().update(counted, 0);
+                p
+            })
+            .collect()
+    }
+}
+
+/// Merges partials within the budget: once anything was spilled, or when a merge could pass
+/// the limit, the smaller side goes to disk instead of into the other.
+fn merge_budgeted<P: Merge>(parts: Vec<P>, s: &dyn Spiller<P>) -> P {
+    let budget = s.budget();
+    let mut acc = P::default();
+    let mut counted = 0;
+    for mut p in parts {
+        let held = s.mem_bytes(&p);
+        budget.update(0, held);
+        if s.spilled() || budget.would_exceed(s.merge_growth(&acc, &p)) {
+            if s.mem_bytes(&p) <= s.mem_bytes(&acc) {
+                s.spill(&mut p);
+            } else {
+                s.spill(&mut acc);
+            }
+        }
+        acc.merge(p);
+        budget.update(held, 0);
+        let now = s.mem_bytes(&acc);
+        budget.update(counted, now);
+        counted = now;
+    }
+    budget.update(counted, 0);
+    acc
 }
 
 fn merged<P: Merge>(mut a: P, b: P) -> P {

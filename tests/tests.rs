@@ -11,5 +11,6 @@ mod inputs;
 mod matches;
 mod output;
 mod partials;
+mod spill;
 mod state;
 mod words;

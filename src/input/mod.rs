@@ -85,6 +85,23 @@ impl std::ops::Deref for Data {
     }
 }
 
+impl Data {
+    /// True for a memory-mapped file.
+    pub(crate) fn is_mapped(&self) -> bool {
+        matches!(self, Data::Mapped(_))
+    }
+
+    /// Drops the whole pages of `range` from the resident set when this is a file mapping (see
+    /// `mmap.rs`); does nothing to memory of our own, which releasing would zero.
+    pub(crate) fn release(&self, range: std::ops::Range<usize>) {
+        if let Data::Mapped(m) = self {
+            if let Some(bytes) = m.get(range) {
+                mmap::release(bytes);
+            }
+        }
+    }
+}
+
 /// An opened input.
 pub(crate) enum Source {
     /// Random access: split into chunks and mapped in parallel. Only `data[window]` is read.

@@ -14,7 +14,7 @@
 //! Several key fields are packed with [`crate::key::KeyBuilder`] so that any bytes, TAB and
 //! newline included, stay unambiguous; TSV output escapes them.
 
-use std::io::{self, Write};
+use std::io::Write;
 
 use super::{Chunk, Mapper};
 use crate::emit::{order_rows, EmitOptions, Value};
@@ -25,6 +25,7 @@ use crate::key::{self, KeyBuilder};
 use crate::merge::{KeyedTable, Merge};
 use crate::num::{Decimal, DecimalSum, NumberError};
 use crate::pattern::{LineRegex, PatternOptions, PerThread};
+use crate::spill::Rows;
 
 /// Longest rejected text kept as an example for the warning.
 const EXAMPLE_LEN: usize = 40;
@@ -286,21 +287,61 @@ pub(crate) fn finish(
             return Err(Error::SumOverflow {
                 column: column.clone(),
                 key: key_text(key, fields),
-                reason: "the exact sum needs more than 128 bits (at most 38 significant digits)"
-                    .into(),
+                reason: OVERFLOW_REASON.into(),
             });
         }
     }
-    let matched = !counts.table.is_empty();
     let rows = order_rows(counts.table.into_entries().collect(), |t| t.count, emit);
-    write_rows(m, &rows, emit, out).map_err(Error::Output)?;
+    finish_rows(job, counts.rejected, Rows::Memory(rows), emit, out)
+}
+
+/// Prints rows already in order (from memory or streamed from a spilled merge): success when
+/// there was any, [`ExitCode::NoMatch`] otherwise; rejected records become a warning. A sum
+/// out of range is an error naming its key (checked for every key beforehand in memory; when
+/// streaming, the first such key in output order, which ends the output there).
+pub(crate) fn finish_rows(
+    job: &MatchJob,
+    rejected: Rejected,
+    rows: Rows<Tally>,
+    emit: EmitOptions,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let m = &job.mapper;
+    let fields = m.key_groups.len();
+    let mut matched = false;
+    let mut e = crate::emit::emitter(emit.format, emit.header, out);
+    e.header(&m.columns()).map_err(Error::Output)?;
+    rows.for_each(|key, tally| {
+        matched = true;
+        let sum =
+            match &m.sum {
+                None => None,
+                Some((_, column)) => {
+                    Some(tally.sum.total().map(|d| d.to_string()).map_err(|_| {
+                        Error::SumOverflow {
+                            column: column.clone(),
+                            key: key_text(key, fields),
+                            reason: OVERFLOW_REASON.into(),
+                        }
+                    })?)
+                }
+            };
+        let parts = key::decode(key, fields);
+        let mut cells: Vec<Value<'_>> = parts.iter().map(|p| Value::Text(p)).collect();
+        cells.push(Value::Count(tally.count));
+        if let Some(s) = &sum {
+            cells.push(Value::Number(s));
+        }
+        e.row(&cells).map_err(Error::Output)
+    })?;
+    e.finish().map_err(Error::Output)?;
     let mut outcome = Outcome::from(if matched {
         ExitCode::Success
     } else {
         ExitCode::NoMatch
     });
     if let Some((g, _)) = &m.sum {
-        let r = &counts.rejected;
+        let r = &rejected;
         if r.count > 0 {
             let example = String::from_utf8_lossy(r.example.as_deref().unwrap_or_default());
             outcome.warnings.push(format!(
@@ -322,31 +363,9 @@ pub(crate) fn finish(
     Ok(outcome)
 }
 
-fn write_rows(
-    m: &MatchMapper,
-    rows: &[(Box<[u8]>, Tally)],
-    emit: EmitOptions,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    let mut e = crate::emit::emitter(emit.format, emit.header, out);
-    e.header(&m.columns())?;
-    let fields = m.key_groups.len();
-    for (key, tally) in rows {
-        let parts = key::decode(key, fields);
-        // Checked for overflow before writing anything.
-        let sum = m
-            .sum
-            .as_ref()
-            .map(|_| tally.sum.total().map(|d| d.to_string()).unwrap_or_default());
-        let mut cells: Vec<Value<'_>> = parts.iter().map(|p| Value::Text(p)).collect();
-        cells.push(Value::Count(tally.count));
-        if let Some(s) = &sum {
-            cells.push(Value::Number(s));
-        }
-        e.row(&cells)?;
-    }
-    e.finish()
-}
+/// Why an exact sum overflowed.
+const OVERFLOW_REASON: &str =
+    "the exact sum needs more than 128 bits (at most 38 significant digits)";
 
 /// A key for a message: its fields joined by TAB, lossily as UTF-8.
 fn key_text(key: &[u8], fields: usize) -> String {
