@@ -151,36 +151,17 @@ impl Config {
             temp_dir: cli.temp_dir.clone().unwrap_or_else(std::env::temp_dir),
             compress: cli.compress_temp,
         };
-        let emit_partial = cli.emit == EmitArg::Partial;
+        // `--emit partial` means a partial file (with its header), except from `reduce`, whose
+        // output feeds another reduce: bare lines.
+        let partial_or = |partial: EmitMode| match cli.emit {
+            EmitArg::Partial => partial,
+            EmitArg::Final => EmitMode::Final,
+        };
         let (action, emit_mode, command) = match cli.command {
-            Command::Job(j) => (
-                Action::Run,
-                if emit_partial {
-                    EmitMode::Partial
-                } else {
-                    EmitMode::Final
-                },
-                Ok(j),
-            ),
+            Command::Job(j) => (Action::Run, partial_or(EmitMode::Partial), Ok(j)),
             Command::Map(j) => (Action::Run, EmitMode::Lines, Ok(j)),
-            Command::Reduce(j) => (
-                Action::Reduce,
-                if emit_partial {
-                    EmitMode::Lines
-                } else {
-                    EmitMode::Final
-                },
-                Ok(j),
-            ),
-            Command::Merge(a) => (
-                Action::Merge,
-                if emit_partial {
-                    EmitMode::Partial
-                } else {
-                    EmitMode::Final
-                },
-                Err(a),
-            ),
+            Command::Reduce(j) => (Action::Reduce, partial_or(EmitMode::Lines), Ok(j)),
+            Command::Merge(a) => (Action::Merge, partial_or(EmitMode::Partial), Err(a)),
             Command::Completions(_) | Command::Man => {
                 return Err(Error::InvalidArgument {
                     flag: "COMMAND",
