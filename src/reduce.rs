@@ -94,15 +94,6 @@ impl<P> Mapped<P> {
         }
         !self.failed.is_empty()
     }
-
-    /// The exit code for a run that otherwise ended with `code`: 2 when any input failed.
-    pub fn exit_code(&self, code: crate::ExitCode) -> crate::ExitCode {
-        if self.failed.is_empty() {
-            code
-        } else {
-            crate::ExitCode::Error
-        }
-    }
 }
 
 /// Runs mappers over inputs on a fixed pool of threads.
