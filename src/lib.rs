@@ -216,8 +216,13 @@ fn drive_with<M: Mapper, S: job::State>(
                     out,
                 );
             };
-            let spiller =
-                TableSpiller::new(&config.spill, config.threads, job.table, job.table_ref);
+            let spiller = TableSpiller::new(
+                &config.spill,
+                config.threads,
+                job.table,
+                job.table_ref,
+                job.count,
+            );
             let mapped = engine.run_with(config.inputs.clone(), mapper, Some(&spiller))?;
             if let Some(e) = spiller.take_error() {
                 return Err(e);

@@ -65,7 +65,7 @@ pub fn key_hash(key: &[u8]) -> u64 {
 /// Byte equality tuned for short keys: words and captures are mostly under 16 bytes, where a
 /// call into libc's `memcmp` costs more than the comparison.
 #[inline(always)]
-fn key_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn key_eq(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
@@ -113,6 +113,31 @@ impl SmallKey {
         }
     }
 
+    /// Orders keys as their bytes do. Inline keys are zero-padded, so comparing the padded
+    /// arrays (as big-endian words: no call into `memcmp`) and then the lengths gives the byte
+    /// order: a key that is a prefix of another differs from it only in padding, or in a byte
+    /// after its end.
+    #[inline]
+    fn cmp_bytes(&self, other: &SmallKey) -> std::cmp::Ordering {
+        #[inline(always)]
+        fn word(b: &[u8; INLINE_KEY], at: usize) -> u64 {
+            let mut w = [0u8; 8];
+            let n = (INLINE_KEY - at).min(8);
+            w[..n].copy_from_slice(&b[at..at + n]);
+            u64::from_be_bytes(w)
+        }
+        match (self, other) {
+            (SmallKey::Inline { len: la, bytes: a }, SmallKey::Inline { len: lb, bytes: b }) => {
+                word(a, 0)
+                    .cmp(&word(b, 0))
+                    .then_with(|| word(a, 8).cmp(&word(b, 8)))
+                    .then_with(|| word(a, 16).cmp(&word(b, 16)))
+                    .then_with(|| la.cmp(lb))
+            }
+            _ => self.as_bytes().cmp(other.as_bytes()),
+        }
+    }
+
     #[inline(always)]
     fn as_bytes(&self) -> &[u8] {
         match self {
@@ -146,6 +171,10 @@ impl<S> Slot<S> {
 #[derive(Debug, Clone)]
 pub struct KeyedTable<S> {
     table: hashbrown::HashTable<Slot<S>, HugeAlloc>,
+    /// Append mode (see [`KeyedTable::set_appending`]): every `entry` call appends a slot here,
+    /// equal keys are combined only when the table is drained in order for a spill.
+    log: Vec<Slot<S>>,
+    appending: bool,
     /// Bytes of the keys too long to sit inline, with the allocator's overhead (for
     /// `--memory`; kept on the cold path of a first insert).
     heap: usize,
@@ -155,6 +184,8 @@ impl<S> Default for KeyedTable<S> {
     fn default() -> Self {
         KeyedTable {
             table: hashbrown::HashTable::new_in(HugeAlloc),
+            log: Vec::new(),
+            appending: false,
             heap: 0,
         }
     }
@@ -224,6 +255,9 @@ impl<S: Default> KeyedTable<S> {
     #[inline]
     pub fn entry_hashed(&mut self, hash: u64, key: &[u8]) -> &mut S {
         use hashbrown::hash_table::Entry;
+        if self.appending {
+            return self.append(key);
+        }
         match self.table.entry(hash, |s| s.is(key), Slot::hash) {
             Entry::Occupied(o) => &mut o.into_mut().state,
             Entry::Vacant(v) => {
@@ -240,29 +274,188 @@ impl<S: Default> KeyedTable<S> {
     }
 }
 
+impl<S: Default> KeyedTable<S> {
+    /// Appends a slot for `key` (append mode): no lookup, so no random memory access.
+    #[inline]
+    fn append(&mut self, key: &[u8]) -> &mut S {
+        self.heap += heap_cost(key.len());
+        self.log.push(Slot {
+            key: SmallKey::new(key),
+            state: S::default(),
+        });
+        &mut self.log.last_mut().expect("just pushed").state
+    }
+}
+
+impl<S: Merge> KeyedTable<S> {
+    /// Switches between hashing (the default: equal keys combined at once) and appending,
+    /// where every key seen takes a slot of its own, sequentially, and equal keys are combined
+    /// when the table is drained for a spill. Appending wins when nearly every key is new (a
+    /// hash table then pays a cache miss or two per key for nothing), which is what a spilling
+    /// high-cardinality job sees. `capacity` slots are reserved for the appended keys. Slots
+    /// already held are kept, combined into the hash table when leaving append mode.
+    pub fn set_appending(&mut self, on: bool, capacity: usize) {
+        if on == self.appending {
+            return;
+        }
+        if on {
+            let table = std::mem::replace(&mut self.table, hashbrown::HashTable::new_in(HugeAlloc));
+            self.log.reserve_exact(capacity.max(table.len()));
+            self.log.extend(table);
+            self.appending = true;
+        } else {
+            self.settle();
+        }
+    }
+
+    /// True in append mode.
+    pub fn is_appending(&self) -> bool {
+        self.appending
+    }
+
+    /// Leaves append mode, combining the appended slots into the hash table.
+    fn settle(&mut self) {
+        self.appending = false;
+        let log = std::mem::take(&mut self.log);
+        for slot in log {
+            self.heap -= heap_cost(slot.key.as_bytes().len());
+            self.entry(slot.key.as_bytes()).merge(slot.state);
+        }
+    }
+
+    /// Calls `f` with every key and state ordered by partition (see `partition`), then by key
+    /// bytes, equal keys combined — the order of a spill run — and empties the table (keeping
+    /// its allocation). Returns how many slots held keys (one per key seen in append mode, one
+    /// per distinct key otherwise) and how many rows went to `f`.
+    pub fn drain_sorted<E>(
+        &mut self,
+        parts: usize,
+        partition: impl Fn(&[u8]) -> usize,
+        mut f: impl FnMut(usize, &[u8], &S) -> Result<(), E>,
+    ) -> Result<(usize, usize), E> {
+        if !self.appending {
+            let n = self.table.len();
+            let r = self.for_each_sorted(parts, partition, f);
+            self.clear();
+            return r.map(|()| (n, n));
+        }
+        let parts = parts.max(1);
+        let slots = self.log.len();
+        // Partition in place (a counting pass, then cycles of swaps), then sort each section.
+        let mut part: Vec<u8> = Vec::new();
+        let mut starts = vec![0usize; parts + 1];
+        if parts > 1 {
+            assert!(parts <= 256, "at most 256 partitions");
+            part = self
+                .log
+                .iter()
+                .map(|s| partition(s.key.as_bytes()).min(parts - 1) as u8)
+                .collect();
+            for &p in &part {
+                starts[p as usize + 1] += 1;
+            }
+            for p in 0..parts {
+                starts[p + 1] += starts[p];
+            }
+            let mut next = starts.clone();
+            for p in 0..parts {
+                while next[p] < starts[p + 1] {
+                    let i = next[p];
+                    let q = part[i] as usize;
+                    if q == p {
+                        next[p] += 1;
+                    } else {
+                        let j = next[q];
+                        next[q] += 1;
+                        self.log.swap(i, j);
+                        part.swap(i, j);
+                    }
+                }
+            }
+        } else {
+            starts[1] = slots;
+        }
+        drop(part);
+        let mut rows = 0;
+        let mut result = Ok(());
+        for p in 0..parts {
+            let seg = &mut self.log[starts[p]..starts[p + 1]];
+            sort_slots(seg, 0);
+            let mut i = 0;
+            while i < seg.len() && result.is_ok() {
+                let mut state = std::mem::take(&mut seg[i].state);
+                let mut j = i + 1;
+                while j < seg.len() && key_eq(seg[j].key.as_bytes(), seg[i].key.as_bytes()) {
+                    state.merge(std::mem::take(&mut seg[j].state));
+                    j += 1;
+                }
+                result = f(p, seg[i].key.as_bytes(), &state);
+                rows += 1;
+                i = j;
+            }
+            if result.is_err() {
+                break;
+            }
+        }
+        self.clear();
+        result.map(|()| (slots, rows))
+    }
+}
+
 impl<S> KeyedTable<S> {
-    /// How many distinct keys the table holds.
+    /// How many distinct keys the table holds (in append mode: how many keys were appended,
+    /// an upper bound).
     pub fn len(&self) -> usize {
-        self.table.len()
+        self.table.len() + self.log.len()
     }
 
     /// True when no key has been seen.
     pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
+        self.table.is_empty() && self.log.is_empty()
+    }
+
+    /// Bytes of one slot (a key up to [`INLINE_KEY`] bytes and its state).
+    pub fn slot_bytes() -> usize {
+        std::mem::size_of::<Slot<S>>()
+    }
+
+    /// Bytes the keys held take: [`KeyedTable::mem_bytes`], except that in append mode only
+    /// the slots in use count, not the reserved ones.
+    pub fn fill_bytes(&self) -> usize {
+        if self.appending {
+            self.log.len() * Self::slot_bytes() + self.heap
+        } else {
+            self.mem_bytes()
+        }
+    }
+
+    /// Bytes a spill of the table needs on top of [`KeyedTable::mem_bytes`]: a sort entry per
+    /// key of the hash table (append mode sorts in place).
+    pub fn sort_bytes(&self) -> usize {
+        self.table.len() * SORT_ENTRY_BYTES
     }
 
     /// Bytes the table holds: its allocation (slots and control bytes, whatever the fill) and
     /// its keys on the heap. States' own heap memory is not counted.
     pub fn mem_bytes(&self) -> usize {
-        table_bytes::<S>(self.table.capacity()) + self.heap
+        table_bytes::<S>(self.table.capacity())
+            + self.log.capacity() * std::mem::size_of::<Slot<S>>()
+            + self.heap
     }
 
     /// Bytes the table would allocate (on top of [`KeyedTable::mem_bytes`]) if `more` new keys
     /// of up to `key_bytes` bytes in all arrived: a new allocation when they would not fit the
     /// capacity (the old one lives until the move is done), and their heap keys.
     pub fn growth_bytes(&self, more: usize, key_bytes: usize) -> usize {
-        let need = self.table.len().saturating_add(more);
-        let grow = if need > self.table.capacity() {
+        let grow = if self.appending {
+            let need = self.log.len().saturating_add(more);
+            if need > self.log.capacity() {
+                need.max(self.log.capacity() * 2) * std::mem::size_of::<Slot<S>>()
+            } else {
+                0
+            }
+        } else if self.table.len().saturating_add(more) > self.table.capacity() {
+            let need = self.table.len().saturating_add(more);
             table_bytes::<S>(capacity_for(need))
         } else {
             0
@@ -275,6 +468,7 @@ impl<S> KeyedTable<S> {
     /// grow (and briefly hold two allocations) again.
     pub fn clear(&mut self) {
         self.table.clear();
+        self.log.clear();
         self.heap = 0;
     }
 
@@ -286,6 +480,7 @@ impl<S> KeyedTable<S> {
         partition: impl Fn(&[u8]) -> usize,
         mut f: impl FnMut(usize, &[u8], &S) -> Result<(), E>,
     ) -> Result<(), E> {
+        debug_assert!(self.log.is_empty(), "iteration in append mode");
         let parts = parts.max(1);
         // Two passes (hashing each key twice) so that every partition's buffer is allocated
         // once at its exact size: no growth, no second copy while sorting.
@@ -331,17 +526,20 @@ impl<S> KeyedTable<S> {
 
     /// The state for `key`, if present.
     pub fn get(&self, key: &[u8]) -> Option<&S> {
+        debug_assert!(self.log.is_empty(), "lookup in append mode");
         let hash = key_hash(key);
         self.table.find(hash, |s| s.is(key)).map(|s| &s.state)
     }
 
     /// All keys and states, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &S)> {
+        debug_assert!(self.log.is_empty(), "iteration in append mode");
         self.table.iter().map(|s| (s.key.as_bytes(), &s.state))
     }
 
     /// Consumes the table into its keys and states, in no particular order.
     pub fn into_entries(self) -> impl Iterator<Item = (Box<[u8]>, S)> {
+        debug_assert!(self.log.is_empty(), "iteration in append mode");
         self.table.into_iter().map(|s| {
             let key = match s.key {
                 SmallKey::Heap(b) => b,
@@ -355,10 +553,20 @@ impl<S> KeyedTable<S> {
 impl<S: Merge> Merge for KeyedTable<S> {
     fn merge(&mut self, mut other: Self) {
         use hashbrown::hash_table::Entry;
+        if other.is_empty() {
+            return;
+        }
         // Fold the smaller table into the larger: fewer inserts, no key copied.
-        if other.table.len() > self.table.len() {
+        if other.len() > self.len() {
             std::mem::swap(self, &mut other);
         }
+        if other.is_empty() {
+            return;
+        }
+        // Appended slots are combined first (both sides are rarely in append mode: a spilling
+        // run spills one side before merging).
+        self.settle();
+        other.settle();
         // One growth up front instead of several doublings while folding.
         self.table.reserve(other.table.len(), Slot::hash);
         self.heap += other.heap;
@@ -400,6 +608,71 @@ impl<K: AsRef<[u8]>, S: Merge> FromIterator<(K, S)> for KeyedTable<S> {
 
 /// Bytes of the sort buffer [`KeyedTable::for_each_sorted`] needs per key.
 pub const SORT_ENTRY_BYTES: usize = 16;
+
+/// Sorts slots by key bytes, in place: an MSD radix sort (American flag sort) on the byte at
+/// `depth`, with small or deep buckets left to a comparison sort. Keys in a spill are mostly
+/// distinct and random, so each level splits them into many buckets and the sort touches each
+/// slot a few times where a comparison sort compares it log2(n) times.
+fn sort_slots<S>(v: &mut [Slot<S>], depth: usize) {
+    const SMALL: usize = 48;
+    const DEEPEST: usize = 24;
+    if v.len() <= SMALL || depth >= DEEPEST {
+        v.sort_unstable_by(|a, b| a.key.cmp_bytes(&b.key));
+        return;
+    }
+    // Bucket 0: keys that end before `depth` (all equal from here on); 1 + b: byte b.
+    #[inline(always)]
+    fn bucket(key: &SmallKey, depth: usize) -> usize {
+        match key {
+            SmallKey::Inline { len, bytes } => {
+                if depth < *len as usize {
+                    bytes[depth] as usize + 1
+                } else {
+                    0
+                }
+            }
+            SmallKey::Heap(b) => b.get(depth).map_or(0, |&c| c as usize + 1),
+        }
+    }
+    let mut counts = [0usize; 257];
+    for s in v.iter() {
+        counts[bucket(&s.key, depth)] += 1;
+    }
+    let n = v.len();
+    if counts[0] == n {
+        return;
+    }
+    if counts.contains(&n) {
+        return sort_slots(v, depth + 1);
+    }
+    let mut ends = [0usize; 257];
+    let mut next = [0usize; 257];
+    let mut at = 0;
+    for b in 0..257 {
+        next[b] = at;
+        at += counts[b];
+        ends[b] = at;
+    }
+    for b in 0..257 {
+        while next[b] < ends[b] {
+            let i = next[b];
+            let to = bucket(&v[i].key, depth);
+            if to == b {
+                next[b] += 1;
+            } else {
+                v.swap(i, next[to]);
+                next[to] += 1;
+            }
+        }
+    }
+    let mut start = counts[0];
+    for &end in &ends[1..] {
+        if end - start > 1 {
+            sort_slots(&mut v[start..end], depth + 1);
+        }
+        start = end;
+    }
+}
 
 /// Bytes of a table allocation of `capacity` keys of state `S`: hashbrown keeps 1/8 of the
 /// buckets empty, rounds buckets to a power of two and adds a control byte per bucket.
@@ -604,5 +877,138 @@ mod tests {
             let all: Vec<u8> = a.iter().chain(&b).copied().collect();
             prop_assert_eq!(sorted_entries(&m), sorted_entries(&count(&all)));
         }
+    }
+
+    /// Keys that stress the spill sort: empty, prefixes of each other, NUL and 0xff bytes,
+    /// inline and heap lengths, long shared prefixes deeper than the radix sort goes.
+    fn key_strategy() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(
+                prop_oneof![Just(0u8), Just(b'a'), Just(b'b'), Just(0xff)],
+                0..26
+            ),
+            proptest::collection::vec(any::<u8>(), 0..40),
+            (
+                0usize..40,
+                proptest::collection::vec(prop_oneof![Just(b'x'), Just(b'y')], 0..4)
+            )
+                .prop_map(|(n, tail)| {
+                    let mut k = vec![b'p'; n];
+                    k.extend(tail);
+                    k
+                }),
+        ]
+    }
+
+    type Drained = (Vec<(usize, Vec<u8>, u64)>, (usize, usize));
+
+    fn drained(t: &mut KeyedTable<u64>, parts: usize) -> Drained {
+        let mut rows = Vec::new();
+        let n = t
+            .drain_sorted(
+                parts,
+                |k| (key_hash(k) % parts as u64) as usize,
+                |p, k, c| -> Result<(), ()> {
+                    rows.push((p, k.to_vec(), *c));
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert!(t.is_empty());
+        (rows, n)
+    }
+
+    proptest! {
+        #[test]
+        fn append_mode_drains_as_hash_mode_does(
+            keys in proptest::collection::vec(key_strategy(), 0..400),
+            parts in 1usize..6,
+        ) {
+            let mut hashed = KeyedTable::default();
+            let mut appended = KeyedTable::default();
+            appended.set_appending(true, 16);
+            prop_assert!(appended.is_appending());
+            for (i, k) in keys.iter().enumerate() {
+                *hashed.entry(k) += i as u64 % 3 + 1;
+                *appended.entry(k) += i as u64 % 3 + 1;
+            }
+            prop_assert_eq!(appended.len(), keys.len());
+            let (want, (slots, rows)) = drained(&mut hashed, parts);
+            let (got, (aslots, arows)) = drained(&mut appended, parts);
+            prop_assert_eq!(&got, &want);
+            prop_assert_eq!((slots, rows), (rows, want.len()));
+            prop_assert_eq!((aslots, arows), (keys.len(), want.len()));
+            // Partition, then key order; every key once.
+            for w in got.windows(2) {
+                prop_assert!((w[0].0, &w[0].1) < (w[1].0, &w[1].1));
+            }
+            for (p, k, _) in &got {
+                prop_assert_eq!(*p, (key_hash(k) % parts as u64) as usize);
+            }
+            // The table is reusable after a drain, still appending.
+            prop_assert!(appended.is_appending());
+            *appended.entry(b"again") += 1;
+            prop_assert_eq!(drained(&mut appended, 1).0, vec![(0, b"again".to_vec(), 1)]);
+        }
+
+        #[test]
+        fn append_mode_merges_and_settles(
+            a in proptest::collection::vec(key_strategy(), 0..200),
+            b in proptest::collection::vec(key_strategy(), 0..200),
+        ) {
+            let mut want: std::collections::BTreeMap<Vec<u8>, u64> = Default::default();
+            for k in a.iter().chain(&b) {
+                *want.entry(k.clone()).or_default() += 1;
+            }
+            let mut x = KeyedTable::default();
+            x.set_appending(true, 4);
+            for k in &a {
+                *x.entry(k) += 1;
+            }
+            let mut y = KeyedTable::default();
+            for k in &b {
+                *y.entry(k) += 1;
+            }
+            // Merging combines appended slots; leaving append mode does too.
+            let mut m = x.clone();
+            m.merge(y.clone());
+            let mut z = x;
+            z.set_appending(false, 0);
+            prop_assert!(!z.is_appending());
+            z.merge(y);
+            for t in [m, z] {
+                let got: std::collections::BTreeMap<Vec<u8>, u64> =
+                    drained(&mut t.clone(), 1).0.into_iter().map(|(_, k, c)| (k, c)).collect();
+                prop_assert_eq!(&got, &want);
+            }
+        }
+
+        #[test]
+        fn radix_sort_orders_slots_by_bytes(keys in proptest::collection::vec(key_strategy(), 0..600)) {
+            let mut slots: Vec<Slot<u64>> = keys
+                .iter()
+                .map(|k| Slot { key: SmallKey::new(k), state: 0 })
+                .collect();
+            sort_slots(&mut slots, 0);
+            let got: Vec<&[u8]> = slots.iter().map(|s| s.key.as_bytes()).collect();
+            let mut want: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
+            want.sort();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn small_key_order_is_byte_order(a in key_strategy(), b in key_strategy()) {
+            prop_assert_eq!(SmallKey::new(&a).cmp_bytes(&SmallKey::new(&b)), a.cmp(&b));
+        }
+    }
+
+    #[test]
+    fn appending_keeps_what_the_table_held() {
+        let mut t = table(&[("a", 2), ("b", 1)]);
+        t.set_appending(true, 8);
+        *t.entry(b"a") += 5;
+        let (rows, (slots, n)) = drained(&mut t, 1);
+        assert_eq!(rows, vec![(0, b"a".to_vec(), 7), (0, b"b".to_vec(), 1)]);
+        assert_eq!((slots, n), (3, 2));
     }
 }

@@ -107,6 +107,7 @@ pub trait Spiller<P>: Sync {
 pub struct TableSpiller<P, S> {
     table: fn(&mut P) -> &mut KeyedTable<S>,
     table_ref: fn(&P) -> &KeyedTable<S>,
+    count: fn(&S) -> u64,
     budget: Budget,
     threads: usize,
     parts: usize,
@@ -118,17 +119,20 @@ pub struct TableSpiller<P, S> {
 }
 
 impl<P: Send, S: State> TableSpiller<P, S> {
-    /// A spiller for partials of `threads` workers, with runs of one partition per thread.
+    /// A spiller for partials of `threads` workers, with runs of one partition per thread;
+    /// `count` tells how many keys seen a state stands for.
     pub fn new(
         opts: &SpillOptions,
         threads: usize,
         table: fn(&mut P) -> &mut KeyedTable<S>,
         table_ref: fn(&P) -> &KeyedTable<S>,
+        count: fn(&S) -> u64,
     ) -> TableSpiller<P, S> {
         let threads = threads.max(1);
         TableSpiller {
             table,
             table_ref,
+            count,
             budget: Budget::new(opts.memory),
             threads,
             parts: threads,
@@ -177,16 +181,45 @@ impl<P: Send, S: State> TableSpiller<P, S> {
         })
     }
 
-    fn write_table(&self, t: &KeyedTable<S>) -> Result<Run> {
+    /// Writes `t` as a run and empties it; also returns how many keys the run stood for (keys
+    /// seen, duplicates included) and how many distinct keys it holds.
+    fn write_table(&self, t: &mut KeyedTable<S>) -> Result<(Run, u64, u64)> {
         let mut w = RunWriter::create(&self.files, self.parts, self.compress)?;
         let parts = self.parts;
-        t.for_each_sorted(
-            parts,
-            |k| partition(k, parts),
-            |p, key, state| w.push(p, key, state),
-        )
-        .map_err(|e| self.files.err(e))?;
-        w.finish().map_err(|e| self.files.err(e))
+        let appending = t.is_appending();
+        let mut seen = 0u64;
+        let count = self.count;
+        let (slots, rows) = t
+            .drain_sorted(
+                parts,
+                |k| partition(k, parts),
+                |p, key, state| {
+                    seen = seen.saturating_add(count(state));
+                    w.push(p, key, state)
+                },
+            )
+            .map_err(|e| self.files.err(e))?;
+        // In append mode every key seen took a slot.
+        let seen = if appending { slots as u64 } else { seen };
+        let run = w.finish().map_err(|e| self.files.err(e))?;
+        Ok((run, seen, rows as u64))
+    }
+
+    /// After a spill of `seen` keys of which `distinct` differed: hash the next keys when
+    /// they repeat (at least half of them do), append them when nearly all are new.
+    fn choose_mode(&self, t: &mut KeyedTable<S>, seen: u64, distinct: u64) {
+        if t.is_appending() {
+            if seen > distinct.saturating_mul(2) {
+                t.set_appending(false, 0);
+            }
+        } else if seen.saturating_mul(4) <= distinct.saturating_mul(5) {
+            // A quarter of this worker's share stays free for a chunk's keys and for what the
+            // budget does not see (input pages, buffers).
+            let share = self.budget.limit() / self.threads;
+            let slots = share / 4 * 3 / KeyedTable::<S>::slot_bytes().max(1);
+            *t = KeyedTable::default();
+            t.set_appending(true, slots);
+        }
     }
 }
 
@@ -197,14 +230,20 @@ impl<P: Send, S: State> Spiller<P> for TableSpiller<P, S> {
 
     fn mem_bytes(&self, p: &P) -> usize {
         let t = (self.table_ref)(p);
-        t.mem_bytes() + t.len() * SORT_ENTRY_BYTES
+        t.mem_bytes() + t.sort_bytes()
     }
 
     fn growth(&self, p: &P, chunk_len: usize) -> usize {
         // Keys come from disjoint non-empty pieces of the chunk, mostly with a separator
         // between them: at most about one new key per two bytes.
         let keys = chunk_len / 2 + 256;
-        (self.table_ref)(p).growth_bytes(keys, chunk_len) + keys * SORT_ENTRY_BYTES
+        let t = (self.table_ref)(p);
+        let sort = if t.is_appending() {
+            0
+        } else {
+            keys * SORT_ENTRY_BYTES
+        };
+        t.growth_bytes(keys, chunk_len) + sort
     }
 
     fn merge_growth(&self, a: &P, b: &P) -> usize {
@@ -215,7 +254,7 @@ impl<P: Send, S: State> Spiller<P> for TableSpiller<P, S> {
 
     fn worth_spilling(&self, p: &P) -> bool {
         let t = (self.table_ref)(p);
-        !t.is_empty() && self.mem_bytes(p) >= self.budget.limit() / (4 * self.threads)
+        !t.is_empty() && t.fill_bytes() + t.sort_bytes() >= self.budget.limit() / (4 * self.threads)
     }
 
     fn spill(&self, p: &mut P) {
@@ -227,11 +266,13 @@ impl<P: Send, S: State> Spiller<P> for TableSpiller<P, S> {
             return;
         }
         match self.write_table(t) {
-            Ok(run) => self
-                .runs
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(run),
+            Ok((run, seen, distinct)) => {
+                self.runs
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(run);
+                self.choose_mode(t, seen, distinct);
+            }
             Err(e) => {
                 self.failed.store(true, Atomic::Relaxed);
                 let mut slot = self.error.lock().unwrap_or_else(PoisonError::into_inner);
@@ -787,88 +828,115 @@ fn prefix(key: &[u8]) -> u64 {
     }
 }
 
-/// A k-way merge: a binary heap of cursor indices; rows with equal keys are merged.
+/// A k-way merge over a loser tree (a tournament: each inner node keeps the loser of the
+/// match played there, so replacing the winner replays one leaf-to-root path, one comparison
+/// per level, where a binary heap needs two). Rows with equal keys are merged. In key order
+/// each cursor's key prefix is cached beside the tree, so most matches compare two numbers
+/// without touching the cursors.
 struct Merger<S, C> {
     cursors: Vec<C>,
-    heap: Vec<usize>,
+    /// `tree[0]` is the winner; `tree[1..k]` the losers of the inner nodes. Leaf `i` sits at
+    /// position `k + i`, the parent of position `j` at `j / 2`.
+    tree: Vec<usize>,
+    /// Per cursor: the first eight bytes of its key (key order only).
+    prefix: Vec<u64>,
+    /// Per cursor: true once it has no row left (it then loses every match).
+    done: Vec<bool>,
     order: RowOrder<S>,
 }
 
 impl<S: Merge, C: Cursor<S>> Merger<S, C> {
     fn new(mut cursors: Vec<C>, order: RowOrder<S>) -> Result<Self> {
-        let mut heap = Vec::with_capacity(cursors.len());
+        let k = cursors.len();
+        let mut done = vec![false; k];
+        let mut prefixes = vec![0u64; k];
         for (i, c) in cursors.iter_mut().enumerate() {
             if c.advance()? {
-                heap.push(i);
+                prefixes[i] = prefix(c.key());
+            } else {
+                done[i] = true;
             }
         }
         let mut m = Merger {
             cursors,
-            heap,
+            tree: vec![0; k.max(1)],
+            prefix: prefixes,
+            done,
             order,
         };
-        for i in (0..m.heap.len() / 2).rev() {
-            m.sift_down(i);
+        if k > 1 {
+            // Play every match bottom-up: winners of inner nodes in `win`, losers in the tree.
+            let mut win = vec![0usize; k];
+            for j in (1..k).rev() {
+                let side = |c: usize| if c >= k { c - k } else { win[c] };
+                let (a, b) = (side(2 * j), side(2 * j + 1));
+                let (w, l) = if m.less(b, a) { (b, a) } else { (a, b) };
+                win[j] = w;
+                m.tree[j] = l;
+            }
+            m.tree[0] = win[1];
         }
         Ok(m)
     }
 
+    /// True when cursor `a`'s row comes before cursor `b`'s (ties by index, so the merge is
+    /// deterministic); a finished cursor comes after everything.
+    #[inline]
     fn less(&self, a: usize, b: usize) -> bool {
-        let (x, y) = (&self.cursors[a], &self.cursors[b]);
+        match (self.done[a], self.done[b]) {
+            (true, _) => return false,
+            (false, true) => return true,
+            _ => {}
+        }
         let by = match self.order {
-            // Most keys differ in their first eight bytes: compare those as one number.
-            RowOrder::Key => prefix(x.key())
-                .cmp(&prefix(y.key()))
-                .then_with(|| x.key().cmp(y.key())),
-            order => order.cmp(x.key(), x.state(), y.key(), y.state()),
+            RowOrder::Key => self.prefix[a].cmp(&self.prefix[b]).then_with(|| {
+                let (x, y) = (&self.cursors[a], &self.cursors[b]);
+                x.key().cmp(y.key())
+            }),
+            order => {
+                let (x, y) = (&self.cursors[a], &self.cursors[b]);
+                order.cmp(x.key(), x.state(), y.key(), y.state())
+            }
         };
         by.then(a.cmp(&b)) == Ordering::Less
     }
 
-    fn sift_down(&mut self, mut i: usize) {
-        let n = self.heap.len();
-        loop {
-            let (l, r) = (2 * i + 1, 2 * i + 2);
-            let mut m = i;
-            if l < n && self.less(self.heap[l], self.heap[m]) {
-                m = l;
-            }
-            if r < n && self.less(self.heap[r], self.heap[m]) {
-                m = r;
-            }
-            if m == i {
-                return;
-            }
-            self.heap.swap(i, m);
-            i = m;
-        }
-    }
-
-    /// Moves the top cursor on, dropping it from the heap at its end.
+    /// Moves the winning cursor on and replays its path to the root.
     fn advance_top(&mut self) -> Result<()> {
-        let top = self.heap[0];
-        if !self.cursors[top].advance()? {
-            let last = self.heap.len() - 1;
-            self.heap.swap(0, last);
-            self.heap.pop();
+        let top = self.tree[0];
+        if self.cursors[top].advance()? {
+            self.prefix[top] = prefix(self.cursors[top].key());
+        } else {
+            self.done[top] = true;
         }
-        if !self.heap.is_empty() {
-            self.sift_down(0);
+        let k = self.cursors.len();
+        let mut w = top;
+        let mut j = (top + k) / 2;
+        while j > 0 {
+            let l = self.tree[j];
+            if self.less(l, w) {
+                self.tree[j] = w;
+                w = l;
+            }
+            j /= 2;
         }
+        self.tree[0] = w;
         Ok(())
     }
 
     /// The next row in order, its key in `key`, with every equal key merged in.
     fn next_row(&mut self, key: &mut Vec<u8>) -> Result<Option<S>> {
-        let Some(&top) = self.heap.first() else {
+        let top = self.tree[0];
+        if self.cursors.is_empty() || self.done[top] {
             return Ok(None);
-        };
+        }
         key.clear();
         key.extend_from_slice(self.cursors[top].key());
         let mut state = self.cursors[top].take_state();
         self.advance_top()?;
-        while let Some(&next) = self.heap.first() {
-            if self.cursors[next].key() != key.as_slice() {
+        loop {
+            let next = self.tree[0];
+            if self.done[next] || !crate::merge::key_eq(self.cursors[next].key(), key) {
                 break;
             }
             state.merge(self.cursors[next].take_state());
@@ -1234,7 +1302,8 @@ mod tests {
     }
 
     fn spill_all(ts: Vec<KeyedTable<u64>>, threads: usize, o: &SpillOptions) -> Spilled<u64> {
-        let s: TableSpiller<KeyedTable<u64>, u64> = TableSpiller::new(o, threads, |t| t, |t| t);
+        let s: TableSpiller<KeyedTable<u64>, u64> =
+            TableSpiller::new(o, threads, |t| t, |t| t, |c| *c);
         let mut last = KeyedTable::default();
         for mut t in ts {
             s.spill(&mut t);
@@ -1333,11 +1402,67 @@ mod tests {
     #[test]
     fn a_missing_temp_dir_is_an_error_naming_it() {
         let o = opts(1 << 20, false, Path::new("/nonexistent/logmill-spill"));
-        let s: TableSpiller<KeyedTable<u64>, u64> = TableSpiller::new(&o, 1, |t| t, |t| t);
+        let s: TableSpiller<KeyedTable<u64>, u64> = TableSpiller::new(&o, 1, |t| t, |t| t, |c| *c);
         let mut t = tables(1, 10).pop().unwrap();
         s.spill(&mut t);
         assert!(s.failed());
         let e = s.take_error().unwrap().to_string();
         assert!(e.contains("/nonexistent/logmill-spill"), "{e}");
+    }
+
+    #[test]
+    fn loser_tree_merges_any_number_of_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in 1..=9 {
+            let ts = tables(n, 300 + 17 * n as u64);
+            let by_key: Vec<_> = expected(&ts).into_iter().collect();
+            let mut by_count = by_key.clone();
+            by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let o = opts(1 << 20, false, dir.path());
+            let key = collect(spill_all(ts.clone(), 3, &o), RowsOrder::by_key(|c| *c));
+            assert_eq!(key, by_key, "{n} runs");
+            let count = collect(
+                spill_all(ts, 3, &o),
+                RowsOrder::new(EmitOptions::default(), |c| *c),
+            );
+            assert_eq!(count, by_count, "{n} runs");
+        }
+        // No cursors at all.
+        type Cursors = BatchCursor<u64, std::vec::IntoIter<Result<Batch<u64>>>>;
+        let mut m: Merger<u64, Cursors> = Merger::new(Vec::new(), RowOrder::Key).unwrap();
+        assert!(m.next_row(&mut Vec::new()).unwrap().is_none());
+    }
+
+    #[test]
+    fn spilling_switches_to_appending_for_new_keys_and_back_for_repeats() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = opts(1 << 20, false, dir.path());
+        let s: TableSpiller<KeyedTable<u64>, u64> = TableSpiller::new(&o, 1, |t| t, |t| t, |c| *c);
+        let mut t = KeyedTable::default();
+        let mut want: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        let mut add = |t: &mut KeyedTable<u64>, k: String| {
+            *t.entry(k.as_bytes()) += 1;
+            *want.entry(k.into_bytes()).or_default() += 1;
+        };
+        // Every key new: the next keys are appended.
+        for i in 0..1000 {
+            add(&mut t, format!("id{i:06}"));
+        }
+        s.spill(&mut t);
+        assert!(t.is_appending());
+        // Appended keys that repeat (and some seen before): back to hashing after the spill.
+        for i in 0..3000 {
+            add(&mut t, format!("id{:06}", i % 700));
+        }
+        assert_eq!(t.len(), 3000);
+        s.spill(&mut t);
+        assert!(!t.is_appending());
+        for i in 0..500 {
+            add(&mut t, format!("k{}", i % 50));
+        }
+        let sp = s.into_spilled(&mut t).unwrap();
+        assert_eq!(sp.runs(), 3);
+        let got = collect(sp, RowsOrder::by_key(|c| *c));
+        assert_eq!(got, want.into_iter().collect::<Vec<_>>());
     }
 }
