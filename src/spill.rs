@@ -513,12 +513,14 @@ impl Read for Section<'_> {
     }
 }
 
-/// A buffered byte reader that parses entries in place.
+/// A buffered byte reader that parses entries in place. Bytes from `pin` on are kept when the
+/// buffer is refilled (they move to its start), so a parsed key can stay where it was read.
 struct Bytes<R> {
     inner: R,
     buf: Vec<u8>,
     pos: usize,
     len: usize,
+    pin: usize,
 }
 
 impl<R: Read> Bytes<R> {
@@ -528,20 +530,32 @@ impl<R: Read> Bytes<R> {
             buf: vec![0; cap.max(64)],
             pos: 0,
             len: 0,
+            pin: usize::MAX,
         }
     }
 
     /// Makes at least `n` bytes available unless the input ends first; false then.
+    #[inline]
     fn ensure(&mut self, n: usize) -> io::Result<bool> {
         if self.len - self.pos >= n {
             return Ok(true);
         }
-        self.buf.copy_within(self.pos..self.len, 0);
-        self.len -= self.pos;
-        self.pos = 0;
-        if self.buf.len() < n {
-            self.buf.resize(n, 0);
+        self.refill(n)
+    }
+
+    #[cold]
+    fn refill(&mut self, n: usize) -> io::Result<bool> {
+        let from = self.pin.min(self.pos);
+        self.buf.copy_within(from..self.len, 0);
+        self.len -= from;
+        self.pos -= from;
+        if self.pin != usize::MAX {
+            self.pin -= from;
         }
+        if self.buf.len() < self.pos + n {
+            self.buf.resize(self.pos + n, 0);
+        }
+        let n = self.pos + n;
         while self.len < n {
             let got = self.inner.read(&mut self.buf[self.len..])?;
             if got == 0 {
@@ -613,7 +627,8 @@ impl<S, C: Cursor<S> + ?Sized> Cursor<S> for Box<C> {
 /// The rows of one section of a run.
 struct RunCursor<'a, S> {
     bytes: Bytes<Box<dyn Read + Send + 'a>>,
-    key: Vec<u8>,
+    /// The current key is `bytes.buf[bytes.pin..][..key_len]`: read in place, never copied.
+    key_len: usize,
     state: S,
     files_dir: &'a Path,
 }
@@ -643,19 +658,25 @@ impl<'a, S: State> RunCursor<'a, S> {
         };
         Ok(RunCursor {
             bytes: Bytes::new(inner, buf),
-            key: Vec::new(),
+            key_len: 0,
             state: S::default(),
             files_dir: dir,
         })
     }
 
     fn read_next(&mut self) -> io::Result<bool> {
+        // The previous key may be dropped from the buffer now.
+        self.bytes.pin = usize::MAX;
         let Some(klen) = self.bytes.varint()? else {
             return Ok(false);
         };
-        let key = self.bytes.take(klen as usize)?;
-        self.key.clear();
-        self.key.extend_from_slice(key);
+        let klen = klen as usize;
+        if !self.bytes.ensure(klen)? {
+            return Err(truncated());
+        }
+        self.bytes.pin = self.bytes.pos;
+        self.bytes.pos += klen;
+        self.key_len = klen;
         let slen = self.bytes.varint()?.ok_or_else(truncated)?;
         let raw = self.bytes.take(slen as usize)?;
         self.state =
@@ -671,8 +692,13 @@ impl<S: State> Cursor<S> for RunCursor<'_, S> {
             source,
         })
     }
+    #[inline]
     fn key(&self) -> &[u8] {
-        &self.key
+        let at = self.bytes.pin;
+        if at == usize::MAX {
+            return &[];
+        }
+        &self.bytes.buf[at..at + self.key_len]
     }
     fn state(&self) -> &S {
         &self.state
@@ -722,26 +748,37 @@ impl<S> Batch<S> {
             + self.states.capacity() * (std::mem::size_of::<S>() + extra)
     }
 
-    /// Orders the rows by (count descending, key).
+    /// Orders the rows by (count descending, key). The rows must be in key order already (as
+    /// a partition's merge yields them): a stable sort by count keeps that order among equal
+    /// counts, so this is an LSD radix sort on the counts' bytes, skipping the bytes all counts
+    /// share (one pass when every count is below 256).
     fn sort_by_count(&mut self, count: fn(&S) -> u64) {
-        let mut idx: Vec<(u64, u64, u32)> = (0..self.len())
-            .map(|i| {
-                let k = self.key(i);
-                let mut p = [0u8; 8];
-                p[..k.len().min(8)].copy_from_slice(&k[..k.len().min(8)]);
-                (
-                    u64::MAX - count(&self.states[i]),
-                    u64::from_be_bytes(p),
-                    i as u32,
-                )
-            })
-            .collect();
-        idx.sort_unstable_by(|a, b| {
-            (a.0, a.1)
-                .cmp(&(b.0, b.1))
-                .then_with(|| self.key(a.2 as usize).cmp(self.key(b.2 as usize)))
-        });
-        self.order = Some(idx.into_iter().map(|e| e.2).collect());
+        debug_assert!((1..self.len()).all(|i| self.key(i - 1) < self.key(i)));
+        let ranks: Vec<u64> = self.states.iter().map(|s| u64::MAX - count(s)).collect();
+        let mut idx: Vec<u32> = (0..self.len() as u32).collect();
+        let mut scratch = vec![0u32; idx.len()];
+        for shift in (0..64).step_by(8) {
+            let mut counts = [0usize; 256];
+            for &i in &idx {
+                counts[(ranks[i as usize] >> shift) as usize & 0xff] += 1;
+            }
+            if counts.contains(&idx.len()) {
+                continue;
+            }
+            let mut at = 0;
+            for c in counts.iter_mut() {
+                let n = *c;
+                *c = at;
+                at += n;
+            }
+            for &i in &idx {
+                let b = (ranks[i as usize] >> shift) as usize & 0xff;
+                scratch[counts[b]] = i;
+                counts[b] += 1;
+            }
+            std::mem::swap(&mut idx, &mut scratch);
+        }
+        self.order = Some(idx);
     }
 }
 
@@ -806,15 +843,6 @@ impl<S> Clone for RowOrder<S> {
 }
 impl<S> Copy for RowOrder<S> {}
 
-impl<S> RowOrder<S> {
-    fn cmp(&self, ak: &[u8], a: &S, bk: &[u8], b: &S) -> Ordering {
-        match self {
-            RowOrder::Key => ak.cmp(bk),
-            RowOrder::Count(count) => count(b).cmp(&count(a)).then_with(|| ak.cmp(bk)),
-        }
-    }
-}
-
 /// The first eight bytes of a key as a big-endian number (zero-padded): it orders keys as
 /// their bytes do, except that ties need the rest of the keys.
 #[inline]
@@ -838,8 +866,9 @@ struct Merger<S, C> {
     /// `tree[0]` is the winner; `tree[1..k]` the losers of the inner nodes. Leaf `i` sits at
     /// position `k + i`, the parent of position `j` at `j / 2`.
     tree: Vec<usize>,
-    /// Per cursor: the first eight bytes of its key (key order only).
-    prefix: Vec<u64>,
+    /// Per cursor: its row's rank, compared before the keys themselves — in key order the
+    /// first eight bytes of the key, in count order the count (descending) and those bytes.
+    rank: Vec<(u64, u64)>,
     /// Per cursor: true once it has no row left (it then loses every match).
     done: Vec<bool>,
     order: RowOrder<S>,
@@ -849,10 +878,10 @@ impl<S: Merge, C: Cursor<S>> Merger<S, C> {
     fn new(mut cursors: Vec<C>, order: RowOrder<S>) -> Result<Self> {
         let k = cursors.len();
         let mut done = vec![false; k];
-        let mut prefixes = vec![0u64; k];
+        let mut rank = vec![(0, 0); k];
         for (i, c) in cursors.iter_mut().enumerate() {
             if c.advance()? {
-                prefixes[i] = prefix(c.key());
+                rank[i] = Self::rank_of(order, c);
             } else {
                 done[i] = true;
             }
@@ -860,7 +889,7 @@ impl<S: Merge, C: Cursor<S>> Merger<S, C> {
         let mut m = Merger {
             cursors,
             tree: vec![0; k.max(1)],
-            prefix: prefixes,
+            rank,
             done,
             order,
         };
@@ -888,24 +917,26 @@ impl<S: Merge, C: Cursor<S>> Merger<S, C> {
             (false, true) => return true,
             _ => {}
         }
-        let by = match self.order {
-            RowOrder::Key => self.prefix[a].cmp(&self.prefix[b]).then_with(|| {
-                let (x, y) = (&self.cursors[a], &self.cursors[b]);
-                x.key().cmp(y.key())
-            }),
-            order => {
-                let (x, y) = (&self.cursors[a], &self.cursors[b]);
-                order.cmp(x.key(), x.state(), y.key(), y.state())
-            }
-        };
+        let by = self.rank[a].cmp(&self.rank[b]).then_with(|| {
+            let (x, y) = (&self.cursors[a], &self.cursors[b]);
+            x.key().cmp(y.key())
+        });
         by.then(a.cmp(&b)) == Ordering::Less
+    }
+
+    #[inline]
+    fn rank_of(order: RowOrder<S>, c: &C) -> (u64, u64) {
+        match order {
+            RowOrder::Key => (prefix(c.key()), 0),
+            RowOrder::Count(count) => (u64::MAX - count(c.state()), prefix(c.key())),
+        }
     }
 
     /// Moves the winning cursor on and replays its path to the root.
     fn advance_top(&mut self) -> Result<()> {
         let top = self.tree[0];
         if self.cursors[top].advance()? {
-            self.prefix[top] = prefix(self.cursors[top].key());
+            self.rank[top] = Self::rank_of(self.order, &self.cursors[top]);
         } else {
             self.done[top] = true;
         }
@@ -926,17 +957,49 @@ impl<S: Merge, C: Cursor<S>> Merger<S, C> {
 
     /// The next row in order, its key in `key`, with every equal key merged in.
     fn next_row(&mut self, key: &mut Vec<u8>) -> Result<Option<S>> {
+        key.clear();
+        self.next_appending(key)
+    }
+
+    /// The next row in order, appended to `batch`; false at the end.
+    fn next_into(&mut self, batch: &mut Batch<S>) -> Result<bool> {
+        match self.next_appending(&mut batch.keys)? {
+            Some(state) => {
+                batch.ends.push(batch.keys.len());
+                batch.states.push(state);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Calls `f` with the next row as it stands, without combining equal keys (for cursors
+    /// whose keys are disjoint); false at the end.
+    fn pass_top(&mut self, f: &mut impl FnMut(&[u8], &S) -> Result<()>) -> Result<bool> {
+        let top = self.tree[0];
+        if self.cursors.is_empty() || self.done[top] {
+            return Ok(false);
+        }
+        let c = &self.cursors[top];
+        f(c.key(), c.state())?;
+        self.advance_top()?;
+        Ok(true)
+    }
+
+    /// [`Merger::next_row`], the key appended to `keys`.
+    #[inline]
+    fn next_appending(&mut self, keys: &mut Vec<u8>) -> Result<Option<S>> {
         let top = self.tree[0];
         if self.cursors.is_empty() || self.done[top] {
             return Ok(None);
         }
-        key.clear();
-        key.extend_from_slice(self.cursors[top].key());
+        let start = keys.len();
+        keys.extend_from_slice(self.cursors[top].key());
         let mut state = self.cursors[top].take_state();
         self.advance_top()?;
         loop {
             let next = self.tree[0];
-            if self.done[next] || !crate::merge::key_eq(self.cursors[next].key(), key) {
+            if self.done[next] || !crate::merge::key_eq(self.cursors[next].key(), &keys[start..]) {
                 break;
             }
             state.merge(self.cursors[next].take_state());
@@ -1058,14 +1121,10 @@ impl<S: State> Spilled<S> {
                 .into_iter()
                 .map(|rx| BatchCursor::new(rx.into_iter()))
                 .collect();
+            // Partitions hold disjoint keys: rows pass straight through, nothing to combine.
             let mut merger = Merger::new(cursors, final_order)?;
-            let mut key = Vec::new();
             let mut n = 0usize;
-            while n < limit {
-                let Some(state) = merger.next_row(&mut key)? else {
-                    break;
-                };
-                f(&key, &state)?;
+            while n < limit && merger.pass_top(&mut f)? {
                 n += 1;
             }
             // Dropping the merger closes the channels: partition threads still sending stop.
@@ -1095,8 +1154,7 @@ impl<S: State> Spilled<S> {
         match *plan {
             PartitionPlan::Stream => {
                 let mut batch = Batch::new();
-                while let Some(state) = merger.next_row(&mut key)? {
-                    batch.push(&key, state);
+                while merger.next_into(&mut batch)? {
                     if batch.len() >= BATCH_ROWS
                         && !send(std::mem::replace(&mut batch, Batch::new()))
                     {
@@ -1464,5 +1522,34 @@ mod tests {
         assert_eq!(sp.runs(), 3);
         let got = collect(sp, RowsOrder::by_key(|c| *c));
         assert_eq!(got, want.into_iter().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn batches_sort_by_count_then_key() {
+        let mut b: Batch<u64> = Batch::new();
+        let mut want = Vec::new();
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for i in 0..5000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let c = match i % 4 {
+                0 => x % 3,
+                1 => x % 300,
+                2 => x >> (x % 64),
+                _ => u64::MAX - x % 2,
+            };
+            let key = format!("k{i:06}");
+            b.push(key.as_bytes(), c);
+            want.push((key.into_bytes(), c));
+        }
+        b.sort_by_count(|c| *c);
+        want.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let order = b.order.clone().unwrap();
+        let got: Vec<_> = order
+            .iter()
+            .map(|&i| (b.key(i as usize).to_vec(), b.states[i as usize]))
+            .collect();
+        assert_eq!(got, want);
     }
 }
