@@ -40,6 +40,15 @@ pub enum Error {
         /// How many bytes could be read.
         read: u64,
     },
+    /// Merged partials hold a count past 64 bits.
+    #[error(
+        "the count of {what} overflows 64 bits (18446744073709551615) once the partials are \
+         merged; refusing to print a wrong count"
+    )]
+    CountOverflow {
+        /// The key (escaped as in partials) or what was counted.
+        what: String,
+    },
     /// A partial file (or partial lines on stdin) could not be read.
     #[error("{}: line {line}: {reason}", path.display())]
     BadPartial {

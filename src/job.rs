@@ -166,6 +166,10 @@ pub struct Meta {
 }
 
 impl Merge for Meta {
+    fn saturated(&self) -> bool {
+        self.rejected.saturated() || self.bad.values().any(u64::saturated)
+    }
+
     fn merge(&mut self, other: Self) {
         self.rejected.merge(other.rejected);
         for (k, v) in other.bad {
@@ -195,6 +199,29 @@ impl<S> Default for Keyed<S> {
             table: KeyedTable::default(),
             meta: Meta::default(),
         }
+    }
+}
+
+impl<S: Merge> Keyed<S> {
+    /// Fails when a count saturated while partials were merged (see [`Merge::saturated`]),
+    /// naming the first such key (in key order) or the job-wide count.
+    pub fn check_counts(&self) -> crate::error::Result<()> {
+        let mut worst: Option<&[u8]> = None;
+        for (k, s) in self.table.iter() {
+            if s.saturated() && worst.is_none_or(|w| k < w) {
+                worst = Some(k);
+            }
+        }
+        let what = match worst {
+            Some(k) => {
+                let mut e = Vec::new();
+                crate::partial::escape_key(k, &mut e);
+                format!("key '{}'", String::from_utf8_lossy(&e))
+            }
+            None if self.meta.saturated() => "rejected or bad records".to_string(),
+            None => return Ok(()),
+        };
+        Err(crate::error::Error::CountOverflow { what })
     }
 }
 

@@ -198,6 +198,7 @@ fn drive_with<M: Mapper, S: job::State>(
                 total.merge(new);
                 total.clone()
             };
+            total.check_counts()?;
             save_state = Some((path.to_path_buf(), plan.marks, total));
             (shown, Some(mapped.inputs), failed)
         }
@@ -316,7 +317,7 @@ fn read_partials<S: job::State>(
 ) -> Result<job::Keyed<S>> {
     let mut keyed = job::Keyed::default();
     for spec in &config.inputs {
-        let (name, mut reader) = input::open_lines(spec)?;
+        let (name, mut reader) = input::open_lines(spec, config.limits)?;
         let header = job::read_partial(&name, &mut *reader, Some(params), &mut keyed)?;
         if needs_header && header.is_none() {
             return Err(Error::BadPartial {
@@ -328,6 +329,7 @@ fn read_partials<S: job::State>(
             });
         }
     }
+    keyed.check_counts()?;
     Ok(keyed)
 }
 

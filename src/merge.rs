@@ -12,9 +12,20 @@ use serde::{Deserialize, Serialize};
 pub trait Merge: Default + Send {
     /// Folds `other` into `self`.
     fn merge(&mut self, other: Self);
+
+    /// True when a count in here saturated at `u64::MAX` (only merging hostile or corrupt
+    /// partial files gets there; a run would need 2^64 lines). Printing such a count would be
+    /// silently wrong, so merges check this and fail instead.
+    fn saturated(&self) -> bool {
+        false
+    }
 }
 
 impl Merge for u64 {
+    fn saturated(&self) -> bool {
+        *self == u64::MAX
+    }
+
     #[inline]
     fn merge(&mut self, other: Self) {
         // Saturating, not wrapping: counts from hostile partial files (`k<TAB>18446744073709551615`
@@ -24,6 +35,10 @@ impl Merge for u64 {
 }
 
 impl<T: Merge> Merge for Option<T> {
+    fn saturated(&self) -> bool {
+        self.as_ref().is_some_and(T::saturated)
+    }
+
     fn merge(&mut self, other: Self) {
         match (self.as_mut(), other) {
             (_, None) => {}
@@ -36,6 +51,10 @@ impl<T: Merge> Merge for Option<T> {
 /// Position-wise merge; the shorter vector is padded with identities. Used for per-input
 /// partials, where position `i` belongs to input `i`.
 impl<T: Merge> Merge for Vec<T> {
+    fn saturated(&self) -> bool {
+        self.iter().any(T::saturated)
+    }
+
     fn merge(&mut self, other: Self) {
         if other.len() > self.len() {
             self.resize_with(other.len(), T::default);

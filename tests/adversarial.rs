@@ -434,29 +434,48 @@ fn gzip_truncated_or_corrupt_in_the_middle() {
 #[test]
 fn hostile_partials_never_wrap_overflow_or_blow_up() {
     // Found by the `partial` fuzz target: counts that add past u64::MAX wrapped (to 0 in a
-    // release build). They saturate now, in every job's merge.
+    // release build). Merges saturate, and a saturated count is refused with one line naming
+    // the key instead of being printed as if it were right — in merge, reduce, every job.
     let dir = tempfile::tempdir().unwrap();
     let header = "#logmill-partial\t1\t{\"job\":\"words\",\"params\":{\"unicode\":false}}\n";
-    let big = format!("{header}k\t{}\n", u64::MAX);
+    let big = format!("{header}k\t{}\nsmall\t3\n", u64::MAX - 1);
     let a = write(dir.path(), "a.partial", big.as_bytes());
     let b = write(
         dir.path(),
         "b.partial",
-        format!("{header}k\t1\n").as_bytes(),
+        format!("{header}k\t1\nsmall\t4\n").as_bytes(),
     );
-    let out = run(&["merge", s(&a), s(&b)]);
+    // Up to u64::MAX - 1 is a count like any other.
     assert_eq!(
-        succeeds(&out, "merge"),
-        format!("k\t{}\n", u64::MAX).as_bytes()
+        succeeds(&run(&["merge", s(&a)]), "merge one"),
+        format!("k\t{}\nsmall\t3\n", u64::MAX - 1).as_bytes()
     );
-    let out = run_stdin(
-        &["reduce", "words"],
-        format!("k\t{}\nk\t5\n", u64::MAX).into_bytes(),
+    let e = fails(&run(&["merge", s(&a), s(&b)]), "merge past 64 bits");
+    assert!(
+        e.contains("key 'k'") && e.contains("overflows 64 bits"),
+        "{e}"
     );
-    assert_eq!(
-        succeeds(&out, "reduce"),
-        format!("k\t{}\n", u64::MAX).as_bytes()
+    let e = fails(
+        &run_stdin(
+            &["reduce", "words"],
+            format!("k\t{}\nk\t5\n", u64::MAX).into_bytes(),
+        ),
+        "reduce past 64 bits",
     );
+    assert!(e.contains("key 'k'"), "{e}");
+    let e = fails(
+        &run_stdin(
+            &["reduce", "match", "(x)"],
+            format!(
+                "x\t{{\"count\":{},{sum}}}\nx\t{{\"count\":1,{sum}}}\n",
+                u64::MAX - 1,
+                sum = "\"sum\":{\"positive\":0,\"negative\":0,\"scale\":0,\"overflow\":false}"
+            )
+            .into_bytes(),
+        ),
+        "match reduce past 64 bits",
+    );
+    assert!(e.contains("key 'x'"), "{e}");
 
     // A percentile sketch whose bucket range is out of reach of any value: refused with one
     // line (it overflowed i32 index arithmetic, or made the merge allocate gigabytes).
@@ -483,4 +502,39 @@ fn hostile_partials_never_wrap_overflow_or_blow_up() {
             "{e}"
         );
     }
+}
+
+#[test]
+fn merge_and_reduce_honour_max_line_and_max_bytes() {
+    let mut long = b"a\t1\n".to_vec();
+    long.extend(std::iter::repeat_n(b'b', 200_000));
+    long.extend_from_slice(b"\t2\n");
+    // Within the default limits the long key is a key like any other.
+    let out = succeeds(&run_stdin(&["reduce", "words"], long.clone()), "long key");
+    assert_eq!(out.len(), long.len());
+    let e = fails(
+        &run_stdin(&["reduce", "words", "--max-line", "20K"], long),
+        "--max-line",
+    );
+    assert!(e.contains("--max-line (20480 bytes)"), "{e}");
+    let e = fails(
+        &run_stdin(
+            &["reduce", "words", "--max-bytes", "5"],
+            b"a\t1\nb\t2\n".to_vec(),
+        ),
+        "--max-bytes",
+    );
+    assert!(e.contains("--max-bytes (5 bytes)"), "{e}");
+    // Exactly at the limit is fine.
+    let out = run_stdin(
+        &["reduce", "words", "--max-bytes", "8"],
+        b"a\t1\nb\t2\n".to_vec(),
+    );
+    assert_eq!(succeeds(&out, "at the limit"), b"b\t2\na\t1\n");
+    // A partial file that never ends a line: bounded, one line, exit 2.
+    let e = fails(
+        &run(&["merge", "--max-line", "1M", "/dev/zero"]),
+        "/dev/zero",
+    );
+    assert!(e.contains("/dev/zero"), "{e}");
 }

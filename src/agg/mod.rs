@@ -247,6 +247,10 @@ pub struct GroupState {
 }
 
 impl Merge for GroupState {
+    fn saturated(&self) -> bool {
+        self.count.saturated()
+    }
+
     fn merge(&mut self, other: Self) {
         self.count.merge(other.count);
         if self.aggs.is_empty() {

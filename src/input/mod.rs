@@ -275,8 +275,13 @@ pub(crate) fn open(spec: InputSpec, opts: &OpenOptions) -> Result<Source> {
 }
 
 /// Opens an input for reading line by line (partial files for `merge` and `reduce`),
-/// decompressing it if its first bytes say so.
-pub(crate) fn open_lines(spec: &InputSpec) -> Result<(PathBuf, Box<dyn io::BufRead>)> {
+/// decompressing it if its first bytes say so, within `limits` (`--max-bytes` of decompressed
+/// data, and `--max-line`: a line without end, as `merge /dev/zero` reads, must not fill
+/// memory).
+pub(crate) fn open_lines(
+    spec: &InputSpec,
+    limits: InputLimits,
+) -> Result<(PathBuf, Box<dyn io::BufRead>)> {
     let (name, raw): (PathBuf, Box<dyn Read + Send>) = match spec {
         InputSpec::Stdin => ("<stdin>".into(), Box::new(io::stdin())),
         InputSpec::Bytes { name, data } => (name.into(), Box::new(io::Cursor::new(data.clone()))),
@@ -297,13 +302,13 @@ pub(crate) fn open_lines(spec: &InputSpec) -> Result<(PathBuf, Box<dyn io::BufRe
         source,
     };
     let (head, reader) = decompress::peek(raw).map_err(read_err)?;
-    let reader: Box<dyn Read + Send> = match decompress::detect(&head) {
+    let kind = decompress::detect(&head);
+    let reader: Box<dyn Read + Send> = match kind {
         Some(kind) => decompress::decoder(kind, reader).map_err(read_err)?,
         None => Box::new(reader),
     };
-    // Partial lines are short; a line without end (`merge /dev/zero`) must not fill memory.
-    let mut guarded = Guard::new(reader, None, false);
-    guarded.line = Some((DEFAULT_MAX_LINE, 0));
+    let mut guarded = Guard::new(reader, limits.max_bytes, kind.is_some());
+    guarded.line = Some((limits.max_line, 0));
     Ok((
         name,
         Box::new(io::BufReader::with_capacity(1 << 16, guarded)),

@@ -59,6 +59,10 @@ pub struct Tally {
 }
 
 impl Merge for Tally {
+    fn saturated(&self) -> bool {
+        self.count.saturated()
+    }
+
     #[inline]
     fn merge(&mut self, other: Self) {
         self.count.merge(other.count);
@@ -87,6 +91,10 @@ impl Rejected {
 }
 
 impl Merge for Rejected {
+    fn saturated(&self) -> bool {
+        self.count.saturated()
+    }
+
     fn merge(&mut self, other: Self) {
         self.count.merge(other.count);
         match (&self.example, other.example) {
