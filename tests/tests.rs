@@ -6,6 +6,7 @@ mod util;
 mod adversarial;
 mod cli;
 mod fields;
+mod fuzz_regress;
 mod grep;
 mod inputs;
 mod matches;

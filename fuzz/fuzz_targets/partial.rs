@@ -1,41 +1,8 @@
-//! The partial-state reader used by `merge` and `reduce` (and spill files): any bytes give
-//! either a clean error or a table that writes back and reads again to the same table.
+//! Fuzz target `partial`: the property lives in `fuzz/checks/partial.rs`, shared with the replay of
+//! `fuzz/corpus-regress/partial/` that `cargo test` runs.
 #![no_main]
 
-use std::path::Path;
+#[path = "../checks/partial.rs"]
+mod check;
 
-use libfuzzer_sys::fuzz_target;
-use logmill::job::{read_partial, write_partial, EmitMode, Keyed, State};
-
-fn round_trip<S: State + PartialEq + std::fmt::Debug>(data: &[u8]) {
-    let mut keyed = Keyed::<S>::default();
-    let Ok(header) = read_partial(Path::new("fuzz"), &mut &data[..], None, &mut keyed) else {
-        return;
-    };
-    let mode = if header.is_some() { EmitMode::Partial } else { EmitMode::Lines };
-    let Some(params) = header else { return };
-    let mut out = Vec::new();
-    write_partial(&params, &keyed, mode, &mut out).unwrap();
-    let mut again = Keyed::<S>::default();
-    read_partial(Path::new("again"), &mut &out[..], Some(&params), &mut again)
-        .expect("a written partial reads back");
-    let mut a: Vec<_> = keyed.table.iter().collect();
-    let mut b: Vec<_> = again.table.iter().collect();
-    a.sort_by(|x, y| x.0.cmp(y.0));
-    b.sort_by(|x, y| x.0.cmp(y.0));
-    assert_eq!(a, b);
-}
-
-fuzz_target!(|input: &[u8]| {
-    let Some((&which, data)) = input.split_first() else {
-        return;
-    };
-    match which % 3 {
-        0 => round_trip::<u64>(data),
-        1 => round_trip::<logmill::map::matches::Tally>(data),
-        _ => {
-            let mut keyed = Keyed::<logmill::agg::GroupState>::default();
-            let _ = read_partial(Path::new("fuzz"), &mut &data[..], None, &mut keyed);
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|input: &[u8]| check::check(input));
