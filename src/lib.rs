@@ -116,11 +116,19 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
         Job::Fields(f) => {
             map::fields::check(&config, f)?;
             let mapper = map::fields::FieldsMapper::new(f)?;
-            drive(
+            drive_with(
                 &config,
                 &mapper,
                 |p, names| map::fields::export(f, &mapper, p, names),
                 |keyed, _, out| map::fields::finish(f, keyed, emit, out),
+                Some(SpillJob {
+                    table: map::fields::groups_mut,
+                    table_ref: map::fields::groups,
+                    count: |g| g.count,
+                    write: Box::new(|meta, rows, out| {
+                        map::fields::finish_rows(f, meta, rows, emit, out)
+                    }),
+                }),
                 out,
             )?
         }

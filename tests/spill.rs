@@ -141,6 +141,71 @@ fn spilled_match_sums_partials_and_formats_agree() {
 }
 
 #[test]
+fn spilled_fields_give_the_in_memory_bytes() {
+    // About 20,000 groups (request ids), every aggregate kind: their states go through the
+    // spill runs' encoding and back, in every order and in partial output.
+    let data = high_cardinality_log(40_000, 20_000);
+    let (_dir, path) = input("hc.log", &data);
+    let p = path.to_str().unwrap();
+    let cases: &[&[&str]] = &[
+        &[
+            "fields", "--by", "1", "--count", "--sum", "3", "--min", "3", "--max", "3", "--mean",
+            "3",
+        ],
+        &[
+            "fields",
+            "--by",
+            "1,2",
+            "--distinct",
+            "3",
+            "--approx-distinct",
+            "3",
+            "--pct",
+            "3:50,90",
+            "--sort",
+            "key",
+        ],
+        &[
+            "fields",
+            "--by",
+            "1",
+            "--pct",
+            "3:50",
+            "--exact-pct",
+            "--top",
+            "25",
+        ],
+        &[
+            "fields",
+            "--by",
+            "1",
+            "--where",
+            "2=404",
+            "--sum",
+            "3",
+            "--output-format",
+            "json",
+        ],
+        &["fields", "--by", "1", "--count", "--emit", "partial"],
+    ];
+    for args in cases {
+        let mut mem = args.to_vec();
+        mem.extend([p, "--memory", "4G"]);
+        let want = ok(&mem);
+        assert!(
+            want.len() > 200,
+            "{args:?}: {}",
+            String::from_utf8_lossy(&want)
+        );
+        for memory in ["1", "256K"] {
+            let mut spill = args.to_vec();
+            spill.extend([p, "--memory", memory, "-j", "2", "--chunk-size", "16K"]);
+            assert_bytes_eq!(ok(&spill), want, "{args:?} --memory {memory}");
+        }
+    }
+}
+
+#[test]
 fn memory_flag_env_and_errors() {
     let (_dir, path) = input("a.txt", b"a b a\n");
     let p = path.to_str().unwrap();

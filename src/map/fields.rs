@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Chunk, Framing, Mapper};
 use crate::agg::value::Num;
-use crate::agg::{AggKind, AggSpec, GroupState, Input};
+use crate::agg::{AggKind, AggSpec, AggState, GroupState, Input};
 use crate::emit::{order_rows, EmitOptions, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
@@ -33,6 +33,7 @@ use crate::job::{Keyed, Meta};
 use crate::merge::{KeyedTable, Merge};
 use crate::num::NumberError;
 use crate::record::{self, Bad, Format, LineParser, Locator, Span};
+use crate::spill::Rows;
 
 /// A `--where` filter.
 #[derive(Debug, Clone)]
@@ -943,6 +944,16 @@ pub fn export(
     })
 }
 
+/// The keyed groups of a worker partial (what spills to disk under `--memory`).
+pub fn groups_mut(p: &mut FieldsPartial) -> &mut KeyedTable<GroupState> {
+    &mut p.groups
+}
+
+/// [`groups_mut`], shared.
+pub fn groups(p: &FieldsPartial) -> &KeyedTable<GroupState> {
+    &p.groups
+}
+
 /// Prints the table, and a warning when bad records were left out.
 pub fn finish(
     job: &FieldsJob,
@@ -950,15 +961,28 @@ pub fn finish(
     emit: EmitOptions,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
+    let mut groups = keyed.table;
+    if job.by.is_empty() && groups.is_empty() {
+        // One group for everything, even when there is nothing: count 0.
+        groups.entry(b"");
+    }
+    let rows = order_rows(groups.into_entries().collect(), |g| g.count, emit);
+    finish_rows(job, keyed.meta, Rows::Memory(rows), emit, out)
+}
+
+/// Prints rows already in order (from memory, or merged from spilled runs), and a warning
+/// when bad records were left out.
+pub fn finish_rows(
+    job: &FieldsJob,
+    meta: Meta,
+    rows: Rows<GroupState>,
+    emit: EmitOptions,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
     let mut outcome = Outcome::from(ExitCode::Success);
-    let bad: u64 = keyed.meta.bad.values().sum();
+    let bad: u64 = meta.bad.values().sum();
     if bad > 0 {
-        let reasons: Vec<String> = keyed
-            .meta
-            .bad
-            .iter()
-            .map(|(k, v)| format!("{v} {k}"))
-            .collect();
+        let reasons: Vec<String> = meta.bad.iter().map(|(k, v)| format!("{v} {k}")).collect();
         let see = match &job.rejects {
             Some(path) => format!("; they are listed in {}", path.display()),
             None => "; --rejects FILE lists them".into(),
@@ -969,7 +993,7 @@ pub fn finish(
             reasons.join(", "),
         ));
     }
-    emit_table(job, keyed.table, emit, out)?;
+    write_rows(job, rows, emit, out)?;
     Ok(outcome)
 }
 
@@ -1004,36 +1028,28 @@ fn write_rejects(
 }
 
 /// Orders the groups and writes them: key fields, then each aggregation's cells.
-fn emit_table(
+fn write_rows(
     job: &FieldsJob,
-    mut groups: KeyedTable<GroupState>,
+    rows: Rows<GroupState>,
     opts: EmitOptions,
     out: &mut dyn Write,
 ) -> Result<()> {
-    if job.by.is_empty() && groups.is_empty() {
-        // One group for everything, even when there is nothing: count 0.
-        groups.entry(b"");
-    }
-    let mut rows: Vec<(Box<[u8]>, GroupState)> = groups.into_entries().collect();
-    for (_, g) in rows.iter_mut() {
-        if g.aggs.is_empty() {
-            g.aggs = job.aggs.iter().map(AggSpec::state).collect();
-        }
-    }
-    let rows = order_rows(rows, |g| g.count, opts);
+    // A group that never saw a value has no aggregate states yet: print the empty ones.
+    let no_aggs: Vec<AggState> = job.aggs.iter().map(AggSpec::state).collect();
     let columns = job.columns();
     let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
     let mut e = crate::emit::emitter(opts.format, opts.header, out);
     e.header(&column_refs).map_err(Error::Output)?;
     let mut texts: Vec<String> = Vec::new();
-    for (key, g) in &rows {
+    rows.for_each(|key, g| {
+        let aggs = if g.aggs.is_empty() { &no_aggs } else { &g.aggs };
         let parts: Vec<Vec<u8>> = match job.by.len() {
             0 => Vec::new(),
             1 => vec![key.to_vec()],
             _ => decode_key(key),
         };
         texts.clear();
-        for (state, spec) in g.aggs.iter().zip(&job.aggs) {
+        for (state, spec) in aggs.iter().zip(&job.aggs) {
             let cells = state.cells(spec, g.count).map_err(|_| {
                 Error::Fields(format!(
                     "{} of group {:?} does not fit in an exact 128-bit decimal",
@@ -1061,8 +1077,8 @@ fn emit_table(
                 }
             }
         }
-        e.row(&cells).map_err(Error::Output)?;
-    }
+        e.row(&cells).map_err(Error::Output)
+    })?;
     e.finish().map_err(Error::Output)
 }
 
