@@ -404,9 +404,14 @@ impl Engine {
                 }
             }
         }
-        let head: Vec<u8> = first
-            .as_deref()
-            .map_or_else(Vec::new, |b| b[..framing.head_end(b)].to_vec());
+        // Only quoted (CSV) framing has a header that later blocks need. A line format's first
+        // line is not copied: it can be the whole input (one 1 GiB line on stdin).
+        let head: Vec<u8> = match framing {
+            Framing::Quoted { .. } => first
+                .as_deref()
+                .map_or_else(Vec::new, |b| b[..framing.head_end(b)].to_vec()),
+            Framing::Lines => Vec::new(),
+        };
         let mut offset = 0u64;
         let numbered = first.into_iter().chain(blocks).map(|buf| {
             let at = offset;

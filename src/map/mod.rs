@@ -20,7 +20,8 @@ pub struct Chunk<'a> {
     /// the place of a record (the fields job turns it into a line number for rejects).
     pub offset: u64,
     /// The input's first record (see [`Framing::head_end`]), the same for every chunk of the
-    /// input: a header that chunks far from the start need too.
+    /// input: a header that chunks far from the start need too. Only quoted (CSV) framing
+    /// reads it; under line framing a stream leaves it empty.
     pub head: &'a [u8],
     /// The bytes: whole lines, the last possibly without its `\n`.
     pub data: &'a [u8],
