@@ -212,16 +212,29 @@ impl<S: Merge> Keyed<S> {
                 worst = Some(k);
             }
         }
-        let what = match worst {
-            Some(k) => {
-                let mut e = Vec::new();
-                crate::partial::escape_key(k, &mut e);
-                format!("key '{}'", String::from_utf8_lossy(&e))
-            }
-            None if self.meta.saturated() => "rejected or bad records".to_string(),
-            None => return Ok(()),
-        };
-        Err(crate::error::Error::CountOverflow { what })
+        match worst {
+            Some(k) => Err(count_overflow(k)),
+            None => self.check_meta_counts(),
+        }
+    }
+
+    /// [`Keyed::check_counts`] for the job-wide facts alone.
+    pub fn check_meta_counts(&self) -> crate::error::Result<()> {
+        if self.meta.saturated() {
+            return Err(crate::error::Error::CountOverflow {
+                what: "rejected or bad records".to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The error of a count that saturated for `key`.
+pub fn count_overflow(key: &[u8]) -> crate::error::Error {
+    let mut e = Vec::new();
+    crate::partial::escape_key(key, &mut e);
+    crate::error::Error::CountOverflow {
+        what: format!("key '{}'", String::from_utf8_lossy(&e)),
     }
 }
 
@@ -318,6 +331,22 @@ pub fn read_partial<S: State>(
     params: Option<&JobParams>,
     into: &mut Keyed<S>,
 ) -> Result<Option<JobParams>> {
+    read_partial_with(name, reader, params, into, &mut |_| Ok(()))
+}
+
+/// Records [`read_partial_with`] reads between two calls of its hook.
+pub const RECORDS_PER_HOOK: usize = 4096;
+
+/// [`read_partial`], calling `hook` with the table every [`RECORDS_PER_HOOK`] records (so a
+/// caller can keep it within `--memory` by spilling it).
+pub fn read_partial_with<S: State>(
+    name: &Path,
+    reader: &mut dyn BufRead,
+    params: Option<&JobParams>,
+    into: &mut Keyed<S>,
+    hook: &mut dyn FnMut(&mut Keyed<S>) -> Result<()>,
+) -> Result<Option<JobParams>> {
+    let mut records = 0usize;
     let bad = |line_no: usize, what: String| Error::BadPartial {
         path: name.to_path_buf(),
         line: line_no,
@@ -378,6 +407,10 @@ pub fn read_partial<S: State>(
             )
         })?;
         into.table.entry(&key).merge(state);
+        records += 1;
+        if records % RECORDS_PER_HOOK == 0 {
+            hook(into)?;
+        }
     }
     Ok(header)
 }

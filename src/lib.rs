@@ -59,7 +59,7 @@ use map::Mapper;
 use merge::KeyedTable;
 use merge::Merge;
 use reduce::Engine;
-use spill::{Rows, RowsOrder, TableSpiller};
+use spill::{Rows, RowsOrder, Spiller, TableSpiller};
 
 /// Runs a job to completion, writing its results to `out` and diagnostics (one line each) to
 /// stderr.
@@ -179,8 +179,7 @@ fn drive_with<M: Mapper, S: job::State>(
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let params = config.job.params();
-    let mut save_state = None;
-    let (keyed, order, failed) = match config.action {
+    let (keyed, order, failed, save_state) = match config.action {
         config::Action::Run if config.state.is_some() => {
             let path = config.state.as_deref().expect("checked");
             let loaded = state::load::<S>(path, &params)?;
@@ -207,8 +206,8 @@ fn drive_with<M: Mapper, S: job::State>(
                 total.clone()
             };
             total.check_counts()?;
-            save_state = Some((path.to_path_buf(), plan.marks, total));
-            (shown, Some(mapped.inputs), failed)
+            let save = (path.to_path_buf(), plan.marks, total);
+            (shown, Some(mapped.inputs), failed, save)
         }
         config::Action::Run => {
             let engine = Engine::with_options(config.engine_options())?;
@@ -253,26 +252,29 @@ fn drive_with<M: Mapper, S: job::State>(
             let spilled = spiller.into_spilled(&mut partial)?;
             // The table went to disk; what is left is the job-wide facts.
             let meta = export(partial, &mapped.inputs)?.meta;
-            let mut outcome = match config.emit_mode {
-                job::EmitMode::Final => (job.write)(
-                    meta,
-                    Rows::Spilled(spilled, RowsOrder::new(config.emit, job.count)),
-                    out,
-                )?,
-                mode => {
-                    let rows = Rows::Spilled(spilled, RowsOrder::by_key(job.count));
-                    job::write_partial_rows(&params, &meta, rows, mode, out)?;
-                    ExitCode::Success.into()
-                }
-            };
-            if failed {
-                outcome.code = ExitCode::Error;
-            }
-            return Ok(outcome);
+            return write_spilled(config, &params, job, spilled, meta, false, failed, out);
         }
         config::Action::Reduce | config::Action::Merge => {
             let needs_header = config.action == config::Action::Merge;
-            (read_partials(config, &params, needs_header)?, None, false)
+            let Some(job) = spill else {
+                let keyed = read_partials(config, &params, needs_header, None)?;
+                keyed.check_counts()?;
+                return finish_run(config, &params, keyed, None, false, finish, out);
+            };
+            // Partials too big for `--memory` spill as the map's tables do.
+            let spiller: TableSpiller<job::Keyed<S>, S> =
+                TableSpiller::new(&config.spill, 1, |k| &mut k.table, |k| &k.table, job.count);
+            let mut keyed = read_partials(config, &params, needs_header, Some(&spiller))?;
+            if let Some(e) = spiller.take_error() {
+                return Err(e);
+            }
+            keyed.check_meta_counts()?;
+            if !spiller.must_spill_result(&keyed) {
+                keyed.check_counts()?;
+                return finish_run(config, &params, keyed, None, false, finish, out);
+            }
+            let spilled = spiller.into_spilled(&mut keyed)?;
+            return write_spilled(config, &params, job, spilled, keyed.meta, true, false, out);
         }
     };
     let outcome = finish_run(
@@ -285,10 +287,9 @@ fn drive_with<M: Mapper, S: job::State>(
         out,
     )?;
     // Only after the results were written: a failed run leaves the state as it was.
-    if let Some((path, marks, total)) = save_state {
-        if !failed {
-            state::save(&path, &params, &marks, &total)?;
-        }
+    let (path, marks, total) = save_state;
+    if !failed {
+        state::save(&path, &params, &marks, &total)?;
     }
     Ok(outcome)
 }
@@ -318,15 +319,37 @@ fn finish_run<S: job::State>(
 
 /// Reads every input of a reduce or merge as partial lines of the job `params`. With
 /// `needs_header` (merge), each input must be a partial file with a matching header.
+/// Reads and merges the partial inputs of `merge` and `reduce`; with `spiller`, the table is
+/// spilled whenever it could pass `--memory`. Counts are not checked here (see
+/// [`job::Keyed::check_counts`]).
 fn read_partials<S: job::State>(
     config: &Config,
     params: &job::JobParams,
     needs_header: bool,
+    spiller: Option<&TableSpiller<job::Keyed<S>, S>>,
 ) -> Result<job::Keyed<S>> {
     let mut keyed = job::Keyed::default();
+    let mut keep_within = |k: &mut job::Keyed<S>| -> Result<()> {
+        let Some(s) = spiller else { return Ok(()) };
+        // Room for the next records' keys (a growing table briefly holds two allocations).
+        let more = s.growth(k, 2 * job::RECORDS_PER_HOOK);
+        if s.mem_bytes(k).saturating_add(more) > s.budget().limit() {
+            s.spill(k);
+            if let Some(e) = s.take_error() {
+                return Err(e);
+            }
+        }
+        Ok(())
+    };
     for spec in &config.inputs {
         let (name, mut reader) = input::open_lines(spec, config.limits)?;
-        let header = job::read_partial(&name, &mut *reader, Some(params), &mut keyed)?;
+        let header = job::read_partial_with(
+            &name,
+            &mut *reader,
+            Some(params),
+            &mut keyed,
+            &mut keep_within,
+        )?;
         if needs_header && header.is_none() {
             return Err(Error::BadPartial {
                 path: name,
@@ -337,8 +360,46 @@ fn read_partials<S: job::State>(
             });
         }
     }
-    keyed.check_counts()?;
     Ok(keyed)
+}
+
+/// Writes a result that went to disk, streamed from the merge of its runs: final rows through
+/// the job's writer, or a partial in key order. `from_partials`: the rows were merged from
+/// partial files, so a saturated count fails the run.
+#[allow(clippy::too_many_arguments)]
+fn write_spilled<P, S: job::State>(
+    config: &Config,
+    params: &job::JobParams,
+    job: SpillJob<'_, P, S>,
+    spilled: spill::Spilled<S>,
+    meta: job::Meta,
+    from_partials: bool,
+    failed: bool,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let checked = |order: RowsOrder<S>| {
+        if from_partials {
+            order.refusing_saturated()
+        } else {
+            order
+        }
+    };
+    let mut outcome = match config.emit_mode {
+        job::EmitMode::Final => (job.write)(
+            meta,
+            Rows::Spilled(spilled, checked(RowsOrder::new(config.emit, job.count))),
+            out,
+        )?,
+        mode => {
+            let rows = Rows::Spilled(spilled, checked(RowsOrder::by_key(job.count)));
+            job::write_partial_rows(params, &meta, rows, mode, out)?;
+            ExitCode::Success.into()
+        }
+    };
+    if failed {
+        outcome.code = ExitCode::Error;
+    }
+    Ok(outcome)
 }
 
 /// Writes a key → count table in the configured order and format.

@@ -1030,6 +1030,8 @@ pub struct RowsOrder<S> {
     pub top: Option<usize>,
     /// The count that ranks a state in count order.
     pub count: fn(&S) -> u64,
+    /// Fail on a row whose count saturated (rows merged from partial files).
+    pub refuse_saturated: bool,
 }
 
 impl<S> Clone for RowsOrder<S> {
@@ -1040,12 +1042,21 @@ impl<S> Clone for RowsOrder<S> {
 impl<S> Copy for RowsOrder<S> {}
 
 impl<S> RowsOrder<S> {
+    /// The same order, failing on a saturated count (see [`crate::merge::Merge::saturated`]).
+    pub fn refusing_saturated(self) -> Self {
+        RowsOrder {
+            refuse_saturated: true,
+            ..self
+        }
+    }
+
     /// The order of `opts`, ranking states by `count`.
     pub fn new(opts: EmitOptions, count: fn(&S) -> u64) -> Self {
         RowsOrder {
             sort: opts.sort,
             top: opts.top,
             count,
+            refuse_saturated: false,
         }
     }
 
@@ -1055,6 +1066,7 @@ impl<S> RowsOrder<S> {
             sort: SortOrder::Key,
             top: None,
             count,
+            refuse_saturated: false,
         }
     }
 }
@@ -1124,7 +1136,13 @@ impl<S: State> Spilled<S> {
             // Partitions hold disjoint keys: rows pass straight through, nothing to combine.
             let mut merger = Merger::new(cursors, final_order)?;
             let mut n = 0usize;
-            while n < limit && merger.pass_top(&mut f)? {
+            let mut each = |key: &[u8], state: &S| {
+                if order.refuse_saturated && state.saturated() {
+                    return Err(crate::job::count_overflow(key));
+                }
+                f(key, state)
+            };
+            while n < limit && merger.pass_top(&mut each)? {
                 n += 1;
             }
             // Dropping the merger closes the channels: partition threads still sending stop.

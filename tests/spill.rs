@@ -206,6 +206,122 @@ fn spilled_fields_give_the_in_memory_bytes() {
 }
 
 #[test]
+fn merge_and_reduce_spill_partials_too() {
+    // Partials of three slices of a high-cardinality log, merged with a tiny --memory, give
+    // the in-memory merge's bytes; so does `reduce` over their bare lines, shuffled.
+    let data = high_cardinality_log(30_000, 12_000);
+    let dir = tempfile::tempdir().unwrap();
+    let temp = dir.path().join("tmp");
+    std::fs::create_dir(&temp).unwrap();
+    let t = temp.to_str().unwrap();
+    let jobs: &[&[&str]] = &[
+        &["words"],
+        &["match", r"^(\S+) (\d+) (\d+)", "--sum", "3"],
+        &[
+            "fields", "--by", "1", "--count", "--mean", "3", "--pct", "3:90",
+        ],
+    ];
+    let third = data.len() / 3;
+    let cut = |at: usize| at + data[at..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let (a, b) = (cut(third), cut(2 * third));
+    let mut paths = Vec::new();
+    for (i, slice) in [&data[..a], &data[a..b], &data[b..]].iter().enumerate() {
+        let p = dir.path().join(format!("slice{i}.log"));
+        std::fs::write(&p, slice).unwrap();
+        paths.push(p.to_str().unwrap().to_string());
+    }
+    for job in jobs {
+        let mut partials = Vec::new();
+        let mut lines = Vec::new();
+        for (i, p) in paths.iter().enumerate() {
+            let mut args = job.to_vec();
+            args.extend(["--emit", "partial", p]);
+            let out = ok(&args);
+            let file = dir.path().join(format!("p{i}.partial"));
+            std::fs::write(&file, &out).unwrap();
+            partials.push(file.to_str().unwrap().to_string());
+            lines.extend(
+                out.split(|&c| c == b'\n')
+                    .filter(|l| !l.is_empty() && l[0] != b'#')
+                    .map(<[u8]>::to_vec),
+            );
+        }
+        // A fixed shuffle of the bare lines, as a Hadoop reducer might get them.
+        let mut x = 7u64;
+        for i in (1..lines.len()).rev() {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            lines.swap(i, (x >> 33) as usize % (i + 1));
+        }
+        let bare = lines.join(&b'\n');
+        for extra in [&[][..], &["--sort", "key"], &["--emit", "partial"]] {
+            let mut merge: Vec<&str> = vec!["merge"];
+            merge.extend(partials.iter().map(String::as_str));
+            merge.extend(extra.iter().copied());
+            let mut want_args = merge.clone();
+            want_args.extend(["--memory", "4G"]);
+            let want = ok(&want_args);
+            let mut spill = merge.clone();
+            spill.extend(["--memory", "64K", "--temp-dir", t]);
+            assert_bytes_eq!(ok(&spill), want, "{job:?} {extra:?}");
+
+            let mut reduce: Vec<&str> = vec!["reduce"];
+            reduce.extend(job.iter().copied());
+            reduce.extend(extra.iter().copied());
+            let (mem, code, err) =
+                run_logmill(&[&reduce[..], &["--memory", "4G"]].concat(), Some(&bare));
+            assert_eq!(code, 0, "{err}");
+            let (spilled, code, err) = run_logmill(
+                &[&reduce[..], &["--memory", "64K", "--temp-dir", t]].concat(),
+                Some(&bare),
+            );
+            assert_eq!(code, 0, "{err}");
+            assert_bytes_eq!(spilled, mem, "reduce {job:?} {extra:?}");
+        }
+    }
+    assert!(entries(&temp).is_empty());
+
+    // The spill path is the one taken (a temp dir that does not exist fails it), and a count
+    // that saturates across spilled runs is still refused, naming the key.
+    let mut many: Vec<u8> = (0..20_000)
+        .flat_map(|i| format!("k{i}\t1\n").into_bytes())
+        .collect();
+    let (_, code, err) = run_logmill(
+        &[
+            "reduce",
+            "words",
+            "--memory",
+            "64K",
+            "--temp-dir",
+            "/nonexistent",
+        ],
+        Some(&many),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("/nonexistent"), "{err}");
+    many.extend(format!("k7\t{}\n", u64::MAX - 1).into_bytes());
+    let (_, code, err) = run_logmill(
+        &[
+            "reduce",
+            "words",
+            "--memory",
+            "64K",
+            "--temp-dir",
+            t,
+            "--sort",
+            "key",
+        ],
+        Some(&many),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("key 'k7'") && err.contains("overflows"),
+        "{err}"
+    );
+}
+
+#[test]
 fn memory_flag_env_and_errors() {
     let (_dir, path) = input("a.txt", b"a b a\n");
     let p = path.to_str().unwrap();
