@@ -357,6 +357,9 @@ impl TempFiles {
 pub(crate) struct Run {
     file: File,
     parts: Vec<(u64, u64)>,
+    /// Per section: its bytes before compression (what a reader gets out of it), so that a
+    /// corrupt length can be told from a long key without trying to allocate it.
+    raw: Vec<u64>,
     compressed: bool,
 }
 
@@ -388,6 +391,8 @@ struct RunWriter {
     sink: Sink,
     compress: bool,
     parts: Vec<(u64, u64)>,
+    raw: Vec<u64>,
+    raw_len: u64,
     want: usize,
     start: u64,
     entry: Vec<u8>,
@@ -410,6 +415,8 @@ impl RunWriter {
             sink,
             compress,
             parts: Vec::with_capacity(parts),
+            raw: Vec::with_capacity(parts),
+            raw_len: 0,
             want: parts.max(1),
             start: 0,
             entry: Vec::with_capacity(256),
@@ -430,6 +437,7 @@ impl RunWriter {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         put_varint(&mut self.entry, self.state.len() as u64);
         self.entry.extend_from_slice(&self.state);
+        self.raw_len += self.entry.len() as u64;
         match &mut self.sink {
             Sink::Plain(w) => w.write_all(&self.entry),
             Sink::Zstd(w) => w.write_all(&self.entry),
@@ -458,6 +466,7 @@ impl RunWriter {
             Sink::Done => self.start,
         };
         self.parts.push((self.start, end));
+        self.raw.push(std::mem::take(&mut self.raw_len));
         self.start = end;
         Ok(())
     }
@@ -475,6 +484,7 @@ impl RunWriter {
         Ok(Run {
             file,
             parts: self.parts,
+            raw: self.raw,
             compressed: self.compress,
         })
     }
@@ -521,6 +531,8 @@ struct Bytes<R> {
     pos: usize,
     len: usize,
     pin: usize,
+    /// Bytes parsed so far.
+    consumed: u64,
 }
 
 impl<R: Read> Bytes<R> {
@@ -531,6 +543,7 @@ impl<R: Read> Bytes<R> {
             pos: 0,
             len: 0,
             pin: usize::MAX,
+            consumed: 0,
         }
     }
 
@@ -575,6 +588,7 @@ impl<R: Read> Bytes<R> {
             }
             let b = self.buf[self.pos];
             self.pos += 1;
+            self.consumed += 1;
             v |= u64::from(b & 0x7f) << (7 * i);
             if b < 0x80 {
                 return Ok(Some(v));
@@ -589,6 +603,7 @@ impl<R: Read> Bytes<R> {
         }
         let s = &self.buf[self.pos..self.pos + n];
         self.pos += n;
+        self.consumed += n as u64;
         Ok(s)
     }
 }
@@ -627,6 +642,8 @@ impl<S, C: Cursor<S> + ?Sized> Cursor<S> for Box<C> {
 /// The rows of one section of a run.
 struct RunCursor<'a, S> {
     bytes: Bytes<Box<dyn Read + Send + 'a>>,
+    /// The section's length before compression: no entry reaches past it.
+    raw_len: u64,
     /// The current key is `bytes.buf[bytes.pin..][..key_len]`: read in place, never copied.
     key_len: usize,
     state: S,
@@ -656,12 +673,36 @@ impl<'a, S: State> RunCursor<'a, S> {
         } else {
             Box::new(section)
         };
-        Ok(RunCursor {
+        Ok(RunCursor::from_reader(inner, run.raw[part], buf, dir))
+    }
+
+    /// A cursor over the entries of `raw_len` bytes coming out of `inner`.
+    fn from_reader(
+        inner: Box<dyn Read + Send + 'a>,
+        raw_len: u64,
+        buf: usize,
+        dir: &'a Path,
+    ) -> Self {
+        RunCursor {
             bytes: Bytes::new(inner, buf),
+            raw_len,
             key_len: 0,
             state: S::default(),
             files_dir: dir,
-        })
+        }
+    }
+
+    /// `len` as a length of the rest of the section, or an error when the section is shorter
+    /// (a corrupt run must not make the reader allocate what its lengths claim).
+    fn fits(&self, len: u64) -> io::Result<usize> {
+        let left = self.raw_len.saturating_sub(self.bytes.consumed);
+        if len > left {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("corrupt spill run: an entry of {len} bytes with {left} left"),
+            ));
+        }
+        usize::try_from(len).map_err(|_| truncated())
     }
 
     fn read_next(&mut self) -> io::Result<bool> {
@@ -670,15 +711,17 @@ impl<'a, S: State> RunCursor<'a, S> {
         let Some(klen) = self.bytes.varint()? else {
             return Ok(false);
         };
-        let klen = klen as usize;
+        let klen = self.fits(klen)?;
         if !self.bytes.ensure(klen)? {
             return Err(truncated());
         }
         self.bytes.pin = self.bytes.pos;
         self.bytes.pos += klen;
+        self.bytes.consumed += klen as u64;
         self.key_len = klen;
         let slen = self.bytes.varint()?.ok_or_else(truncated)?;
-        let raw = self.bytes.take(slen as usize)?;
+        let slen = self.fits(slen)?;
+        let raw = self.bytes.take(slen)?;
         self.state =
             postcard::from_bytes(raw).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         Ok(true)
@@ -1337,6 +1380,21 @@ impl<S: State> Rows<S> {
     }
 }
 
+/// Reads a run section held in memory, as the merge reads spilled runs, and returns its rows;
+/// any bytes give rows or an error, never a panic or an allocation of what a corrupt length
+/// claims (for the `spill_run` fuzz target and its regression replay).
+#[doc(hidden)]
+pub fn read_run_section<S: State>(data: &[u8]) -> Result<Vec<(Vec<u8>, S)>> {
+    let dir = Path::new("<memory>");
+    let inner: Box<dyn Read + Send + '_> = Box::new(data);
+    let mut c: RunCursor<'_, S> = RunCursor::from_reader(inner, data.len() as u64, 64, dir);
+    let mut rows = Vec::new();
+    while c.advance()? {
+        rows.push((c.key().to_vec(), c.take_state()));
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1569,5 +1627,23 @@ mod tests {
             .map(|&i| (b.key(i as usize).to_vec(), b.states[i as usize]))
             .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn corrupt_runs_are_errors_not_allocations() {
+        let rows = read_run_section::<u64>(b"\x02k1\x01\x05\x02k2\x02\xac\x02").unwrap();
+        assert_eq!(rows, vec![(b"k1".to_vec(), 5), (b"k2".to_vec(), 300)]);
+        assert!(read_run_section::<u64>(b"").unwrap().is_empty());
+        // A key length far past the section: refused before anything is allocated.
+        let e = read_run_section::<u64>(b"\xff\xff\xff\xff\xff\xff\xff\xff\x01")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("corrupt spill run"), "{e}");
+        let e = read_run_section::<u64>(b"\x02k1\x09\x05")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("corrupt spill run"), "{e}");
+        assert!(read_run_section::<u64>(b"\x02k1\x01").is_err());
+        assert!(read_run_section::<u64>(b"\x02k").is_err());
     }
 }

@@ -13,6 +13,8 @@ mod partial;
 mod record_csv;
 #[path = "../fuzz/checks/record_line.rs"]
 mod record_line;
+#[path = "../fuzz/checks/spill_run.rs"]
+mod spill_run;
 
 use std::path::Path;
 
@@ -62,4 +64,9 @@ fn record_csv_regressions() {
 #[test]
 fn record_line_regressions() {
     replay("record_line", record_line::check);
+}
+
+#[test]
+fn spill_run_regressions() {
+    replay("spill_run", spill_run::check);
 }
