@@ -39,6 +39,8 @@ use crate::signals;
 /// Most runs merged at once; more are first merged in groups into bigger runs, so the read
 /// buffers of a merge stay bounded.
 const MAX_FANIN: usize = 64;
+/// Most partitions of a run (and merge threads).
+const MAX_PARTS: usize = 256;
 /// Write buffer of a run.
 const WRITE_BUF: usize = 256 << 10;
 /// Rows a partition thread hands to the final merge at once.
@@ -135,7 +137,8 @@ impl<P: Send, S: State> TableSpiller<P, S> {
             count,
             budget: Budget::new(opts.memory),
             threads,
-            parts: threads,
+            // One merge thread per partition; partitions are numbered in a byte when sorted.
+            parts: threads.min(MAX_PARTS),
             files: TempFiles::new(&opts.temp_dir),
             compress: opts.compress,
             runs: Mutex::new(Vec::new()),

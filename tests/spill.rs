@@ -529,3 +529,27 @@ fn a_full_disk_is_one_line_naming_the_directory_and_exit_2() {
     assert!(entries(&dir).is_empty());
     drop(guard);
 }
+
+#[test]
+fn more_threads_than_partitions_spill_the_same() {
+    // -j 300 caps the partitions (and merge threads) at 256; the output is unchanged.
+    let data: Vec<u8> = (0..60_000u32)
+        .flat_map(|i| format!("id{:08x}\n", i.wrapping_mul(2_654_435_761)).into_bytes())
+        .collect();
+    let (_dir, path) = input("ids.txt", &data);
+    let p = path.to_str().unwrap();
+    let want = ok(&["words", "--sort", "key", p, "--memory", "4G", "-j", "1"]);
+    let got = ok(&[
+        "words",
+        "--sort",
+        "key",
+        p,
+        "--memory",
+        "64K",
+        "-j",
+        "300",
+        "--chunk-size",
+        "4K",
+    ]);
+    assert_bytes_eq!(got, want, "-j 300");
+}
