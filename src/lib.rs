@@ -329,17 +329,13 @@ fn read_partials<S: job::State>(
     spiller: Option<&TableSpiller<job::Keyed<S>, S>>,
 ) -> Result<job::Keyed<S>> {
     let mut keyed = job::Keyed::default();
+    let mut counted = 0;
     let mut keep_within = |k: &mut job::Keyed<S>| -> Result<()> {
         let Some(s) = spiller else { return Ok(()) };
-        // Room for the next records' keys (a growing table briefly holds two allocations).
-        let more = s.growth(k, 2 * job::RECORDS_PER_HOOK);
-        if s.mem_bytes(k).saturating_add(more) > s.budget().limit() {
-            s.spill(k);
-            if let Some(e) = s.take_error() {
-                return Err(e);
-            }
-        }
-        Ok(())
+        // Room for the next records' keys, as the map makes room before a chunk.
+        s.account(k, &mut counted);
+        s.make_room(k, &mut counted, 2 * job::RECORDS_PER_HOOK);
+        s.take_error().map_or(Ok(()), Err)
     };
     for spec in &config.inputs {
         let (name, mut reader) = input::open_lines(spec, config.limits)?;

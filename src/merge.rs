@@ -493,7 +493,7 @@ impl<S> KeyedTable<S> {
 
     /// Calls `f` with every key and state ordered by partition (see `partition`), then by key
     /// bytes: the order of a spill run. Sorts pointers, so it needs [`SORT_ENTRY_BYTES`] per key.
-    pub fn for_each_sorted<E>(
+    fn for_each_sorted<E>(
         &self,
         parts: usize,
         partition: impl Fn(&[u8]) -> usize,
@@ -720,14 +720,18 @@ fn capacity_for(n: usize) -> usize {
     }
 }
 
-/// The first eight bytes of a key as a big-endian number (zero-padded): comparing prefixes
-/// first orders most keys without touching their bytes again.
+/// The first eight bytes of a key as a big-endian number (zero-padded): it orders keys as
+/// their bytes do, except that ties need the rest of the keys, so comparing prefixes first
+/// orders most keys without touching their bytes again.
 #[inline]
-fn key_prefix(key: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    let n = key.len().min(8);
-    b[..n].copy_from_slice(&key[..n]);
-    u64::from_be_bytes(b)
+pub(crate) fn key_prefix(key: &[u8]) -> u64 {
+    if key.len() >= 8 {
+        u64::from_be_bytes(key[..8].try_into().expect("8 bytes"))
+    } else {
+        let mut b = [0u8; 8];
+        b[..key.len()].copy_from_slice(key);
+        u64::from_be_bytes(b)
+    }
 }
 
 /// Serialized as a sequence of `(key bytes, state)` pairs.

@@ -561,17 +561,9 @@ impl<P: Merge> WorkerSlots<P> {
         let i = rayon::current_thread_index().unwrap_or(0) % self.slots.len();
         let mut slot = self.slots[i].lock().unwrap_or_else(PoisonError::into_inner);
         let (p, counted) = &mut *slot;
-        let budget = s.budget();
-        if budget.would_exceed(s.growth(p, c.data.len())) && s.worth_spilling(p) {
-            s.spill(p);
-            let now = s.mem_bytes(p);
-            budget.update(*counted, now);
-            *counted = now;
-        }
+        s.make_room(p, counted, c.data.len());
         mapper.map(c, p);
-        let now = s.mem_bytes(p);
-        budget.update(*counted, now);
-        *counted = now;
+        s.account(p, counted);
     }
 
     /// The partials, their bytes given back to the budget.

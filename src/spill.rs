@@ -33,7 +33,7 @@ use crate::emit::{EmitOptions, SortOrder};
 use crate::error::{Error, Result};
 use crate::job::State;
 use crate::memory::Budget;
-use crate::merge::{key_hash, KeyedTable, Merge, SORT_ENTRY_BYTES};
+use crate::merge::{key_hash, key_prefix, KeyedTable, Merge, SORT_ENTRY_BYTES};
 use crate::signals;
 
 /// Most runs merged at once; more are first merged in groups into bigger runs, so the read
@@ -102,6 +102,22 @@ pub trait Spiller<P>: Sync {
     fn failed(&self) -> bool;
     /// True once any run was written.
     fn spilled(&self) -> bool;
+
+    /// Moves `p`'s account in the budget (`*counted` bytes so far) to what it holds now.
+    fn account(&self, p: &P, counted: &mut usize) {
+        let now = self.mem_bytes(p);
+        self.budget().update(*counted, now);
+        *counted = now;
+    }
+
+    /// Before `input_len` more input bytes go into `p`: spills `p` first when they could take
+    /// the budget past its limit (and spilling frees enough to be worth a run).
+    fn make_room(&self, p: &mut P, counted: &mut usize, input_len: usize) {
+        if self.budget().would_exceed(self.growth(p, input_len)) && self.worth_spilling(p) {
+            self.spill(p);
+            self.account(p, counted);
+        }
+    }
 }
 
 /// The spiller of a partial whose keyed part is a [`KeyedTable`] (reached through `table`);
@@ -220,7 +236,7 @@ impl<P: Send, S: State> TableSpiller<P, S> {
             // budget does not see (input pages, buffers).
             let share = self.budget.limit() / self.threads;
             let slots = share / 4 * 3 / KeyedTable::<S>::slot_bytes().max(1);
-            *t = KeyedTable::default();
+            // The drained table is empty; switching frees its hash allocation.
             t.set_appending(true, slots);
         }
     }
@@ -889,19 +905,6 @@ impl<S> Clone for RowOrder<S> {
 }
 impl<S> Copy for RowOrder<S> {}
 
-/// The first eight bytes of a key as a big-endian number (zero-padded): it orders keys as
-/// their bytes do, except that ties need the rest of the keys.
-#[inline]
-fn prefix(key: &[u8]) -> u64 {
-    if key.len() >= 8 {
-        u64::from_be_bytes(key[..8].try_into().expect("8 bytes"))
-    } else {
-        let mut b = [0u8; 8];
-        b[..key.len()].copy_from_slice(key);
-        u64::from_be_bytes(b)
-    }
-}
-
 /// A k-way merge over a loser tree (a tournament: each inner node keeps the loser of the
 /// match played there, so replacing the winner replays one leaf-to-root path, one comparison
 /// per level, where a binary heap needs two). Rows with equal keys are merged. In key order
@@ -973,8 +976,8 @@ impl<S: Merge, C: Cursor<S>> Merger<S, C> {
     #[inline]
     fn rank_of(order: RowOrder<S>, c: &C) -> (u64, u64) {
         match order {
-            RowOrder::Key => (prefix(c.key()), 0),
-            RowOrder::Count(count) => (u64::MAX - count(c.state()), prefix(c.key())),
+            RowOrder::Key => (key_prefix(c.key()), 0),
+            RowOrder::Count(count) => (u64::MAX - count(c.state()), key_prefix(c.key())),
         }
     }
 

@@ -129,15 +129,30 @@ fn spilled_match_sums_partials_and_formats_agree() {
         &["map", "words"],
     ];
     for args in cases {
-        let mut mem = args.to_vec();
-        mem.extend([p, "--memory", "4G"]);
-        let want = ok(&mem);
-        for memory in ["1", "64K"] {
-            let mut spill = args.to_vec();
-            spill.extend([p, "--memory", memory, "-j", "3", "--chunk-size", "16K"]);
-            assert_bytes_eq!(ok(&spill), want, "{args:?} --memory {memory}");
-        }
+        spills_as_in_memory(args, p, &["1", "64K"], "3");
     }
+}
+
+/// Runs `args` on `input` in memory, then spilling at each of `memories` with `threads`
+/// threads and 16K chunks, asserting the same bytes; returns the in-memory output.
+fn spills_as_in_memory(args: &[&str], input: &str, memories: &[&str], threads: &str) -> Vec<u8> {
+    let mut mem = args.to_vec();
+    mem.extend([input, "--memory", "4G"]);
+    let want = ok(&mem);
+    for memory in memories {
+        let mut spill = args.to_vec();
+        spill.extend([
+            input,
+            "--memory",
+            memory,
+            "-j",
+            threads,
+            "--chunk-size",
+            "16K",
+        ]);
+        assert_bytes_eq!(ok(&spill), want, "{args:?} --memory {memory}");
+    }
+    want
 }
 
 #[test]
@@ -189,19 +204,12 @@ fn spilled_fields_give_the_in_memory_bytes() {
         &["fields", "--by", "1", "--count", "--emit", "partial"],
     ];
     for args in cases {
-        let mut mem = args.to_vec();
-        mem.extend([p, "--memory", "4G"]);
-        let want = ok(&mem);
+        let want = spills_as_in_memory(args, p, &["1", "256K"], "2");
         assert!(
             want.len() > 200,
             "{args:?}: {}",
             String::from_utf8_lossy(&want)
         );
-        for memory in ["1", "256K"] {
-            let mut spill = args.to_vec();
-            spill.extend([p, "--memory", memory, "-j", "2", "--chunk-size", "16K"]);
-            assert_bytes_eq!(ok(&spill), want, "{args:?} --memory {memory}");
-        }
     }
 }
 
