@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
+use logmill::aggregate::{KeyedTable, Merge};
 use logmill::chunk::chunks;
+use logmill::engine::Engine;
 use logmill::map::words::WordsMapper;
 use logmill::map::{Chunk, Mapper};
-use logmill::merge::{KeyedTable, Merge};
-use logmill::reduce::Engine;
 use logmill::InputSpec;
 
 /// Size of the chunker and whole-engine inputs.

@@ -8,6 +8,7 @@ use crate::cli::{
     Cli, Command, EmitArg, FormatArg, JobCommand, MmapArg, OutputArgs, ProgressArg, SortArg,
 };
 use crate::emit::{EmitOptions, OutputFormat, SortOrder};
+use crate::engine::EngineOptions;
 use crate::error::{Error, Result};
 use crate::input::walk::WalkOptions;
 use crate::input::{InputLimits, InputSpec, MmapPolicy};
@@ -18,7 +19,6 @@ use crate::map::matches::MatchJob;
 use crate::map::words::WordsMapper;
 use crate::pattern::PatternOptions;
 use crate::progress::ProgressMode;
-use crate::reduce::EngineOptions;
 use crate::spill::SpillOptions;
 
 /// Everything a run needs, validated.
@@ -144,9 +144,9 @@ impl Config {
             max_line: parse_size("--max-line", &cli.max_line)?,
         };
         let spill = SpillOptions {
-            memory: crate::memory::resolve_memory(
+            memory: crate::spill::memory::resolve_memory(
                 cli.memory.as_deref(),
-                std::env::var_os(crate::memory::MEMORY_ENV),
+                std::env::var_os(crate::spill::memory::MEMORY_ENV),
             )?,
             temp_dir: cli.temp_dir.clone().unwrap_or_else(std::env::temp_dir),
             compress: cli.compress_temp,

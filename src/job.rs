@@ -15,12 +15,12 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::aggregate::{KeyedTable, Merge};
 use crate::config::Job;
 use crate::error::{Error, Result};
 use crate::map::grep::{GrepJob, GrepMapper, GrepOutput};
 use crate::map::matches::{GroupRef, MatchJob, MatchMapper, Rejected};
 use crate::map::words::WordsMapper;
-use crate::merge::{KeyedTable, Merge};
 use crate::partial;
 use crate::pattern::PatternOptions;
 

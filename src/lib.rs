@@ -2,7 +2,7 @@
 //!
 //! Inputs are memory-mapped (or streamed in bounded blocks) and cut into newline-aligned chunks
 //! ([`chunk`]); a job's [`map::Mapper`] folds each chunk into a partial aggregate on a rayon pool;
-//! partials merge through [`merge::Merge`] in a reduce tree ([`reduce::Engine`]); [`emit`] orders
+//! partials merge through [`aggregate::Merge`] in a reduce tree ([`engine::Engine`]); [`emit`] orders
 //! the result deterministically and writes it. The binary is a thin layer over [`run`].
 //!
 //! ```
@@ -22,27 +22,25 @@
 #![deny(missing_docs)]
 
 pub mod agg;
+pub mod aggregate;
 pub mod chunk;
 pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod docs;
 pub mod emit;
+pub mod engine;
 pub mod error;
 pub mod exit;
 pub mod input;
 pub mod job;
-pub mod key;
 pub mod map;
-pub mod memory;
-pub mod merge;
 pub mod num;
 pub mod output;
 pub mod partial;
 pub mod pattern;
 pub mod progress;
 pub mod record;
-pub mod reduce;
 pub mod signals;
 pub mod spill;
 pub mod state;
@@ -54,11 +52,11 @@ pub use error::{Error, Result};
 pub use exit::{ExitCode, Outcome};
 pub use input::InputSpec;
 
+use aggregate::KeyedTable;
+use aggregate::Merge;
 use emit::{order_rows, EmitOptions, Value};
+use engine::Engine;
 use map::Mapper;
-use merge::KeyedTable;
-use merge::Merge;
-use reduce::Engine;
 use spill::{Rows, RowsOrder, Spiller, TableSpiller};
 
 /// Runs a job to completion, writing its results to `out` and diagnostics (one line each) to

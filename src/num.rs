@@ -209,7 +209,7 @@ impl fmt::Display for Overflow {
 
 impl std::error::Error for Overflow {}
 
-/// A running exact sum of [`Decimal`]s: a partial aggregate ([`crate::merge::Merge`]) whose
+/// A running exact sum of [`Decimal`]s: a partial aggregate ([`crate::aggregate::Merge`]) whose
 /// result does not depend on the order or grouping of additions, overflow included. Serialized
 /// (for partial files) as its exact accumulators, so a merge elsewhere is as exact as here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -280,7 +280,7 @@ impl DecimalSum {
     }
 }
 
-impl crate::merge::Merge for DecimalSum {
+impl crate::aggregate::Merge for DecimalSum {
     #[inline]
     fn merge(&mut self, other: Self) {
         self.add_sum(other);
@@ -290,7 +290,7 @@ impl crate::merge::Merge for DecimalSum {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::merge::{check_laws, Merge};
+    use crate::aggregate::{check_laws, Merge};
     use proptest::prelude::*;
 
     fn p(s: &str) -> Result<Decimal, NumberError> {

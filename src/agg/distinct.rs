@@ -11,7 +11,7 @@
 
 use std::hash::BuildHasher;
 
-use crate::merge::{FastHasher, Merge};
+use crate::aggregate::{FastHasher, Merge};
 
 /// Exact distinct values.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -219,7 +219,7 @@ mod tests {
             serde_json::to_string(&hb).unwrap()
         );
     }
-    use crate::merge::check_laws;
+    use crate::aggregate::check_laws;
 
     fn hll(range: std::ops::Range<u64>) -> Hll {
         let mut h = Hll::default();

@@ -13,7 +13,7 @@ use distinct::{DistinctSet, Hll};
 use pct::{ExactValues, LogSketch};
 use value::{format_mean, Extreme, Num, NumSum};
 
-use crate::merge::Merge;
+use crate::aggregate::Merge;
 use crate::num::Overflow;
 
 /// What an aggregation computes.
@@ -266,7 +266,7 @@ impl Merge for GroupState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::merge::check_laws;
+    use crate::aggregate::check_laws;
 
     fn specs() -> Vec<AggSpec> {
         let s = |kind, field: &str| AggSpec {

@@ -14,7 +14,7 @@
 use std::cmp::Ordering;
 
 use super::value::{cmp_decimal, Extreme, Num};
-use crate::merge::Merge;
+use crate::aggregate::Merge;
 use crate::num::Decimal;
 
 /// The sketch's relative accuracy before printing.
@@ -273,7 +273,7 @@ pub fn cmp_printed(a: &str, b: &str) -> Option<Ordering> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::merge::check_laws;
+    use crate::aggregate::check_laws;
     use proptest::prelude::*;
 
     fn sketch(values: &[f64]) -> LogSketch {

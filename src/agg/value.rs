@@ -8,7 +8,7 @@
 
 use std::cmp::Ordering;
 
-use crate::merge::Merge;
+use crate::aggregate::Merge;
 use crate::num::{Decimal, DecimalSum, NumberError};
 
 /// A parsed numeric field.
@@ -263,7 +263,7 @@ pub fn format_mean(total: &Decimal, count: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::merge::check_laws;
+    use crate::aggregate::check_laws;
 
     fn d(s: &str) -> Decimal {
         Decimal::parse(s.as_bytes()).unwrap()

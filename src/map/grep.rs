@@ -158,8 +158,8 @@ fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Engine;
     use crate::input::InputSpec;
-    use crate::reduce::Engine;
 
     fn run_on(job: &GrepJob, inputs: &[&[u8]], threads: usize, chunk: usize) -> (String, ExitCode) {
         let engine = Engine::new(threads, chunk).unwrap();

@@ -11,18 +11,18 @@
 //!   rejected record: it counts neither in its key's count nor in its sum (so sum / count stays
 //!   an average over the same records), and the run reports how many were rejected.
 //!
-//! Several key fields are packed with [`crate::key::KeyBuilder`] so that any bytes, TAB and
+//! Several key fields are packed with [`crate::aggregate::key::KeyBuilder`] so that any bytes, TAB and
 //! newline included, stay unambiguous; TSV output escapes them.
 
 use std::io::Write;
 
 use super::{Chunk, Mapper};
+use crate::aggregate::key::{self, KeyBuilder};
+use crate::aggregate::{KeyedTable, Merge};
 use crate::emit::{order_rows, EmitOptions, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::job::{Keyed, Meta};
-use crate::key::{self, KeyBuilder};
-use crate::merge::{KeyedTable, Merge};
 use crate::num::{Decimal, DecimalSum, NumberError};
 use crate::pattern::{LineRegex, PatternOptions, PerThread};
 use crate::spill::Rows;
@@ -387,9 +387,9 @@ fn key_text(key: &[u8], fields: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aggregate::check_laws;
+    use crate::engine::Engine;
     use crate::input::InputSpec;
-    use crate::merge::check_laws;
-    use crate::reduce::Engine;
 
     fn run_on(
         m: MatchMapper,

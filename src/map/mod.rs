@@ -7,8 +7,8 @@ pub mod grep;
 pub mod matches;
 pub mod words;
 
+use crate::aggregate::Merge;
 pub use crate::chunk::Framing;
-use crate::merge::Merge;
 
 /// A piece of input handed to a mapper: whole lines (the last may lack its newline), or whole
 /// records under the mapper's [`Framing`].

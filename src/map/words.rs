@@ -5,7 +5,7 @@
 //! Unicode rules; invalid UTF-8 separates words.
 
 use super::{Chunk, Mapper};
-use crate::merge::KeyedTable;
+use crate::aggregate::KeyedTable;
 
 /// Counts of each word.
 pub type WordCounts = KeyedTable<u64>;
@@ -129,7 +129,7 @@ fn count_unicode(data: &[u8], counts: &mut WordCounts) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::merge::sorted_entries;
+    use crate::aggregate::sorted_entries;
 
     fn count(text: &[u8], unicode: bool) -> Vec<(Vec<u8>, u64)> {
         let mut t = WordCounts::default();

@@ -16,13 +16,13 @@ use std::thread;
 
 use rayon::prelude::*;
 
+use crate::aggregate::{merge_all, Merge};
 use crate::chunk::{framed_chunks, Framing};
 use crate::error::{Error, Result};
 use crate::input::stream::BlockReader;
 use crate::input::walk::{self, WalkOptions};
 use crate::input::{self, Data, InputSpec, MmapPolicy, OpenOptions, Source};
 use crate::map::{Chunk, Mapper};
-use crate::merge::{merge_all, Merge};
 use crate::progress::{Progress, ProgressMode};
 use crate::spill::Spiller;
 

@@ -19,6 +19,8 @@
 //! unlinked at once: the open descriptor is all that is left, so the kernel frees the space
 //! when logmill exits however it exits (success, error, SIGINT, SIGTERM, even SIGKILL).
 
+pub mod memory;
+
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fs::{File, OpenOptions};
@@ -29,12 +31,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as Atomic};
 use std::sync::{mpsc, Mutex, PoisonError};
 
+use crate::aggregate::{key_hash, key_prefix, KeyedTable, Merge, SORT_ENTRY_BYTES};
 use crate::emit::{EmitOptions, SortOrder};
 use crate::error::{Error, Result};
 use crate::job::State;
-use crate::memory::Budget;
-use crate::merge::{key_hash, key_prefix, KeyedTable, Merge, SORT_ENTRY_BYTES};
 use crate::signals;
+use crate::spill::memory::Budget;
 
 /// Most runs merged at once; more are first merged in groups into bigger runs, so the read
 /// buffers of a merge stay bounded.
@@ -65,7 +67,7 @@ pub struct SpillOptions {
 impl Default for SpillOptions {
     fn default() -> Self {
         SpillOptions {
-            memory: crate::memory::default_memory(),
+            memory: crate::spill::memory::default_memory(),
             temp_dir: std::env::temp_dir(),
             compress: false,
         }
@@ -1048,7 +1050,9 @@ impl<S: Merge, C: Cursor<S>> Merger<S, C> {
         self.advance_top()?;
         loop {
             let next = self.tree[0];
-            if self.done[next] || !crate::merge::key_eq(self.cursors[next].key(), &keys[start..]) {
+            if self.done[next]
+                || !crate::aggregate::key_eq(self.cursors[next].key(), &keys[start..])
+            {
                 break;
             }
             state.merge(self.cursors[next].take_state());
@@ -1091,7 +1095,7 @@ impl<S> Clone for RowsOrder<S> {
 impl<S> Copy for RowsOrder<S> {}
 
 impl<S> RowsOrder<S> {
-    /// The same order, failing on a saturated count (see [`crate::merge::Merge::saturated`]).
+    /// The same order, failing on a saturated count (see [`crate::aggregate::Merge::saturated`]).
     pub fn refusing_saturated(self) -> Self {
         RowsOrder {
             refuse_saturated: true,

@@ -1,5 +1,5 @@
 //! Composite keys: several byte strings (the capture groups of `match`, the fields of a
-//! group-by) packed into one key of a [`crate::merge::KeyedTable`].
+//! group-by) packed into one key of a [`crate::aggregate::KeyedTable`].
 //!
 //! The encoding is unambiguous for arbitrary bytes and keeps order: comparing two encoded keys
 //! byte by byte compares their fields as tuples (first field, then second, …), so emit's "key
