@@ -12,7 +12,6 @@
 use std::io::{self, BufRead, Write};
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{KeyedTable, Merge};
@@ -245,9 +244,7 @@ impl<S: Merge> Merge for Keyed<S> {
     }
 }
 
-/// A job's per-key state, as partial files carry it.
-pub trait State: Merge + Clone + Serialize + DeserializeOwned + Send + Sync {}
-impl<T: Merge + Clone + Serialize + DeserializeOwned + Send + Sync> State for T {}
+pub use crate::aggregate::State;
 
 /// What a run prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,110 +1,11 @@
-//! Partial aggregates and their merge. A partial has an identity (`Default`) and a `merge` that
-//! is exactly associative and commutative, so partials can be combined in any grouping and any
-//! order — across chunks, threads, processes or days — and give the same bytes out. That is
-//! why every state here is integral: floating-point addition is neither.
+//! The keyed table: per-key states in an open-addressing hash table whose slots hold short
+//! keys inline, and its sort of slots by key for ordered output and spill runs.
 
 use serde::{Deserialize, Serialize};
 
-/// A partial aggregate: `Default` is the identity and `merge` folds another partial in.
-///
-/// Laws (checked by the tests below for every implementation): `a.merge(Default)` is `a`;
-/// merging is associative and commutative.
-pub trait Merge: Default + Send {
-    /// Folds `other` into `self`.
-    fn merge(&mut self, other: Self);
-
-    /// True when a count in here saturated at `u64::MAX` (only merging hostile or corrupt
-    /// partial files gets there; a run would need 2^64 lines). Printing such a count would be
-    /// silently wrong, so merges check this and fail instead.
-    fn saturated(&self) -> bool {
-        false
-    }
-}
-
-impl Merge for u64 {
-    fn saturated(&self) -> bool {
-        *self == u64::MAX
-    }
-
-    #[inline]
-    fn merge(&mut self, other: Self) {
-        // Saturating, not wrapping: counts from hostile partial files (`k<TAB>18446744073709551615`
-        // twice) must never come out small. Saturating addition keeps the merge laws.
-        *self = self.saturating_add(other);
-    }
-}
-
-impl<T: Merge> Merge for Option<T> {
-    fn saturated(&self) -> bool {
-        self.as_ref().is_some_and(T::saturated)
-    }
-
-    fn merge(&mut self, other: Self) {
-        match (self.as_mut(), other) {
-            (_, None) => {}
-            (None, Some(o)) => *self = Some(o),
-            (Some(s), Some(o)) => s.merge(o),
-        }
-    }
-}
-
-/// Position-wise merge; the shorter vector is padded with identities. Used for per-input
-/// partials, where position `i` belongs to input `i`.
-impl<T: Merge> Merge for Vec<T> {
-    fn saturated(&self) -> bool {
-        self.iter().any(T::saturated)
-    }
-
-    fn merge(&mut self, other: Self) {
-        if other.len() > self.len() {
-            self.resize_with(other.len(), T::default);
-        }
-        for (s, o) in self.iter_mut().zip(other) {
-            s.merge(o);
-        }
-    }
-}
-
-/// The hasher of the project's hash maps: fast, non-cryptographic, and seeded the same way every
-/// run (the output order never depends on it; emit sorts).
-pub type FastHasher = foldhash::fast::FixedState;
-
-/// A hash map with the project's hasher.
-pub type FastMap<K, V> = hashbrown::HashMap<K, V, FastHasher>;
-
-/// The hash of a key's bytes, as stored in a [`KeyedTable`].
-#[inline]
-pub fn key_hash(key: &[u8]) -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = FastHasher::default().build_hasher();
-    h.write(key);
-    h.finish()
-}
-
-/// Byte equality tuned for short keys: words and captures are mostly under 16 bytes, where a
-/// call into libc's `memcmp` costs more than the comparison.
-#[inline(always)]
-pub(crate) fn key_eq(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    #[inline(always)]
-    fn word(s: &[u8], at: usize) -> u64 {
-        u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"))
-    }
-    #[inline(always)]
-    fn half(s: &[u8], at: usize) -> u32 {
-        u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"))
-    }
-    match n {
-        0 => true,
-        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
-        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        _ => a == b,
-    }
-}
+use super::alloc::HugeAlloc;
+use super::hash::{key_eq, key_hash, key_prefix};
+use super::Merge;
 
 /// Longest key stored inline in a table slot.
 const INLINE_KEY: usize = 22;
@@ -207,47 +108,6 @@ impl<S> Default for KeyedTable<S> {
             appending: false,
             heap: 0,
         }
-    }
-}
-
-/// The allocator of table storage: the global one, asking for transparent huge pages on big
-/// tables. A table of millions of keys is probed at random places; with 4 KiB pages nearly
-/// every probe also misses the TLB, and with 2 MiB pages almost none does. Where THP is
-/// `madvise`-only (a common default) the request is what turns them on; elsewhere it is a
-/// no-op.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct HugeAlloc;
-
-/// Allocations from this size on ask for huge pages.
-const HUGE_FROM: usize = 8 << 20;
-
-// SAFETY: every method forwards to the global allocator with the same layout, so blocks are
-// valid, aligned and freed by the allocator that made them; `madvise(MADV_HUGEPAGE)` only sets
-// a paging hint on whole pages inside the block and never changes its contents.
-unsafe impl allocator_api2::alloc::Allocator for HugeAlloc {
-    fn allocate(
-        &self,
-        layout: std::alloc::Layout,
-    ) -> Result<std::ptr::NonNull<[u8]>, allocator_api2::alloc::AllocError> {
-        let block = allocator_api2::alloc::Global.allocate(layout)?;
-        if layout.size() >= HUGE_FROM {
-            const HUGE: usize = 2 << 20;
-            let start = (block.as_ptr() as *mut u8 as usize).next_multiple_of(HUGE);
-            let end = (block.as_ptr() as *mut u8 as usize + layout.size()) / HUGE * HUGE;
-            if end > start {
-                // SAFETY: `start..end` is a whole number of pages inside the block just
-                // allocated; the advice fails harmlessly where THP is unavailable.
-                unsafe {
-                    libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE)
-                };
-            }
-        }
-        Ok(block)
-    }
-
-    unsafe fn deallocate(&self, ptr: std::ptr::NonNull<u8>, layout: std::alloc::Layout) {
-        // SAFETY: `ptr` was allocated by `allocate` above, i.e. by `Global`, with `layout`.
-        unsafe { allocator_api2::alloc::Global.deallocate(ptr, layout) }
     }
 }
 
@@ -721,18 +581,6 @@ fn capacity_for(n: usize) -> usize {
 }
 
 /// The first eight bytes of a key as a big-endian number (zero-padded): it orders keys as
-/// their bytes do, except that ties need the rest of the keys, so comparing prefixes first
-/// orders most keys without touching their bytes again.
-#[inline]
-pub(crate) fn key_prefix(key: &[u8]) -> u64 {
-    if key.len() >= 8 {
-        u64::from_be_bytes(key[..8].try_into().expect("8 bytes"))
-    } else {
-        let mut b = [0u8; 8];
-        b[..key.len()].copy_from_slice(key);
-        u64::from_be_bytes(b)
-    }
-}
 
 /// Serialized as a sequence of `(key bytes, state)` pairs.
 impl<S: Serialize> Serialize for KeyedTable<S> {
@@ -748,53 +596,6 @@ impl<'de, S: Deserialize<'de> + Merge> Deserialize<'de> for KeyedTable<S> {
     }
 }
 
-/// Merges a list of partials by index in fixed pairwise stages (0+1, 2+3, … then again), so
-/// the grouping depends only on the list's length, never on scheduling.
-pub fn merge_all<P: Merge>(mut parts: Vec<P>) -> P {
-    while parts.len() > 1 {
-        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
-        let mut it = parts.into_iter();
-        while let Some(mut a) = it.next() {
-            if let Some(b) = it.next() {
-                a.merge(b);
-            }
-            next.push(a);
-        }
-        parts = next;
-    }
-    parts.pop().unwrap_or_default()
-}
-
-/// Law checks shared by every partial's tests: identity, associativity and commutativity on
-/// the given samples, compared through `canon` (a canonical, order-free view of a partial).
-#[cfg(test)]
-pub(crate) fn check_laws<P, C, F>(samples: &[P], canon: F)
-where
-    P: Merge + Clone,
-    C: PartialEq + std::fmt::Debug,
-    F: Fn(&P) -> C,
-{
-    let merged = |a: &P, b: &P| {
-        let mut x = a.clone();
-        x.merge(b.clone());
-        x
-    };
-    for a in samples {
-        assert_eq!(canon(&merged(a, &P::default())), canon(a), "right identity");
-        assert_eq!(canon(&merged(&P::default(), a)), canon(a), "left identity");
-        for b in samples {
-            assert_eq!(canon(&merged(a, b)), canon(&merged(b, a)), "commutativity");
-            for c in samples {
-                assert_eq!(
-                    canon(&merged(&merged(a, b), c)),
-                    canon(&merged(a, &merged(b, c))),
-                    "associativity"
-                );
-            }
-        }
-    }
-}
-
 /// A canonical, sorted view of a table, for comparisons in tests.
 #[cfg(test)]
 pub(crate) fn sorted_entries<S: Clone + Ord>(t: &KeyedTable<S>) -> Vec<(Vec<u8>, S)> {
@@ -802,10 +603,10 @@ pub(crate) fn sorted_entries<S: Clone + Ord>(t: &KeyedTable<S>) -> Vec<(Vec<u8>,
     v.sort();
     v
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aggregate::{check_laws, merge_all};
     use proptest::prelude::*;
 
     fn table(pairs: &[(&str, u64)]) -> KeyedTable<u64> {
