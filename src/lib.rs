@@ -36,6 +36,7 @@ pub mod input;
 pub mod job;
 pub mod map;
 pub mod num;
+pub mod order;
 pub mod output;
 pub mod partial;
 pub mod pattern;
@@ -373,7 +374,7 @@ fn write_spilled<P, S: job::State>(
 ) -> Result<Outcome> {
     let checked = |order: RowsOrder<S>| {
         if from_partials {
-            order.refusing_saturated()
+            order.refusing_saturated(job::count_overflow)
         } else {
             order
         }

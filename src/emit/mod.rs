@@ -1,28 +1,21 @@
-//! Emit: put the final rows in a deterministic order and write them. The order is a total order
-//! on the rows — count descending, then key ascending by bytes, or key alone — so the output is
-//! byte-identical whatever the thread count, chunk size or hash seed. One file per output format
+//! Emit: write the final rows, in the deterministic order of [`crate::order`] (count
+//! descending, then key ascending by bytes, or key alone), so the output is byte-identical
+//! whatever the thread count, chunk size or hash seed. One file per output format
 //! behind the [`Emitter`] trait; [`emitter`] picks one from an [`OutputFormat`].
 
 pub mod csv;
 pub mod json;
 pub mod tsv;
 
-use std::cmp::Ordering;
 use std::io::{self, Write};
+
+// The order lives in `order.rs`; these keep `emit::SortOrder` and `emit::order_rows` working.
+use crate::order::OrderOptions;
+pub use crate::order::{order_rows, SortOrder};
 
 pub use self::csv::CsvEmitter;
 pub use json::JsonEmitter;
 pub use tsv::TsvEmitter;
-
-/// How final rows are ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortOrder {
-    /// Count descending, ties by key ascending (bytes).
-    #[default]
-    Count,
-    /// Key ascending (bytes).
-    Key,
-}
 
 /// Ordering, truncation and format of the final rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -104,31 +97,13 @@ pub trait Emitter {
     fn finish(&mut self) -> io::Result<()>;
 }
 
-/// Orders `rows` by `opts` (using `count` to rank under [`SortOrder::Count`]) and keeps the top
-/// N. With `--top`, only the kept rows are fully sorted.
-pub fn order_rows<K: AsRef<[u8]>, S>(
-    mut rows: Vec<(K, S)>,
-    count: impl Fn(&S) -> u64,
-    opts: EmitOptions,
-) -> Vec<(K, S)> {
-    let cmp = |a: &(K, S), b: &(K, S)| -> Ordering {
-        match opts.sort {
-            SortOrder::Count => count(&b.1)
-                .cmp(&count(&a.1))
-                .then_with(|| a.0.as_ref().cmp(b.0.as_ref())),
-            SortOrder::Key => a.0.as_ref().cmp(b.0.as_ref()),
-        }
-    };
-    if let Some(n) = opts.top {
-        if n == 0 {
-            rows.clear();
-        } else if n < rows.len() {
-            rows.select_nth_unstable_by(n - 1, cmp);
-            rows.truncate(n);
+impl From<EmitOptions> for OrderOptions {
+    fn from(o: EmitOptions) -> OrderOptions {
+        OrderOptions {
+            sort: o.sort,
+            top: o.top,
         }
     }
-    rows.sort_unstable_by(cmp);
-    rows
 }
 
 #[cfg(test)]

@@ -31,10 +31,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as Atomic};
 use std::sync::{mpsc, Mutex, PoisonError};
 
-use crate::aggregate::{key_hash, key_prefix, KeyedTable, Merge, SORT_ENTRY_BYTES};
-use crate::emit::{EmitOptions, SortOrder};
+use crate::aggregate::{key_hash, KeyedTable, Merge, State, SORT_ENTRY_BYTES};
 use crate::error::{Error, Result};
-use crate::job::State;
+use crate::order::{self, OrderOptions, SortOrder};
 use crate::signals;
 use crate::spill::memory::Budget;
 
@@ -818,7 +817,11 @@ impl<S> Batch<S> {
     /// share (one pass when every count is below 256).
     fn sort_by_count(&mut self, count: fn(&S) -> u64) {
         debug_assert!((1..self.len()).all(|i| self.key(i - 1) < self.key(i)));
-        let ranks: Vec<u64> = self.states.iter().map(|s| u64::MAX - count(s)).collect();
+        let ranks: Vec<u64> = self
+            .states
+            .iter()
+            .map(|s| order::count_rank(count(s)))
+            .collect();
         let mut idx: Vec<u32> = (0..self.len() as u32).collect();
         let mut scratch = vec![0u32; idx.len()];
         for shift in (0..64).step_by(8) {
@@ -978,8 +981,8 @@ impl<S: Merge, C: Cursor<S>> Merger<S, C> {
     #[inline]
     fn rank_of(order: RowOrder<S>, c: &C) -> (u64, u64) {
         match order {
-            RowOrder::Key => (key_prefix(c.key()), 0),
-            RowOrder::Count(count) => (u64::MAX - count(c.state()), key_prefix(c.key())),
+            RowOrder::Key => order::rank(SortOrder::Key, 0, c.key()),
+            RowOrder::Count(count) => order::rank(SortOrder::Count, count(c.state()), c.key()),
         }
     }
 
@@ -1077,14 +1080,13 @@ pub struct Spilled<S> {
 
 /// The final order of spilled rows.
 pub struct RowsOrder<S> {
-    /// Count or key order.
-    pub sort: SortOrder,
-    /// Only the first N rows.
-    pub top: Option<usize>,
+    /// Count or key order, and `--top`.
+    pub order: OrderOptions,
     /// The count that ranks a state in count order.
     pub count: fn(&S) -> u64,
-    /// Fail on a row whose count saturated (rows merged from partial files).
-    pub refuse_saturated: bool,
+    /// The error for a row whose count saturated, when such rows must fail the run (rows
+    /// merged from partial files).
+    pub refuse_saturated: Option<fn(&[u8]) -> Error>,
 }
 
 impl<S> Clone for RowsOrder<S> {
@@ -1095,31 +1097,33 @@ impl<S> Clone for RowsOrder<S> {
 impl<S> Copy for RowsOrder<S> {}
 
 impl<S> RowsOrder<S> {
-    /// The same order, failing on a saturated count (see [`crate::aggregate::Merge::saturated`]).
-    pub fn refusing_saturated(self) -> Self {
+    /// The same order, failing with `error(key)` on a saturated count (see
+    /// [`crate::aggregate::Merge::saturated`]).
+    pub fn refusing_saturated(self, error: fn(&[u8]) -> Error) -> Self {
         RowsOrder {
-            refuse_saturated: true,
+            refuse_saturated: Some(error),
             ..self
         }
     }
 
     /// The order of `opts`, ranking states by `count`.
-    pub fn new(opts: EmitOptions, count: fn(&S) -> u64) -> Self {
+    pub fn new(opts: impl Into<OrderOptions>, count: fn(&S) -> u64) -> Self {
         RowsOrder {
-            sort: opts.sort,
-            top: opts.top,
+            order: opts.into(),
             count,
-            refuse_saturated: false,
+            refuse_saturated: None,
         }
     }
 
     /// Key order, every row (partial output).
     pub fn by_key(count: fn(&S) -> u64) -> Self {
         RowsOrder {
-            sort: SortOrder::Key,
-            top: None,
+            order: OrderOptions {
+                sort: SortOrder::Key,
+                top: None,
+            },
             count,
-            refuse_saturated: false,
+            refuse_saturated: None,
         }
     }
 }
@@ -1144,7 +1148,7 @@ impl<S: State> Spilled<S> {
         mut f: impl FnMut(&[u8], &S) -> Result<()>,
     ) -> Result<()> {
         self.reduce_fanin()?;
-        let limit = order.top.unwrap_or(usize::MAX);
+        let limit = order.order.limit();
         if limit == 0 {
             return Ok(());
         }
@@ -1154,14 +1158,14 @@ impl<S: State> Spilled<S> {
         let buf = (self.memory / 2 / readers).clamp(4 << 10, 1 << 20);
         let sort_budget = (self.memory / 2 / parts).max(1 << 16);
         let row_bytes = std::mem::size_of::<S>() + 96;
-        let plan = match (order.sort, order.top) {
+        let plan = match (order.order.sort, order.order.top) {
             (SortOrder::Key, _) => PartitionPlan::Stream,
             (SortOrder::Count, Some(n)) if n.saturating_mul(row_bytes) <= sort_budget => {
                 PartitionPlan::Top(n)
             }
             (SortOrder::Count, _) => PartitionPlan::Sort,
         };
-        let final_order = match order.sort {
+        let final_order = match order.order.sort {
             SortOrder::Key => RowOrder::Key,
             SortOrder::Count => RowOrder::Count(order.count),
         };
@@ -1190,8 +1194,8 @@ impl<S: State> Spilled<S> {
             let mut merger = Merger::new(cursors, final_order)?;
             let mut n = 0usize;
             let mut each = |key: &[u8], state: &S| {
-                if order.refuse_saturated && state.saturated() {
-                    return Err(crate::job::count_overflow(key));
+                if let Some(error) = order.refuse_saturated.filter(|_| state.saturated()) {
+                    return Err(error(key));
                 }
                 f(key, state)
             };
@@ -1240,8 +1244,12 @@ impl<S: State> Spilled<S> {
                     let count = (order.count)(&state);
                     if heap.len() == n {
                         let worst = heap.peek().expect("n > 0");
-                        if (count, std::cmp::Reverse(key.as_slice()))
-                            <= (worst.count, std::cmp::Reverse(&*worst.key))
+                        // Not before the worst kept row in the final order: not kept.
+                        if order::compare(
+                            SortOrder::Count,
+                            (count, &key),
+                            (worst.count, &worst.key),
+                        ) != Ordering::Less
                         {
                             continue;
                         }
@@ -1365,10 +1373,11 @@ impl<S> PartialOrd for Ranked<S> {
 }
 impl<S> Ord for Ranked<S> {
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .count
-            .cmp(&self.count)
-            .then_with(|| self.key.cmp(&other.key))
+        order::compare(
+            SortOrder::Count,
+            (self.count, &self.key),
+            (other.count, &other.key),
+        )
     }
 }
 
@@ -1510,7 +1519,7 @@ mod tests {
                 RowsOrder::by_key(|c| *c),
             );
             assert_eq!(key, by_key);
-            let count_opts = EmitOptions::default();
+            let count_opts = OrderOptions::default();
             let got = collect(
                 spill_all(ts.clone(), threads, &o),
                 RowsOrder::new(count_opts, |c| *c),
@@ -1520,7 +1529,7 @@ mod tests {
                 let got = collect(
                     spill_all(ts.clone(), threads, &o),
                     RowsOrder::new(
-                        EmitOptions {
+                        OrderOptions {
                             top: Some(top),
                             ..count_opts
                         },
@@ -1567,7 +1576,7 @@ mod tests {
             assert_eq!(key, by_key, "{n} runs");
             let count = collect(
                 spill_all(ts, 3, &o),
-                RowsOrder::new(EmitOptions::default(), |c| *c),
+                RowsOrder::new(OrderOptions::default(), |c| *c),
             );
             assert_eq!(count, by_count, "{n} runs");
         }

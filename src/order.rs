@@ -1,0 +1,146 @@
+//! The final order of result rows, defined once: count descending then key ascending by bytes
+//! ([`SortOrder::Count`]), or key ascending alone ([`SortOrder::Key`]), and `--top N` as the
+//! first N rows of that order. Both are total orders on rows with distinct keys, so output is
+//! byte-identical whatever the thread count, chunk size or hash seed.
+//!
+//! Rows sorted in memory ([`order_rows`]) and rows merged back from spill runs (`spill/`) use
+//! the comparator and ranks here, so the two paths cannot drift apart.
+
+use std::cmp::Ordering;
+
+use crate::aggregate::key_prefix;
+
+/// How final rows are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Count descending, ties by key ascending (bytes).
+    #[default]
+    Count,
+    /// Key ascending (bytes).
+    Key,
+}
+
+/// The order of the final rows and how many to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OrderOptions {
+    /// The order of the rows.
+    pub sort: SortOrder,
+    /// Keep only the first N rows in that order (`--top N`).
+    pub top: Option<usize>,
+}
+
+impl OrderOptions {
+    /// How many rows to keep: `--top N`, else all.
+    pub fn limit(&self) -> usize {
+        self.top.unwrap_or(usize::MAX)
+    }
+}
+
+/// Compares two rows, each a count and a key, in `sort` order. Keys of distinct rows differ,
+/// so this is a total order on a result.
+#[inline]
+pub fn compare(sort: SortOrder, a: (u64, &[u8]), b: (u64, &[u8])) -> Ordering {
+    match sort {
+        SortOrder::Count => b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)),
+        SortOrder::Key => a.1.cmp(b.1),
+    }
+}
+
+/// A count's rank in count order: a smaller rank comes first (count descending).
+#[inline]
+pub fn count_rank(count: u64) -> u64 {
+    u64::MAX - count
+}
+
+/// A row's rank in `sort` order: comparing ranks, then the keys' bytes on a tie, is
+/// [`compare`]; most rows are ordered by their ranks alone, without reading the keys.
+#[inline]
+pub fn rank(sort: SortOrder, count: u64, key: &[u8]) -> (u64, u64) {
+    match sort {
+        SortOrder::Count => (count_rank(count), key_prefix(key)),
+        SortOrder::Key => (key_prefix(key), 0),
+    }
+}
+
+/// Orders `rows` by `opts` (using `count` to rank under [`SortOrder::Count`]) and keeps the top
+/// N. With `--top`, only the kept rows are fully sorted.
+pub fn order_rows<K: AsRef<[u8]>, S>(
+    mut rows: Vec<(K, S)>,
+    count: impl Fn(&S) -> u64,
+    opts: impl Into<OrderOptions>,
+) -> Vec<(K, S)> {
+    let opts = opts.into();
+    let cmp = |a: &(K, S), b: &(K, S)| -> Ordering {
+        compare(
+            opts.sort,
+            (count(&a.1), a.0.as_ref()),
+            (count(&b.1), b.0.as_ref()),
+        )
+    };
+    if let Some(n) = opts.top {
+        if n == 0 {
+            rows.clear();
+        } else if n < rows.len() {
+            rows.select_nth_unstable_by(n - 1, cmp);
+            rows.truncate(n);
+        }
+    }
+    rows.sort_unstable_by(cmp);
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_agree_with_compare() {
+        let keys: [&[u8]; 7] = [b"", b"a", b"ab", b"abcdefgh", b"abcdefghi", b"b", b"\xff"];
+        let rows: Vec<(u64, &[u8])> = [0, 1, 7, u64::MAX]
+            .iter()
+            .flat_map(|&c| keys.iter().map(move |&k| (c, k)))
+            .collect();
+        for sort in [SortOrder::Count, SortOrder::Key] {
+            for &a in &rows {
+                for &b in &rows {
+                    let by_rank = rank(sort, a.0, a.1)
+                        .cmp(&rank(sort, b.0, b.1))
+                        .then_with(|| a.1.cmp(b.1));
+                    let want = compare(sort, a, b);
+                    // Key order ignores counts: rows of one key compare equal either way.
+                    assert_eq!(by_rank, want, "{sort:?} {a:?} {b:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn top_keeps_the_first_rows_of_the_order() {
+        let rows = || {
+            vec![
+                (b"b".to_vec(), 2u64),
+                (b"a".to_vec(), 2),
+                (b"c".to_vec(), 5),
+            ]
+        };
+        let all = order_rows(rows(), |c| *c, OrderOptions::default());
+        assert_eq!(all[0].0, b"c");
+        assert_eq!(all[1].0, b"a");
+        let top = order_rows(
+            rows(),
+            |c| *c,
+            OrderOptions {
+                top: Some(2),
+                ..OrderOptions::default()
+            },
+        );
+        assert_eq!(top, all[..2]);
+        let none = OrderOptions {
+            top: Some(0),
+            ..OrderOptions::default()
+        };
+        assert!(order_rows(rows(), |c| *c, none).is_empty());
+        assert_eq!(none.limit(), 0);
+        assert_eq!(OrderOptions::default().limit(), usize::MAX);
+    }
+}
