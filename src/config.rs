@@ -9,6 +9,7 @@ use crate::cli::{
 };
 use crate::emit::{EmitOptions, OutputFormat, SortOrder};
 use crate::engine::EngineOptions;
+pub use crate::engine::{default_threads, Shard, DEFAULT_CHUNK_SIZE};
 use crate::error::{Error, Result};
 use crate::input::walk::WalkOptions;
 use crate::input::{InputLimits, InputSpec, MmapPolicy};
@@ -17,6 +18,7 @@ use crate::map::fields::{FieldsJob, FieldsParams};
 use crate::map::grep::{GrepJob, GrepOutput};
 use crate::map::matches::MatchJob;
 use crate::map::words::WordsMapper;
+pub use crate::num::parse_size;
 use crate::pattern::PatternOptions;
 use crate::progress::ProgressMode;
 use crate::spill::SpillOptions;
@@ -70,15 +72,6 @@ pub enum Action {
     Reduce,
     /// Read partial files, headers included, and merge them (`logmill merge`).
     Merge,
-}
-
-/// One of N byte-range shards of the input set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    /// Which shard, from 0.
-    pub index: u64,
-    /// How many shards.
-    pub count: u64,
 }
 
 /// A job with its parameters.
@@ -341,10 +334,6 @@ fn grep_params(a: crate::cli::GrepArgs) -> (JobParams, Vec<PathBuf>, OutputArgs)
     )
 }
 
-/// The default chunk size: 1 MiB keeps 64 cores busy on a 64 MiB file and leaves per-chunk
-/// overhead (a few hundred nanoseconds) invisible next to the time to map a mebibyte.
-pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
-
 /// The environment variable that sets the thread count when `-j` is not given.
 pub const THREADS_ENV: &str = "LOGMILL_THREADS";
 
@@ -376,11 +365,6 @@ fn resolve_threads(flag: Option<usize>, env: Option<std::ffi::OsString>) -> Resu
         });
     }
     Ok(n)
-}
-
-/// All cores, as the operating system reports them.
-pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Reads `--files-from`: paths separated by newlines (or NUL with `-0`); empty entries are
@@ -447,41 +431,6 @@ fn emit_options(o: &OutputArgs) -> EmitOptions {
         },
         header: o.format.header,
     }
-}
-
-/// Parses a human size: a whole number with an optional binary suffix K, M, G or T (any case,
-/// optionally followed by `iB` or `B`): `64K` is 65536 bytes. The result is at least 1.
-pub fn parse_size(flag: &'static str, s: &str) -> Result<usize> {
-    let bad = |reason: &str| Error::InvalidArgument {
-        flag,
-        value: s.to_string(),
-        reason: reason.to_string(),
-    };
-    let t = s.trim();
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        return Err(bad(
-            "expected a number with an optional K, M, G or T suffix",
-        ));
-    }
-    let n: u64 = t[..digits].parse().map_err(|_| bad("number too large"))?;
-    let suffix = t[digits..].trim_start().to_ascii_lowercase();
-    let shift = match suffix.as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        "t" | "tb" | "tib" => 40,
-        _ => return Err(bad("unknown suffix; use K, M, G or T")),
-    };
-    let bytes = n
-        .checked_mul(1u64 << shift)
-        .and_then(|b| usize::try_from(b).ok())
-        .ok_or_else(|| bad("size too large"))?;
-    if bytes == 0 {
-        return Err(bad("must be at least 1 byte"));
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]

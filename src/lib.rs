@@ -56,9 +56,9 @@ pub use input::InputSpec;
 use aggregate::KeyedTable;
 use aggregate::Merge;
 use emit::{order_rows, EmitOptions, Value};
-use engine::Engine;
+use engine::{Engine, Spiller};
 use map::Mapper;
-use spill::{Rows, RowsOrder, Spiller, TableSpiller};
+use spill::{Rows, RowsOrder, TableSpiller};
 
 /// Runs a job to completion, writing its results to `out` and diagnostics (one line each) to
 /// stderr.

@@ -18,6 +18,8 @@
 
 use std::fmt;
 
+use crate::error::{Error, Result};
+
 /// The most decimal places a value or a sum can carry: `10^38` still fits in a `u128`.
 pub const MAX_SCALE: u32 = 38;
 
@@ -285,6 +287,41 @@ impl crate::aggregate::Merge for DecimalSum {
     fn merge(&mut self, other: Self) {
         self.add_sum(other);
     }
+}
+
+/// Parses a human size: a whole number with an optional binary suffix K, M, G or T (any case,
+/// optionally followed by `iB` or `B`): `64K` is 65536 bytes. The result is at least 1.
+pub fn parse_size(flag: &'static str, s: &str) -> Result<usize> {
+    let bad = |reason: &str| Error::InvalidArgument {
+        flag,
+        value: s.to_string(),
+        reason: reason.to_string(),
+    };
+    let t = s.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return Err(bad(
+            "expected a number with an optional K, M, G or T suffix",
+        ));
+    }
+    let n: u64 = t[..digits].parse().map_err(|_| bad("number too large"))?;
+    let suffix = t[digits..].trim_start().to_ascii_lowercase();
+    let shift = match suffix.as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(bad("unknown suffix; use K, M, G or T")),
+    };
+    let bytes = n
+        .checked_mul(1u64 << shift)
+        .and_then(|b| usize::try_from(b).ok())
+        .ok_or_else(|| bad("size too large"))?;
+    if bytes == 0 {
+        return Err(bad("must be at least 1 byte"));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -8,13 +8,19 @@
 //! The result does not depend on how the work was split, because every partial's merge is
 //! exactly associative and commutative and emit sorts by a total order.
 
+pub mod budget;
+mod shard;
+
 use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Mutex, PoisonError};
+use std::sync::mpsc;
 use std::thread;
 
 use rayon::prelude::*;
+
+use budget::{merge_budgeted, WorkerSlots};
+use shard::shard_ranges;
 
 use crate::aggregate::{merge_all, Merge};
 use crate::chunk::{framed_chunks, Framing};
@@ -22,14 +28,68 @@ use crate::error::{Error, Result};
 use crate::input::stream::BlockReader;
 use crate::input::walk::{self, WalkOptions};
 use crate::input::{self, Data, InputSpec, MmapPolicy, OpenOptions, Source};
-use crate::map::{Chunk, Mapper};
 use crate::progress::{Progress, ProgressMode};
-use crate::spill::Spiller;
+
+pub use budget::{Budget, Spiller};
+pub use shard::Shard;
 
 /// Stream blocks queued between the reader thread and the mappers. With the blocks the workers
 /// hold, at most `threads + QUEUED_BLOCKS + 1` blocks exist at once.
 const QUEUED_BLOCKS: usize = 2;
 
+/// The default chunk size: 1 MiB keeps 64 cores busy on a 64 MiB file and leaves per-chunk
+/// overhead (a few hundred nanoseconds) invisible next to the time to map a mebibyte.
+pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
+
+/// All cores, as the operating system reports them.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A piece of input handed to a mapper: whole lines (the last may lack its newline), or whole
+/// records under the mapper's [`Framing`].
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk<'a> {
+    /// Which input (by position on the command line) the bytes belong to.
+    pub input: usize,
+    /// Where `data` starts in its input, in bytes (after decompression), so a mapper can name
+    /// the place of a record (the fields job turns it into a line number for rejects).
+    pub offset: u64,
+    /// The input's first record (see [`Framing::head_end`]), the same for every chunk of the
+    /// input: a header that chunks far from the start need too. Only quoted (CSV) framing
+    /// reads it; under line framing a stream leaves it empty.
+    pub head: &'a [u8],
+    /// The bytes: whole lines, the last possibly without its `\n`.
+    pub data: &'a [u8],
+}
+
+impl<'a> Chunk<'a> {
+    /// A chunk holding a whole input (offset 0, head found by `Framing::Lines`); for tests
+    /// and library users that map bytes directly.
+    pub fn whole(input: usize, data: &'a [u8]) -> Chunk<'a> {
+        Chunk {
+            input,
+            offset: 0,
+            head: &data[..Framing::Lines.head_end(data)],
+            data,
+        }
+    }
+}
+
+/// A job's map step: folds a chunk into a partial aggregate.
+pub trait Mapper: Sync {
+    /// The partial aggregate this mapper builds.
+    type Partial: Merge;
+
+    /// Folds every record of `chunk` into `partial`. Must not depend on where the chunk's
+    /// boundaries fall beyond their being line boundaries.
+    fn map(&self, chunk: Chunk<'_>, partial: &mut Self::Partial);
+
+    /// Where this mapper's records end, so chunks are cut between records. Lines by default.
+    fn framing(&self) -> Framing {
+        Framing::Lines
+    }
+}
 /// How the engine reads and runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EngineOptions {
@@ -46,7 +106,7 @@ pub struct EngineOptions {
     /// When to show progress on stderr.
     pub progress: ProgressMode,
     /// Process only this shard of the inputs' bytes.
-    pub shard: Option<crate::config::Shard>,
+    pub shard: Option<Shard>,
     /// Bounds on each input's size and on the longest record a stream may buffer.
     pub limits: input::InputLimits,
 }
@@ -54,8 +114,8 @@ pub struct EngineOptions {
 impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
-            threads: crate::config::default_threads(),
-            chunk_size: crate::config::DEFAULT_CHUNK_SIZE,
+            threads: default_threads(),
+            chunk_size: DEFAULT_CHUNK_SIZE,
             mmap: MmapPolicy::default(),
             walk: WalkOptions::default(),
             keep_going: false,
@@ -246,29 +306,42 @@ impl Engine {
         }
     }
 
+    /// The chunks of every slice, in order, cut at `framing`'s record boundaries. `cut` sees
+    /// each chunk as it is listed: the slice's index, its data and the chunk's byte range in
+    /// that data.
+    fn chunk_list<'a>(
+        &self,
+        slices: &'a [(usize, Data, Range<usize>)],
+        framing: Framing,
+        mut cut: impl FnMut(usize, &Data, Range<usize>),
+    ) -> Vec<Chunk<'a>> {
+        let mut work = Vec::new();
+        for (k, (input, whole, range)) in slices.iter().enumerate() {
+            let full: &[u8] = whole;
+            // The head is the input's first record even when this run maps a later shard.
+            let head = &full[..framing.head_end(full)];
+            let data = &full[range.clone()];
+            for r in framed_chunks(data, self.opts.chunk_size, framing) {
+                let at = range.start + r.start..range.start + r.end;
+                cut(k, whole, at.clone());
+                work.push(Chunk {
+                    input: *input,
+                    offset: at.start as u64,
+                    head,
+                    data: &full[at],
+                });
+            }
+        }
+        work
+    }
+
     fn map_slices<M: Mapper>(
         &self,
         slices: &[(usize, Data, Range<usize>)],
         mapper: &M,
         progress: &Progress,
     ) -> M::Partial {
-        let framing = mapper.framing();
-        let work: Vec<Chunk<'_>> = slices
-            .iter()
-            .flat_map(|(input, data, range)| {
-                let whole: &[u8] = data;
-                // The head is the input's first record even when this run maps a later shard.
-                let head = &whole[..framing.head_end(whole)];
-                let base = range.start;
-                let data = &whole[range.clone()];
-                framed_chunks(data, self.opts.chunk_size, framing).map(move |r| Chunk {
-                    input: *input,
-                    offset: (base + r.start) as u64,
-                    head,
-                    data: &data[r],
-                })
-            })
-            .collect();
+        let work = self.chunk_list(slices, mapper.framing(), |_, _, _| {});
         self.pool.install(|| {
             work.par_iter()
                 .fold(M::Partial::default, |mut p, c| {
@@ -307,28 +380,21 @@ impl Engine {
                 data.release(range.clone());
             }
         };
-        let framing = mapper.framing();
-        let mut work: Vec<Chunk<'_>> = Vec::new();
-        for (input, whole, range) in slices {
-            let full: &[u8] = whole;
-            // The head is the input's first record even when this run maps a later shard.
-            let head = &full[..framing.head_end(full)];
-            let data: &[u8] = &whole[range.clone()];
-            // Finding a boundary touches a page per chunk, which may map a huge page each.
-            let mut released_to = 0;
-            for r in framed_chunks(data, self.opts.chunk_size, framing) {
-                if release && r.end - released_to >= release_every {
-                    whole.release(range.start + released_to..range.start + r.end);
-                    released_to = r.end;
-                }
-                work.push(Chunk {
-                    input: *input,
-                    offset: (range.start + r.start) as u64,
-                    head,
-                    data: &data[r],
-                });
+        // Finding a boundary touches a page per chunk, which may map a huge page each: release
+        // each input's pages as the list is cut. `released` is (slice, bytes released so far).
+        let mut released = (usize::MAX, 0);
+        let work = self.chunk_list(slices, mapper.framing(), |k, whole, r| {
+            if !release {
+                return;
             }
-        }
+            if released.0 != k {
+                released = (k, r.start);
+            }
+            if r.end - released.1 >= release_every {
+                whole.release(released.1..r.end);
+                released.1 = r.end;
+            }
+        });
         if release {
             release_all();
         }
@@ -475,136 +541,6 @@ impl Engine {
     }
 }
 
-/// For each opened input, the part that belongs to `shard`: `Some(range)` of a slice's bytes,
-/// `Some(..)` (whole) for a stream that belongs to it, `None` for an input of another shard.
-///
-/// The inputs' sizes are laid end to end and cut into `N` equal byte ranges; a line belongs to
-/// the shard that holds its first byte, so the shards cover every line exactly once. Streams
-/// (compressed files, `--mmap never`) cannot be cut: each belongs whole to the shard that
-/// holds its first byte. Stdin and pipes have no size: they cannot be sharded.
-fn shard_ranges(
-    opened: &[(usize, Source)],
-    shard: crate::config::Shard,
-) -> Result<Vec<Option<Range<usize>>>> {
-    let mut sizes = Vec::with_capacity(opened.len());
-    for (_, s) in opened {
-        match s {
-            Source::Slice { window, .. } => sizes.push(window.len() as u64),
-            Source::Stream {
-                raw_len: Some(n), ..
-            } => sizes.push(*n),
-            Source::Stream { name, .. } => {
-                return Err(Error::InvalidArgument {
-                    flag: "--shard",
-                    value: format!("{}/{}", shard.index, shard.count),
-                    reason: format!(
-                        "{} has no size to split (stdin or a pipe); shard regular files",
-                        name.display()
-                    ),
-                })
-            }
-        }
-    }
-    let total: u64 = sizes.iter().sum();
-    let cut = |k: u64| (u128::from(total) * u128::from(k) / u128::from(shard.count)) as u64;
-    let (lo, hi) = (cut(shard.index), cut(shard.index + 1));
-    let mut offset = 0u64;
-    let mut out = Vec::with_capacity(opened.len());
-    for ((_, s), size) in opened.iter().zip(sizes) {
-        let start = offset;
-        offset += size;
-        out.push(match s {
-            Source::Slice { data, window } => {
-                let data = &data[window.clone()];
-                let local = |g: u64| g.saturating_sub(start).min(size) as usize;
-                let (a, b) = (
-                    line_start_at(data, local(lo)),
-                    line_start_at(data, local(hi)),
-                );
-                (a < b).then_some(a..b)
-            }
-            Source::Stream { .. } => (lo <= start && start < hi).then_some(0..0),
-        });
-    }
-    Ok(out)
-}
-
-/// The first line start at or after `pos`: 0, or just past a `\n` (the length if none).
-fn line_start_at(data: &[u8], pos: usize) -> usize {
-    if pos == 0 {
-        return 0;
-    }
-    match memchr::memchr(b'\n', &data[pos - 1..]) {
-        Some(i) => pos + i,
-        None => data.len(),
-    }
-}
-
-/// One partial per worker thread, each with the bytes it has accounted in the budget. Only the
-/// worker that owns a slot locks it, so the lock is never contended.
-struct WorkerSlots<P> {
-    slots: Vec<Mutex<(P, usize)>>,
-}
-
-impl<P: Merge> WorkerSlots<P> {
-    fn new(threads: usize) -> Self {
-        WorkerSlots {
-            slots: (0..threads.max(1))
-                .map(|_| Mutex::new((P::default(), 0)))
-                .collect(),
-        }
-    }
-
-    /// Maps `c` into the calling worker's partial, spilling that partial first when the
-    /// chunk could take the budget past its limit.
-    fn map<M: Mapper<Partial = P>>(&self, c: Chunk<'_>, mapper: &M, s: &dyn Spiller<P>) {
-        let i = rayon::current_thread_index().unwrap_or(0) % self.slots.len();
-        let mut slot = self.slots[i].lock().unwrap_or_else(PoisonError::into_inner);
-        let (p, counted) = &mut *slot;
-        s.make_room(p, counted, c.data.len());
-        mapper.map(c, p);
-        s.account(p, counted);
-    }
-
-    /// The partials, their bytes given back to the budget.
-    fn into_partials(self, s: &dyn Spiller<P>) -> Vec<P> {
-        self.slots
-            .into_iter()
-            .map(|m| {
-                let (p, counted) = m.into_inner().unwrap_or_else(PoisonError::into_inner);
-                s.budget().update(counted, 0);
-                p
-            })
-            .collect()
-    }
-}
-
-/// Merges partials within the budget: once anything was spilled, or when a merge could pass
-/// the limit, the smaller side goes to disk instead of into the other.
-fn merge_budgeted<P: Merge>(parts: Vec<P>, s: &dyn Spiller<P>) -> P {
-    let budget = s.budget();
-    let mut acc = P::default();
-    let mut counted = 0;
-    for mut p in parts {
-        let held = s.mem_bytes(&p);
-        budget.update(0, held);
-        if s.spilled() || budget.would_exceed(s.merge_growth(&acc, &p)) {
-            if s.mem_bytes(&p) <= s.mem_bytes(&acc) {
-                s.spill(&mut p);
-            } else {
-                s.spill(&mut acc);
-            }
-        }
-        acc.merge(p);
-        budget.update(held, 0);
-        let now = s.mem_bytes(&acc);
-        budget.update(counted, now);
-        counted = now;
-    }
-    budget.update(counted, 0);
-    acc
-}
-
 fn merged<P: Merge>(mut a: P, b: P) -> P {
     a.merge(b);
     a
@@ -692,7 +628,7 @@ mod tests {
                 let e = Engine::with_options(EngineOptions {
                     threads: 2,
                     chunk_size: 97,
-                    shard: Some(crate::config::Shard { index, count: n }),
+                    shard: Some(Shard { index, count: n }),
                     ..Default::default()
                 })
                 .unwrap();

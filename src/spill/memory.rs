@@ -1,59 +1,10 @@
-//! Memory accounting for `--memory`: the budget that partial aggregates share, and its default.
-//!
-//! Every worker's partial reports what it holds (a table's allocation, its heap keys, and the
-//! buffer it would need to be sorted for a spill) into one atomic counter. Before a worker maps
-//! a chunk it asks how much more the chunk could make its partial allocate — a table that may
-//! double counts the whole new allocation, since the old one lives until the move is done —
-//! and spills instead when that would pass the limit (see `spill.rs`). The counter is only
-//! touched once per chunk, so the hot loops stay as they are.
-
-use std::sync::atomic::{AtomicUsize, Ordering};
+//! The `--memory` limit: the flag, `LOGMILL_MEMORY`, and the default of half of physical
+//! memory. The engine accounts partials against it (see `engine/budget.rs`).
 
 use crate::error::{Error, Result};
 
 /// The environment variable that sets `--memory` when the flag is absent.
 pub const MEMORY_ENV: &str = "LOGMILL_MEMORY";
-
-/// A memory limit shared by every worker, with the bytes accounted so far.
-#[derive(Debug)]
-pub struct Budget {
-    limit: usize,
-    used: AtomicUsize,
-}
-
-impl Budget {
-    /// A budget of `limit` bytes, nothing used.
-    pub fn new(limit: usize) -> Budget {
-        Budget {
-            limit,
-            used: AtomicUsize::new(0),
-        }
-    }
-
-    /// The limit in bytes.
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
-
-    /// Bytes accounted now.
-    pub fn used(&self) -> usize {
-        self.used.load(Ordering::Relaxed)
-    }
-
-    /// True when `more` bytes on top of what is used would pass the limit.
-    pub fn would_exceed(&self, more: usize) -> bool {
-        self.used().saturating_add(more) > self.limit
-    }
-
-    /// Moves an account from `old` to `new` bytes.
-    pub fn update(&self, old: usize, new: usize) {
-        if new >= old {
-            self.used.fetch_add(new - old, Ordering::Relaxed);
-        } else {
-            self.used.fetch_sub(old - new, Ordering::Relaxed);
-        }
-    }
-}
 
 /// The default `--memory`: half of physical memory (1 GiB when it cannot be read).
 pub fn default_memory() -> usize {
@@ -92,10 +43,10 @@ pub fn physical_memory() -> Option<usize> {
 /// [`default_memory`].
 pub fn resolve_memory(flag: Option<&str>, env: Option<std::ffi::OsString>) -> Result<usize> {
     match (flag, env) {
-        (Some(s), _) => crate::config::parse_size("--memory", s),
+        (Some(s), _) => crate::num::parse_size("--memory", s),
         (None, Some(v)) => {
             let text = v.to_string_lossy().into_owned();
-            crate::config::parse_size("--memory", &text).map_err(|e| match e {
+            crate::num::parse_size("--memory", &text).map_err(|e| match e {
                 Error::InvalidArgument { value, reason, .. } => Error::InvalidArgument {
                     flag: MEMORY_ENV,
                     value,
@@ -128,15 +79,5 @@ mod tests {
         let m = physical_memory().expect("Linux reports MemTotal");
         assert!(m > 64 << 20);
         assert_eq!(default_memory(), m / 2);
-    }
-
-    #[test]
-    fn budget_accounts_moves() {
-        let b = Budget::new(100);
-        b.update(0, 60);
-        assert!(!b.would_exceed(40));
-        assert!(b.would_exceed(41));
-        b.update(60, 10);
-        assert_eq!(b.used(), 10);
     }
 }

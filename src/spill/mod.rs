@@ -32,10 +32,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as Atomic};
 use std::sync::{mpsc, Mutex, PoisonError};
 
 use crate::aggregate::{key_hash, KeyedTable, Merge, State, SORT_ENTRY_BYTES};
+use crate::engine::{Budget, Spiller};
 use crate::error::{Error, Result};
 use crate::order::{self, OrderOptions, SortOrder};
 use crate::signals;
-use crate::spill::memory::Budget;
 
 /// Most runs merged at once; more are first merged in groups into bigger runs, so the read
 /// buffers of a merge stay bounded.
@@ -78,47 +78,6 @@ impl Default for SpillOptions {
 #[inline]
 pub fn partition(key: &[u8], parts: usize) -> usize {
     (((key_hash(key) >> 32) * parts as u64) >> 32) as usize
-}
-
-// ---------------------------------------------------------------------------------------------
-// What the engine sees.
-
-/// How the engine keeps a job's worker partials within a memory budget. The engine asks before
-/// each chunk; the spiller writes runs and keeps them until the merge.
-pub trait Spiller<P>: Sync {
-    /// The shared budget.
-    fn budget(&self) -> &Budget;
-    /// Bytes `p` holds, as accounted.
-    fn mem_bytes(&self, p: &P) -> usize;
-    /// Bytes mapping `chunk_len` more input bytes into `p` may allocate at most.
-    fn growth(&self, p: &P, chunk_len: usize) -> usize;
-    /// Bytes merging `b` into `a` may allocate at most.
-    fn merge_growth(&self, a: &P, b: &P) -> usize;
-    /// True when spilling `p` would free enough to be worth a run.
-    fn worth_spilling(&self, p: &P) -> bool;
-    /// Writes `p`'s keyed table as a run and empties it. A failure is kept for
-    /// [`TableSpiller::take_error`] and makes [`Spiller::failed`] true.
-    fn spill(&self, p: &mut P);
-    /// True once a spill failed: the engine stops mapping.
-    fn failed(&self) -> bool;
-    /// True once any run was written.
-    fn spilled(&self) -> bool;
-
-    /// Moves `p`'s account in the budget (`*counted` bytes so far) to what it holds now.
-    fn account(&self, p: &P, counted: &mut usize) {
-        let now = self.mem_bytes(p);
-        self.budget().update(*counted, now);
-        *counted = now;
-    }
-
-    /// Before `input_len` more input bytes go into `p`: spills `p` first when they could take
-    /// the budget past its limit (and spilling frees enough to be worth a run).
-    fn make_room(&self, p: &mut P, counted: &mut usize, input_len: usize) {
-        if self.budget().would_exceed(self.growth(p, input_len)) && self.worth_spilling(p) {
-            self.spill(p);
-            self.account(p, counted);
-        }
-    }
 }
 
 /// The spiller of a partial whose keyed part is a [`KeyedTable`] (reached through `table`);
