@@ -200,7 +200,7 @@ impl Engine {
     }
 
     /// [`Engine::run`] within a memory budget: with a spiller, each worker folds into its own
-    /// partial and spills it (see `spill.rs`) before a chunk could take the partials past the
+    /// partial and spills it (see `spill/`) before a chunk could take the partials past the
     /// budget. A spill failure stops the mapping; the spiller keeps the error.
     pub fn run_with<M: Mapper>(
         &self,
