@@ -9,6 +9,7 @@ mod fields;
 mod fuzz_regress;
 mod grep;
 mod inputs;
+mod layering;
 mod matches;
 mod output;
 mod partials;
