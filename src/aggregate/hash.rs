@@ -40,6 +40,7 @@ pub(crate) fn key_eq(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// The first eight bytes of a key as a big-endian number (zero-padded): it orders keys as
 /// their bytes do, except that ties need the rest of the keys, so comparing prefixes first
 /// orders most keys without touching their bytes again.
 #[inline]

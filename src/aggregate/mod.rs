@@ -23,7 +23,7 @@ pub use table::{KeyedTable, SORT_ENTRY_BYTES};
 
 /// A partial aggregate: `Default` is the identity and `merge` folds another partial in.
 ///
-/// Laws (checked by [`check_laws`] in the tests of every implementation): `a.merge(Default)` is `a`;
+/// Laws (checked by `check_laws` in the tests of every implementation): `a.merge(Default)` is `a`;
 /// merging is associative and commutative.
 pub trait Merge: Default + Send {
     /// Folds `other` into `self`.

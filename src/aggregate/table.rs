@@ -580,8 +580,6 @@ fn capacity_for(n: usize) -> usize {
     }
 }
 
-/// The first eight bytes of a key as a big-endian number (zero-padded): it orders keys as
-
 /// Serialized as a sequence of `(key bytes, state)` pairs.
 impl<S: Serialize> Serialize for KeyedTable<S> {
     fn serialize<Z: serde::Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
