@@ -278,6 +278,20 @@ pub struct WordsArgs {
     pub files: Vec<PathBuf>,
 }
 
+/// Flags shared by every job that can reject a record (a bad record is left out of the
+/// results and counted on stderr): where the bad records go, or whether one stops the run.
+#[derive(Debug, Args, Default, Clone)]
+#[group(id = "bad-records", multiple = true)]
+pub struct RejectArgs {
+    /// Write each bad record to FILE as `input:line:text`, in input and line order.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+
+    /// Stop at the first bad record with an error (exit 2) instead of leaving it out.
+    #[arg(long)]
+    pub strict: bool,
+}
+
 /// Flags shared by every job that prints a keyed table.
 #[derive(Debug, Args)]
 pub struct OutputArgs {

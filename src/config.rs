@@ -5,7 +5,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{
-    Cli, Command, EmitArg, FormatArg, JobCommand, MmapArg, OutputArgs, ProgressArg, SortArg,
+    Cli, Command, EmitArg, FormatArg, JobCommand, MmapArg, OutputArgs, ProgressArg, RejectArgs,
+    SortArg,
 };
 use crate::emit::{EmitOptions, OutputFormat, SortOrder};
 use crate::error::{Error, Result};
@@ -170,11 +171,17 @@ impl Config {
                 })
             }
         };
-        let (params, mut files, output) = match command {
+        let (params, mut files, output, bad) = match command {
             Ok(j) => job_params(j)?,
-            Err(a) => (merge_params(&a.files)?, a.files, a.output),
+            Err(a) => (
+                merge_params(&a.files)?,
+                a.files,
+                a.output,
+                RejectArgs::default(),
+            ),
         };
-        let job = params.build()?;
+        let mut job = params.build()?;
+        job.set_bad_records(bad);
         let listed = cli.files_from.is_some();
         if let Some(list) = &cli.files_from {
             files.extend(read_file_list(list, cli.null)?);
@@ -225,11 +232,36 @@ impl Config {
     }
 }
 
-/// A job's flags resolved into its parameters, inputs and output flags.
-fn job_params(j: JobCommand) -> Result<(JobParams, Vec<PathBuf>, OutputArgs)> {
+impl Job {
+    /// Where bad records go (`--rejects`, `--strict`): options of the run, not parameters of
+    /// the result, so they are set apart from [`JobParams`] (`--strict` of `fields` is in
+    /// both, as partial headers have always named it).
+    pub fn set_bad_records(&mut self, bad: RejectArgs) {
+        match self {
+            Job::Words(_) | Job::Grep(_) => {}
+            Job::Match(m) => {
+                m.rejects = bad.rejects;
+                m.strict = bad.strict;
+            }
+            Job::Fields(f) => f.rejects = bad.rejects,
+        }
+    }
+}
+
+/// A job's flags resolved into its parameters, inputs, output flags and bad-record options.
+fn job_params(j: JobCommand) -> Result<(JobParams, Vec<PathBuf>, OutputArgs, RejectArgs)> {
+    let none = RejectArgs::default;
     Ok(match j {
-        JobCommand::Words(a) => (JobParams::Words { unicode: a.unicode }, a.files, a.output),
-        JobCommand::Grep(a) => grep_params(a),
+        JobCommand::Words(a) => (
+            JobParams::Words { unicode: a.unicode },
+            a.files,
+            a.output,
+            none(),
+        ),
+        JobCommand::Grep(a) => {
+            let (p, f, o) = grep_params(a);
+            (p, f, o, none())
+        }
         JobCommand::Match(a) => (
             JobParams::Match {
                 pattern: a.pattern,
@@ -242,11 +274,13 @@ fn job_params(j: JobCommand) -> Result<(JobParams, Vec<PathBuf>, OutputArgs)> {
             },
             a.files,
             a.output,
+            a.bad,
         ),
         JobCommand::Fields(a) => (
             JobParams::Fields(FieldsParams::from_args(&a)?),
             a.files,
             a.output,
+            a.bad,
         ),
     })
 }

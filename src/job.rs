@@ -97,6 +97,8 @@ impl JobParams {
                     *all,
                 )?,
                 params: self.clone(),
+                rejects: None,
+                strict: false,
             }),
             JobParams::Fields(p) => {
                 Job::Fields(Box::new(crate::map::fields::FieldsJob::from_params(p)?))

@@ -108,7 +108,8 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
                 table_ref: |p| &p.table,
                 count: |t| t.count,
                 write: Box::new(|meta, rows, out| {
-                    map::matches::finish_rows(m, meta.rejected, rows, emit, out)
+                    // A table spills only when it holds keys, and every key matched.
+                    map::matches::finish_rows(m, meta.rejected, rows, true, emit, out)
                 }),
             }),
             out,

@@ -106,13 +106,9 @@ pub struct FieldsArgs {
     #[arg(long = "where", value_name = "FIELD=VALUE|FIELD~REGEX")]
     pub filters: Vec<String>,
 
-    /// Write each bad record to FILE as `input:line:text`, in input and line order.
-    #[arg(long, value_name = "FILE")]
-    pub rejects: Option<PathBuf>,
-
-    /// Stop at the first bad record with an error (exit 2) instead of leaving it out.
-    #[arg(long)]
-    pub strict: bool,
+    /// Where bad records go: `--rejects FILE`, `--strict`.
+    #[command(flatten)]
+    pub bad: super::RejectArgs,
 
     /// Output order and truncation.
     #[command(flatten)]

@@ -85,8 +85,8 @@ pub struct FieldsParams {
     pub exact_pct: bool,
     /// `--where`.
     pub filters: Vec<String>,
-    /// `--rejects`.
-    pub rejects: Option<PathBuf>,
+    // Not `--rejects`: where bad records go does not change the result, so partials made
+    // with different rejects files merge (older headers still name it; serde skips it).
     /// `--strict`.
     pub strict: bool,
 }
@@ -127,8 +127,7 @@ impl FieldsParams {
             aggs: aggs.into_iter().map(|(_, k, v)| (k, v)).collect(),
             exact_pct: a.exact_pct,
             filters: a.filters.clone(),
-            rejects: a.rejects.clone(),
-            strict: a.strict,
+            strict: a.bad.strict,
         })
     }
 }
@@ -150,7 +149,8 @@ pub struct FieldsJob {
     pub aggs: Vec<AggSpec>,
     /// Filters, all of which must keep a record.
     pub filters: Vec<Filter>,
-    /// Where to write rejected records.
+    /// Where to write rejected records (`--rejects`; set by the run, not a parameter of the
+    /// result).
     pub rejects: Option<PathBuf>,
     /// Make the first bad record an error.
     pub strict: bool,
@@ -169,7 +169,7 @@ impl FieldsJob {
             aggs.push(parse_agg(kind, value, params.exact_pct)?);
         }
         let (by, filters) = (&params.by, &params.filters);
-        let (rejects, strict) = (params.rejects.clone(), params.strict);
+        let (rejects, strict) = (None, params.strict);
         let mut job = FieldsJob {
             params: params.clone(),
             format,

@@ -256,6 +256,10 @@ pub struct MatchJob {
     pub mapper: MatchMapper,
     /// The parameters the job was built from (for partial headers).
     pub params: crate::job::JobParams,
+    /// `--rejects FILE`: where bad records are listed.
+    pub rejects: Option<std::path::PathBuf>,
+    /// `--strict`: the first bad record is an error.
+    pub strict: bool,
 }
 
 /// The canonical partial of a run: the tally table, with rejected records as job-wide facts.
@@ -299,28 +303,30 @@ pub(crate) fn finish(
             });
         }
     }
+    // Whether anything matched, before `--top` cuts the rows (`--top 0` prints none).
+    let matched = counts.table.iter().any(|(_, t)| t.count > 0);
     let rows = order_rows(counts.table.into_entries().collect(), |t| t.count, emit);
-    finish_rows(job, counts.rejected, Rows::Memory(rows), emit, out)
+    finish_rows(job, counts.rejected, Rows::Memory(rows), matched, emit, out)
 }
 
 /// Prints rows already in order (from memory or streamed from a spilled merge): success when
-/// there was any, [`ExitCode::NoMatch`] otherwise; rejected records become a warning. A sum
+/// `matched` (anything matched, whether or not `--top` prints it), [`ExitCode::NoMatch`]
+/// otherwise; rejected records become a warning. A sum
 /// out of range is an error naming its key (checked for every key beforehand in memory; when
 /// streaming, the first such key in output order, which ends the output there).
 pub(crate) fn finish_rows(
     job: &MatchJob,
     rejected: Rejected,
     rows: Rows<Tally>,
+    matched: bool,
     emit: EmitOptions,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let m = &job.mapper;
     let fields = m.key_groups.len();
-    let mut matched = false;
     let mut e = crate::emit::emitter(emit.format, emit.header, out);
     e.header(&m.columns()).map_err(Error::Output)?;
     rows.for_each(|key, tally| {
-        matched = true;
         let sum =
             match &m.sum {
                 None => None,
@@ -406,6 +412,8 @@ mod tests {
         let job = MatchJob {
             mapper: m,
             params: crate::job::JobParams::Words { unicode: false },
+            rejects: None,
+            strict: false,
         };
         let mapped = engine.run(vec![spec], &job.mapper)?;
         let outcome = finish(
