@@ -73,6 +73,8 @@ pub struct Mapped<P> {
     pub partial: P,
     /// The name of every input, by `Chunk::input` index (after directories were expanded).
     pub inputs: Vec<String>,
+    /// The same names as their exact bytes (paths need not be UTF-8).
+    pub raw_names: Vec<Vec<u8>>,
     /// Inputs (by index, when they had one) that could not be read, with `keep_going`.
     pub failed: Vec<(Option<usize>, Error)>,
     /// Files skipped as binary while walking directories.
@@ -94,6 +96,33 @@ impl<P> Mapped<P> {
         }
         !self.failed.is_empty()
     }
+
+    /// The inputs in argument order, with which of them failed (for per-input results).
+    pub fn input_list(&self) -> InputList {
+        let mut failed = vec![false; self.inputs.len()];
+        for i in self.failed.iter().filter_map(|(i, _)| *i) {
+            if let Some(f) = failed.get_mut(i) {
+                *f = true;
+            }
+        }
+        InputList {
+            names: self.inputs.clone(),
+            raw: self.raw_names.clone(),
+            failed,
+        }
+    }
+}
+
+/// The inputs of a run in argument order (directories expanded), as per-input results list
+/// them.
+#[derive(Debug, Clone, Default)]
+pub struct InputList {
+    /// Names for messages (lossy where a path is not UTF-8).
+    pub names: Vec<String>,
+    /// The names' exact bytes.
+    pub raw: Vec<Vec<u8>>,
+    /// Whether each input failed (with `--keep-going`): its results are not there.
+    pub failed: Vec<bool>,
 }
 
 /// Runs mappers over inputs on a fixed pool of threads.
@@ -160,6 +189,7 @@ impl Engine {
             limits: self.opts.limits,
         };
         let inputs: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
+        let raw_names: Vec<Vec<u8>> = expanded.inputs.iter().map(InputSpec::name_bytes).collect();
         let mut opened = Vec::new();
         for (i, spec) in expanded.inputs.into_iter().enumerate() {
             match input::open(spec, &open_opts) {
@@ -226,6 +256,7 @@ impl Engine {
         Ok(Mapped {
             partial,
             inputs,
+            raw_names,
             failed,
             skipped_binary: expanded.skipped_binary,
         })

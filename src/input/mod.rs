@@ -42,6 +42,18 @@ pub enum InputSpec {
 }
 
 impl InputSpec {
+    /// The name as its bytes, exactly (a path need not be UTF-8), for per-input results.
+    pub fn name_bytes(&self) -> Vec<u8> {
+        use std::os::unix::ffi::OsStrExt;
+        match self {
+            InputSpec::Path(p) | InputSpec::Part { path: p, .. } => {
+                p.as_os_str().as_bytes().to_vec()
+            }
+            InputSpec::Stdin => b"-".to_vec(),
+            InputSpec::Bytes { name, .. } => name.as_bytes().to_vec(),
+        }
+    }
+
     /// The name of the input in messages and per-input results.
     pub fn name(&self) -> String {
         match self {
