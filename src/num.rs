@@ -14,8 +14,9 @@
 //! Accepted syntax (after trimming ASCII whitespace): an optional sign, digits with an optional
 //! fraction (`12`, `12.5`, `.5`, `12.`), and an optional exponent (`1.5e3`, `2E-4`). Everything
 //! else — `-` as Apache logs write for "no bytes", `inf`, `nan`, `0x1F`, `1,000`, `1_000` — is
-//! not a number. A number with more than 38 significant digits, or one that needs more than 38
-//! decimal places, cannot be represented exactly and is [`NumberError::OutOfRange`].
+//! not a number. A number with more than 38 significant digits, one above `u128::MAX`, or one
+//! that needs more than 38 decimal places cannot be represented exactly: [`NumberError`] says
+//! which.
 
 use std::fmt;
 
@@ -36,16 +37,30 @@ pub struct Decimal {
 pub enum NumberError {
     /// The text is not a number in the accepted syntax.
     NotANumber,
-    /// The text is a number, but too large or too precise to be held exactly.
-    OutOfRange,
+    /// The text is a number too large to be held exactly (above `u128::MAX`, about 3.4e38).
+    TooLarge,
+    /// The text is a number with more than 38 decimal places (`1e-400`): too small or too
+    /// precise to be held exactly.
+    TooPrecise,
+    /// The text is a number with more than 38 significant digits.
+    TooManyDigits,
+}
+
+impl NumberError {
+    /// What is wrong with the text, as a phrase for messages ("1e400: a number too large ...").
+    pub fn reason(self) -> &'static str {
+        match self {
+            NumberError::NotANumber => "not a number",
+            NumberError::TooLarge => "a number above 3.4e38, too large to hold exactly",
+            NumberError::TooPrecise => "a number with more than 38 decimal places",
+            NumberError::TooManyDigits => "a number with more than 38 significant digits",
+        }
+    }
 }
 
 impl fmt::Display for NumberError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            NumberError::NotANumber => "not a number",
-            NumberError::OutOfRange => "number out of the exact range",
-        })
+        f.write_str(self.reason())
     }
 }
 
@@ -100,7 +115,7 @@ impl Decimal {
             magnitude = magnitude
                 .checked_mul(10)
                 .and_then(|m| m.checked_add(u128::from(d - b'0')))
-                .ok_or(NumberError::OutOfRange)?;
+                .ok_or(NumberError::TooManyDigits)?;
         }
         if magnitude == 0 {
             return Ok(Decimal::default());
@@ -112,12 +127,12 @@ impl Decimal {
             scale -= 1;
         }
         if scale < 0 {
-            let up = u32::try_from(-scale).map_err(|_| NumberError::OutOfRange)?;
-            magnitude = scale_up(magnitude, up).ok_or(NumberError::OutOfRange)?;
+            let up = u32::try_from(-scale).map_err(|_| NumberError::TooLarge)?;
+            magnitude = scale_up(magnitude, up).ok_or(NumberError::TooLarge)?;
             scale = 0;
         }
         if scale > i64::from(MAX_SCALE) {
-            return Err(NumberError::OutOfRange);
+            return Err(NumberError::TooPrecise);
         }
         Ok(Decimal {
             negative,
@@ -555,15 +570,20 @@ mod tests {
 
     #[test]
     fn refuses_what_cannot_be_held_exactly() {
-        for input in [
-            "340282366920938463463374607431768211456",
-            "1e39",
-            "1e99999999999999999999",
-            "0.000000000000000000000000000000000000001",
-            "1e-39",
+        use NumberError::*;
+        for (input, why) in [
+            ("340282366920938463463374607431768211456", TooManyDigits),
+            ("1.00000000000000000000000000000000000000001", TooManyDigits),
+            ("1e39", TooLarge),
+            ("1e400", TooLarge),
+            ("1e99999999999999999999", TooLarge),
+            ("0.000000000000000000000000000000000000001", TooPrecise),
+            ("1e-39", TooPrecise),
+            ("1e-400", TooPrecise),
         ] {
-            assert_eq!(p(input), Err(NumberError::OutOfRange), "{input:?}");
+            assert_eq!(p(input), Err(why), "{input:?}");
         }
+        assert!(!TooPrecise.to_string().contains("bits"));
         assert_eq!(show("1e-38"), format!("0.{}1", "0".repeat(37)));
     }
 

@@ -31,7 +31,6 @@ use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::job::{Keyed, Meta};
 use crate::merge::{KeyedTable, Merge};
-use crate::num::NumberError;
 use crate::record::{self, Bad, Format, LineParser, Locator, Span};
 use crate::spill::Rows;
 
@@ -741,10 +740,7 @@ fn fold(
                 // Access logs write "-" for "no bytes".
                 Err(_) if clf && v == b"-" => Num::Int(0),
                 Err(e) => {
-                    let what = match e {
-                        NumberError::NotANumber => "not a number",
-                        NumberError::OutOfRange => "a number out of the exact range",
-                    };
+                    let what = e.reason();
                     let label = FieldsJob::label(a);
                     return Err(Bad {
                         category: format!("{what} in {label}"),
