@@ -113,22 +113,26 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
                 out,
             )?
         }
-        Job::Match(m) => drive_with(
-            &config,
-            &m.mapper,
-            |counts, _| Ok(map::matches::export(counts)),
-            |keyed, _, out| map::matches::finish(m, keyed, emit, out),
-            Some(SpillJob {
-                table: |p| &mut p.table,
-                table_ref: |p| &p.table,
-                count: |t| t.count,
-                write: Box::new(|meta, rows, out| {
-                    // A table spills only when it holds keys, and every key matched.
-                    map::matches::finish_rows(m, meta.rejected, rows, true, emit, out)
+        Job::Match(m) => {
+            map::matches::check(&config, m)?;
+            let run = map::matches::MatchRun::new(m)?;
+            drive_with(
+                &config,
+                &run,
+                |counts, names| map::matches::export(Some(&run), counts, names),
+                |keyed, _, out| map::matches::finish(m, keyed, emit, out),
+                Some(SpillJob {
+                    table: |p| &mut p.table,
+                    table_ref: |p| &p.table,
+                    count: |t| t.count,
+                    write: Box::new(|meta, rows, out| {
+                        // A table spills only when it holds keys, and every key matched.
+                        map::matches::finish_rows(m, meta, rows, true, emit, out)
+                    }),
                 }),
-            }),
-            out,
-        )?,
+                out,
+            )?
+        }
         Job::Fields(f) => {
             map::fields::check(&config, f)?;
             let mapper = map::fields::FieldsMapper::new(f)?;

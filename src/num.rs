@@ -51,7 +51,7 @@ impl NumberError {
     pub fn reason(self) -> &'static str {
         match self {
             NumberError::NotANumber => "not a number",
-            NumberError::TooLarge => "a number above 3.4e38, too large to hold exactly",
+            NumberError::TooLarge => "a number too large to hold exactly",
             NumberError::TooPrecise => "a number with more than 38 decimal places",
             NumberError::TooManyDigits => "a number with more than 38 significant digits",
         }

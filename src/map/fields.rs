@@ -395,25 +395,25 @@ fn parse_pct(s: &str) -> Result<(String, Vec<f64>)> {
 
 /// How many lines one chunk holds.
 #[derive(Debug, Clone, Copy)]
-struct ChunkLines {
-    input: usize,
-    offset: u64,
-    lines: u64,
+pub(crate) struct ChunkLines {
+    pub(crate) input: usize,
+    pub(crate) offset: u64,
+    pub(crate) lines: u64,
 }
 
 /// Where a rejected record was, and where its text is.
 #[derive(Debug, Clone)]
-struct Reject {
-    input: usize,
+pub(crate) struct Reject {
+    pub(crate) input: usize,
     /// Byte offset of the record in its input.
-    offset: u64,
+    pub(crate) offset: u64,
     /// Offset of its chunk, and its line within the chunk (0-based).
-    chunk_offset: u64,
-    line_in_chunk: u64,
+    pub(crate) chunk_offset: u64,
+    pub(crate) line_in_chunk: u64,
     /// Where its text is in the spool (`--rejects`).
-    spool: (u64, u64),
+    pub(crate) spool: (u64, u64),
     /// The reason and the text, kept in memory for `--strict` only (one record).
-    detail: Option<(String, Vec<u8>)>,
+    pub(crate) detail: Option<(String, Vec<u8>)>,
 }
 
 /// The partial aggregate of the fields job.
@@ -442,19 +442,19 @@ impl Merge for FieldsPartial {
 
 /// Rejected records' texts, appended by the mappers (in no particular order) and read back
 /// by position at the end. Only the positions stay in memory.
-struct Spool {
+pub(crate) struct Spool {
     file: Mutex<(BufWriter<File>, u64)>,
 }
 
 impl Spool {
-    fn new() -> io::Result<Spool> {
+    pub(crate) fn new() -> io::Result<Spool> {
         Ok(Spool {
             file: Mutex::new((BufWriter::with_capacity(1 << 16, tempfile::tempfile()?), 0)),
         })
     }
 
     /// Appends `bytes`, returning where they start.
-    fn append(&self, bytes: &[u8]) -> io::Result<u64> {
+    pub(crate) fn append(&self, bytes: &[u8]) -> io::Result<u64> {
         let mut g = self.file.lock().unwrap_or_else(|p| p.into_inner());
         let at = g.1;
         g.0.write_all(bytes)?;
@@ -833,13 +833,13 @@ impl Mapper for FieldsMapper<'_> {
 }
 
 /// Line numbers (1-based) of records, from the chunks' line counts.
-struct LineIndex {
+pub(crate) struct LineIndex {
     /// Per input: `(chunk offset, lines before the chunk)`, by offset.
     starts: BTreeMap<usize, Vec<(u64, u64)>>,
 }
 
 impl LineIndex {
-    fn new(mut chunks: Vec<ChunkLines>) -> LineIndex {
+    pub(crate) fn new(mut chunks: Vec<ChunkLines>) -> LineIndex {
         chunks.sort_unstable_by_key(|c| (c.input, c.offset));
         let mut starts: BTreeMap<usize, Vec<(u64, u64)>> = BTreeMap::new();
         for c in chunks {
@@ -851,7 +851,7 @@ impl LineIndex {
         LineIndex { starts }
     }
 
-    fn line(&self, r: &Reject) -> u64 {
+    pub(crate) fn line(&self, r: &Reject) -> u64 {
         let before = self.starts.get(&r.input).map_or(0, |v| {
             let i = v.partition_point(|&(off, _)| off < r.chunk_offset);
             if i == 0 {
@@ -994,7 +994,7 @@ pub fn finish_rows(
 }
 
 /// Writes `path:line:text` lines for the rejects, in input and line order.
-fn write_rejects(
+pub(crate) fn write_rejects(
     path: &PathBuf,
     spool: &Spool,
     rejects: &mut [Reject],
