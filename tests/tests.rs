@@ -4,6 +4,7 @@
 mod util;
 
 mod adversarial;
+mod answers_safe;
 mod cli;
 mod fields;
 mod fuzz_regress;

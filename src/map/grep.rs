@@ -182,11 +182,12 @@ mod tests {
         let mut out = Vec::new();
         let mapped = engine.run(specs, &job.mapper).unwrap();
         let per_input = mapped.partial.clone();
+        let list = mapped.input_list();
         let keyed = export(mapped.partial, &mapped.inputs);
         let outcome = finish(
             job,
             keyed,
-            Some(&mapped.input_list()),
+            Some(&list),
             Some(&per_input),
             EmitOptions::default(),
             &mut out,
