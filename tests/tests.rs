@@ -15,3 +15,4 @@ mod partials;
 mod spill;
 mod state;
 mod words;
+mod records_safe;
