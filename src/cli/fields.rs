@@ -59,8 +59,9 @@ pub struct FieldsArgs {
     pub no_headers: bool,
 
     /// Group by these fields (1-based numbers, or names: CSV header, JSON key path, preset
-    /// field). Without --by, all records form one group.
-    #[arg(long, value_name = "FIELD,...", value_delimiter = ',')]
+    /// field). Without --by, all records form one group. A name holding `,` or `.` (or an
+    /// empty JSON key) is written in double quotes, as a JSON string: `'"a.b"'`, `'req."x,y"'`.
+    #[arg(long, value_name = "FIELD,...")]
     pub by: Vec<String>,
 
     /// Number of records in the group (the default aggregation).
