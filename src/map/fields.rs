@@ -321,13 +321,12 @@ fn record_format(params: &FieldsParams) -> Result<Format> {
 fn split_by(by: &[String]) -> Result<Vec<String>> {
     let mut fields = Vec::new();
     for list in by {
-        let parts = record::split_outside_quotes(list, ',').map_err(|reason| {
-            Error::InvalidArgument {
+        let parts =
+            record::split_outside_quotes(list, ',').map_err(|reason| Error::InvalidArgument {
                 flag: "--by",
                 value: list.clone(),
                 reason,
-            }
-        })?;
+            })?;
         fields.extend(parts.into_iter().map(str::to_string));
     }
     Ok(fields)

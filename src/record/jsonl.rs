@@ -343,10 +343,17 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 
     fn visit_bytes<E>(self, key: &[u8]) -> Result<Key, E> {
-        Ok(match self.node.children.iter().position(|(k, _)| k.as_bytes() == key) {
-            Some(i) => Key::Child(i),
-            None => Key::Other,
-        })
+        Ok(
+            match self
+                .node
+                .children
+                .iter()
+                .position(|(k, _)| k.as_bytes() == key)
+            {
+                Some(i) => Key::Child(i),
+                None => Key::Other,
+            },
+        )
     }
 
     // Keys of JSON text come as bytes; only serde_json's number marker comes as a string.
@@ -429,8 +436,30 @@ mod tests {
                 "{line:?}"
             );
         }
-        for line in ["[1]", "3", "\"s\"", "null"] {
+        for line in [
+            "[1]",
+            "3",
+            "\"s\"",
+            "null",
+            "1.5",
+            "-0",
+            "1e3",
+            "100000000000000000000",
+        ] {
             assert_eq!(get(line, &["a"]).unwrap_err().category, "not a JSON object");
         }
+    }
+
+    #[test]
+    fn unescape_decodes_escapes_and_keeps_other_bytes() {
+        let mut out = Vec::new();
+        unescape(b"a\\\"\\/\\n\\u00e9\\ud83d\\ude00\\ud800x\xff", &mut out);
+        assert_eq!(
+            out,
+            "a\"/\né😀\u{FFFD}x"
+                .bytes()
+                .chain([0xff])
+                .collect::<Vec<u8>>()
+        );
     }
 }
