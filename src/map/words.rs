@@ -210,7 +210,10 @@ mod tests {
     #[test]
     fn unicode_mode_words_are_uax29_segments() {
         assert_eq!(
-            count("Éclair, ÉCLAIR! don't 42x\u{2014}straße 3.14 -- ...".as_bytes(), true),
+            count(
+                "Éclair, ÉCLAIR! don't 42x\u{2014}straße 3.14 -- ...".as_bytes(),
+                true
+            ),
             pairs(&[
                 ("3.14", 1),
                 ("42x", 1),
@@ -224,7 +227,10 @@ mod tests {
     #[test]
     fn unicode_mode_keeps_marks_and_writes_nfc() {
         assert_eq!(
-            count("cafe\u{301} caf\u{e9} CAFE\u{301} Cafe\u{300}".as_bytes(), true),
+            count(
+                "cafe\u{301} caf\u{e9} CAFE\u{301} Cafe\u{300}".as_bytes(),
+                true
+            ),
             pairs(&[("caf\u{e8}", 1), ("caf\u{e9}", 3)])
         );
     }
