@@ -103,7 +103,8 @@ pub struct FieldsArgs {
     pub exact_pct: bool,
 
     /// Keep only records where FIELD equals VALUE (`=`), matches REGEX (`~`), or not (`!=`,
-    /// `!~`). Repeat for several conditions (all must hold).
+    /// `!~`). Repeat for several conditions (all must hold). A FIELD holding `=` or `~` is
+    /// written in double quotes: `'"k=v"=1'`.
     #[arg(long = "where", value_name = "FIELD=VALUE|FIELD~REGEX")]
     pub filters: Vec<String>,
 

@@ -7,7 +7,13 @@
 //! (unescaped), a number's text as written (`1.50`), `true`/`false`, or the JSON text of an
 //! object or array. A missing key, a path through a non-object, and `null` are nulls. When a
 //! key repeats, the last one wins (as in serde_json's `Value`). A line that is not valid JSON,
-//! or not an object, is bad; a blank line is not a record.
+//! or not an object (a bare number of any shape included), is bad; a blank line is not a record.
+//!
+//! Whether a line is a record never depends on the fields asked for. Invalid UTF-8 inside a
+//! string is kept as bytes (as logmill keeps it in log lines), anywhere else it makes the line
+//! invalid JSON; a lone surrogate escape (`\ud800`) is accepted and reads as U+FFFD. A key
+//! holding `.` or `,`, or the empty key, is named as a JSON string in double quotes
+//! (`"a.b"`, `req."x,y"`, `""`; see `record::locate`).
 
 use std::fmt;
 
