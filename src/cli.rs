@@ -265,7 +265,8 @@ pub struct CompletionsArgs {
 /// Flags of `logmill words`.
 #[derive(Debug, Args)]
 pub struct WordsArgs {
-    /// Split words at Unicode non-alphanumerics and lowercase them by Unicode rules.
+    /// Words are Unicode words (UAX #29 segments holding a letter or digit: `don't` is one
+    /// word), lowercased by Unicode rules and written in NFC; invalid UTF-8 separates words.
     #[arg(long)]
     pub unicode: bool,
 

@@ -30,7 +30,8 @@ use crate::pattern::PatternOptions;
 pub enum JobParams {
     /// `logmill words`.
     Words {
-        /// `--unicode`.
+        /// `--unicode` (written as the name of its word rules).
+        #[serde(with = "crate::map::words::unicode_param")]
         unicode: bool,
     },
     /// `logmill grep`.

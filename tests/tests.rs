@@ -13,6 +13,7 @@ mod inputs;
 mod matches;
 mod output;
 mod partials;
+mod records_safe;
 mod spill;
 mod state;
 mod words;

@@ -257,17 +257,18 @@ fn wc_words(data: &[u8]) -> u64 {
 // Unicode mode
 
 /// Unicode word counts, written independently of `src/`: decode with std's lossy UTF-8 (an
-/// invalid sequence becomes U+FFFD, which is not alphanumeric and so separates words), split at
-/// every char that is not `char::is_alphanumeric`, lowercase each word with `str::to_lowercase`
-/// (Unicode's full, context-aware lowercase mapping).
+/// invalid sequence becomes U+FFFD, which UAX #29 splits off and which is not alphanumeric, so
+/// it separates words), take the UAX #29 words holding a letter or digit
+/// (`unicode_words`), lowercase each with `str::to_lowercase` (Unicode's full, context-aware
+/// lowercase mapping) and write it in NFC.
 fn unicode_word_counts(data: &[u8]) -> BTreeMap<Vec<u8>, u64> {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_segmentation::UnicodeSegmentation;
     let text = String::from_utf8_lossy(data);
     let mut m = BTreeMap::new();
-    for w in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        *m.entry(w.to_lowercase().into_bytes()).or_insert(0) += 1;
+    for w in text.unicode_words() {
+        let w: String = w.to_lowercase().nfc().collect();
+        *m.entry(w.into_bytes()).or_insert(0) += 1;
     }
     m
 }

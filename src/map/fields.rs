@@ -122,7 +122,7 @@ impl FieldsParams {
             format: format.to_string(),
             delimiter: a.delimiter.clone(),
             no_headers: a.no_headers,
-            by: a.by.clone(),
+            by: split_by(&a.by)?,
             aggs: aggs.into_iter().map(|(_, k, v)| (k, v)).collect(),
             exact_pct: a.exact_pct,
             filters: a.filters.clone(),
@@ -221,7 +221,7 @@ impl FieldsJob {
 
     fn filter(&mut self, w: &str) -> std::result::Result<Filter, FlagError> {
         let bad = |r: &str| ("--where", w.to_string(), r.to_string());
-        let at = w.find(['=', '~']).ok_or_else(|| {
+        let at = record::find_outside_quotes(w, &['=', '~']).ok_or_else(|| {
             bad("expected FIELD=VALUE, FIELD~REGEX, FIELD!=VALUE or FIELD!~REGEX")
         })?;
         let (mut field, rest) = w.split_at(at);
@@ -315,6 +315,22 @@ fn record_format(params: &FieldsParams) -> Result<Format> {
 }
 
 /// One aggregation flag (`sum`, `pct`, ...) and its value.
+/// The fields of the `--by` flags: each a comma-separated list, commas inside double-quoted
+/// names kept.
+fn split_by(by: &[String]) -> Result<Vec<String>> {
+    let mut fields = Vec::new();
+    for list in by {
+        let parts =
+            record::split_outside_quotes(list, ',').map_err(|reason| Error::InvalidArgument {
+                flag: "--by",
+                value: list.clone(),
+                reason,
+            })?;
+        fields.extend(parts.into_iter().map(str::to_string));
+    }
+    Ok(fields)
+}
+
 fn parse_agg(kind: &str, value: &str, exact_pct: bool) -> Result<(AggKind, String)> {
     let kind = match kind {
         "count" => {
