@@ -136,10 +136,12 @@ impl Format {
     }
 }
 
+/// A timestamp starting with a digit must not be the tail of a word, number, date or path
+/// (`12015-01-01 …`, `2017-03-17 …` seen from `03-17`).
 #[inline]
 fn not_digit_before(prev: Option<u8>) -> Option<()> {
     match prev {
-        Some(b) if b.is_ascii_digit() => None,
+        Some(b) if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'/') => None,
         _ => Some(()),
     }
 }

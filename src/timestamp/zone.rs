@@ -169,14 +169,16 @@ impl Resolver {
     fn naive_slow(&mut self, c: Civil) -> Option<Timestamp> {
         let ts = self.zone.to_ambiguous_timestamp(c.to_jiff()?).compatible().ok()?;
         let t = ts.as_second();
+        // Both look-ups see a transition at exactly `ts` (they are strict otherwise).
+        let one = jiff::SignedDuration::from_secs(1);
         let prev = self
             .zone
-            .preceding(ts)
+            .preceding(ts.saturating_add(one).ok()?)
             .next()
             .map_or(i64::MIN / 4, |tr| tr.timestamp().as_second());
         let next = self
             .zone
-            .following(ts)
+            .following(ts.saturating_sub(one).ok()?)
             .next()
             .map_or(i64::MAX / 4, |tr| tr.timestamp().as_second());
         let (safe_lo, safe_hi) = (prev.saturating_add(MARGIN), next.saturating_sub(MARGIN));
