@@ -14,4 +14,5 @@ mod output;
 mod partials;
 mod spill;
 mod state;
+mod timestamps;
 mod words;
