@@ -262,7 +262,11 @@ fn hourly_and_daily_counts_of_every_sample_equal_python_strptime() {
             let (theirs, their_bad) = python_counts(sample, tz, py_per);
             assert!(!theirs.is_empty(), "{}: python found nothing", sample.file);
             assert_eq!(ours, theirs, "{} per {per} in {tz}", sample.file);
-            assert_eq!(our_bad, their_bad, "{}: lines without a timestamp", sample.file);
+            assert_eq!(
+                our_bad, their_bad,
+                "{}: lines without a timestamp",
+                sample.file
+            );
         }
     }
 }

@@ -152,7 +152,10 @@ pub fn bucket_range(ts: Timestamp, per: Per, zone: &TimeZone) -> (Timestamp, Tim
     match per.unit {
         PerUnit::Day | PerUnit::Week => {
             let (first, n) = if per.unit == PerUnit::Day {
-                (days - days.rem_euclid(i64::from(per.count)), i64::from(per.count))
+                (
+                    days - days.rem_euclid(i64::from(per.count)),
+                    i64::from(per.count),
+                )
             } else {
                 // 1970-01-05 is a Monday: day 4.
                 let n = 7 * i64::from(per.count);

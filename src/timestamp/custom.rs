@@ -46,7 +46,8 @@ impl CustomFormat {
 
     /// The timestamp at the start of `line`, after spaces and tabs.
     pub fn find(&self, line: &[u8]) -> Option<Stamp> {
-        let (tm, _) = BrokenDownTime::parse_prefix(&self.format, &line[skip_blanks(line)..]).ok()?;
+        let (tm, _) =
+            BrokenDownTime::parse_prefix(&self.format, &line[skip_blanks(line)..]).ok()?;
         if let Some(ts) = tm.timestamp() {
             return Some(Stamp::Epoch(ts.as_second()));
         }

@@ -231,7 +231,15 @@ fn hms(b: &[u8], at: usize) -> Option<(u32, u32, u32)> {
 /// Builds a checked civil time; `year == None` leaves the year to the resolver (February 29
 /// is then accepted here and checked once the year is known).
 #[inline]
-fn civil(year: Option<i32>, month: u32, day: u32, h: u32, m: u32, s: u32, ns: u32) -> Option<Civil> {
+fn civil(
+    year: Option<i32>,
+    month: u32,
+    day: u32,
+    h: u32,
+    m: u32,
+    s: u32,
+    ns: u32,
+) -> Option<Civil> {
     if !(1..=12).contains(&month) || day == 0 || h > 23 || m > 59 || s > 60 {
         return None;
     }
@@ -363,7 +371,11 @@ fn apache_error(b: &[u8], at: usize) -> Option<(Stamp, usize)> {
     let mo = month_name(b, at + 5)?;
     byte(b, at + 8, b' ')?;
     // ctime pads the day with a space; Apache with a zero.
-    let i = if b.get(at + 9) == Some(&b' ') { at + 10 } else { at + 9 };
+    let i = if b.get(at + 9) == Some(&b' ') {
+        at + 10
+    } else {
+        at + 9
+    };
     let (d, i) = num12(b, i)?;
     byte(b, i, b' ')?;
     let (h, mi, s) = hms(b, i + 1)?;
@@ -371,13 +383,20 @@ fn apache_error(b: &[u8], at: usize) -> Option<(Stamp, usize)> {
     byte(b, i, b' ')?;
     let y = num(b, i + 1, 4)?;
     byte(b, i + 5, b']')?;
-    Some((Stamp::Naive(civil(Some(y as i32), mo, d, h, mi, s, ns)?), i + 6))
+    Some((
+        Stamp::Naive(civil(Some(y as i32), mo, d, h, mi, s, ns)?),
+        i + 6,
+    ))
 }
 
 fn syslog(b: &[u8], at: usize) -> Option<(Stamp, usize)> {
     let mo = month_name(b, at)?;
     byte(b, at + 3, b' ')?;
-    let i = if b.get(at + 4) == Some(&b' ') { at + 5 } else { at + 4 };
+    let i = if b.get(at + 4) == Some(&b' ') {
+        at + 5
+    } else {
+        at + 4
+    };
     let (d, i) = num12(b, i)?;
     byte(b, i, b' ')?;
     let (h, mi, s) = hms(b, i + 1)?;
@@ -426,7 +445,10 @@ fn healthapp(b: &[u8], at: usize) -> Option<(Stamp, usize)> {
             (ns, end) = (n, e);
         }
     }
-    Some((Stamp::Naive(civil(Some(y as i32), mo, d, h, mi, s, ns)?), end))
+    Some((
+        Stamp::Naive(civil(Some(y as i32), mo, d, h, mi, s, ns)?),
+        end,
+    ))
 }
 
 fn android(b: &[u8], at: usize) -> Option<(Stamp, usize)> {

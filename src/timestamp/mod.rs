@@ -124,8 +124,11 @@ impl Civil {
     /// Seconds since 1970-01-01T00:00:00 of this wall-clock time, as if it were UTC.
     #[inline]
     pub fn local_seconds(&self) -> i64 {
-        days_from_civil(i32::from(self.year), u32::from(self.month), u32::from(self.day))
-            * 86_400
+        days_from_civil(
+            i32::from(self.year),
+            u32::from(self.month),
+            u32::from(self.day),
+        ) * 86_400
             + i64::from(self.hour) * 3600
             + i64::from(self.minute) * 60
             + i64::from(self.second)
@@ -184,7 +187,10 @@ impl Detected {
     #[inline]
     pub fn find(&self, line: &[u8]) -> Option<Stamp> {
         match self.position {
-            Position::Start => self.format.parse_at(line, skip_blanks(line)).map(|(s, _)| s),
+            Position::Start => self
+                .format
+                .parse_at(line, skip_blanks(line))
+                .map(|(s, _)| s),
             Position::Scan => self.format.find(line).map(|(_, s)| s),
         }
     }

@@ -22,7 +22,9 @@ fn ts(s: &str) -> Timestamp {
 fn detect_one(line: &str) -> (Detected, Stamp) {
     let l = line.as_bytes();
     let d = detect([l, l, l]).unwrap_or_else(|| panic!("nothing detected in {line:?}"));
-    let s = d.find(l).unwrap_or_else(|| panic!("{d:?} finds nothing in {line:?}"));
+    let s = d
+        .find(l)
+        .unwrap_or_else(|| panic!("{d:?} finds nothing in {line:?}"));
     (d, s)
 }
 
@@ -119,7 +121,9 @@ fn detection_at_start_refuses_a_timestamp_later_in_the_line() {
     let d = start(Format::Syslog);
     assert!(d.find(b"Jun 14 15:16:01 host x").is_some());
     assert_eq!(d.find(b"host Jun 14 15:16:01 x"), None);
-    assert!(scan(Format::Syslog).find(b"host Jun 14 15:16:01 x").is_some());
+    assert!(scan(Format::Syslog)
+        .find(b"host Jun 14 15:16:01 x")
+        .is_some());
 }
 
 #[test]
@@ -200,7 +204,10 @@ fn day_and_week_buckets_follow_the_local_calendar() {
     assert_eq!(format_bucket(w, &z), "2024-04-01T00:00:00+02:00");
     let fifteen: Per = "15m".parse().unwrap();
     let f = bucket_start(ts("2015-05-17T10:44:59Z"), fifteen, &TimeZone::UTC);
-    assert_eq!(format_bucket(f, &TimeZone::UTC), "2015-05-17T10:30:00+00:00");
+    assert_eq!(
+        format_bucket(f, &TimeZone::UTC),
+        "2015-05-17T10:30:00+00:00"
+    );
     let six: Per = "6h".parse().unwrap();
     let kolkata = resolve_zone(Some("+05:30")).unwrap();
     let f = bucket_start(ts("2015-05-17T10:44:59Z"), six, &kolkata);
@@ -209,7 +216,13 @@ fn day_and_week_buckets_follow_the_local_calendar() {
 
 #[test]
 fn per_parses_and_refuses() {
-    for (s, secs) in [("1s", 1), ("5m", 300), ("15m", 900), ("1h", 3600), ("6h", 21600)] {
+    for (s, secs) in [
+        ("1s", 1),
+        ("5m", 300),
+        ("15m", 900),
+        ("1h", 3600),
+        ("6h", 21600),
+    ] {
         let p: Per = s.parse().unwrap();
         assert_eq!((p.seconds(), p.to_string()), (secs, s.to_string()));
     }
@@ -228,7 +241,13 @@ fn syslog_across_new_year_takes_the_year_before_for_late_months() {
     let z = TimeZone::UTC;
     let file_time = ts("2025-01-01T00:10:00Z");
     let years = YearRule::from_reference(file_time, &z);
-    assert_eq!(years, YearRule::Reference { year: 2025, month: 1 });
+    assert_eq!(
+        years,
+        YearRule::Reference {
+            year: 2025,
+            month: 1
+        }
+    );
     let mut r = Resolver::new(z.clone(), years);
     let d = start(Format::Syslog);
     let dec = d.find(b"Dec 31 23:59:59 host cron[1]: x").unwrap();
@@ -260,10 +279,22 @@ fn the_resolver_cache_never_changes_a_result_near_dst_changes() {
     }
     let rev: Vec<_> = minutes.iter().rev().copied().collect();
     for dt in minutes.into_iter().chain(rev) {
-        let civ = c(dt.year(), dt.month() as u8, dt.day() as u8, dt.hour() as u8, dt.minute() as u8, 0, 0);
+        let civ = c(
+            dt.year(),
+            dt.month() as u8,
+            dt.day() as u8,
+            dt.hour() as u8,
+            dt.minute() as u8,
+            0,
+            0,
+        );
         let want = z.to_ambiguous_timestamp(dt).compatible().unwrap();
         let before = format!("{:?}", cached);
-        assert_eq!(cached.instant(Stamp::Naive(civ)), Some(want), "{dt} {before}");
+        assert_eq!(
+            cached.instant(Stamp::Naive(civ)),
+            Some(want),
+            "{dt} {before}"
+        );
     }
 }
 
@@ -272,7 +303,10 @@ fn offsets_and_epochs_keep_their_instant_whatever_the_zone() {
     let mut r = Resolver::new(berlin(), YearRule::Fixed(2000));
     let (_, s) = detect_one("1.2.3.4 - - [17/May/2015:10:05:03 -0700] \"GET / HTTP/1.1\" 200 1");
     assert_eq!(r.instant(s), Some(ts("2015-05-17T17:05:03Z")));
-    assert_eq!(r.instant(Stamp::Epoch(1_117_838_570)), Some(ts("2005-06-03T22:42:50Z")));
+    assert_eq!(
+        r.instant(Stamp::Epoch(1_117_838_570)),
+        Some(ts("2005-06-03T22:42:50Z"))
+    );
     let (_, s) = detect_one("2015-10-18 18:01:47,978 INFO x");
     assert_eq!(r.instant(s), Some(ts("2015-10-18T16:01:47.978Z")));
 }
@@ -305,7 +339,10 @@ fn zones_resolve_from_names_and_offsets() {
 #[test]
 #[ignore = "run by the_local_zone_honours_tz with TZ set"]
 fn tz_probe() {
-    let want: i32 = std::env::var("LOGMILL_TZ_PROBE_OFFSET").unwrap().parse().unwrap();
+    let want: i32 = std::env::var("LOGMILL_TZ_PROBE_OFFSET")
+        .unwrap()
+        .parse()
+        .unwrap();
     let z = resolve_zone(None).unwrap();
     assert_eq!(z.to_offset(ts("2024-07-01T00:00:00Z")).seconds(), want);
 }
@@ -324,7 +361,12 @@ fn the_local_zone_honours_tz() {
     }
     for (tz, offset) in cases {
         let out = std::process::Command::new(&exe)
-            .args(["--exact", "timestamp::tests::tz_probe", "--ignored", "--quiet"])
+            .args([
+                "--exact",
+                "timestamp::tests::tz_probe",
+                "--ignored",
+                "--quiet",
+            ])
             .env("TZ", tz)
             .env("LOGMILL_TZ_PROBE_OFFSET", offset.to_string())
             .output()
@@ -354,7 +396,15 @@ fn time_arguments_absolute_dates_and_relative() {
     // A calendar day back across the spring change is 23 hours.
     assert_eq!(p("-1d"), ts("2024-03-30T13:00:00Z"));
     assert_eq!(p("now"), now);
-    for bad in ["yesterday", "-2", "-h", "2015-13-01", "-2x", "2015-05-17T25:00:00Z", ""] {
+    for bad in [
+        "yesterday",
+        "-2",
+        "-h",
+        "2015-13-01",
+        "-2x",
+        "2015-05-17T25:00:00Z",
+        "",
+    ] {
         let e = parse_time_arg(bad, now, &z).unwrap_err();
         assert!(e.to_string().contains(&format!("'{bad}'")), "{e}");
     }
@@ -369,9 +419,15 @@ fn custom_formats_parse_at_line_start() {
     );
     assert_eq!(f.find(b"x 17/May/2015:10:05:03 +0200"), None);
     let f = CustomFormat::new("%Y.%m.%d %H:%M:%S").unwrap();
-    assert_eq!(f.find(b"2005.06.03 15:42:50 x"), Some(Stamp::Naive(c(2005, 6, 3, 15, 42, 50, 0))));
+    assert_eq!(
+        f.find(b"2005.06.03 15:42:50 x"),
+        Some(Stamp::Naive(c(2005, 6, 3, 15, 42, 50, 0)))
+    );
     let f = CustomFormat::new("%b %e %H:%M:%S").unwrap();
-    assert_eq!(f.find(b"Nov  9 12:01:01 dn228"), Some(Stamp::YearLess(c(0, 11, 9, 12, 1, 1, 0))));
+    assert_eq!(
+        f.find(b"Nov  9 12:01:01 dn228"),
+        Some(Stamp::YearLess(c(0, 11, 9, 12, 1, 1, 0)))
+    );
     let f = CustomFormat::new("%s").unwrap();
     assert_eq!(f.find(b"1117838570 x"), Some(Stamp::Epoch(1_117_838_570)));
     for bad in ["%H:%M:%S", "no directive", "%Y-%m-%d %!"] {
@@ -379,4 +435,3 @@ fn custom_formats_parse_at_line_start() {
         assert!(e.to_string().starts_with("bad time format"), "{bad}: {e}");
     }
 }
-

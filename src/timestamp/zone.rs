@@ -53,7 +53,8 @@ fn parse_offset(s: &str) -> Option<i32> {
         None if rest.len() == 4 => rest.split_at(2),
         None => (rest, "0"),
     };
-    let all_digits = |x: &str| !x.is_empty() && x.len() <= 2 && x.bytes().all(|b| b.is_ascii_digit());
+    let all_digits =
+        |x: &str| !x.is_empty() && x.len() <= 2 && x.bytes().all(|b| b.is_ascii_digit());
     if !all_digits(h) || !all_digits(m) {
         return None;
     }
@@ -167,7 +168,11 @@ impl Resolver {
 
     #[cold]
     fn naive_slow(&mut self, c: Civil) -> Option<Timestamp> {
-        let ts = self.zone.to_ambiguous_timestamp(c.to_jiff()?).compatible().ok()?;
+        let ts = self
+            .zone
+            .to_ambiguous_timestamp(c.to_jiff()?)
+            .compatible()
+            .ok()?;
         let t = ts.as_second();
         // Both look-ups see a transition at exactly `ts` (they are strict otherwise).
         let one = jiff::SignedDuration::from_secs(1);
