@@ -159,7 +159,7 @@ fn our_counts(
     let detected = detect(lines.iter().take(DETECT_LINES).copied())
         .unwrap_or_else(|| panic!("{}: no format detected", path.display()));
     assert_eq!(detected.format, want, "{}", path.display());
-    let zone = resolve_zone(Some(tz)).unwrap();
+    let zone = resolve_zone(Some(tz)).unwrap().tz().clone();
     let mut resolver = Resolver::new(zone.clone(), YearRule::Fixed(year));
     let mut buckets = Bucketer::new(per.parse::<Per>().unwrap(), zone);
     let mut counts = BTreeMap::new();

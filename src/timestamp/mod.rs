@@ -41,7 +41,8 @@
 //! A timestamp with an offset (or an epoch) keeps it. One without is read in the zone given
 //! ([`resolve_zone`]: an IANA name looked up in the time-zone database bundled with logmill,
 //! a fixed offset like `+02:00`, or by default the local zone as `date` finds it, honouring
-//! `TZ` including `TZ=:/path/to/zoneinfo/Zone`). A local time that occurs twice (the hour
+//! `TZ` including `TZ=:/path/to/zoneinfo/Zone`); [`Zone::id`] names the zone resolved, for
+//! a partial's parameters and for passing it on explicitly. A local time that occurs twice (the hour
 //! repeated when clocks go back) is read as the earlier one; one that does not exist (the
 //! hour skipped when clocks go forward) is moved forward by the gap. A year-less timestamp
 //! (syslog, Android, Proxifier) takes its year from [`YearRule`]: a given year, or the year
@@ -59,7 +60,7 @@ pub use bucket::{bucket_range, bucket_start, format_bucket, Bucketer, Per, PerUn
 pub use custom::CustomFormat;
 pub use formats::Format;
 pub use window::parse_time_arg;
-pub use zone::{resolve_zone, Resolver, YearRule};
+pub use zone::{resolve_zone, Resolver, YearRule, Zone};
 
 /// Why a time option was refused; each message names the value and what would be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

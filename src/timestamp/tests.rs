@@ -150,7 +150,7 @@ fn days_from_civil_agrees_with_jiff() {
 }
 
 fn berlin() -> TimeZone {
-    resolve_zone(Some("Europe/Berlin")).unwrap()
+    resolve_zone(Some("Europe/Berlin")).unwrap().tz().clone()
 }
 
 /// The labels of every hourly bucket met by a per-minute walk over one local day.
@@ -186,6 +186,18 @@ fn a_dst_day_in_berlin_has_23_or_25_hourly_buckets() {
     assert_eq!(autumn[2], "2024-10-27T02:00:00+02:00");
     assert_eq!(autumn[3], "2024-10-27T02:00:00+01:00");
     assert_eq!(hourly_labels("2024-06-01", &berlin()).len(), 24);
+    // `next_start` walks the same buckets (what `--fill` needs).
+    let b = Bucketer::new("1h".parse().unwrap(), berlin());
+    let mut t = parse_time_arg("2024-10-27", Timestamp::UNIX_EPOCH, &berlin())
+        .unwrap()
+        .as_second();
+    let mut walked = Vec::new();
+    while walked.len() < 25 {
+        walked.push(b.label(t));
+        t = b.next_start(t);
+    }
+    assert_eq!(walked, autumn);
+    assert_eq!(b.label(t), "2024-10-28T00:00:00+01:00");
 }
 
 #[test]
@@ -209,7 +221,7 @@ fn day_and_week_buckets_follow_the_local_calendar() {
         "2015-05-17T10:30:00+00:00"
     );
     let six: Per = "6h".parse().unwrap();
-    let kolkata = resolve_zone(Some("+05:30")).unwrap();
+    let kolkata = resolve_zone(Some("+05:30")).unwrap().tz().clone();
     let f = bucket_start(ts("2015-05-17T10:44:59Z"), six, &kolkata);
     assert_eq!(format_bucket(f, &kolkata), "2015-05-17T12:00:00+05:30");
 }
@@ -312,24 +324,42 @@ fn offsets_and_epochs_keep_their_instant_whatever_the_zone() {
 }
 
 #[test]
-fn zones_resolve_from_names_and_offsets() {
+fn zones_resolve_from_names_offsets_and_rules() {
     let t = ts("2024-07-01T00:00:00Z");
-    for (spec, secs) in [
-        ("Europe/Berlin", 7200),
-        ("europe/berlin", 7200),
-        ("UTC", 0),
-        ("Z", 0),
-        ("+02:00", 7200),
-        ("-0700", -25200),
-        ("+05:30", 19800),
-        ("-07", -25200),
-        ("UTC+3", 10800),
-        ("America/New_York", -14400),
+    for (spec, secs, id) in [
+        ("Europe/Berlin", 7200, "Europe/Berlin"),
+        ("europe/berlin", 7200, "Europe/Berlin"),
+        (":Europe/Berlin", 7200, "Europe/Berlin"),
+        ("UTC", 0, "UTC"),
+        ("Z", 0, "UTC"),
+        ("+02:00", 7200, "+02:00"),
+        ("-0700", -25200, "-07:00"),
+        ("+05:30", 19800, "+05:30"),
+        ("-07", -25200, "-07:00"),
+        ("America/New_York", -14400, "America/New_York"),
+        ("EST5EDT,M3.2.0,M11.1.0", -14400, ":EST5EDT,M3.2.0,M11.1.0"),
+        (":UTC+3", -10800, ":UTC+3"),
+        ("<+03>-3", 10800, ":<+03>-3"),
     ] {
         let z = resolve_zone(Some(spec)).unwrap_or_else(|e| panic!("{spec}: {e}"));
-        assert_eq!(z.to_offset(t).seconds(), secs, "{spec}");
+        assert_eq!(
+            (z.tz().to_offset(t).seconds(), z.id()),
+            (secs, id),
+            "{spec}"
+        );
+        let again = resolve_zone(Some(z.id())).unwrap();
+        assert_eq!(again.tz().to_offset(t).seconds(), secs, "{spec} again");
     }
-    for bad in ["Mars/Olympus", "+26:00", "+2:3:4", "", "+ab"] {
+    for bad in [
+        "Mars/Olympus",
+        "+26:00",
+        "+2:3:4",
+        "",
+        "+ab",
+        "UTC+3",
+        "gmt-2",
+        ":/nonexistent/tz",
+    ] {
         let e = resolve_zone(Some(bad)).unwrap_err();
         assert!(e.to_string().contains("unknown time zone"), "{bad}: {e}");
     }
@@ -344,22 +374,41 @@ fn tz_probe() {
         .parse()
         .unwrap();
     let z = resolve_zone(None).unwrap();
-    assert_eq!(z.to_offset(ts("2024-07-01T00:00:00Z")).seconds(), want);
+    assert_eq!(z.tz().to_offset(ts("2024-07-01T00:00:00Z")).seconds(), want);
+    let want_id = std::env::var("LOGMILL_TZ_PROBE_ID").unwrap();
+    assert_eq!(z.id(), want_id);
 }
 
 #[test]
 fn the_local_zone_honours_tz() {
     let exe = std::env::current_exe().unwrap();
+    // A TZif file outside any zoneinfo folder is read from the file.
+    let dir = tempfile::tempdir().unwrap();
+    let tzif = dir.path().join("my-zone");
+    let kolkata = "/usr/share/zoneinfo/Asia/Kolkata";
     let mut cases = vec![
-        ("Asia/Tokyo", 9 * 3600),
-        (":Europe/Berlin", 7200),
-        ("UTC", 0),
-        ("EST5EDT,M3.2.0,M11.1.0", -4 * 3600),
+        ("Asia/Tokyo".to_string(), 9 * 3600, "Asia/Tokyo".to_string()),
+        (":Europe/Berlin".into(), 7200, "Europe/Berlin".into()),
+        ("UTC".into(), 0, "UTC".into()),
+        ("".into(), 0, "UTC".into()),
+        // POSIX: UTC+3 is three hours behind.
+        ("UTC+3".into(), -3 * 3600, ":UTC+3".into()),
+        (
+            "EST5EDT,M3.2.0,M11.1.0".into(),
+            -4 * 3600,
+            ":EST5EDT,M3.2.0,M11.1.0".into(),
+        ),
+        (
+            ":/nowhere/zoneinfo/Asia/Kolkata".into(),
+            19800,
+            "Asia/Kolkata".into(),
+        ),
     ];
-    if std::path::Path::new("/usr/share/zoneinfo/Asia/Kolkata").exists() {
-        cases.push((":/usr/share/zoneinfo/Asia/Kolkata", 19800));
+    if std::fs::copy(kolkata, &tzif).is_ok() {
+        let path = tzif.display().to_string();
+        cases.push((format!(":{path}"), 19800, format!(":{path}")));
     }
-    for (tz, offset) in cases {
+    for (tz, offset, id) in cases {
         let out = std::process::Command::new(&exe)
             .args([
                 "--exact",
@@ -367,8 +416,9 @@ fn the_local_zone_honours_tz() {
                 "--ignored",
                 "--quiet",
             ])
-            .env("TZ", tz)
+            .env("TZ", &tz)
             .env("LOGMILL_TZ_PROBE_OFFSET", offset.to_string())
+            .env("LOGMILL_TZ_PROBE_ID", &id)
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);

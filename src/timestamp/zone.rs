@@ -7,32 +7,142 @@ use jiff::Timestamp;
 
 use super::{Civil, Stamp, TimeError};
 
-/// The zone for `--tz`: an IANA name (looked up in the database bundled with logmill, so the
-/// machine's tzdata cannot change a result), `UTC`/`Z`, or a fixed offset `+02:00`, `+0200`,
-/// `-07`, `UTC+2`. With `None`, the local zone as `date` finds it: `TZ` when set (an IANA
-/// name, a POSIX rule like `EST5EDT`, or `:/path/to/zoneinfo/Zone`), else `/etc/localtime`.
-pub fn resolve_zone(spec: Option<&str>) -> Result<TimeZone, TimeError> {
+/// A resolved time zone with the text that names it again: [`Zone::id`] given back to
+/// [`resolve_zone`] gives the same zone, so a run can record the zone it resolved from its
+/// surroundings (`TZ`, `/etc/localtime`) and pass it to another process explicitly.
+#[derive(Clone, Debug)]
+pub struct Zone {
+    tz: TimeZone,
+    id: String,
+}
+
+impl Zone {
+    /// UTC.
+    pub fn utc() -> Zone {
+        Zone {
+            tz: TimeZone::UTC,
+            id: "UTC".into(),
+        }
+    }
+
+    /// The jiff zone.
+    pub fn tz(&self) -> &TimeZone {
+        &self.tz
+    }
+
+    /// Its name for `--tz` and for a partial's parameters: the IANA name (`Europe/Berlin`),
+    /// `UTC`, an offset (`+05:30`), a POSIX rule after a `:` (`:EST5EDT,M3.2.0,M11.1.0`), or
+    /// `:/path/to/tzif`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// The zone for `--tz` (`Some`), or the local zone (`None`).
+///
+/// `--tz` takes an IANA name, looked up without regard to case in the time-zone database
+/// bundled with logmill (so the machine's tzdata cannot change a result); `UTC` or `Z`; a
+/// fixed offset `+02:00`, `+0200` or `-07`; a POSIX rule such as `EST5EDT,M3.2.0,M11.1.0`;
+/// or a TZif file as `:/path/to/file`. `UTC+3` is refused: POSIX reads it as three hours
+/// *behind* UTC, people as ahead (`:UTC+3` gives the POSIX reading, as `TZ` does).
+///
+/// The local zone is the one `date` uses: `TZ` when set (an IANA name, with or without a
+/// leading `:`; a POSIX rule, where `UTC+3` means three hours *behind* UTC as POSIX says;
+/// `:/path/to/zoneinfo/Area/City`, read by its name from the bundled database when the path
+/// holds `zoneinfo/`, else from the file; empty means UTC), else `/etc/localtime`.
+pub fn resolve_zone(spec: Option<&str>) -> Result<Zone, TimeError> {
     let Some(spec) = spec else {
-        return TimeZone::try_system().map_err(|e| TimeError::LocalZone {
-            reason: e.to_string(),
-        });
+        return local_zone();
     };
     let unknown = || TimeError::UnknownZone { name: spec.into() };
     let s = spec.trim();
     if s.eq_ignore_ascii_case("z") || s.eq_ignore_ascii_case("utc") {
-        return Ok(TimeZone::UTC);
+        return Ok(Zone::utc());
     }
-    let offset_part = s
-        .strip_prefix("UTC")
-        .or_else(|| s.strip_prefix("GMT"))
-        .filter(|r| r.starts_with(['+', '-']))
-        .unwrap_or(s);
-    if offset_part.starts_with(['+', '-']) {
-        let seconds = parse_offset(offset_part).ok_or_else(unknown)?;
+    let upper = s.get(..3).map(str::to_ascii_uppercase);
+    if matches!(upper.as_deref(), Some("UTC" | "GMT")) && s[3..].starts_with(['+', '-']) {
+        // POSIX reads UTC+3 as three hours behind UTC, people as ahead: refuse to guess
+        // (`:UTC+3` is the POSIX reading, as in `TZ`).
+        return Err(unknown());
+    }
+    if s.starts_with(['+', '-']) {
+        let seconds = parse_offset(s).ok_or_else(unknown)?;
         let offset = Offset::from_seconds(seconds).map_err(|_| unknown())?;
-        return Ok(TimeZone::fixed(offset));
+        return Ok(fixed(offset));
     }
-    bundled().get(s).map_err(|_| unknown())
+    from_tz_text(s).ok_or_else(unknown)
+}
+
+/// A zone from the text of `TZ` (or `--tz` other than an offset): a name, a path, a POSIX
+/// rule.
+fn from_tz_text(s: &str) -> Option<Zone> {
+    let bare = s.strip_prefix(':').unwrap_or(s);
+    if bare.is_empty() {
+        return None;
+    }
+    if bare.starts_with('/') || bare.starts_with("./") || bare.starts_with("../") {
+        if let Some((_, name)) = bare.rsplit_once("zoneinfo/") {
+            if let Ok(tz) = bundled().get(name) {
+                return Some(named(tz));
+            }
+        }
+        let data = std::fs::read(bare).ok()?;
+        let tz = TimeZone::tzif(bare, &data).ok()?;
+        return Some(Zone {
+            tz,
+            id: format!(":{bare}"),
+        });
+    }
+    if let Ok(tz) = bundled().get(bare) {
+        return Some(named(tz));
+    }
+    let tz = TimeZone::posix(bare).ok()?;
+    Some(Zone {
+        tz,
+        id: format!(":{bare}"),
+    })
+}
+
+fn named(tz: TimeZone) -> Zone {
+    if tz == TimeZone::UTC {
+        return Zone::utc();
+    }
+    let id = tz.iana_name().unwrap_or("UTC").to_string();
+    Zone { tz, id }
+}
+
+fn fixed(offset: Offset) -> Zone {
+    let secs = offset.seconds();
+    let (sign, a) = if secs < 0 { ('-', -secs) } else { ('+', secs) };
+    Zone {
+        tz: TimeZone::fixed(offset),
+        id: format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60),
+    }
+}
+
+fn local_zone() -> Result<Zone, TimeError> {
+    if let Some(tz) = std::env::var_os("TZ") {
+        let text = tz.to_string_lossy();
+        if text.trim().is_empty() {
+            return Ok(Zone::utc());
+        }
+        return from_tz_text(text.trim()).ok_or_else(|| TimeError::LocalZone {
+            reason: format!("TZ={text} names no time zone"),
+        });
+    }
+    let tz = TimeZone::try_system().map_err(|e| TimeError::LocalZone {
+        reason: e.to_string(),
+    })?;
+    if tz.iana_name().is_some() {
+        return Ok(named(tz));
+    }
+    if let Ok(offset) = tz.to_fixed_offset() {
+        return Ok(fixed(offset));
+    }
+    Ok(Zone {
+        tz,
+        id: ":/etc/localtime".into(),
+    })
 }
 
 /// The time-zone database compiled into logmill.
