@@ -46,6 +46,7 @@ pub mod reduce;
 pub mod signals;
 pub mod spill;
 pub mod state;
+pub mod timestamp;
 
 use std::io::Write;
 

@@ -16,4 +16,5 @@ mod partials;
 mod records_safe;
 mod spill;
 mod state;
+mod timestamps;
 mod words;
