@@ -521,7 +521,11 @@ pub fn parse_size(flag: &'static str, s: &str) -> Result<usize> {
     } else {
         int.parse().map_err(|_| too_large())?
     };
-    let frac: u128 = if frac.is_empty() { 0 } else { frac.parse().expect("digits") };
+    let frac: u128 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().expect("digits")
+    };
     let bytes = int
         .checked_mul(scale)
         .and_then(|v| v.checked_add(frac))
@@ -565,7 +569,10 @@ mod tests {
             .contains("LOGMILL_THREADS"));
         assert!(resolve_threads(None, env("0")).is_err());
         assert!(resolve_threads(Some(0), None).is_err());
-        assert_eq!(resolve_threads(Some(MAX_THREADS), None).unwrap(), MAX_THREADS);
+        assert_eq!(
+            resolve_threads(Some(MAX_THREADS), None).unwrap(),
+            MAX_THREADS
+        );
         let e = resolve_threads(Some(MAX_THREADS + 1), None).unwrap_err();
         assert!(e.to_string().contains("from 1 to 256"), "{e}");
         assert!(resolve_threads(None, env("100000")).is_err());

@@ -665,6 +665,35 @@ mod tests {
     }
 
     #[test]
+    fn never_more_workers_than_chunks() {
+        let e = Engine::new(64, 4).unwrap();
+        let workers = |e: &Engine| {
+            e.pool
+                .lock()
+                .unwrap()
+                .as_ref()
+                .map(|p| p.current_num_threads())
+        };
+        let bytes = |data: &[u8]| InputSpec::Bytes {
+            name: "t".into(),
+            data: data.to_vec(),
+        };
+        e.run(vec![bytes(b"one line\n")], &LineBytes).unwrap();
+        assert_eq!(workers(&e), Some(1));
+        e.run(vec![bytes(b"a\nb\nc\n")], &LineBytes).unwrap();
+        assert_eq!(workers(&e), Some(2), "4-byte chunks: a b, then c");
+        // A stream (here gzip) gets one worker per block read ahead, up to -j.
+        let gz = {
+            use std::io::Write;
+            let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            w.write_all(b"x\n").unwrap();
+            w.finish().unwrap()
+        };
+        e.run(vec![bytes(&gz)], &LineBytes).unwrap();
+        assert_eq!(workers(&e), Some(1));
+    }
+
+    #[test]
     fn every_byte_is_mapped_once_for_any_threads_and_chunk_size() {
         let data = sample();
         for threads in 1..=3 {

@@ -21,7 +21,10 @@ fn refused(args: &[&str], stdin: Option<&[u8]>, needle: &str) -> String {
     assert!(out.is_empty(), "{args:?} printed {out:?}");
     assert!(one_line(&err), "{args:?}: not one line: {err:?}");
     assert!(err.contains(needle), "{args:?}: {err}");
-    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
     err
 }
 
@@ -64,7 +67,11 @@ fn thread_counts_past_the_maximum_are_refused_in_one_line() {
     refused(&["words", "-j", "0"], Some(b"x\n"), "from 1 to 256");
     // merge and reduce take -j too.
     refused(&["merge", "-j", "100000"], Some(b""), "from 1 to 256");
-    refused(&["reduce", "-j", "100000", "words"], Some(b""), "from 1 to 256");
+    refused(
+        &["reduce", "-j", "100000", "words"],
+        Some(b""),
+        "from 1 to 256",
+    );
     let (_, code, err) = {
         let out = logmill()
             .env("LOGMILL_THREADS", "100000")
@@ -80,7 +87,11 @@ fn thread_counts_past_the_maximum_are_refused_in_one_line() {
     };
     assert_eq!(code, Some(2), "{err}");
     assert!(one_line(&err) && err.contains("LOGMILL_THREADS"), "{err}");
-    assert!(t.elapsed() < Duration::from_secs(30), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        t.elapsed()
+    );
 }
 
 #[test]
@@ -92,7 +103,11 @@ fn the_most_threads_on_a_tiny_input_finish_at_once() {
     let file = testdata("compressed/words.txt");
     let out = succeeds(&["words", "-j", "256", file.to_str().unwrap()], None);
     assert_eq!(out, b"gamma\t3\nbeta\t2\nalpha\t1\n");
-    assert!(t.elapsed() < Duration::from_secs(20), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        t.elapsed()
+    );
 }
 
 #[test]
@@ -102,12 +117,26 @@ fn a_chunk_size_larger_than_memory_is_not_allocated_up_front() {
         assert_eq!(out, b"hi\t1\n", "--chunk-size {size}");
         let gz = testdata("compressed/words.txt.gz");
         let out = succeeds(&["words", "--chunk-size", size, gz.to_str().unwrap()], None);
-        assert_eq!(out, b"gamma\t3\nbeta\t2\nalpha\t1\n", "--chunk-size {size} on .gz");
-        let out = succeeds(&["words", "--mmap", "never", "--chunk-size", size, "-"], Some(b"a b\n"));
+        assert_eq!(
+            out, b"gamma\t3\nbeta\t2\nalpha\t1\n",
+            "--chunk-size {size} on .gz"
+        );
+        let out = succeeds(
+            &["words", "--mmap", "never", "--chunk-size", size, "-"],
+            Some(b"a b\n"),
+        );
         assert_eq!(out, b"a\t1\nb\t1\n");
     }
-    refused(&["words", "--chunk-size", "2T"], Some(b"hi\n"), "the most is 1T");
-    refused(&["words", "--chunk-size", "99999999999999999999T"], Some(b"hi\n"), "too large");
+    refused(
+        &["words", "--chunk-size", "2T"],
+        Some(b"hi\n"),
+        "the most is 1T",
+    );
+    refused(
+        &["words", "--chunk-size", "99999999999999999999T"],
+        Some(b"hi\n"),
+        "too large",
+    );
 }
 
 #[test]
@@ -126,11 +155,27 @@ fn sizes_take_decimals_everywhere() {
         v
     };
     succeeds(&["words", "--max-line", "1.5K"], Some(&line(1536)));
-    refused(&["words", "--max-line", "1.5K"], Some(&line(1537)), "--max-line");
-    let e = refused(&["words", "--chunk-size", "1.5Q"], Some(data), "unknown unit");
+    refused(
+        &["words", "--max-line", "1.5K"],
+        Some(&line(1537)),
+        "--max-line",
+    );
+    let e = refused(
+        &["words", "--chunk-size", "1.5Q"],
+        Some(data),
+        "unknown unit",
+    );
     assert!(e.contains("1.5M") && !e.contains("suffix"), "{e}");
-    refused(&["words", "--max-bytes", "0.1"], Some(data), "at least 1 byte");
-    refused(&["words", "--memory", "lots"], Some(data), "expected a size");
+    refused(
+        &["words", "--max-bytes", "0.1"],
+        Some(data),
+        "at least 1 byte",
+    );
+    refused(
+        &["words", "--memory", "lots"],
+        Some(data),
+        "expected a size",
+    );
 }
 
 /// A file holding `lines`, each `len` bytes of `x` and a newline.
@@ -151,13 +196,25 @@ fn max_line_is_exact_whatever_the_chunk_size() {
     let big = big.to_str().unwrap();
     for chunk in ["1K", "1M", "4M"] {
         refused(
-            &["words", "--mmap", "never", "--max-line", "2M", "--chunk-size", chunk, big],
+            &[
+                "words",
+                "--mmap",
+                "never",
+                "--max-line",
+                "2M",
+                "--chunk-size",
+                chunk,
+                big,
+            ],
             None,
             "--max-line",
         );
     }
     // Memory-mapped files stay unlimited, as documented.
-    succeeds(&["words", "--mmap", "always", "--max-line", "2M", big], None);
+    succeeds(
+        &["words", "--mmap", "always", "--max-line", "2M", big],
+        None,
+    );
     // A line of exactly the limit passes; one byte more fails, on stdin, at every chunk size.
     let at = long_lines_file(dir.path(), "at.txt", 5000);
     let data = std::fs::read(&at).unwrap();
@@ -168,9 +225,17 @@ fn max_line_is_exact_whatever_the_chunk_size() {
         succeeds(&args, Some(&data));
         refused(&args, Some(&over), "--max-line (5000 bytes)");
     }
-    refused(&["words", "--max-line", "100"], Some(&data), "--max-line (100 bytes)");
+    refused(
+        &["words", "--max-line", "100"],
+        Some(&data),
+        "--max-line (100 bytes)",
+    );
     // The last line, without a newline, counts too.
-    refused(&["words", "--max-line", "3"], Some(b"ab\nabcd"), "--max-line");
+    refused(
+        &["words", "--max-line", "3"],
+        Some(b"ab\nabcd"),
+        "--max-line",
+    );
     // Compressed streams are streams: the same limit.
     if require_tools(&["gzip"]) {
         let gz = dir.path().join("at.txt.gz");
@@ -261,7 +326,14 @@ fn files_made_by_the_real_tools_at_test_time_read_like_the_plain_file() {
         let path = dir.path().join(name);
         for chunk in ["1K", "1M"] {
             let (out, code, err) = run_logmill(
-                &["words", "-j", "3", "--chunk-size", chunk, path.to_str().unwrap()],
+                &[
+                    "words",
+                    "-j",
+                    "3",
+                    "--chunk-size",
+                    chunk,
+                    path.to_str().unwrap(),
+                ],
                 None,
             );
             assert_eq!(code, 0, "{name}: {err}");

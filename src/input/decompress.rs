@@ -161,7 +161,10 @@ mod tests {
         let (head, r) = peek(io::Cursor::new(compressed)).unwrap();
         let kind = detect(&head).expect("compressed");
         let mut out = Vec::new();
-        decoder(kind, r, "test").unwrap().read_to_end(&mut out).unwrap();
+        decoder(kind, r, "test")
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
         out
     }
 

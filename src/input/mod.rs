@@ -319,8 +319,9 @@ pub(crate) fn open_lines(
     let (head, reader) = decompress::peek(raw).map_err(read_err)?;
     let kind = decompress::detect(&head);
     let reader: Box<dyn Read + Send> = match kind {
-        Some(kind) => decompress::decoder(kind, reader, &name.display().to_string())
-            .map_err(read_err)?,
+        Some(kind) => {
+            decompress::decoder(kind, reader, &name.display().to_string()).map_err(read_err)?
+        }
         None => Box::new(reader),
     };
     let mut guarded = Guard::new(reader, limits.max_bytes, kind.is_some());
@@ -348,8 +349,8 @@ fn stream<R: Read + Send + 'static>(
     let max = opts.limits.max_bytes;
     let (reader, expected_len): (Box<dyn Read + Send>, _) = match decompress::detect(&head) {
         Some(kind) => {
-            let decoder = decompress::decoder(kind, reader, &name.display().to_string())
-                .map_err(read_err)?;
+            let decoder =
+                decompress::decoder(kind, reader, &name.display().to_string()).map_err(read_err)?;
             (Box::new(Guard::new(decoder, max, true)), None)
         }
         None => (Box::new(Guard::new(reader, max, false)), expected_len),

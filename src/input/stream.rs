@@ -229,8 +229,14 @@ mod tests {
         data.extend_from_slice(b"\nend\n");
         for target in [1, 7, 64, 100, 101, 4096] {
             for (max, ok) in [(99, false), (100, true)] {
-                let mut r = BlockReader::new(Trickle { data: &data, step: 13 }, target)
-                    .with_max_line(max);
+                let mut r = BlockReader::new(
+                    Trickle {
+                        data: &data,
+                        step: 13,
+                    },
+                    target,
+                )
+                .with_max_line(max);
                 let mut buf = Vec::new();
                 let res = (|| {
                     while r.fill(&mut buf)? {}
