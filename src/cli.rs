@@ -37,7 +37,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Worker threads, from 1 to 256; never more than there are chunks to map
+    /// Worker threads, from 1 to 1024; never more than there are chunks to map
     /// [default: $LOGMILL_THREADS, else all cores].
     #[arg(short = 'j', long, global = true, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
@@ -386,7 +386,7 @@ mod tests {
         assert_eq!(parse_threads(" 4 "), Ok(4));
         for bad in ["", "x", "-1", "1.5", "99999999999999999999999"] {
             let e = parse_threads(bad).unwrap_err();
-            assert!(e.contains("from 1 to 256"), "{bad}: {e}");
+            assert!(e.contains("from 1 to 1024"), "{bad}: {e}");
         }
         assert_eq!(parse_rows("0"), Ok(0));
         assert!(parse_rows("ten")

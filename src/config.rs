@@ -381,11 +381,11 @@ fn resolve_threads(flag: Option<usize>, env: Option<std::ffi::OsString>) -> Resu
     Ok(n)
 }
 
-/// The most worker threads `-j` (or `LOGMILL_THREADS`) may ask for: as many as the spill's
-/// partitions. More threads than cores only add switching (a thousand workers on two cores
-/// spend most of their time waking each other), and the engine never starts more workers
-/// than there are chunks to map.
-pub const MAX_THREADS: usize = 256;
+/// The most worker threads `-j` (or `LOGMILL_THREADS`) may ask for. Thousands of threads only
+/// wake each other on a machine with a few cores and reserve a stack each; the engine also
+/// never starts more workers than there are chunks to map, so a large `-j` on a small input
+/// costs nothing.
+pub const MAX_THREADS: usize = 1024;
 
 /// All cores, as the operating system reports them.
 pub fn default_threads() -> usize {
@@ -574,7 +574,7 @@ mod tests {
             MAX_THREADS
         );
         let e = resolve_threads(Some(MAX_THREADS + 1), None).unwrap_err();
-        assert!(e.to_string().contains("from 1 to 256"), "{e}");
+        assert!(e.to_string().contains("from 1 to 1024"), "{e}");
         assert!(resolve_threads(None, env("100000")).is_err());
         assert!(resolve_threads(None, None).unwrap() >= 1);
     }

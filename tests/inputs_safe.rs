@@ -62,15 +62,15 @@ fn stdin_named_twice_is_read_once_as_cat_does() {
 #[test]
 fn thread_counts_past_the_maximum_are_refused_in_one_line() {
     let t = Instant::now();
-    refused(&["words", "-j", "100000"], Some(b"x\n"), "from 1 to 256");
-    refused(&["words", "-j", "257"], Some(b"x\n"), "from 1 to 256");
-    refused(&["words", "-j", "0"], Some(b"x\n"), "from 1 to 256");
+    refused(&["words", "-j", "100000"], Some(b"x\n"), "from 1 to 1024");
+    refused(&["words", "-j", "1025"], Some(b"x\n"), "from 1 to 1024");
+    refused(&["words", "-j", "0"], Some(b"x\n"), "from 1 to 1024");
     // merge and reduce take -j too.
-    refused(&["merge", "-j", "100000"], Some(b""), "from 1 to 256");
+    refused(&["merge", "-j", "100000"], Some(b""), "from 1 to 1024");
     refused(
         &["reduce", "-j", "100000", "words"],
         Some(b""),
-        "from 1 to 256",
+        "from 1 to 1024",
     );
     let (_, code, err) = {
         let out = logmill()
@@ -98,10 +98,10 @@ fn thread_counts_past_the_maximum_are_refused_in_one_line() {
 fn the_most_threads_on_a_tiny_input_finish_at_once() {
     // One chunk: one worker, whatever -j says (the engine's unit tests check the count).
     let t = Instant::now();
-    let out = succeeds(&["words", "-j", "256"], Some(b"x\n"));
+    let out = succeeds(&["words", "-j", "1024"], Some(b"x\n"));
     assert_eq!(out, b"x\t1\n");
     let file = testdata("compressed/words.txt");
-    let out = succeeds(&["words", "-j", "256", file.to_str().unwrap()], None);
+    let out = succeeds(&["words", "-j", "1024", file.to_str().unwrap()], None);
     assert_eq!(out, b"gamma\t3\nbeta\t2\nalpha\t1\n");
     assert!(
         t.elapsed() < Duration::from_secs(20),
