@@ -136,7 +136,7 @@ impl Config {
     /// Resolves parsed flags into a config.
     pub fn from_cli(cli: Cli) -> Result<Config> {
         let threads = resolve_threads(cli.threads, std::env::var_os(THREADS_ENV))?;
-        let chunk_size = parse_size("--chunk-size", &cli.chunk_size)?;
+        let chunk_size = parse_chunk_size(&cli.chunk_size)?;
         let limits = InputLimits {
             max_bytes: match &cli.max_bytes {
                 Some(s) => Some(parse_size("--max-bytes", s)? as u64),
@@ -183,6 +183,7 @@ impl Config {
         let mut job = params.build()?;
         job.set_bad_records(bad);
         let listed = cli.files_from.is_some();
+        let stdin_list = cli.files_from.as_deref() == Some(Path::new("-"));
         if let Some(list) = &cli.files_from {
             files.extend(read_file_list(list, cli.null)?);
         }
@@ -200,7 +201,7 @@ impl Config {
         }
         Ok(Config {
             job,
-            inputs: input_specs(files, listed),
+            inputs: input_specs(files, listed, stdin_list),
             threads,
             chunk_size,
             emit: emit_options(&output),
@@ -395,22 +396,30 @@ fn resolve_threads(flag: Option<usize>, env: Option<std::ffi::OsString>) -> Resu
                     return Err(Error::InvalidArgument {
                         flag: THREADS_ENV,
                         value: text,
-                        reason: "expected a whole number of threads".into(),
+                        reason: format!(
+                            "give a whole number of worker threads from 1 to {MAX_THREADS}"
+                        ),
                     })
                 }
             }
         }
         (None, None) => return Ok(default_threads()),
     };
-    if n == 0 {
+    if n == 0 || n > MAX_THREADS {
         return Err(Error::InvalidArgument {
             flag: source,
             value: text,
-            reason: "must be at least 1".into(),
+            reason: format!("give a number of worker threads from 1 to {MAX_THREADS}"),
         });
     }
     Ok(n)
 }
+
+/// The most worker threads `-j` (or `LOGMILL_THREADS`) may ask for. Thousands of threads only
+/// wake each other on a machine with a few cores and reserve a stack each; the engine also
+/// never starts more workers than there are chunks to map, so a large `-j` on a small input
+/// costs nothing.
+pub const MAX_THREADS: usize = 1024;
 
 /// All cores, as the operating system reports them.
 pub fn default_threads() -> usize {
@@ -449,18 +458,26 @@ fn read_file_list(list: &Path, nul: bool) -> Result<Vec<PathBuf>> {
 }
 
 /// The inputs: `-` is stdin; no paths at all reads stdin, unless the paths came from a
-/// (possibly empty) `--files-from` list.
-fn input_specs(files: Vec<PathBuf>, listed: bool) -> Vec<InputSpec> {
+/// (possibly empty) `--files-from` list. Stdin is read once, as `cat - -` reads it: a second
+/// `-` (or a `-` after `--files-from -` read the list from stdin) is an empty input, since
+/// the first read consumed everything.
+fn input_specs(files: Vec<PathBuf>, listed: bool, stdin_used: bool) -> Vec<InputSpec> {
     if files.is_empty() && !listed {
         return vec![InputSpec::Stdin];
     }
+    let mut stdin_used = stdin_used;
     files
         .into_iter()
         .map(|f| {
-            if f == Path::new("-") {
-                InputSpec::Stdin
-            } else {
+            if f != Path::new("-") {
                 InputSpec::Path(f)
+            } else if std::mem::replace(&mut stdin_used, true) {
+                InputSpec::Bytes {
+                    name: "-".into(),
+                    data: Vec::new(),
+                }
+            } else {
+                InputSpec::Stdin
             }
         })
         .collect()
@@ -483,39 +500,92 @@ fn emit_options(o: &OutputArgs) -> EmitOptions {
     }
 }
 
-/// Parses a human size: a whole number with an optional binary suffix K, M, G or T (any case,
-/// optionally followed by `iB` or `B`): `64K` is 65536 bytes. The result is at least 1.
+/// The largest size any size flag takes: 1024 TiB (1 PiB). `--chunk-size` has its own, smaller
+/// bound ([`MAX_CHUNK_SIZE`]).
+pub const MAX_SIZE: u64 = 1 << 50;
+
+/// The largest `--chunk-size`: 1 TiB. Stream blocks grow with the data read, never to the
+/// chunk size up front, so a large value only costs memory when the input is that large.
+pub const MAX_CHUNK_SIZE: usize = 1 << 40;
+
+/// Parses a human size: a number, with decimals allowed (`1.5M`), and an optional binary suffix
+/// K, M, G or T (any case, optionally followed by `iB` or `B`): `64K` is 65536 bytes, `1.5K` is
+/// 1536. A fraction of a byte is dropped. The result is from 1 to [`MAX_SIZE`].
 pub fn parse_size(flag: &'static str, s: &str) -> Result<usize> {
-    let bad = |reason: &str| Error::InvalidArgument {
+    let bad = |reason: String| Error::InvalidArgument {
         flag,
         value: s.to_string(),
-        reason: reason.to_string(),
+        reason,
     };
+    const EXPECTED: &str =
+        "expected a size such as 4096, 64K, 1.5M or 2G (K, M, G, T are powers of 1024)";
     let t = s.trim();
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        return Err(bad(
-            "expected a number with an optional K, M, G or T suffix",
-        ));
+    let int_len = t.bytes().take_while(u8::is_ascii_digit).count();
+    let (int, rest) = t.split_at(int_len);
+    let (frac, rest) = match rest.strip_prefix('.') {
+        Some(after) => after.split_at(after.bytes().take_while(u8::is_ascii_digit).count()),
+        None => ("", rest),
+    };
+    if int.is_empty() && frac.is_empty() {
+        return Err(bad(EXPECTED.into()));
     }
-    let n: u64 = t[..digits].parse().map_err(|_| bad("number too large"))?;
-    let suffix = t[digits..].trim_start().to_ascii_lowercase();
+    let suffix = rest.trim_start().to_ascii_lowercase();
     let shift = match suffix.as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 10,
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
         "t" | "tb" | "tib" => 40,
-        _ => return Err(bad("unknown suffix; use K, M, G or T")),
+        _ => {
+            return Err(bad(format!(
+                "unknown unit {:?}; {EXPECTED}",
+                rest.trim_start()
+            )))
+        }
     };
-    let bytes = n
-        .checked_mul(1u64 << shift)
-        .and_then(|b| usize::try_from(b).ok())
-        .ok_or_else(|| bad("size too large"))?;
-    if bytes == 0 {
-        return Err(bad("must be at least 1 byte"));
+    let too_large = || bad(format!("too large; the most is {}T", MAX_SIZE >> 40));
+    // Trailing zeros of the fraction change nothing; more than 12 other decimals is noise.
+    let frac = frac.trim_end_matches('0');
+    if frac.len() > 12 {
+        return Err(bad(format!("too many decimal places; {EXPECTED}")));
     }
-    Ok(bytes)
+    let scale = 10u128.pow(frac.len() as u32);
+    let int: u128 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| too_large())?
+    };
+    let frac: u128 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().expect("digits")
+    };
+    let bytes = int
+        .checked_mul(scale)
+        .and_then(|v| v.checked_add(frac))
+        .and_then(|v| v.checked_mul(1u128 << shift))
+        .map(|v| v / scale)
+        .ok_or_else(too_large)?;
+    if bytes > u128::from(MAX_SIZE) {
+        return Err(too_large());
+    }
+    if bytes == 0 {
+        return Err(bad("must be at least 1 byte".into()));
+    }
+    usize::try_from(bytes).map_err(|_| too_large())
+}
+
+/// Parses `--chunk-size`: a size (see [`parse_size`]) of at most [`MAX_CHUNK_SIZE`].
+pub fn parse_chunk_size(s: &str) -> Result<usize> {
+    let n = parse_size("--chunk-size", s)?;
+    if n > MAX_CHUNK_SIZE {
+        return Err(Error::InvalidArgument {
+            flag: "--chunk-size",
+            value: s.to_string(),
+            reason: "too large; the most is 1T".into(),
+        });
+    }
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -533,6 +603,13 @@ mod tests {
             .contains("LOGMILL_THREADS"));
         assert!(resolve_threads(None, env("0")).is_err());
         assert!(resolve_threads(Some(0), None).is_err());
+        assert_eq!(
+            resolve_threads(Some(MAX_THREADS), None).unwrap(),
+            MAX_THREADS
+        );
+        let e = resolve_threads(Some(MAX_THREADS + 1), None).unwrap_err();
+        assert!(e.to_string().contains("from 1 to 1024"), "{e}");
+        assert!(resolve_threads(None, env("100000")).is_err());
         assert!(resolve_threads(None, None).unwrap() >= 1);
     }
 
@@ -545,18 +622,31 @@ mod tests {
         assert_eq!(p("1G").unwrap(), 1 << 30);
         assert_eq!(p("2MiB").unwrap(), 2 << 20);
         assert_eq!(p("10 kb").unwrap(), 10240);
+        assert_eq!(p("1.5M").unwrap(), 3 << 19);
+        assert_eq!(p("1.5K").unwrap(), 1536);
+        assert_eq!(p("0.5k").unwrap(), 512);
+        assert_eq!(p(".25M").unwrap(), 1 << 18);
+        assert_eq!(p("2.0G").unwrap(), 2 << 30);
+        assert_eq!(p("1024T").unwrap(), 1 << 50);
         for bad in [
             "",
             "K",
             "0",
+            "0.1",
             "-1",
-            "1.5M",
+            ".",
+            "1.5.5M",
             "3X",
             "99999999999999999999",
             "20000000T",
+            "1025T",
         ] {
             let e = p(bad).unwrap_err().to_string();
             assert!(e.contains("--chunk-size"), "{bad}: {e}");
+            assert!(!e.contains("suffix"), "{bad}: {e}");
         }
+        assert!(parse_chunk_size("1T").is_ok());
+        let e = parse_chunk_size("2T").unwrap_err().to_string();
+        assert!(e.contains("the most is 1T"), "{e}");
     }
 }

@@ -10,6 +10,7 @@ mod fields;
 mod fuzz_regress;
 mod grep;
 mod inputs;
+mod inputs_safe;
 mod matches;
 mod output;
 mod partials;

@@ -549,8 +549,8 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 20, ..ProptestConfig::default() })]
 
-    /// The binary, on stdin (block reader) and as a file (memory map), gives the oracle's bytes
-    /// with several thread counts and chunk sizes.
+    /// The binary, on stdin (block reader), on stdin named twice (`- -`) and as a file (memory
+    /// map), gives the oracle's bytes with several thread counts and chunk sizes.
     #[test]
     fn binary_output_matches_oracle_on_stdin_and_file(
         data in byte_input(),
@@ -565,7 +565,9 @@ proptest! {
             let args = ["words", "-j", threads, "--chunk-size", chunk];
             let on_stdin = logmill().args(args).write_stdin(data.clone()).output().unwrap();
             let on_file = logmill().args(args).arg(&file).output().unwrap();
-            for (via, out) in [("stdin", on_stdin), ("file", on_file)] {
+            // Stdin named twice is read once, as `cat - -` reads it: the second is empty.
+            let twice = logmill().args(args).args(["-", "-"]).write_stdin(data.clone()).output().unwrap();
+            for (via, out) in [("stdin", on_stdin), ("file", on_file), ("- -", twice)] {
                 prop_assert!(
                     out.status.success() && out.stdout == expected,
                     "{} -j {} --chunk-size {}: {}\ngot      {:?}\nexpected {:?}\nstderr {}",

@@ -183,6 +183,14 @@ impl MatchMapper {
         let sum = match sum {
             None => None,
             Some(GroupRef::Index(i)) if (1..=groups).contains(&i) => Some(i),
+            Some(GroupRef::Index(i)) if groups == 0 => {
+                return Err(bad_sum(
+                    &i.to_string(),
+                    "the pattern has no capture group to sum; put the number in parentheses, \
+                     e.g. 'took ([0-9.]+)ms'"
+                        .to_string(),
+                ))
+            }
             Some(GroupRef::Index(i)) => {
                 return Err(bad_sum(
                     &i.to_string(),
