@@ -37,12 +37,14 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Worker threads [default: $LOGMILL_THREADS, else all cores].
-    #[arg(short = 'j', long, global = true, value_name = "N")]
+    /// Worker threads, from 1 to 1024; never more than there are chunks to map
+    /// [default: $LOGMILL_THREADS, else all cores].
+    #[arg(short = 'j', long, global = true, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
 
-    /// Bytes of input per parallel work unit, extended to the next line end (e.g. 64K, 4M, 1G).
-    /// Also the block size for stdin and other streams. Never changes the output.
+    /// Bytes of input per parallel work unit, extended to the next line end (e.g. 64K, 1.5M,
+    /// 1G; at most 1T). Also the most a stdin or other stream block holds before it is mapped
+    /// (blocks grow with the data, never to this size up front). Never changes the output.
     #[arg(long, global = true, value_name = "SIZE", default_value = "1M")]
     pub chunk_size: String,
 
@@ -52,8 +54,9 @@ pub struct Cli {
     pub max_bytes: Option<String>,
 
     /// Fail (exit 2) when a line (a record, for CSV with quoted newlines) of a stream (stdin,
-    /// a pipe, a compressed file) grows past SIZE bytes, rather than buffer it without bound.
-    /// Memory-mapped files need no buffer and are not limited.
+    /// a pipe, a compressed file, `--mmap never`) is longer than SIZE bytes, not counting its
+    /// newline, whatever --chunk-size is. Memory-mapped files need no buffer and are not
+    /// limited.
     #[arg(long, global = true, value_name = "SIZE", default_value = "1G")]
     pub max_line: String,
 
@@ -265,7 +268,8 @@ pub struct CompletionsArgs {
 /// Flags of `logmill words`.
 #[derive(Debug, Args)]
 pub struct WordsArgs {
-    /// Split words at Unicode non-alphanumerics and lowercase them by Unicode rules.
+    /// Words are Unicode words (UAX #29 segments holding a letter or digit: `don't` is one
+    /// word), lowercased by Unicode rules and written in NFC; invalid UTF-8 separates words.
     #[arg(long)]
     pub unicode: bool,
 
@@ -278,6 +282,20 @@ pub struct WordsArgs {
     pub files: Vec<PathBuf>,
 }
 
+/// Flags shared by every job that can reject a record (a bad record is left out of the
+/// results and counted on stderr): where the bad records go, or whether one stops the run.
+#[derive(Debug, Args, Default, Clone)]
+#[group(id = "bad-records", multiple = true)]
+pub struct RejectArgs {
+    /// Write each bad record to FILE as `input:line:text`, in input and line order.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+
+    /// Stop at the first bad record with an error (exit 2) instead of leaving it out.
+    #[arg(long)]
+    pub strict: bool,
+}
+
 /// Flags shared by every job that prints a keyed table.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
@@ -286,7 +304,7 @@ pub struct OutputArgs {
     pub sort: SortArg,
 
     /// Print only the first N rows in that order.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_rows)]
     pub top: Option<usize>,
 
     /// Output format and destination.
@@ -335,6 +353,27 @@ pub enum SortArg {
     Key,
 }
 
+/// Parses a thread count such as `-j 4`, saying what was wrong in the user's terms (the range
+/// is checked with `LOGMILL_THREADS`, in `config.rs`).
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let max = crate::config::MAX_THREADS;
+    whole_number(s).ok_or_else(|| format!("expected a number of worker threads from 1 to {max}"))
+}
+
+/// Parses `--top N`.
+fn parse_rows(s: &str) -> Result<usize, String> {
+    whole_number(s).ok_or_else(|| "expected a whole number of rows, e.g. 10".to_string())
+}
+
+/// A whole number written with digits only (no sign), if it fits.
+fn whole_number(s: &str) -> Option<usize> {
+    let t = s.trim();
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}
+
 /// Parses the process's arguments, exiting with a message on bad ones (code 2) or after
 /// `--help`/`--version` (code 0). `NO_COLOR` (set and not empty, see no-color.org) turns off
 /// the styling of help and error messages.
@@ -355,5 +394,18 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn counts_say_what_was_wrong() {
+        assert_eq!(parse_threads(" 4 "), Ok(4));
+        for bad in ["", "x", "-1", "1.5", "99999999999999999999999"] {
+            let e = parse_threads(bad).unwrap_err();
+            assert!(e.contains("from 1 to 1024"), "{bad}: {e}");
+        }
+        assert_eq!(parse_rows("0"), Ok(0));
+        assert!(parse_rows("ten")
+            .unwrap_err()
+            .contains("whole number of rows"));
     }
 }

@@ -5,7 +5,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{
-    Cli, Command, EmitArg, FormatArg, JobCommand, MmapArg, OutputArgs, ProgressArg, SortArg,
+    Cli, Command, EmitArg, FormatArg, JobCommand, MmapArg, OutputArgs, ProgressArg, RejectArgs,
+    SortArg,
 };
 use crate::emit::{EmitOptions, OutputFormat, SortOrder};
 use crate::engine::EngineOptions;
@@ -18,9 +19,9 @@ use crate::map::fields::{FieldsJob, FieldsParams};
 use crate::map::grep::{GrepJob, GrepOutput};
 use crate::map::matches::MatchJob;
 use crate::map::words::WordsMapper;
-pub use crate::num::parse_size;
 use crate::pattern::PatternOptions;
 use crate::progress::ProgressMode;
+pub use crate::size::{parse_size, MAX_SIZE};
 use crate::spill::SpillOptions;
 
 /// Everything a run needs, validated.
@@ -128,7 +129,7 @@ impl Config {
     /// Resolves parsed flags into a config.
     pub fn from_cli(cli: Cli) -> Result<Config> {
         let threads = resolve_threads(cli.threads, std::env::var_os(THREADS_ENV))?;
-        let chunk_size = parse_size("--chunk-size", &cli.chunk_size)?;
+        let chunk_size = parse_chunk_size(&cli.chunk_size)?;
         let limits = InputLimits {
             max_bytes: match &cli.max_bytes {
                 Some(s) => Some(parse_size("--max-bytes", s)? as u64),
@@ -163,12 +164,19 @@ impl Config {
                 })
             }
         };
-        let (params, mut files, output) = match command {
+        let (params, mut files, output, bad) = match command {
             Ok(j) => job_params(j)?,
-            Err(a) => (merge_params(&a.files)?, a.files, a.output),
+            Err(a) => (
+                merge_params(&a.files)?,
+                a.files,
+                a.output,
+                RejectArgs::default(),
+            ),
         };
-        let job = params.build()?;
+        let mut job = params.build()?;
+        job.set_bad_records(bad);
         let listed = cli.files_from.is_some();
+        let stdin_list = cli.files_from.as_deref() == Some(Path::new("-"));
         if let Some(list) = &cli.files_from {
             files.extend(read_file_list(list, cli.null)?);
         }
@@ -186,7 +194,7 @@ impl Config {
         }
         Ok(Config {
             job,
-            inputs: input_specs(files, listed),
+            inputs: input_specs(files, listed, stdin_list),
             threads,
             chunk_size,
             emit: emit_options(&output),
@@ -218,11 +226,36 @@ impl Config {
     }
 }
 
-/// A job's flags resolved into its parameters, inputs and output flags.
-fn job_params(j: JobCommand) -> Result<(JobParams, Vec<PathBuf>, OutputArgs)> {
+impl Job {
+    /// Where bad records go (`--rejects`, `--strict`): options of the run, not parameters of
+    /// the result, so they are set apart from [`JobParams`] (`--strict` of `fields` is in
+    /// both, as partial headers have always named it).
+    pub fn set_bad_records(&mut self, bad: RejectArgs) {
+        match self {
+            Job::Words(_) | Job::Grep(_) => {}
+            Job::Match(m) => {
+                m.rejects = bad.rejects;
+                m.strict = bad.strict;
+            }
+            Job::Fields(f) => f.rejects = bad.rejects,
+        }
+    }
+}
+
+/// A job's flags resolved into its parameters, inputs, output flags and bad-record options.
+fn job_params(j: JobCommand) -> Result<(JobParams, Vec<PathBuf>, OutputArgs, RejectArgs)> {
+    let none = RejectArgs::default;
     Ok(match j {
-        JobCommand::Words(a) => (JobParams::Words { unicode: a.unicode }, a.files, a.output),
-        JobCommand::Grep(a) => grep_params(a),
+        JobCommand::Words(a) => (
+            JobParams::Words { unicode: a.unicode },
+            a.files,
+            a.output,
+            none(),
+        ),
+        JobCommand::Grep(a) => {
+            let (p, f, o) = grep_params(a);
+            (p, f, o, none())
+        }
         JobCommand::Match(a) => (
             JobParams::Match {
                 pattern: a.pattern,
@@ -235,11 +268,13 @@ fn job_params(j: JobCommand) -> Result<(JobParams, Vec<PathBuf>, OutputArgs)> {
             },
             a.files,
             a.output,
+            a.bad,
         ),
         JobCommand::Fields(a) => (
             JobParams::Fields(FieldsParams::from_args(&a)?),
             a.files,
             a.output,
+            a.bad,
         ),
     })
 }
@@ -350,22 +385,30 @@ fn resolve_threads(flag: Option<usize>, env: Option<std::ffi::OsString>) -> Resu
                     return Err(Error::InvalidArgument {
                         flag: THREADS_ENV,
                         value: text,
-                        reason: "expected a whole number of threads".into(),
+                        reason: format!(
+                            "give a whole number of worker threads from 1 to {MAX_THREADS}"
+                        ),
                     })
                 }
             }
         }
         (None, None) => return Ok(default_threads()),
     };
-    if n == 0 {
+    if n == 0 || n > MAX_THREADS {
         return Err(Error::InvalidArgument {
             flag: source,
             value: text,
-            reason: "must be at least 1".into(),
+            reason: format!("give a number of worker threads from 1 to {MAX_THREADS}"),
         });
     }
     Ok(n)
 }
+
+/// The most worker threads `-j` (or `LOGMILL_THREADS`) may ask for. Thousands of threads only
+/// wake each other on a machine with a few cores and reserve a stack each; the engine also
+/// never starts more workers than there are chunks to map, so a large `-j` on a small input
+/// costs nothing.
+pub const MAX_THREADS: usize = 1024;
 
 /// Reads `--files-from`: paths separated by newlines (or NUL with `-0`); empty entries are
 /// skipped.
@@ -399,18 +442,26 @@ fn read_file_list(list: &Path, nul: bool) -> Result<Vec<PathBuf>> {
 }
 
 /// The inputs: `-` is stdin; no paths at all reads stdin, unless the paths came from a
-/// (possibly empty) `--files-from` list.
-fn input_specs(files: Vec<PathBuf>, listed: bool) -> Vec<InputSpec> {
+/// (possibly empty) `--files-from` list. Stdin is read once, as `cat - -` reads it: a second
+/// `-` (or a `-` after `--files-from -` read the list from stdin) is an empty input, since
+/// the first read consumed everything.
+fn input_specs(files: Vec<PathBuf>, listed: bool, stdin_used: bool) -> Vec<InputSpec> {
     if files.is_empty() && !listed {
         return vec![InputSpec::Stdin];
     }
+    let mut stdin_used = stdin_used;
     files
         .into_iter()
         .map(|f| {
-            if f == Path::new("-") {
-                InputSpec::Stdin
-            } else {
+            if f != Path::new("-") {
                 InputSpec::Path(f)
+            } else if std::mem::replace(&mut stdin_used, true) {
+                InputSpec::Bytes {
+                    name: "-".into(),
+                    data: Vec::new(),
+                }
+            } else {
+                InputSpec::Stdin
             }
         })
         .collect()
@@ -433,6 +484,23 @@ fn emit_options(o: &OutputArgs) -> EmitOptions {
     }
 }
 
+/// The largest `--chunk-size`: 1 TiB. Stream blocks grow with the data read, never to the
+/// chunk size up front, so a large value only costs memory when the input is that large.
+pub const MAX_CHUNK_SIZE: usize = 1 << 40;
+
+/// Parses `--chunk-size`: a size (see [`parse_size`]) of at most [`MAX_CHUNK_SIZE`].
+pub fn parse_chunk_size(s: &str) -> Result<usize> {
+    let n = parse_size("--chunk-size", s)?;
+    if n > MAX_CHUNK_SIZE {
+        return Err(Error::InvalidArgument {
+            flag: "--chunk-size",
+            value: s.to_string(),
+            reason: "too large; the most is 1T".into(),
+        });
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,6 +516,13 @@ mod tests {
             .contains("LOGMILL_THREADS"));
         assert!(resolve_threads(None, env("0")).is_err());
         assert!(resolve_threads(Some(0), None).is_err());
+        assert_eq!(
+            resolve_threads(Some(MAX_THREADS), None).unwrap(),
+            MAX_THREADS
+        );
+        let e = resolve_threads(Some(MAX_THREADS + 1), None).unwrap_err();
+        assert!(e.to_string().contains("from 1 to 1024"), "{e}");
+        assert!(resolve_threads(None, env("100000")).is_err());
         assert!(resolve_threads(None, None).unwrap() >= 1);
     }
 
@@ -460,18 +535,31 @@ mod tests {
         assert_eq!(p("1G").unwrap(), 1 << 30);
         assert_eq!(p("2MiB").unwrap(), 2 << 20);
         assert_eq!(p("10 kb").unwrap(), 10240);
+        assert_eq!(p("1.5M").unwrap(), 3 << 19);
+        assert_eq!(p("1.5K").unwrap(), 1536);
+        assert_eq!(p("0.5k").unwrap(), 512);
+        assert_eq!(p(".25M").unwrap(), 1 << 18);
+        assert_eq!(p("2.0G").unwrap(), 2 << 30);
+        assert_eq!(p("1024T").unwrap(), 1 << 50);
         for bad in [
             "",
             "K",
             "0",
+            "0.1",
             "-1",
-            "1.5M",
+            ".",
+            "1.5.5M",
             "3X",
             "99999999999999999999",
             "20000000T",
+            "1025T",
         ] {
             let e = p(bad).unwrap_err().to_string();
             assert!(e.contains("--chunk-size"), "{bad}: {e}");
+            assert!(!e.contains("suffix"), "{bad}: {e}");
         }
+        assert!(parse_chunk_size("1T").is_ok());
+        let e = parse_chunk_size("2T").unwrap_err().to_string();
+        assert!(e.contains("the most is 1T"), "{e}");
     }
 }

@@ -29,7 +29,8 @@ use crate::pattern::PatternOptions;
 pub enum JobParams {
     /// `logmill words`.
     Words {
-        /// `--unicode`.
+        /// `--unicode` (written as the name of its word rules).
+        #[serde(with = "crate::map::words::unicode_param")]
         unicode: bool,
     },
     /// `logmill grep`.
@@ -96,6 +97,8 @@ impl JobParams {
                     *all,
                 )?,
                 params: self.clone(),
+                rejects: None,
+                strict: false,
             }),
             JobParams::Fields(p) => {
                 Job::Fields(Box::new(crate::map::fields::FieldsJob::from_params(p)?))

@@ -43,8 +43,10 @@ pub mod pattern;
 pub mod progress;
 pub mod record;
 pub mod signals;
+pub mod size;
 pub mod spill;
 pub mod state;
+pub mod timestamp;
 
 use std::io::Write;
 
@@ -56,7 +58,7 @@ pub use input::InputSpec;
 use aggregate::KeyedTable;
 use aggregate::Merge;
 use emit::{order_rows, EmitOptions, Value};
-use engine::{Engine, Spiller};
+use engine::{Engine, InputList, Spiller};
 use map::Mapper;
 use spill::{Rows, RowsOrder, TableSpiller};
 
@@ -90,28 +92,48 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
             }),
             out,
         )?,
-        Job::Grep(g) => drive(
-            &config,
-            &g.mapper,
-            |counts, names| Ok(map::grep::export(counts, names)),
-            |keyed, order, out| map::grep::finish(g, keyed, order, emit, out),
-            out,
-        )?,
-        Job::Match(m) => drive_with(
-            &config,
-            &m.mapper,
-            |counts, _| Ok(map::matches::export(counts)),
-            |keyed, _, out| map::matches::finish(m, keyed, emit, out),
-            Some(SpillJob {
-                table: |p| &mut p.table,
-                table_ref: |p| &p.table,
-                count: |t| t.count,
-                write: Box::new(|meta, rows, out| {
-                    map::matches::finish_rows(m, meta.rejected, rows, emit, out)
+        Job::Grep(g) => {
+            // `--by-file` prints one row per argument, so the count of each input (the same
+            // file given twice is two rows) is kept beside the partial keyed by name. A
+            // `--state` run without `--since-last` shows the running total instead, by name.
+            let per_input = std::cell::RefCell::new(None);
+            let shows_this_run = config.state.is_none() || config.since_last;
+            drive(
+                &config,
+                &g.mapper,
+                |counts, names| {
+                    if shows_this_run {
+                        *per_input.borrow_mut() = Some(counts.clone());
+                    }
+                    Ok(map::grep::export(counts, names))
+                },
+                |keyed, order, out| {
+                    let per_input = per_input.borrow_mut().take();
+                    map::grep::finish(g, keyed, order, per_input.as_deref(), emit, out)
+                },
+                out,
+            )?
+        }
+        Job::Match(m) => {
+            map::matches::check(&config, m)?;
+            let run = map::matches::MatchRun::new(m)?;
+            drive_with(
+                &config,
+                &run,
+                |counts, names| map::matches::export(Some(&run), counts, names),
+                |keyed, _, out| map::matches::finish(m, keyed, emit, out),
+                Some(SpillJob {
+                    table: |p| &mut p.table,
+                    table_ref: |p| &p.table,
+                    count: |t| t.count,
+                    write: Box::new(|meta, rows, out| {
+                        // A table spills only when it holds keys, and every key matched.
+                        map::matches::finish_rows(m, meta, rows, true, emit, out)
+                    }),
                 }),
-            }),
-            out,
-        )?,
+                out,
+            )?
+        }
         Job::Fields(f) => {
             map::fields::check(&config, f)?;
             let mapper = map::fields::FieldsMapper::new(f)?;
@@ -160,7 +182,7 @@ fn drive<M: Mapper, S: job::State>(
     config: &Config,
     mapper: &M,
     export: impl FnOnce(M::Partial, &[String]) -> Result<job::Keyed<S>>,
-    finish: impl FnOnce(job::Keyed<S>, Option<&[String]>, &mut dyn Write) -> Result<Outcome>,
+    finish: impl FnOnce(job::Keyed<S>, Option<&InputList>, &mut dyn Write) -> Result<Outcome>,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     drive_with::<M, S>(config, mapper, export, finish, None, out)
@@ -173,7 +195,7 @@ fn drive_with<M: Mapper, S: job::State>(
     config: &Config,
     mapper: &M,
     export: impl FnOnce(M::Partial, &[String]) -> Result<job::Keyed<S>>,
-    finish: impl FnOnce(job::Keyed<S>, Option<&[String]>, &mut dyn Write) -> Result<Outcome>,
+    finish: impl FnOnce(job::Keyed<S>, Option<&InputList>, &mut dyn Write) -> Result<Outcome>,
     spill: Option<SpillJob<'_, M::Partial, S>>,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
@@ -195,6 +217,7 @@ fn drive_with<M: Mapper, S: job::State>(
             let engine = Engine::with_options(config.engine_options())?;
             let mapped = engine.run(plan.inputs, mapper)?;
             let failed = mapped.report();
+            let list = mapped.input_list();
             let new = export(mapped.partial, &mapped.inputs)?;
             let mut total = loaded.total;
             let shown = if config.since_last {
@@ -206,18 +229,19 @@ fn drive_with<M: Mapper, S: job::State>(
             };
             total.check_counts()?;
             let save = (path.to_path_buf(), plan.marks, total);
-            (shown, Some(mapped.inputs), failed, save)
+            (shown, Some(list), failed, save)
         }
         config::Action::Run => {
             let engine = Engine::with_options(config.engine_options())?;
             let Some(job) = spill else {
                 let mapped = engine.run(config.inputs.clone(), mapper)?;
                 let failed = mapped.report();
+                let list = mapped.input_list();
                 return finish_run(
                     config,
                     &params,
                     export(mapped.partial, &mapped.inputs)?,
-                    Some(&mapped.inputs),
+                    Some(&list),
                     failed,
                     finish,
                     out,
@@ -235,18 +259,11 @@ fn drive_with<M: Mapper, S: job::State>(
                 return Err(e);
             }
             let failed = mapped.report();
+            let list = mapped.input_list();
             let mut partial = mapped.partial;
             if !spiller.must_spill_result(&partial) {
                 let keyed = export(partial, &mapped.inputs)?;
-                return finish_run(
-                    config,
-                    &params,
-                    keyed,
-                    Some(&mapped.inputs),
-                    failed,
-                    finish,
-                    out,
-                );
+                return finish_run(config, &params, keyed, Some(&list), failed, finish, out);
             }
             let spilled = spiller.into_spilled(&mut partial)?;
             // The table went to disk; what is left is the job-wide facts.
@@ -276,15 +293,7 @@ fn drive_with<M: Mapper, S: job::State>(
             return write_spilled(config, &params, job, spilled, keyed.meta, true, false, out);
         }
     };
-    let outcome = finish_run(
-        config,
-        &params,
-        keyed,
-        order.as_deref(),
-        failed,
-        finish,
-        out,
-    )?;
+    let outcome = finish_run(config, &params, keyed, order.as_ref(), failed, finish, out)?;
     // Only after the results were written: a failed run leaves the state as it was.
     let (path, marks, total) = save_state;
     if !failed {
@@ -298,9 +307,9 @@ fn finish_run<S: job::State>(
     config: &Config,
     params: &job::JobParams,
     keyed: job::Keyed<S>,
-    order: Option<&[String]>,
+    order: Option<&InputList>,
     failed: bool,
-    finish: impl FnOnce(job::Keyed<S>, Option<&[String]>, &mut dyn Write) -> Result<Outcome>,
+    finish: impl FnOnce(job::Keyed<S>, Option<&InputList>, &mut dyn Write) -> Result<Outcome>,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let mut outcome = match config.emit_mode {

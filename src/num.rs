@@ -3,22 +3,22 @@
 //!
 //! A [`Decimal`] is a sign, a 128-bit magnitude and a scale (the number of decimal places), so
 //! `-12.50` is `-(1250 / 10^2)`, normalised to `-(125 / 10^1)`. A [`DecimalSum`] keeps the
-//! positive and the negative values in two separate unsigned accumulators at the largest scale
-//! seen so far. Both only grow, which makes overflow detection independent of the order of the
-//! additions: if the exact total of the positive (or negative) values fits, every partial sum of
-//! them fits too, and if it does not, the merge that forms the total overflows, whatever the
-//! grouping. So `-j` and `--chunk-size` can never change a result, not even between a number
-//! and an overflow error. Overflow is sticky and never wraps.
+//! positive and the negative values in two separate unsigned 384-bit accumulators at the
+//! largest scale seen so far, wide enough that no realistic sum overflows them: the total is
+//! exact whenever the final value fits in a [`Decimal`], whatever the intermediate sums, and
+//! only a final value out of range is an error. Both accumulators only grow, so even the
+//! (theoretical) accumulator overflow does not depend on the order of the additions: `-j` and
+//! `--chunk-size` can never change a result, not even between a number and an overflow error.
+//! Overflow is sticky and never wraps.
 //!
 //! Accepted syntax (after trimming ASCII whitespace): an optional sign, digits with an optional
 //! fraction (`12`, `12.5`, `.5`, `12.`), and an optional exponent (`1.5e3`, `2E-4`). Everything
 //! else — `-` as Apache logs write for "no bytes", `inf`, `nan`, `0x1F`, `1,000`, `1_000` — is
-//! not a number. A number with more than 38 significant digits, or one that needs more than 38
-//! decimal places, cannot be represented exactly and is [`NumberError::OutOfRange`].
+//! not a number. A number with more than 38 significant digits, one above `u128::MAX`, or one
+//! that needs more than 38 decimal places cannot be represented exactly: [`NumberError`] says
+//! which.
 
 use std::fmt;
-
-use crate::error::{Error, Result};
 
 /// The most decimal places a value or a sum can carry: `10^38` still fits in a `u128`.
 pub const MAX_SCALE: u32 = 38;
@@ -37,16 +37,30 @@ pub struct Decimal {
 pub enum NumberError {
     /// The text is not a number in the accepted syntax.
     NotANumber,
-    /// The text is a number, but too large or too precise to be held exactly.
-    OutOfRange,
+    /// The text is a number too large to be held exactly (above `u128::MAX`, about 3.4e38).
+    TooLarge,
+    /// The text is a number with more than 38 decimal places (`1e-400`): too small or too
+    /// precise to be held exactly.
+    TooPrecise,
+    /// The text is a number with more than 38 significant digits.
+    TooManyDigits,
+}
+
+impl NumberError {
+    /// What is wrong with the text, as a phrase for messages ("1e400: a number too large ...").
+    pub fn reason(self) -> &'static str {
+        match self {
+            NumberError::NotANumber => "not a number",
+            NumberError::TooLarge => "a number too large to hold exactly",
+            NumberError::TooPrecise => "a number with more than 38 decimal places",
+            NumberError::TooManyDigits => "a number with more than 38 significant digits",
+        }
+    }
 }
 
 impl fmt::Display for NumberError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            NumberError::NotANumber => "not a number",
-            NumberError::OutOfRange => "number out of the exact range",
-        })
+        f.write_str(self.reason())
     }
 }
 
@@ -101,7 +115,7 @@ impl Decimal {
             magnitude = magnitude
                 .checked_mul(10)
                 .and_then(|m| m.checked_add(u128::from(d - b'0')))
-                .ok_or(NumberError::OutOfRange)?;
+                .ok_or(NumberError::TooManyDigits)?;
         }
         if magnitude == 0 {
             return Ok(Decimal::default());
@@ -113,12 +127,12 @@ impl Decimal {
             scale -= 1;
         }
         if scale < 0 {
-            let up = u32::try_from(-scale).map_err(|_| NumberError::OutOfRange)?;
-            magnitude = scale_up(magnitude, up).ok_or(NumberError::OutOfRange)?;
+            let up = u32::try_from(-scale).map_err(|_| NumberError::TooLarge)?;
+            magnitude = scale_up(magnitude, up).ok_or(NumberError::TooLarge)?;
             scale = 0;
         }
         if scale > i64::from(MAX_SCALE) {
-            return Err(NumberError::OutOfRange);
+            return Err(NumberError::TooPrecise);
         }
         Ok(Decimal {
             negative,
@@ -199,31 +213,222 @@ impl fmt::Display for Decimal {
     }
 }
 
-/// The sum of a `u128` accumulator went past the exact range.
+/// An exact sum whose value does not fit in a [`Decimal`] (more than 38 significant digits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Overflow;
 
 impl fmt::Display for Overflow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the exact sum does not fit in 128 bits at its scale")
+        f.write_str("the exact sum does not fit in 128 bits at its scale (38 significant digits)")
     }
 }
 
 impl std::error::Error for Overflow {}
 
+/// An unsigned 384-bit integer (little-endian `u64` limbs): wide enough that a sum of up to
+/// 2^64 values, each below 2^128 and scaled by at most 10^38 (< 2^127), never overflows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Wide([u64; 6]);
+
+impl Wide {
+    fn from_u128(v: u128) -> Wide {
+        let mut w = [0; 6];
+        w[0] = v as u64;
+        w[1] = (v >> 64) as u64;
+        Wide(w)
+    }
+
+    fn from_u128_limbs(limbs: [u128; 3]) -> Wide {
+        let mut w = [0; 6];
+        for (i, l) in limbs.iter().enumerate() {
+            w[2 * i] = *l as u64;
+            w[2 * i + 1] = (*l >> 64) as u64;
+        }
+        Wide(w)
+    }
+
+    fn to_u128_limbs(self) -> [u128; 3] {
+        let w = self.0;
+        [0, 1, 2].map(|i| u128::from(w[2 * i]) | (u128::from(w[2 * i + 1]) << 64))
+    }
+
+    /// The value, when it fits in a `u128`.
+    fn to_u128(self) -> Option<u128> {
+        let [lo, mid, hi] = self.to_u128_limbs();
+        (mid == 0 && hi == 0).then_some(lo)
+    }
+
+    fn is_zero(&self) -> bool {
+        self.0.iter().all(|&l| l == 0)
+    }
+
+    fn checked_add(self, other: Wide) -> Option<Wide> {
+        let mut out = [0; 6];
+        let mut carry = false;
+        for (i, o) in out.iter_mut().enumerate() {
+            let (a, c1) = self.0[i].overflowing_add(other.0[i]);
+            let (b, c2) = a.overflowing_add(u64::from(carry));
+            *o = b;
+            carry = c1 || c2;
+        }
+        (!carry).then_some(Wide(out))
+    }
+
+    /// `self - other`, for `self >= other`.
+    fn sub(self, other: Wide) -> Wide {
+        let mut out = [0; 6];
+        let mut borrow = false;
+        for (i, o) in out.iter_mut().enumerate() {
+            let (a, b1) = self.0[i].overflowing_sub(other.0[i]);
+            let (b, b2) = a.overflowing_sub(u64::from(borrow));
+            *o = b;
+            borrow = b1 || b2;
+        }
+        Wide(out)
+    }
+
+    fn checked_mul_small(self, m: u64) -> Option<Wide> {
+        let mut out = [0; 6];
+        let mut carry = 0u128;
+        for (i, o) in out.iter_mut().enumerate() {
+            let p = u128::from(self.0[i]) * u128::from(m) + carry;
+            *o = p as u64;
+            carry = p >> 64;
+        }
+        (carry == 0).then_some(Wide(out))
+    }
+
+    /// `self × 10^n`, checked.
+    fn checked_scale_up(self, mut n: u32) -> Option<Wide> {
+        let mut w = self;
+        while n > 0 {
+            let step = n.min(19);
+            w = w.checked_mul_small(10u64.pow(step))?;
+            n -= step;
+        }
+        Some(w)
+    }
+
+    /// `(self / d, self % d)`.
+    fn div_rem_small(self, d: u64) -> (Wide, u64) {
+        let mut out = [0; 6];
+        let mut rem = 0u128;
+        for i in (0..6).rev() {
+            let cur = (rem << 64) | u128::from(self.0[i]);
+            out[i] = (cur / u128::from(d)) as u64;
+            rem = cur % u128::from(d);
+        }
+        (Wide(out), rem as u64)
+    }
+}
+
+impl PartialOrd for Wide {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Wide {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.iter().rev().cmp(other.0.iter().rev())
+    }
+}
+
 /// A running exact sum of [`Decimal`]s: a partial aggregate ([`crate::aggregate::Merge`]) whose
-/// result does not depend on the order or grouping of additions, overflow included. Serialized
-/// (for partial files) as its exact accumulators, so a merge elsewhere is as exact as here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+/// result does not depend on the order or grouping of additions. The positive and the negative
+/// values are summed apart in 384-bit accumulators at the largest scale seen, so intermediate
+/// sums never overflow (see [`Wide`]): the total is exact whenever the final value fits in a
+/// [`Decimal`] (`3e38 + 3e38 - 3e38` is `3e38`), and only a final value out of range is
+/// [`Overflow`]. Serialized (for partial files) as its exact accumulators, so a merge elsewhere
+/// is as exact as here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DecimalSum {
     /// Sum of the positive values, times `10^scale`.
-    positive: u128,
+    positive: Wide,
     /// Sum of the magnitudes of the negative values, times `10^scale`.
-    negative: u128,
+    negative: Wide,
     /// The largest scale among the values added.
     scale: u32,
-    /// Set once any addition or rescale went out of range; then the other fields are moot.
+    /// Set once an accumulator went past 384 bits (more than 2^64 values), or by
+    /// [`DecimalSum::set_overflow`]; then the other fields are moot. Sticky.
     overflow: bool,
+}
+
+/// How a [`DecimalSum`] reads in a partial file: the accumulators' low 128 bits under the names
+/// partials always used, and the bits above only when there are any (`high`), so sums that fit
+/// 128 bits are written as before and older partials read unchanged.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SumText {
+    positive: u128,
+    negative: u128,
+    scale: u32,
+    overflow: bool,
+    /// Bits 128..384 of `[positive, negative]`, as two `u128` limbs each (low first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    high: Option<[[u128; 2]; 2]>,
+}
+
+/// How a [`DecimalSum`] is stored in spilled runs (postcard, fixed fields).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SumBinary {
+    positive: [u128; 3],
+    negative: [u128; 3],
+    scale: u32,
+    overflow: bool,
+}
+
+impl serde::Serialize for DecimalSum {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (p, n) = (self.positive.to_u128_limbs(), self.negative.to_u128_limbs());
+        if s.is_human_readable() {
+            let high = [[p[1], p[2]], [n[1], n[2]]];
+            SumText {
+                positive: p[0],
+                negative: n[0],
+                scale: self.scale,
+                overflow: self.overflow,
+                high: (high != [[0; 2]; 2]).then_some(high),
+            }
+            .serialize(s)
+        } else {
+            SumBinary {
+                positive: p,
+                negative: n,
+                scale: self.scale,
+                overflow: self.overflow,
+            }
+            .serialize(s)
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DecimalSum {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (positive, negative, scale, overflow) = if d.is_human_readable() {
+            let t = SumText::deserialize(d)?;
+            let [[p1, p2], [n1, n2]] = t.high.unwrap_or_default();
+            (
+                [t.positive, p1, p2],
+                [t.negative, n1, n2],
+                t.scale,
+                t.overflow,
+            )
+        } else {
+            let b = SumBinary::deserialize(d)?;
+            (b.positive, b.negative, b.scale, b.overflow)
+        };
+        if scale > MAX_SCALE {
+            return Err(serde::de::Error::custom(format!(
+                "a sum with {scale} decimal places (at most {MAX_SCALE})"
+            )));
+        }
+        Ok(DecimalSum {
+            positive: Wide::from_u128_limbs(positive),
+            negative: Wide::from_u128_limbs(negative),
+            scale,
+            overflow,
+        })
+    }
 }
 
 impl DecimalSum {
@@ -235,11 +440,19 @@ impl DecimalSum {
             ..DecimalSum::default()
         };
         if d.negative {
-            one.negative = d.magnitude;
+            one.negative = Wide::from_u128(d.magnitude);
         } else {
-            one.positive = d.magnitude;
+            one.positive = Wide::from_u128(d.magnitude);
         }
         self.add_sum(one);
+    }
+
+    /// Adds a non-negative integer (a sum of integers kept apart on a fast path).
+    pub fn add_integer(&mut self, n: u128) {
+        self.add_sum(DecimalSum {
+            positive: Wide::from_u128(n),
+            ..DecimalSum::default()
+        });
     }
 
     /// Marks the sum as out of range, as when a value itself could not be represented.
@@ -247,16 +460,29 @@ impl DecimalSum {
         self.overflow = true;
     }
 
-    /// The exact total, or [`Overflow`].
+    /// The exact total, or [`Overflow`] when it does not fit in a [`Decimal`].
     pub fn total(&self) -> Result<Decimal, Overflow> {
         if self.overflow {
             return Err(Overflow);
         }
-        Ok(if self.positive >= self.negative {
-            Decimal::normalised(false, self.positive - self.negative, self.scale)
+        let (negative, mut m) = if self.positive >= self.negative {
+            (false, self.positive.sub(self.negative))
         } else {
-            Decimal::normalised(true, self.negative - self.positive, self.scale)
-        })
+            (true, self.negative.sub(self.positive))
+        };
+        // Trailing zeros of the fraction are not digits of the value: drop them before
+        // asking whether it fits.
+        let mut scale = self.scale;
+        while scale > 0 && !m.is_zero() {
+            let (q, r) = m.div_rem_small(10);
+            if r != 0 {
+                break;
+            }
+            m = q;
+            scale -= 1;
+        }
+        let m = m.to_u128().ok_or(Overflow)?;
+        Ok(Decimal::normalised(negative, m, scale))
     }
 
     fn add_sum(&mut self, other: DecimalSum) {
@@ -265,8 +491,9 @@ impl DecimalSum {
             return;
         }
         let scale = self.scale.max(other.scale);
-        let sum = |a: u128, a_scale: u32, b: u128, b_scale: u32| {
-            scale_up(a, scale - a_scale)?.checked_add(scale_up(b, scale - b_scale)?)
+        let sum = |a: Wide, a_scale: u32, b: Wide, b_scale: u32| {
+            a.checked_scale_up(scale - a_scale)?
+                .checked_add(b.checked_scale_up(scale - b_scale)?)
         };
         match (
             sum(self.positive, self.scale, other.positive, other.scale),
@@ -287,41 +514,6 @@ impl crate::aggregate::Merge for DecimalSum {
     fn merge(&mut self, other: Self) {
         self.add_sum(other);
     }
-}
-
-/// Parses a human size: a whole number with an optional binary suffix K, M, G or T (any case,
-/// optionally followed by `iB` or `B`): `64K` is 65536 bytes. The result is at least 1.
-pub fn parse_size(flag: &'static str, s: &str) -> Result<usize> {
-    let bad = |reason: &str| Error::InvalidArgument {
-        flag,
-        value: s.to_string(),
-        reason: reason.to_string(),
-    };
-    let t = s.trim();
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        return Err(bad(
-            "expected a number with an optional K, M, G or T suffix",
-        ));
-    }
-    let n: u64 = t[..digits].parse().map_err(|_| bad("number too large"))?;
-    let suffix = t[digits..].trim_start().to_ascii_lowercase();
-    let shift = match suffix.as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        "t" | "tb" | "tib" => 40,
-        _ => return Err(bad("unknown suffix; use K, M, G or T")),
-    };
-    let bytes = n
-        .checked_mul(1u64 << shift)
-        .and_then(|b| usize::try_from(b).ok())
-        .ok_or_else(|| bad("size too large"))?;
-    if bytes == 0 {
-        return Err(bad("must be at least 1 byte"));
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -378,15 +570,20 @@ mod tests {
 
     #[test]
     fn refuses_what_cannot_be_held_exactly() {
-        for input in [
-            "340282366920938463463374607431768211456",
-            "1e39",
-            "1e99999999999999999999",
-            "0.000000000000000000000000000000000000001",
-            "1e-39",
+        use NumberError::*;
+        for (input, why) in [
+            ("340282366920938463463374607431768211456", TooManyDigits),
+            ("1.00000000000000000000000000000000000000001", TooManyDigits),
+            ("1e39", TooLarge),
+            ("1e400", TooLarge),
+            ("1e99999999999999999999", TooLarge),
+            ("0.000000000000000000000000000000000000001", TooPrecise),
+            ("1e-39", TooPrecise),
+            ("1e-400", TooPrecise),
         ] {
-            assert_eq!(p(input), Err(NumberError::OutOfRange), "{input:?}");
+            assert_eq!(p(input), Err(why), "{input:?}");
         }
+        assert!(!TooPrecise.to_string().contains("bits"));
         assert_eq!(show("1e-38"), format!("0.{}1", "0".repeat(37)));
     }
 
@@ -414,22 +611,70 @@ mod tests {
     }
 
     #[test]
-    fn overflow_is_an_error_not_a_wrap() {
+    fn only_a_final_value_out_of_range_is_an_error() {
         let max = u128::MAX.to_string();
         let mut s = sum_of(&[&max]);
         assert!(s.total().is_ok());
         s.add(p("1").unwrap());
         assert_eq!(s.total(), Err(Overflow));
-        // Sticky: a negative value afterwards does not bring it back.
+        // Not sticky: the intermediate sum does not fit, the final one does.
         s.add(p(&format!("-{max}")).unwrap());
-        assert_eq!(s.total(), Err(Overflow));
-        // Rescaling overflows too: a huge integer plus a value with many decimals.
+        assert_eq!(s.total().unwrap().to_string(), "1");
+        // x, -x, 5 with x = 2^128 - 1; and 3e38 + 3e38 - 3e38, in every order.
+        for values in [
+            vec![max.as_str(), &format!("-{max}"), "5"],
+            vec!["3e38", "3e38", "-3e38"],
+            vec!["-3e38", "3e38", "3e38"],
+        ] {
+            let want = if values[2] == "5" {
+                "5"
+            } else {
+                "300000000000000000000000000000000000000"
+            };
+            assert_eq!(sum_of(&values).total().unwrap().to_string(), want);
+            let mut rev: Vec<&str> = values.clone();
+            rev.reverse();
+            assert_eq!(sum_of(&rev).total().unwrap().to_string(), want);
+        }
+        // A final value with more than 38 significant digits is out of range.
         let s = sum_of(&["1e30", "0.000000001"]);
         assert_eq!(s.total(), Err(Overflow));
-        // Positive and negative are kept apart, so this overflows in every order.
+        // ... but not once the fraction cancels: 3e38 at scale 1 is 39 digits, 3e38 is 1.
+        let s = sum_of(&["3e38", "0.5", "-0.5"]);
+        assert_eq!(s.total().unwrap(), p("3e38").unwrap());
+        let s = sum_of(&["-3e38", "-3e38"]);
+        assert_eq!(s.total(), Err(Overflow));
         let mut a = sum_of(&[&max]);
         a.merge(sum_of(&[&max, &format!("-{max}")]));
-        assert_eq!(a.total(), Err(Overflow));
+        assert_eq!(a.total().unwrap().to_string(), max);
+        // A value added after an explicit overflow does not bring it back.
+        let mut s = sum_of(&["1"]);
+        s.set_overflow();
+        s.add(p("-1").unwrap());
+        assert_eq!(s.total(), Err(Overflow));
+    }
+
+    #[test]
+    fn sums_serialize_as_before_when_they_fit_and_read_wide_ones_back() {
+        let small = sum_of(&["1.5", "-2"]);
+        let json = serde_json::to_string(&small).unwrap();
+        assert_eq!(
+            json,
+            r#"{"positive":15,"negative":20,"scale":1,"overflow":false}"#
+        );
+        let old: DecimalSum = serde_json::from_str(&json).unwrap();
+        assert_eq!(old, small);
+        let max = u128::MAX.to_string();
+        let wide = sum_of(&[&max, &max, "0.25", "-0.25", &format!("-{max}")]);
+        let json = serde_json::to_string(&wide).unwrap();
+        assert!(json.contains("\"high\""), "{json}");
+        let back: DecimalSum = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, wide);
+        assert_eq!(back.total().unwrap().to_string(), max);
+        let bin = postcard::to_allocvec(&wide).unwrap();
+        assert_eq!(postcard::from_bytes::<DecimalSum>(&bin).unwrap(), wide);
+        let bad = r#"{"positive":1,"negative":0,"scale":4000000000,"overflow":false}"#;
+        assert!(serde_json::from_str::<DecimalSum>(bad).is_err());
     }
 
     fn canon(s: &DecimalSum) -> Result<String, Overflow> {
@@ -448,6 +693,9 @@ mod tests {
             sum_of(&[&half]),
             sum_of(&[&half, "1"]),
             sum_of(&[&max]),
+            sum_of(&[&format!("-{max}"), "0.5"]),
+            sum_of(&["3e38", "3e38"]),
+            sum_of(&["-3e38"]),
         ];
         check_laws(&samples, canon);
     }

@@ -278,7 +278,16 @@ fn zero_threads_is_an_error_naming_the_flag() {
 #[test]
 fn bad_chunk_size_is_an_error_naming_the_flag() {
     let p = path_str("small.txt");
-    for bad in ["0", "abc", "12X", "1.5M", "-1K", "", "99999999999999999999"] {
+    for bad in [
+        "0",
+        "abc",
+        "12X",
+        "1.5.5M",
+        "2T",
+        "-1K",
+        "",
+        "99999999999999999999",
+    ] {
         // `=` so clap takes "-1K" as the value rather than as a flag.
         let arg = format!("--chunk-size={bad}");
         let err = fails_with_one_line(logmill().args(["words", &arg, &p]));
@@ -294,7 +303,7 @@ fn chunk_size_accepts_suffixes() {
     let rel = "loghub/Linux_2k.log";
     let p = path_str(rel);
     let expected = render_counts(&counts(rel), Order::Count, None);
-    for size in ["1", "100", "4k", "64K", "1M", "2MiB", "1g"] {
+    for size in ["1", "100", "4k", "64K", "1.5K", "1M", "2MiB", "1g"] {
         let got = ok_stdout(&["words", "--chunk-size", size, &p], b"");
         assert_bytes_eq!(got, expected, "--chunk-size {size}");
     }

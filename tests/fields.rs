@@ -601,7 +601,7 @@ fn rejects_of_many_kinds_in_input_and_line_order() {
         );
         assert!(
             err.contains(
-                "3 bad records left out (1 a number out of the exact range in sum(2), 2 not a number in sum(2))"
+                "3 bad records left out (1 a number too large to hold exactly in sum(2), 2 not a number in sum(2))"
             ),
             "{err}"
         );

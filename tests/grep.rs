@@ -210,7 +210,7 @@ fn by_file_lists_inputs_in_order_then_the_total() {
     // grep prints file:count; turn it into file<TAB>count and add the total.
     let want = sh(&format!(
         "grep -c -i -E 'failed|Failure' {} | awk '{{ i = index($0, \":\" ); n = substr($0, i + 1); \
-         printf \"%s\\t%s\\n\", substr($0, 1, i - 1), n; t += n }} END {{ printf \"total\\t%d\\n\", t }}'",
+         printf \"%s\\t%s\\n\", substr($0, 1, i - 1), n; t += n }} END {{ printf \"\\t%d\\n\", t }}'",
         quoted.join(" ")
     ));
     let mut args = vec!["grep", "--by-file", "-i", "failed|Failure"];

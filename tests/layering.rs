@@ -28,7 +28,7 @@ const LAYERS: &[&[&str]] = &[
     &["aggregate"],
     // Support modules.
     &[
-        "error", "exit", "diag", "signals", "progress", "num", "pattern", "output",
+        "error", "exit", "diag", "signals", "progress", "num", "pattern", "output", "size",
     ],
 ];
 

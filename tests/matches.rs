@@ -207,8 +207,8 @@ fn sum_of_bytes_per_status_equals_awk_and_reports_rejected() {
     assert_eq!(
         err,
         format!(
-            "logmill: warning: {rejected} matches rejected: group 'bytes' is not a number \
-             (e.g. \"-\"); left out of the counts and sums\n"
+            "logmill: warning: {rejected} matches rejected in group 'bytes': {rejected} not a \
+             number (e.g. \"-\"); left out of the counts and sums; --rejects FILE lists them\n"
         )
     );
 }

@@ -4,15 +4,19 @@
 mod util;
 
 mod adversarial;
+mod answers_safe;
 mod cli;
 mod fields;
 mod fuzz_regress;
 mod grep;
 mod inputs;
+mod inputs_safe;
 mod layering;
 mod matches;
 mod output;
 mod partials;
+mod records_safe;
 mod spill;
 mod state;
+mod timestamps;
 mod words;

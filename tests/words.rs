@@ -257,17 +257,18 @@ fn wc_words(data: &[u8]) -> u64 {
 // Unicode mode
 
 /// Unicode word counts, written independently of `src/`: decode with std's lossy UTF-8 (an
-/// invalid sequence becomes U+FFFD, which is not alphanumeric and so separates words), split at
-/// every char that is not `char::is_alphanumeric`, lowercase each word with `str::to_lowercase`
-/// (Unicode's full, context-aware lowercase mapping).
+/// invalid sequence becomes U+FFFD, which UAX #29 splits off and which is not alphanumeric, so
+/// it separates words), take the UAX #29 words holding a letter or digit
+/// (`unicode_words`), lowercase each with `str::to_lowercase` (Unicode's full, context-aware
+/// lowercase mapping) and write it in NFC.
 fn unicode_word_counts(data: &[u8]) -> BTreeMap<Vec<u8>, u64> {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_segmentation::UnicodeSegmentation;
     let text = String::from_utf8_lossy(data);
     let mut m = BTreeMap::new();
-    for w in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        *m.entry(w.to_lowercase().into_bytes()).or_insert(0) += 1;
+    for w in text.unicode_words() {
+        let w: String = w.to_lowercase().nfc().collect();
+        *m.entry(w.into_bytes()).or_insert(0) += 1;
     }
     m
 }
@@ -548,8 +549,8 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 20, ..ProptestConfig::default() })]
 
-    /// The binary, on stdin (block reader) and as a file (memory map), gives the oracle's bytes
-    /// with several thread counts and chunk sizes.
+    /// The binary, on stdin (block reader), on stdin named twice (`- -`) and as a file (memory
+    /// map), gives the oracle's bytes with several thread counts and chunk sizes.
     #[test]
     fn binary_output_matches_oracle_on_stdin_and_file(
         data in byte_input(),
@@ -564,7 +565,9 @@ proptest! {
             let args = ["words", "-j", threads, "--chunk-size", chunk];
             let on_stdin = logmill().args(args).write_stdin(data.clone()).output().unwrap();
             let on_file = logmill().args(args).arg(&file).output().unwrap();
-            for (via, out) in [("stdin", on_stdin), ("file", on_file)] {
+            // Stdin named twice is read once, as `cat - -` reads it: the second is empty.
+            let twice = logmill().args(args).args(["-", "-"]).write_stdin(data.clone()).output().unwrap();
+            for (via, out) in [("stdin", on_stdin), ("file", on_file), ("- -", twice)] {
                 prop_assert!(
                     out.status.success() && out.stdout == expected,
                     "{} -j {} --chunk-size {}: {}\ngot      {:?}\nexpected {:?}\nstderr {}",

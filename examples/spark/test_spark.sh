@@ -46,40 +46,6 @@ same() {
   fi
 }
 
-# same_partial NAME GOT EXPECTED: partial files byte for byte; if they differ only in the order
-# of the hash sets that `fields --approx-distinct` serializes as "sparse" lists (in hash-set
-# iteration order, which depends on how the partial was merged; a logmill bug, also between
-# -j1 and -j2), pass with a note: every other byte must still match.
-same_partial() {
-  if cmp -s "$2" "$3"; then
-    same "$@"
-  elif "$PY" - "$2" "$3" <<'PY'
-import json, sys
-
-def canon(v):
-    if isinstance(v, dict):
-        return {k: sorted(x) if k == "sparse" else canon(x) for k, x in v.items()}
-    return [canon(x) for x in v] if isinstance(v, list) else v
-
-def rows(path):
-    out = []
-    for line in open(path, "rb").read().split(b"\n"):
-        key, tab, state = line.partition(b"\t")
-        if tab and not line.startswith(b"#logmill-partial"):
-            out.append((key, canon(json.loads(state, parse_float=str))))
-        else:
-            out.append((line, None))
-    return out
-
-sys.exit(0 if rows(sys.argv[1]) == rows(sys.argv[2]) else 1)
-PY
-  then
-    pass "$1 (NOTE: equal only up to the order of approx-distinct 'sparse' sets; logmill bug)"
-  else
-    same "$@"
-  fi
-}
-
 # --- Python and the venv -------------------------------------------------------------------
 PY=${PYTHON:-}
 if [ -z "$PY" ]; then
@@ -195,7 +161,7 @@ grep -q 'timing	spark-start' "$WORK/spark.err" || die "Spark did not report star
 same "exact:     match --sum, access logs  = single machine" "$WORK/access.b.tsv" "$WORK/access.single.tsv"
 same "exact:     the partial (header, #meta, keys) = single machine" "$WORK/access.b.partial" "$WORK/access.single.partial"
 same "exact:     fields (sum, mean, pct, approx-distinct) = single machine" "$WORK/fields.b.tsv" "$WORK/fields.single.tsv"
-same_partial "exact:     fields partial = single machine (up to set order)" "$WORK/fields.b.partial" "$WORK/fields.single.partial"
+same "exact:     fields partial = single machine" "$WORK/fields.b.partial" "$WORK/fields.single.partial"
 same "exact:     words, kjv.txt (invalid UTF-8) = single machine" "$WORK/kjv.b.tsv" "$WORK/kjv.single.tsv"
 same "exact:     words, kjv.txt partial = single machine" "$WORK/kjv.b.partial" "$WORK/kjv.single.partial"
 # (a) streaming: identical on clean UTF-8 input.

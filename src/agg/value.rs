@@ -107,7 +107,7 @@ pub fn cmp_num(a: &Num, b: &Num) -> Ordering {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NumSum {
     ints: u128,
-    /// The integers overflowed `u128`: then the total cannot fit either.
+    /// Set by older versions when the integers overflowed `u128` (read for compatibility).
     ints_overflow: bool,
     decimals: DecimalSum,
 }
@@ -117,35 +117,40 @@ impl NumSum {
     #[inline]
     pub fn add(&mut self, v: Num) {
         match v {
-            Num::Int(n) => match self.ints.checked_add(u128::from(n)) {
-                Some(s) => self.ints = s,
-                None => self.ints_overflow = true,
-            },
+            Num::Int(n) => self.add_ints(u128::from(n)),
             Num::Dec(d) => self.decimals.add(d),
         }
     }
 
-    /// The exact total, or `None` when it does not fit (the positive or the negative values
-    /// add up past the exact range; which groupings of the additions were used never matters).
+    /// Adds to the integer fast path; what would overflow it moves to the wide decimal sum,
+    /// so the total stays exact.
+    #[inline]
+    fn add_ints(&mut self, n: u128) {
+        match self.ints.checked_add(n) {
+            Some(s) => self.ints = s,
+            None => {
+                self.decimals.add_integer(self.ints);
+                self.ints = n;
+            }
+        }
+    }
+
+    /// The exact total, or `None` when the final value does not fit in a [`Decimal`]
+    /// (intermediate sums never matter, nor which groupings of the additions were used).
     pub fn total(&self) -> Option<Decimal> {
+        // `ints_overflow` is only ever set in partials of older versions.
         if self.ints_overflow {
             return None;
         }
         let mut all = self.decimals;
-        if self.ints > 0 {
-            let ints = Decimal::parse(self.ints.to_string().as_bytes()).ok()?;
-            all.add(ints);
-        }
+        all.add_integer(self.ints);
         all.total().ok()
     }
 }
 
 impl Merge for NumSum {
     fn merge(&mut self, other: Self) {
-        match self.ints.checked_add(other.ints) {
-            Some(s) => self.ints = s,
-            None => self.ints_overflow = true,
-        }
+        self.add_ints(other.ints);
         self.ints_overflow |= other.ints_overflow;
         self.decimals.merge(other.decimals);
     }

@@ -59,8 +59,9 @@ pub struct FieldsArgs {
     pub no_headers: bool,
 
     /// Group by these fields (1-based numbers, or names: CSV header, JSON key path, preset
-    /// field). Without --by, all records form one group.
-    #[arg(long, value_name = "FIELD,...", value_delimiter = ',')]
+    /// field). Without --by, all records form one group. A name holding `,` or `.` (or an
+    /// empty JSON key) is written in double quotes, as a JSON string: `'"a.b"'`, `'req."x,y"'`.
+    #[arg(long, value_name = "FIELD,...")]
     pub by: Vec<String>,
 
     /// Number of records in the group (the default aggregation).
@@ -102,17 +103,14 @@ pub struct FieldsArgs {
     pub exact_pct: bool,
 
     /// Keep only records where FIELD equals VALUE (`=`), matches REGEX (`~`), or not (`!=`,
-    /// `!~`). Repeat for several conditions (all must hold).
+    /// `!~`). Repeat for several conditions (all must hold). A FIELD holding `=` or `~` is
+    /// written in double quotes: `'"k=v"=1'`.
     #[arg(long = "where", value_name = "FIELD=VALUE|FIELD~REGEX")]
     pub filters: Vec<String>,
 
-    /// Write each bad record to FILE as `input:line:text`, in input and line order.
-    #[arg(long, value_name = "FILE")]
-    pub rejects: Option<PathBuf>,
-
-    /// Stop at the first bad record with an error (exit 2) instead of leaving it out.
-    #[arg(long)]
-    pub strict: bool,
+    /// Where bad records go: `--rejects FILE`, `--strict`.
+    #[command(flatten)]
+    pub bad: super::RejectArgs,
 
     /// Output order and truncation.
     #[command(flatten)]

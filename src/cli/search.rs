@@ -101,9 +101,14 @@ pub struct MatchArgs {
     pub all: bool,
 
     /// Sum this capture group (a number or a name) per key, exactly; it leaves the key.
-    /// Matches where it is not a number are left out and reported.
+    /// Matches where it is not a number (or not one that can be held exactly) are bad
+    /// records: left out, counted on stderr and listed by --rejects.
     #[arg(long, value_name = "GROUP")]
     pub sum: Option<String>,
+
+    /// Where bad records go: `--rejects FILE`, `--strict`.
+    #[command(flatten)]
+    pub bad: super::RejectArgs,
 
     /// Output order and truncation.
     #[command(flatten)]

@@ -14,7 +14,7 @@ mod shard;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::thread;
 
 use rayon::prelude::*;
@@ -133,6 +133,8 @@ pub struct Mapped<P> {
     pub partial: P,
     /// The name of every input, by `Chunk::input` index (after directories were expanded).
     pub inputs: Vec<String>,
+    /// The same names as their exact bytes (paths need not be UTF-8).
+    pub raw_names: Vec<Vec<u8>>,
     /// Inputs (by index, when they had one) that could not be read, with `keep_going`.
     pub failed: Vec<(Option<usize>, Error)>,
     /// Files skipped as binary while walking directories.
@@ -154,11 +156,40 @@ impl<P> Mapped<P> {
         }
         !self.failed.is_empty()
     }
+
+    /// The inputs in argument order, with which of them failed (for per-input results).
+    pub fn input_list(&self) -> InputList {
+        let mut failed = vec![false; self.inputs.len()];
+        for i in self.failed.iter().filter_map(|(i, _)| *i) {
+            if let Some(f) = failed.get_mut(i) {
+                *f = true;
+            }
+        }
+        InputList {
+            names: self.inputs.clone(),
+            raw: self.raw_names.clone(),
+            failed,
+        }
+    }
 }
 
-/// Runs mappers over inputs on a fixed pool of threads.
+/// The inputs of a run in argument order (directories expanded), as per-input results list
+/// them.
+#[derive(Debug, Clone, Default)]
+pub struct InputList {
+    /// Names for messages (lossy where a path is not UTF-8).
+    pub names: Vec<String>,
+    /// The names' exact bytes.
+    pub raw: Vec<Vec<u8>>,
+    /// Whether each input failed (with `--keep-going`): its results are not there.
+    pub failed: Vec<bool>,
+}
+
+/// Runs mappers over inputs on a pool of at most `threads` workers, and never more workers than
+/// there are chunks (or stream blocks) to map: `-j 1024` on one line starts one thread.
 pub struct Engine {
-    pool: rayon::ThreadPool,
+    /// The last pool built, reused while the same number of workers is wanted.
+    pool: Mutex<Option<Arc<rayon::ThreadPool>>>,
     opts: EngineOptions,
 }
 
@@ -175,21 +206,37 @@ impl Engine {
 
     /// An engine with the given options.
     pub fn with_options(opts: EngineOptions) -> Result<Engine> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(opts.threads)
-            .thread_name(|i| format!("logmill-worker-{i}"))
-            .build()
-            .map_err(|e| Error::ThreadPool {
-                threads: opts.threads,
-                message: e.to_string(),
-            })?;
         Ok(Engine {
-            pool,
+            pool: Mutex::new(None),
             opts: EngineOptions {
                 chunk_size: opts.chunk_size.max(1),
+                threads: opts.threads.max(1),
                 ..opts
             },
         })
+    }
+
+    /// A pool with one worker per unit of `work`, up to `threads`.
+    fn pool(&self, work: usize) -> Result<Arc<rayon::ThreadPool>> {
+        let workers = work.clamp(1, self.opts.threads);
+        let mut cached = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(pool) = cached.as_ref() {
+            if pool.current_num_threads() == workers {
+                return Ok(Arc::clone(pool));
+            }
+        }
+        *cached = None; // stop the old workers before starting new ones
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .thread_name(|i| format!("logmill-worker-{i}"))
+            .build()
+            .map_err(|e| Error::ThreadPool {
+                threads: workers,
+                message: e.to_string(),
+            })?;
+        let pool = Arc::new(pool);
+        *cached = Some(Arc::clone(&pool));
+        Ok(pool)
     }
 
     /// Expands and opens every input (so a bad argument fails before any work unless
@@ -220,6 +267,7 @@ impl Engine {
             limits: self.opts.limits,
         };
         let inputs: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
+        let raw_names: Vec<Vec<u8>> = expanded.inputs.iter().map(InputSpec::name_bytes).collect();
         let mut opened = Vec::new();
         for (i, spec) in expanded.inputs.into_iter().enumerate() {
             match input::open(spec, &open_opts) {
@@ -263,8 +311,8 @@ impl Engine {
         let mut parts = Vec::new();
         if !slices.is_empty() {
             parts.push(match spiller {
-                None => self.map_slices(&slices, mapper, &progress),
-                Some(s) => self.map_slices_budgeted(&slices, mapper, &progress, s),
+                None => self.map_slices(&slices, mapper, &progress)?,
+                Some(s) => self.map_slices_budgeted(&slices, mapper, &progress, s)?,
             });
         }
         for (i, name, reader, expected_len) in streams {
@@ -286,6 +334,7 @@ impl Engine {
         Ok(Mapped {
             partial,
             inputs,
+            raw_names,
             failed,
             skipped_binary: expanded.skipped_binary,
         })
@@ -340,9 +389,9 @@ impl Engine {
         slices: &[(usize, Data, Range<usize>)],
         mapper: &M,
         progress: &Progress,
-    ) -> M::Partial {
+    ) -> Result<M::Partial> {
         let work = self.chunk_list(slices, mapper.framing(), |_, _, _| {});
-        self.pool.install(|| {
+        Ok(self.pool(work.len())?.install(|| {
             work.par_iter()
                 .fold(M::Partial::default, |mut p, c| {
                     mapper.map(*c, &mut p);
@@ -350,7 +399,7 @@ impl Engine {
                     p
                 })
                 .reduce(M::Partial::default, merged)
-        })
+        }))
     }
 
     /// [`Engine::map_slices`] with one partial per worker, kept within the spiller's budget.
@@ -362,7 +411,7 @@ impl Engine {
         mapper: &M,
         progress: &Progress,
         spiller: &dyn Spiller<M::Partial>,
-    ) -> M::Partial {
+    ) -> Result<M::Partial> {
         let mapped_bytes: usize = slices
             .iter()
             .filter(|(_, d, _)| d.is_mapped())
@@ -399,8 +448,9 @@ impl Engine {
             release_all();
         }
         let since_release = AtomicUsize::new(0);
-        let slots = WorkerSlots::new(self.opts.threads);
-        self.pool.install(|| {
+        let pool = self.pool(work.len())?;
+        let slots = WorkerSlots::new(pool.current_num_threads());
+        pool.install(|| {
             work.par_iter().for_each(|c| {
                 if spiller.failed() {
                     return;
@@ -414,7 +464,7 @@ impl Engine {
                 progress.add(n as u64);
             })
         });
-        merge_budgeted(slots.into_partials(spiller), spiller)
+        Ok(merge_budgeted(slots.into_partials(spiller), spiller))
     }
 
     fn map_stream<M: Mapper>(
@@ -453,9 +503,21 @@ impl Engine {
                 path: name.to_path_buf(),
                 source: e,
             })?;
+        // Read ahead up to one block per worker: a stream that ends sooner (one line on stdin)
+        // gets no more workers than it has blocks.
+        let mut rest = full_rx.into_iter();
+        let ahead: Vec<Vec<u8>> = rest.by_ref().take(self.opts.threads).collect();
+        let pool = match self.pool(ahead.len()) {
+            Ok(pool) => pool,
+            Err(e) => {
+                drop(rest); // the reader stops at its next block
+                let _ = producer.join();
+                return Err(e);
+            }
+        };
         // The first block starts the input: its first record is the head every block sees.
         // Blocks come in order from one reader, so their offsets are a running total.
-        let mut blocks = full_rx.into_iter();
+        let mut blocks = ahead.into_iter().chain(rest);
         let mut first = blocks.next();
         // Quoted framing skips blank lines before the head: take blocks of nothing but blank
         // lines into the first block, so the head is in it as it is in a mapped file.
@@ -485,7 +547,7 @@ impl Engine {
             (at, buf)
         });
         let partial = match spiller {
-            None => self.pool.install(|| {
+            None => pool.install(|| {
                 numbered
                     .par_bridge()
                     .fold(M::Partial::default, |mut p, (at, buf)| {
@@ -504,8 +566,8 @@ impl Engine {
                     .reduce(M::Partial::default, merged)
             }),
             Some(s) => {
-                let slots = WorkerSlots::new(self.opts.threads);
-                self.pool.install(|| {
+                let slots = WorkerSlots::new(pool.current_num_threads());
+                pool.install(|| {
                     numbered.par_bridge().for_each(|(at, buf)| {
                         if !s.failed() {
                             let chunk = Chunk {
@@ -567,6 +629,35 @@ mod tests {
         (0..2000u32)
             .flat_map(|i| format!("line {i} {}\n", "x".repeat((i % 37) as usize)).into_bytes())
             .collect()
+    }
+
+    #[test]
+    fn never_more_workers_than_chunks() {
+        let e = Engine::new(64, 4).unwrap();
+        let workers = |e: &Engine| {
+            e.pool
+                .lock()
+                .unwrap()
+                .as_ref()
+                .map(|p| p.current_num_threads())
+        };
+        let bytes = |data: &[u8]| InputSpec::Bytes {
+            name: "t".into(),
+            data: data.to_vec(),
+        };
+        e.run(vec![bytes(b"one line\n")], &LineBytes).unwrap();
+        assert_eq!(workers(&e), Some(1));
+        e.run(vec![bytes(b"a\nb\nc\n")], &LineBytes).unwrap();
+        assert_eq!(workers(&e), Some(2), "4-byte chunks: a b, then c");
+        // A stream (here gzip) gets one worker per block read ahead, up to -j.
+        let gz = {
+            use std::io::Write;
+            let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            w.write_all(b"x\n").unwrap();
+            w.finish().unwrap()
+        };
+        e.run(vec![bytes(&gz)], &LineBytes).unwrap();
+        assert_eq!(workers(&e), Some(1));
     }
 
     #[test]

@@ -1,43 +1,136 @@
 //! Transparent decompression, chosen by the first bytes of the input (not its name): gzip
-//! (every member of a multi-member file, as logrotate and `cat a.gz b.gz` make) and zstd (every
-//! frame). A compressed input cannot be split by byte range, so it is decompressed on one thread
-//! and its blocks are mapped in parallel like any stream.
+//! (every member of a multi-member file, as logrotate and `cat a.gz b.gz` make), zstd (every
+//! frame, skippable frames included, so pzstd's output reads), xz (every stream) and bzip2
+//! (every stream, as pbzip2 writes). A compressed input cannot be split by byte range, so it is
+//! decompressed on one thread and its blocks are mapped in parallel like any stream.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 /// A compression format logmill reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
     /// gzip (RFC 1952), magic `1f 8b`.
     Gzip,
-    /// Zstandard, magic `28 b5 2f fd`.
+    /// Zstandard, magic `28 b5 2f fd`, or a skippable frame (`5? 2a 4d 18`) first, as pzstd
+    /// writes.
     Zstd,
+    /// xz, magic `fd 37 7a 58 5a 00`.
+    Xz,
+    /// bzip2, magic `BZh` and a block size digit, then a block or end-of-stream marker.
+    Bzip2,
 }
 
 /// How many leading bytes [`detect`] needs to see.
-pub const MAGIC_LEN: usize = 4;
+pub const MAGIC_LEN: usize = 10;
 
 /// The compression format whose magic number `head` starts with, if any.
 pub fn detect(head: &[u8]) -> Option<Compression> {
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Some(Compression::Gzip)
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Some(Compression::Zstd)
-    } else {
-        None
+    match head {
+        [0x1f, 0x8b, ..] => Some(Compression::Gzip),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Some(Compression::Zstd),
+        [0x50..=0x5f, 0x2a, 0x4d, 0x18, ..] => Some(Compression::Zstd),
+        [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => Some(Compression::Xz),
+        // "BZh1".."BZh9", then the first block's magic (the digits of pi) or the end of an
+        // empty stream (the digits of sqrt(pi)): text starting "BZh9" stays text.
+        [b'B', b'Z', b'h', b'1'..=b'9', rest @ ..]
+            if rest.starts_with(&[0x31, 0x41, 0x59, 0x26, 0x53, 0x59])
+                || rest.starts_with(&[0x17, 0x72, 0x45, 0x38, 0x50, 0x90]) =>
+        {
+            Some(Compression::Bzip2)
+        }
+        _ => None,
     }
 }
 
-/// Wraps `reader` (positioned at the magic number) in a decoder for `kind`.
+/// Wraps `reader` (positioned at the magic number) in a decoder for `kind`. `name` is the
+/// input's name for warnings (trailing zero padding after gzip data).
 pub fn decoder<R: Read + Send + 'static>(
     kind: Compression,
     reader: R,
+    name: &str,
 ) -> io::Result<Box<dyn Read + Send>> {
     let reader = io::BufReader::with_capacity(1 << 16, reader);
     Ok(match kind {
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(reader)),
+        Compression::Gzip => Box::new(GzipMembers::new(reader, name.to_string())),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(reader)?),
+        Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(reader)),
+        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(reader)),
     })
+}
+
+/// Every member of a gzip file, one after another. Zero bytes after the last member (the
+/// padding of a tape or a preallocated file) are ignored with a warning naming them, as
+/// `gzip -d` does; any other bytes after a member that are not a gzip member are an error.
+struct GzipMembers<R: BufRead> {
+    member: Option<flate2::bufread::GzDecoder<R>>,
+    name: String,
+}
+
+impl<R: BufRead> GzipMembers<R> {
+    fn new(reader: R, name: String) -> Self {
+        GzipMembers {
+            member: Some(flate2::bufread::GzDecoder::new(reader)),
+            name,
+        }
+    }
+
+    /// After a member: starts the next one, or returns false at the end of the input.
+    fn next_member(&mut self) -> io::Result<bool> {
+        let Some(member) = self.member.take() else {
+            return Ok(false);
+        };
+        let mut reader = member.into_inner();
+        let head = reader.fill_buf()?;
+        if head.is_empty() {
+            return Ok(false);
+        }
+        if head.starts_with(&[0x1f, 0x8b]) || (head.len() == 1 && head[0] == 0x1f) {
+            self.member = Some(flate2::bufread::GzDecoder::new(reader));
+            return Ok(true);
+        }
+        let mut zeros = 0u64;
+        loop {
+            let buf = reader.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            let n = buf.iter().take_while(|&&b| b == 0).count();
+            let all = n == buf.len();
+            reader.consume(n);
+            zeros += n as u64;
+            if !all {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "bytes after the end of the gzip data are not gzip data (trailing garbage)",
+                ));
+            }
+        }
+        crate::diag::warning(format_args!(
+            "{}: ignored {zeros} byte(s) of trailing zero padding after the gzip data",
+            self.name
+        ));
+        Ok(false)
+    }
+}
+
+impl<R: BufRead> Read for GzipMembers<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let Some(member) = self.member.as_mut() else {
+                return Ok(0);
+            };
+            let n = member.read(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            if !self.next_member()? {
+                return Ok(0);
+            }
+        }
+    }
 }
 
 /// A stream with its first bytes put back in front.
@@ -68,7 +161,10 @@ mod tests {
         let (head, r) = peek(io::Cursor::new(compressed)).unwrap();
         let kind = detect(&head).expect("compressed");
         let mut out = Vec::new();
-        decoder(kind, r).unwrap().read_to_end(&mut out).unwrap();
+        decoder(kind, r, "test")
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
         out
     }
 

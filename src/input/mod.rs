@@ -42,6 +42,18 @@ pub enum InputSpec {
 }
 
 impl InputSpec {
+    /// The name as its bytes, exactly (a path need not be UTF-8), for per-input results.
+    pub fn name_bytes(&self) -> Vec<u8> {
+        use std::os::unix::ffi::OsStrExt;
+        match self {
+            InputSpec::Path(p) | InputSpec::Part { path: p, .. } => {
+                p.as_os_str().as_bytes().to_vec()
+            }
+            InputSpec::Stdin => b"-".to_vec(),
+            InputSpec::Bytes { name, .. } => name.as_bytes().to_vec(),
+        }
+    }
+
     /// The name of the input in messages and per-input results.
     pub fn name(&self) -> String {
         match self {
@@ -223,12 +235,27 @@ impl<R: Read> Read for Guard<R> {
         };
         self.read += n as u64;
         if let Some((max, open)) = self.line.as_mut() {
-            *open = match memchr::memrchr(b'\n', &buf[..n]) {
-                Some(i) => n - i - 1,
-                None => *open + n,
-            };
-            if *open > *max {
-                return Err(line_too_long(*max));
+            // Every line is measured, not only the one a read ends in: a long line between
+            // two newlines of one read is as long as one cut by the read.
+            let data = &buf[..n];
+            if *open + n <= *max {
+                *open = match memchr::memrchr(b'\n', data) {
+                    Some(i) => n - i - 1,
+                    None => *open + n,
+                };
+            } else {
+                let mut start = 0;
+                for i in memchr::memchr_iter(b'\n', data) {
+                    if *open + (i - start) > *max {
+                        return Err(line_too_long(*max));
+                    }
+                    *open = 0;
+                    start = i + 1;
+                }
+                *open += n - start;
+                if *open > *max {
+                    return Err(line_too_long(*max));
+                }
             }
         }
         Ok(n)
@@ -304,7 +331,9 @@ pub(crate) fn open_lines(
     let (head, reader) = decompress::peek(raw).map_err(read_err)?;
     let kind = decompress::detect(&head);
     let reader: Box<dyn Read + Send> = match kind {
-        Some(kind) => decompress::decoder(kind, reader).map_err(read_err)?,
+        Some(kind) => {
+            decompress::decoder(kind, reader, &name.display().to_string()).map_err(read_err)?
+        }
         None => Box::new(reader),
     };
     let mut guarded = Guard::new(reader, limits.max_bytes, kind.is_some());
@@ -332,7 +361,8 @@ fn stream<R: Read + Send + 'static>(
     let max = opts.limits.max_bytes;
     let (reader, expected_len): (Box<dyn Read + Send>, _) = match decompress::detect(&head) {
         Some(kind) => {
-            let decoder = decompress::decoder(kind, reader).map_err(read_err)?;
+            let decoder =
+                decompress::decoder(kind, reader, &name.display().to_string()).map_err(read_err)?;
             (Box::new(Guard::new(decoder, max, true)), None)
         }
         None => (Box::new(Guard::new(reader, max, false)), expected_len),
@@ -516,6 +546,16 @@ mod tests {
         g.line = Some((1000, 0));
         let e = read_all(g).unwrap_err();
         assert!(e.to_string().contains("--max-line (1000 bytes)"), "{e}");
+        // A long line inside one read, between two newlines, is caught too; one at the limit
+        // passes.
+        let mut data = b"a\n".to_vec();
+        data.extend(vec![b'x'; 50]);
+        data.extend_from_slice(b"\nb\n");
+        for (max, ok) in [(49, false), (50, true)] {
+            let mut g = Guard::new(io::Cursor::new(data.clone()), None, false);
+            g.line = Some((max, 0));
+            assert_eq!(read_all(g).is_ok(), ok, "max {max}");
+        }
     }
 
     #[test]

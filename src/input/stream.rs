@@ -2,10 +2,16 @@
 //! the target size, cut after its last newline, and the unfinished line is carried into the next
 //! block (after ripgrep's line buffer and frawk's chunk splitter). Memory stays at a few blocks
 //! however long the input is; only a single line longer than a block makes one block grow.
+//! A block's buffer grows with the bytes actually read, never to the target size up front, so a
+//! huge `--chunk-size` on a small input costs nothing, and memory that cannot be had is an
+//! error, not an abort. Every record of every block is held to `--max-line`, exactly.
 
 use std::io::{self, Read};
 
-use crate::chunk::Framing;
+use crate::chunk::{Framing, RecordScan};
+
+/// The most bytes read into a block at a time: the buffer grows by at most this much a read.
+const READ_STEP: usize = 1 << 20;
 
 /// Turns a reader into blocks that each end at a line end (or at the end of input).
 pub(crate) struct BlockReader<R> {
@@ -52,14 +58,24 @@ impl<R: Read> BlockReader<R> {
         let mut need = self.target;
         loop {
             while !self.eof && buf.len() < need {
-                let want = need - buf.len();
-                buf.reserve(want);
+                let want = (need - buf.len()).min(READ_STEP);
+                buf.try_reserve(want).map_err(|_| {
+                    io::Error::new(
+                        io::ErrorKind::OutOfMemory,
+                        format!(
+                            "out of memory for a block of {} bytes; lower --chunk-size or \
+                             --max-line",
+                            buf.len() + want
+                        ),
+                    )
+                })?;
                 let n = (&mut self.reader).take(want as u64).read_to_end(buf)?;
                 if n < want {
                     self.eof = true;
                 }
             }
             if self.eof {
+                self.check_records(buf)?;
                 return Ok(!buf.is_empty());
             }
             // Quoted framing needs the quote state from the block's start, so it rescans.
@@ -72,6 +88,7 @@ impl<R: Read> BlockReader<R> {
                 let cut = from + cut;
                 self.carry.extend_from_slice(&buf[cut..]);
                 buf.truncate(cut);
+                self.check_records(buf)?;
                 return Ok(true);
             }
             // One line is longer than the block: read on until it ends, within the limit.
@@ -81,6 +98,44 @@ impl<R: Read> BlockReader<R> {
             scanned = buf.len();
             need = buf.len() + self.target;
         }
+    }
+
+    /// Fails if a record of `block` (without its final `\n`) is longer than `max_line`. A
+    /// block no longer than the limit cannot hold such a record, so only longer ones are
+    /// scanned.
+    fn check_records(&self, block: &[u8]) -> io::Result<()> {
+        if block.len() <= self.max_line {
+            return Ok(());
+        }
+        let too_long = |start: usize, end: usize| {
+            let len = end - start - usize::from(end > start && block[end - 1] == b'\n');
+            len > self.max_line
+        };
+        let mut start = 0;
+        match self.framing {
+            Framing::Lines => {
+                for i in memchr::memchr_iter(b'\n', block) {
+                    if too_long(start, i + 1) {
+                        return Err(super::line_too_long(self.max_line));
+                    }
+                    start = i + 1;
+                }
+                if too_long(start, block.len()) {
+                    return Err(super::line_too_long(self.max_line));
+                }
+            }
+            Framing::Quoted { delimiter } => {
+                let scan = RecordScan::new(delimiter);
+                while start < block.len() {
+                    let end = scan.end_at_or_after(block, start, start + 1);
+                    if too_long(start, end) {
+                        return Err(super::line_too_long(self.max_line));
+                    }
+                    start = end;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -165,6 +220,50 @@ mod tests {
         .with_max_line(10_000);
         assert!(r.fill(&mut buf).unwrap());
         assert_eq!(buf.len(), 10_000);
+    }
+
+    #[test]
+    fn max_line_is_exact_whatever_the_block_size() {
+        let mut data = b"short\n".to_vec();
+        data.extend(vec![b'x'; 100]);
+        data.extend_from_slice(b"\nend\n");
+        for target in [1, 7, 64, 100, 101, 4096] {
+            for (max, ok) in [(99, false), (100, true)] {
+                let mut r = BlockReader::new(
+                    Trickle {
+                        data: &data,
+                        step: 13,
+                    },
+                    target,
+                )
+                .with_max_line(max);
+                let mut buf = Vec::new();
+                let res = (|| {
+                    while r.fill(&mut buf)? {}
+                    Ok::<_, io::Error>(())
+                })();
+                assert_eq!(res.is_ok(), ok, "target {target} max {max}: {res:?}");
+            }
+        }
+        // The last line without a newline counts too, and quoted records are measured whole.
+        let f = Framing::Quoted { delimiter: b',' };
+        let csv = b"a,b\n\"1\n2\",3\n";
+        for (max, ok) in [(6, false), (7, true)] {
+            let mut r = BlockReader::framed(&csv[..], 4096, f).with_max_line(max);
+            let mut buf = Vec::new();
+            assert_eq!(r.fill(&mut buf).is_ok(), ok, "max {max}");
+        }
+        let mut r = BlockReader::new(&b"ab\nabc"[..], 4096).with_max_line(2);
+        assert!(r.fill(&mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn a_huge_target_does_not_allocate_up_front() {
+        let mut r = BlockReader::new(&b"hi\n"[..], 1 << 40);
+        let mut buf = Vec::new();
+        assert!(r.fill(&mut buf).unwrap());
+        assert_eq!(buf, b"hi\n");
+        assert!(buf.capacity() <= READ_STEP);
     }
 
     #[test]

@@ -31,7 +31,6 @@ use crate::emit::{order_rows, EmitOptions, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::job::{Keyed, Meta};
-use crate::num::NumberError;
 use crate::record::{self, Bad, Format, LineParser, Locator, Span};
 use crate::spill::Rows;
 
@@ -85,8 +84,8 @@ pub struct FieldsParams {
     pub exact_pct: bool,
     /// `--where`.
     pub filters: Vec<String>,
-    /// `--rejects`.
-    pub rejects: Option<PathBuf>,
+    // Not `--rejects`: where bad records go does not change the result, so partials made
+    // with different rejects files merge (older headers still name it; serde skips it).
     /// `--strict`.
     pub strict: bool,
 }
@@ -123,12 +122,11 @@ impl FieldsParams {
             format: format.to_string(),
             delimiter: a.delimiter.clone(),
             no_headers: a.no_headers,
-            by: a.by.clone(),
+            by: split_by(&a.by)?,
             aggs: aggs.into_iter().map(|(_, k, v)| (k, v)).collect(),
             exact_pct: a.exact_pct,
             filters: a.filters.clone(),
-            rejects: a.rejects.clone(),
-            strict: a.strict,
+            strict: a.bad.strict,
         })
     }
 }
@@ -150,7 +148,8 @@ pub struct FieldsJob {
     pub aggs: Vec<AggSpec>,
     /// Filters, all of which must keep a record.
     pub filters: Vec<Filter>,
-    /// Where to write rejected records.
+    /// Where to write rejected records (`--rejects`; set by the run, not a parameter of the
+    /// result).
     pub rejects: Option<PathBuf>,
     /// Make the first bad record an error.
     pub strict: bool,
@@ -169,7 +168,7 @@ impl FieldsJob {
             aggs.push(parse_agg(kind, value, params.exact_pct)?);
         }
         let (by, filters) = (&params.by, &params.filters);
-        let (rejects, strict) = (params.rejects.clone(), params.strict);
+        let (rejects, strict) = (None, params.strict);
         let mut job = FieldsJob {
             params: params.clone(),
             format,
@@ -222,7 +221,7 @@ impl FieldsJob {
 
     fn filter(&mut self, w: &str) -> std::result::Result<Filter, FlagError> {
         let bad = |r: &str| ("--where", w.to_string(), r.to_string());
-        let at = w.find(['=', '~']).ok_or_else(|| {
+        let at = record::find_outside_quotes(w, &['=', '~']).ok_or_else(|| {
             bad("expected FIELD=VALUE, FIELD~REGEX, FIELD!=VALUE or FIELD!~REGEX")
         })?;
         let (mut field, rest) = w.split_at(at);
@@ -316,6 +315,22 @@ fn record_format(params: &FieldsParams) -> Result<Format> {
 }
 
 /// One aggregation flag (`sum`, `pct`, ...) and its value.
+/// The fields of the `--by` flags: each a comma-separated list, commas inside double-quoted
+/// names kept.
+fn split_by(by: &[String]) -> Result<Vec<String>> {
+    let mut fields = Vec::new();
+    for list in by {
+        let parts =
+            record::split_outside_quotes(list, ',').map_err(|reason| Error::InvalidArgument {
+                flag: "--by",
+                value: list.clone(),
+                reason,
+            })?;
+        fields.extend(parts.into_iter().map(str::to_string));
+    }
+    Ok(fields)
+}
+
 fn parse_agg(kind: &str, value: &str, exact_pct: bool) -> Result<(AggKind, String)> {
     let kind = match kind {
         "count" => {
@@ -396,25 +411,25 @@ fn parse_pct(s: &str) -> Result<(String, Vec<f64>)> {
 
 /// How many lines one chunk holds.
 #[derive(Debug, Clone, Copy)]
-struct ChunkLines {
-    input: usize,
-    offset: u64,
-    lines: u64,
+pub(crate) struct ChunkLines {
+    pub(crate) input: usize,
+    pub(crate) offset: u64,
+    pub(crate) lines: u64,
 }
 
 /// Where a rejected record was, and where its text is.
 #[derive(Debug, Clone)]
-struct Reject {
-    input: usize,
+pub(crate) struct Reject {
+    pub(crate) input: usize,
     /// Byte offset of the record in its input.
-    offset: u64,
+    pub(crate) offset: u64,
     /// Offset of its chunk, and its line within the chunk (0-based).
-    chunk_offset: u64,
-    line_in_chunk: u64,
+    pub(crate) chunk_offset: u64,
+    pub(crate) line_in_chunk: u64,
     /// Where its text is in the spool (`--rejects`).
-    spool: (u64, u64),
+    pub(crate) spool: (u64, u64),
     /// The reason and the text, kept in memory for `--strict` only (one record).
-    detail: Option<(String, Vec<u8>)>,
+    pub(crate) detail: Option<(String, Vec<u8>)>,
 }
 
 /// The partial aggregate of the fields job.
@@ -443,19 +458,19 @@ impl Merge for FieldsPartial {
 
 /// Rejected records' texts, appended by the mappers (in no particular order) and read back
 /// by position at the end. Only the positions stay in memory.
-struct Spool {
+pub(crate) struct Spool {
     file: Mutex<(BufWriter<File>, u64)>,
 }
 
 impl Spool {
-    fn new() -> io::Result<Spool> {
+    pub(crate) fn new() -> io::Result<Spool> {
         Ok(Spool {
             file: Mutex::new((BufWriter::with_capacity(1 << 16, tempfile::tempfile()?), 0)),
         })
     }
 
     /// Appends `bytes`, returning where they start.
-    fn append(&self, bytes: &[u8]) -> io::Result<u64> {
+    pub(crate) fn append(&self, bytes: &[u8]) -> io::Result<u64> {
         let mut g = self.file.lock().unwrap_or_else(|p| p.into_inner());
         let at = g.1;
         g.0.write_all(bytes)?;
@@ -741,10 +756,7 @@ fn fold(
                 // Access logs write "-" for "no bytes".
                 Err(_) if clf && v == b"-" => Num::Int(0),
                 Err(e) => {
-                    let what = match e {
-                        NumberError::NotANumber => "not a number",
-                        NumberError::OutOfRange => "a number out of the exact range",
-                    };
+                    let what = e.reason();
                     let label = FieldsJob::label(a);
                     return Err(Bad {
                         category: format!("{what} in {label}"),
@@ -837,13 +849,13 @@ impl Mapper for FieldsMapper<'_> {
 }
 
 /// Line numbers (1-based) of records, from the chunks' line counts.
-struct LineIndex {
+pub(crate) struct LineIndex {
     /// Per input: `(chunk offset, lines before the chunk)`, by offset.
     starts: BTreeMap<usize, Vec<(u64, u64)>>,
 }
 
 impl LineIndex {
-    fn new(mut chunks: Vec<ChunkLines>) -> LineIndex {
+    pub(crate) fn new(mut chunks: Vec<ChunkLines>) -> LineIndex {
         chunks.sort_unstable_by_key(|c| (c.input, c.offset));
         let mut starts: BTreeMap<usize, Vec<(u64, u64)>> = BTreeMap::new();
         for c in chunks {
@@ -855,7 +867,7 @@ impl LineIndex {
         LineIndex { starts }
     }
 
-    fn line(&self, r: &Reject) -> u64 {
+    pub(crate) fn line(&self, r: &Reject) -> u64 {
         let before = self.starts.get(&r.input).map_or(0, |v| {
             let i = v.partition_point(|&(off, _)| off < r.chunk_offset);
             if i == 0 {
@@ -998,7 +1010,7 @@ pub fn finish_rows(
 }
 
 /// Writes `path:line:text` lines for the rejects, in input and line order.
-fn write_rejects(
+pub(crate) fn write_rejects(
     path: &PathBuf,
     spool: &Spool,
     rejects: &mut [Reject],

@@ -9,6 +9,7 @@ use std::io::{self, Write};
 
 use super::{Chunk, Mapper};
 use crate::emit::{EmitOptions, Value};
+use crate::engine::InputList;
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::job::Keyed;
@@ -87,41 +88,49 @@ pub(crate) fn export(counts: Vec<u64>, inputs: &[String]) -> Keyed<u64> {
 }
 
 /// Prints the result: success when at least one line was selected, [`ExitCode::NoMatch`]
-/// otherwise. `--by-file` rows follow `order` (the inputs in argument order, for a direct run),
-/// else key order (after a merge, where argument order is not known).
+/// otherwise. `--by-file` rows follow `order` (the inputs in argument order, for a direct run:
+/// one row per argument, a failed input left out, names as their exact bytes), counted by
+/// `per_input` when given (by input index), else by name from the table; after a merge, where
+/// argument order is not known, they are the table's keys in key order. The total row's file
+/// cell is empty: no input is named by the empty string, so it cannot be mistaken for a file
+/// named `total`.
 pub(crate) fn finish(
     job: &GrepJob,
     keyed: Keyed<u64>,
-    order: Option<&[String]>,
+    order: Option<&InputList>,
+    per_input: Option<&[u64]>,
     emit: EmitOptions,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
-    let mut rows: Vec<(String, u64)> = Vec::new();
+    let mut rows: Vec<(Vec<u8>, u64)> = Vec::new();
     match order {
-        Some(names) => {
-            let mut seen = std::collections::HashSet::new();
-            for n in names {
-                if seen.insert(n.as_str()) {
-                    rows.push((
-                        n.clone(),
-                        keyed.table.get(n.as_bytes()).copied().unwrap_or(0),
-                    ));
+        Some(list) => {
+            for (i, raw) in list.raw.iter().enumerate() {
+                if list.failed.get(i).copied().unwrap_or(false) {
+                    continue;
                 }
+                let count = match per_input {
+                    Some(c) => c.get(i).copied().unwrap_or(0),
+                    None => {
+                        let name = list.names.get(i).map_or("", String::as_str);
+                        keyed.table.get(name.as_bytes()).copied().unwrap_or(0)
+                    }
+                };
+                rows.push((raw.clone(), count));
             }
         }
         None => {
             let mut all: Vec<(&[u8], u64)> = keyed.table.iter().map(|(k, c)| (k, *c)).collect();
             all.sort_unstable();
-            rows = all
-                .into_iter()
-                .map(|(k, c)| (String::from_utf8_lossy(k).into_owned(), c))
-                .collect();
+            rows = all.into_iter().map(|(k, c)| (k.to_vec(), c)).collect();
         }
     }
-    let names: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
-    let counts: Vec<u64> = rows.iter().map(|r| r.1).collect();
     let total: u64 = keyed.table.iter().map(|(_, c)| *c).sum();
-    write(job.output, &names, &counts, total, emit, out).map_err(Error::Output)?;
+    let shown_total: u64 = match job.output {
+        GrepOutput::ByFile => rows.iter().map(|r| r.1).sum(),
+        _ => total,
+    };
+    write(job.output, &rows, shown_total, emit, out).map_err(Error::Output)?;
     Ok(Outcome::from(if total > 0 {
         ExitCode::Success
     } else {
@@ -131,8 +140,7 @@ pub(crate) fn finish(
 
 fn write(
     output: GrepOutput,
-    names: &[String],
-    counts: &[u64],
+    rows: &[(Vec<u8>, u64)],
     total: u64,
     emit: EmitOptions,
     out: &mut dyn Write,
@@ -146,10 +154,10 @@ fn write(
         }
         GrepOutput::ByFile => {
             e.header(&["file", "count"])?;
-            for (name, count) in names.iter().zip(counts) {
-                e.row(&[Value::Text(name.as_bytes()), Value::Count(*count)])?;
+            for (name, count) in rows {
+                e.row(&[Value::Text(name), Value::Count(*count)])?;
             }
-            e.row(&[Value::Bytes(b"total"), Value::Count(total)])?;
+            e.row(&[Value::Text(b""), Value::Count(total)])?;
         }
     }
     e.finish()
@@ -173,11 +181,14 @@ mod tests {
             .collect();
         let mut out = Vec::new();
         let mapped = engine.run(specs, &job.mapper).unwrap();
+        let per_input = mapped.partial.clone();
+        let list = mapped.input_list();
         let keyed = export(mapped.partial, &mapped.inputs);
         let outcome = finish(
             job,
             keyed,
-            Some(&mapped.inputs),
+            Some(&list),
+            Some(&per_input),
             EmitOptions::default(),
             &mut out,
         )
@@ -205,7 +216,7 @@ mod tests {
         let j = job("GET", false, GrepOutput::ByFile);
         assert_eq!(
             run_on(&j, &[a, b], 2, 3),
-            ("in\\t0\t2\nin\\t1\t0\ntotal\t2\n".into(), ExitCode::Success)
+            ("in\\t0\t2\nin\\t1\t0\n\t2\n".into(), ExitCode::Success)
         );
         let j = job("GET", true, GrepOutput::Total);
         assert_eq!(run_on(&j, &[a, b], 1, 1), ("2\n".into(), ExitCode::Success));

@@ -26,6 +26,9 @@ use crate::job::{Keyed, Meta};
 use crate::num::{Decimal, DecimalSum, NumberError};
 use crate::pattern::{LineRegex, PatternOptions, PerThread};
 use crate::spill::Rows;
+use std::collections::BTreeMap;
+
+use super::fields::{write_rejects, ChunkLines, LineIndex, Reject, Spool};
 
 /// Longest rejected text kept as an example for the warning.
 const EXAMPLE_LEN: usize = 40;
@@ -112,13 +115,33 @@ pub struct MatchCounts {
     pub table: KeyedTable<Tally>,
     /// Records whose sum text was not a number.
     pub rejected: Rejected,
+    /// Records whose sum text was a number that cannot be held exactly, by reason.
+    pub out_of_range: BTreeMap<String, u64>,
+    /// Lines per chunk, for the line numbers of `--rejects` and `--strict`.
+    lines: Vec<ChunkLines>,
+    /// Where bad records were (`--rejects`, `--strict`).
+    rejects: Vec<Reject>,
+    /// Failures to spool rejected text, by input.
+    errors: Vec<(usize, String)>,
 }
 
 impl Merge for MatchCounts {
     fn merge(&mut self, other: Self) {
         self.table.merge(other.table);
         self.rejected.merge(other.rejected);
+        for (k, v) in other.out_of_range {
+            self.out_of_range.entry(k).or_insert(0).merge(v);
+        }
+        self.lines.extend(other.lines);
+        self.rejects.extend(other.rejects);
+        self.errors.extend(other.errors);
     }
+}
+
+/// Where a run's bad records go: the spool of `--rejects`, or `--strict`.
+struct BadSink<'a> {
+    spool: Option<&'a Spool>,
+    strict: bool,
 }
 
 /// The `match` job's mapper.
@@ -160,6 +183,14 @@ impl MatchMapper {
         let sum = match sum {
             None => None,
             Some(GroupRef::Index(i)) if (1..=groups).contains(&i) => Some(i),
+            Some(GroupRef::Index(i)) if groups == 0 => {
+                return Err(bad_sum(
+                    &i.to_string(),
+                    "the pattern has no capture group to sum; put the number in parentheses, \
+                     e.g. 'took ([0-9.]+)ms'"
+                        .to_string(),
+                ))
+            }
             Some(GroupRef::Index(i)) => {
                 return Err(bad_sum(
                     &i.to_string(),
@@ -214,18 +245,79 @@ impl Mapper for MatchMapper {
     type Partial = MatchCounts;
 
     fn map(&self, chunk: Chunk<'_>, partial: &mut MatchCounts) {
+        self.map_chunk(chunk, partial, None);
+    }
+}
+
+impl MatchMapper {
+    /// Folds the matches of `chunk` into `partial`. A match whose sum text is not a number
+    /// that can be held exactly is a bad record: counted by reason, and with `bad`, listed
+    /// (its line's text spooled, or kept for `--strict`).
+    fn map_chunk(&self, chunk: Chunk<'_>, partial: &mut MatchCounts, bad: Option<&BadSink<'_>>) {
         let regex = self.regex.get();
         let mut locs = regex.regex().capture_locations();
         let mut key = KeyBuilder::default();
-        let MatchCounts { table, rejected } = partial;
-        regex.for_each_match(chunk.data, &mut locs, self.all, |hay, locs| {
+        let data = chunk.data;
+        // Line numbers are counted only as far as the last bad record (never past it).
+        let mut cursor = (0usize, 0u64);
+        let mut spooled = Vec::new();
+        let mut pending: Vec<Reject> = Vec::new();
+        let mut strict_done = false;
+        let MatchCounts {
+            table,
+            rejected,
+            out_of_range,
+            rejects,
+            ..
+        } = partial;
+        regex.for_each_match(data, &mut locs, self.all, |hay, locs| {
             let group = |i: usize| locs.get(i).map_or(&[][..], |(s, e)| &hay[s..e]);
             // Parse first: a rejected record must not create its key.
             let value = match self.sum {
                 None => None,
                 Some((g, _)) => match Decimal::parse(group(g)) {
-                    Err(NumberError::NotANumber) => return rejected.add(group(g)),
-                    parsed => Some(parsed),
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        match e {
+                            NumberError::NotANumber => rejected.add(group(g)),
+                            e => *out_of_range.entry(e.reason().to_string()).or_insert(0) += 1,
+                        }
+                        let Some(sink) = bad else { return };
+                        if strict_done {
+                            return;
+                        }
+                        // `hay` is the chunk or one of its lines: where it starts in `data`.
+                        let hay_at = hay.as_ptr() as usize - data.as_ptr() as usize;
+                        let at = hay_at + locs.get(0).map_or(0, |(s, _)| s);
+                        let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+                        let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
+                        let text = &data[start..end];
+                        let text = text.strip_suffix(b"\r").unwrap_or(text);
+                        if start >= cursor.0 {
+                            cursor.1 +=
+                                memchr::memchr_iter(b'\n', &data[cursor.0..start]).count() as u64;
+                            cursor.0 = start;
+                        }
+                        let mut r = Reject {
+                            input: chunk.input,
+                            offset: chunk.offset + start as u64,
+                            chunk_offset: chunk.offset,
+                            line_in_chunk: cursor.1,
+                            spool: (0, 0),
+                            detail: None,
+                        };
+                        if sink.strict {
+                            let why = format!("group {} is {}", self.sum_group_name(g), e.reason());
+                            r.detail = Some((why, text.to_vec()));
+                            rejects.push(r);
+                            strict_done = true;
+                        } else if sink.spool.is_some() {
+                            r.spool = (spooled.len() as u64, text.len() as u64);
+                            spooled.extend_from_slice(text);
+                            pending.push(r);
+                        }
+                        return;
+                    }
                 },
             };
             let tally = match self.key_groups.as_slice() {
@@ -239,14 +331,98 @@ impl Mapper for MatchMapper {
                 }
             };
             tally.count += 1;
-            match value {
-                None => {}
-                Some(Ok(d)) => tally.sum.add(d),
-                // Out of range: a number that cannot be summed exactly; run reports it.
-                Some(Err(_)) => tally.sum.set_overflow(),
+            if let Some(d) = value {
+                tally.sum.add(d);
             }
         });
+        let Some(sink) = bad else { return };
+        if let Some(spool) = sink.spool.filter(|_| !pending.is_empty()) {
+            match spool.append(&spooled) {
+                Ok(base) => partial.rejects.extend(pending.into_iter().map(|mut r| {
+                    r.spool.0 += base;
+                    r
+                })),
+                Err(e) => partial.errors.push((
+                    chunk.input,
+                    format!("writing rejected records to a temporary file: {e}"),
+                )),
+            }
+        }
+        partial.lines.push(ChunkLines {
+            input: chunk.input,
+            offset: chunk.offset,
+            lines: memchr::memchr_iter(b'\n', data).count() as u64,
+        });
     }
+
+    /// The summed group as messages name it: `'name'`, or its number.
+    fn sum_group_name(&self, g: usize) -> String {
+        self.regex
+            .shared()
+            .regex()
+            .capture_names()
+            .nth(g)
+            .flatten()
+            .map_or_else(|| g.to_string(), |n| format!("'{n}'"))
+    }
+}
+
+/// The `match` mapper of one run: the job's mapper with where its bad records go.
+pub struct MatchRun<'j> {
+    job: &'j MatchJob,
+    spool: Option<Spool>,
+}
+
+impl<'j> MatchRun<'j> {
+    /// The run of `job`; opens the rejects spool when the job writes rejects.
+    pub fn new(job: &'j MatchJob) -> Result<MatchRun<'j>> {
+        let spool = match &job.rejects {
+            Some(path) if !job.strict => Some(Spool::new().map_err(|source| Error::Open {
+                path: path.clone(),
+                source,
+            })?),
+            _ => None,
+        };
+        Ok(MatchRun { job, spool })
+    }
+}
+
+impl Mapper for MatchRun<'_> {
+    type Partial = MatchCounts;
+
+    fn map(&self, chunk: Chunk<'_>, partial: &mut MatchCounts) {
+        let sink = BadSink {
+            spool: self.spool.as_ref(),
+            strict: self.job.strict,
+        };
+        let listed = sink.spool.is_some() || sink.strict;
+        self.job
+            .mapper
+            .map_chunk(chunk, partial, listed.then_some(&sink));
+    }
+}
+
+/// Refuses what needs line numbers the run cannot know: `--rejects` and `--strict` of a shard
+/// or of an incremental run (which reads from the middle of a file).
+pub fn check(config: &crate::Config, job: &MatchJob) -> Result<()> {
+    if job.rejects.is_none() && !job.strict {
+        return Ok(());
+    }
+    let flag = if job.strict { "--strict" } else { "--rejects" };
+    let refuse = |reason: &str| {
+        Err(Error::InvalidArgument {
+            flag,
+            value: String::new(),
+            reason: reason.into(),
+        })
+    };
+    if config.shard.is_some() {
+        return refuse("line numbers of bad records need the whole input, not a --shard");
+    }
+    if config.state.is_some() {
+        return refuse("line numbers of bad records need the whole input, not --state");
+    }
+    Ok(())
 }
 
 /// The `match` job.
@@ -256,17 +432,49 @@ pub struct MatchJob {
     pub mapper: MatchMapper,
     /// The parameters the job was built from (for partial headers).
     pub params: crate::job::JobParams,
+    /// `--rejects FILE`: where bad records are listed.
+    pub rejects: Option<std::path::PathBuf>,
+    /// `--strict`: the first bad record is an error.
+    pub strict: bool,
 }
 
-/// The canonical partial of a run: the tally table, with rejected records as job-wide facts.
-pub(crate) fn export(counts: MatchCounts) -> Keyed<Tally> {
-    Keyed {
+/// The canonical partial of a run: the tally table, with rejected records as job-wide facts
+/// (numbers that are not numbers in `rejected`, out-of-range ones in `bad` by reason).
+/// `--strict` and `--rejects` are handled here, with the run's line numbers (`run` is `None`
+/// when bad records are only counted).
+pub(crate) fn export(
+    run: Option<&MatchRun<'_>>,
+    mut counts: MatchCounts,
+    names: &[String],
+) -> Result<Keyed<Tally>> {
+    if let Some(run) = run {
+        if let Some((input, msg)) = counts.errors.iter().min() {
+            let name = names.get(*input).map_or("-", String::as_str);
+            return Err(Error::Fields(format!("{name}: {msg}")));
+        }
+        let lines = LineIndex::new(std::mem::take(&mut counts.lines));
+        if run.job.strict {
+            if let Some(r) = counts.rejects.iter().min_by_key(|r| (r.input, r.offset)) {
+                let (reason, text) = r.detail.clone().unwrap_or_default();
+                return Err(Error::BadRecord {
+                    input: names.get(r.input).cloned().unwrap_or_default(),
+                    line: lines.line(r),
+                    reason,
+                    text: String::from_utf8_lossy(&text[..text.len().min(200)]).into_owned(),
+                });
+            }
+        }
+        if let (Some(path), Some(spool)) = (&run.job.rejects, &run.spool) {
+            write_rejects(path, spool, &mut counts.rejects, &lines, names)?;
+        }
+    }
+    Ok(Keyed {
         table: counts.table,
         meta: Meta {
             rejected: counts.rejected,
-            ..Meta::default()
+            bad: counts.out_of_range,
         },
-    }
+    })
 }
 
 /// Prints the result: success when anything was counted, [`ExitCode::NoMatch`] otherwise.
@@ -280,7 +488,7 @@ pub(crate) fn finish(
     let m = &job.mapper;
     let counts = MatchCounts {
         table: keyed.table,
-        rejected: keyed.meta.rejected,
+        ..MatchCounts::default()
     };
     let fields = m.key_groups.len();
     if let Some((_, column)) = &m.sum {
@@ -299,28 +507,30 @@ pub(crate) fn finish(
             });
         }
     }
+    // Whether anything matched, before `--top` cuts the rows (`--top 0` prints none).
+    let matched = counts.table.iter().any(|(_, t)| t.count > 0);
     let rows = order_rows(counts.table.into_entries().collect(), |t| t.count, emit);
-    finish_rows(job, counts.rejected, Rows::Memory(rows), emit, out)
+    finish_rows(job, keyed.meta, Rows::Memory(rows), matched, emit, out)
 }
 
 /// Prints rows already in order (from memory or streamed from a spilled merge): success when
-/// there was any, [`ExitCode::NoMatch`] otherwise; rejected records become a warning. A sum
+/// `matched` (anything matched, whether or not `--top` prints it), [`ExitCode::NoMatch`]
+/// otherwise; rejected records become a warning. A sum
 /// out of range is an error naming its key (checked for every key beforehand in memory; when
 /// streaming, the first such key in output order, which ends the output there).
 pub(crate) fn finish_rows(
     job: &MatchJob,
-    rejected: Rejected,
+    meta: Meta,
     rows: Rows<Tally>,
+    matched: bool,
     emit: EmitOptions,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let m = &job.mapper;
     let fields = m.key_groups.len();
-    let mut matched = false;
     let mut e = crate::emit::emitter(emit.format, emit.header, out);
     e.header(&m.columns()).map_err(Error::Output)?;
     rows.for_each(|key, tally| {
-        matched = true;
         let sum =
             match &m.sum {
                 None => None,
@@ -349,22 +559,26 @@ pub(crate) fn finish_rows(
         ExitCode::NoMatch
     });
     if let Some((g, _)) = &m.sum {
-        let r = &rejected;
+        let r = &meta.rejected;
+        let mut reasons = Vec::new();
         if r.count > 0 {
             let example = String::from_utf8_lossy(r.example.as_deref().unwrap_or_default());
+            reasons.push(format!("{} not a number (e.g. {example:?})", r.count));
+        }
+        for (why, n) in &meta.bad {
+            reasons.push(format!("{n} {why}"));
+        }
+        let total: u64 = r.count.saturating_add(meta.bad.values().sum());
+        if total > 0 {
+            let see = match &job.rejects {
+                Some(path) => format!("they are listed in {}", path.display()),
+                None => "--rejects FILE lists them".into(),
+            };
             outcome.warnings.push(format!(
-                "{} match{} rejected: group {} is not a number (e.g. {:?}); left out of the \
-                 counts and sums",
-                r.count,
-                if r.count == 1 { "" } else { "es" },
-                m.regex
-                    .shared()
-                    .regex()
-                    .capture_names()
-                    .nth(*g)
-                    .flatten()
-                    .map_or_else(|| g.to_string(), |n| format!("'{n}'")),
-                example,
+                "{total} match{} rejected in group {}: {}; left out of the counts and sums; {see}",
+                if total == 1 { "" } else { "es" },
+                m.sum_group_name(*g),
+                reasons.join(", "),
             ));
         }
     }
@@ -406,11 +620,13 @@ mod tests {
         let job = MatchJob {
             mapper: m,
             params: crate::job::JobParams::Words { unicode: false },
+            rejects: None,
+            strict: false,
         };
         let mapped = engine.run(vec![spec], &job.mapper)?;
         let outcome = finish(
             &job,
-            export(mapped.partial),
+            export(None, mapped.partial, &mapped.inputs)?,
             EmitOptions::default(),
             &mut out,
         )?;
@@ -438,8 +654,8 @@ mod tests {
             assert_eq!(
                 o.warnings,
                 [
-                    "2 matches rejected: group 2 is not a number (e.g. \"-\"); left out of the \
-                  counts and sums"
+                    "2 matches rejected in group 2: 2 not a number (e.g. \"-\"); left out of the \
+                     counts and sums; --rejects FILE lists them"
                 ]
             );
         }

@@ -1,8 +1,10 @@
 //! Word frequencies. By default a word is a maximal run of bytes that are not ASCII whitespace
 //! (space, `\t`, `\n`, `\v`, `\f`, `\r`), lowercased in ASCII: the definition of Ben Hoyt's
 //! countwords benchmark and of `wc -w` in the C locale. Bytes that are not UTF-8 are kept as
-//! they are. With `unicode`, words are runs of Unicode alphanumeric characters, lowercased by
-//! Unicode rules; invalid UTF-8 separates words.
+//! they are. With `unicode`, words are the UAX #29 word segments that hold a letter or digit
+//! (`don't` is one word; a combining mark stays with its letter), lowercased by Unicode rules
+//! and written in NFC, so composed and decomposed spellings are one word; invalid UTF-8
+//! separates words.
 
 use super::{Chunk, Mapper};
 use crate::aggregate::KeyedTable;
@@ -91,39 +93,76 @@ fn count_ascii(data: &[u8], counts: &mut WordCounts) {
     }
 }
 
-fn count_unicode(data: &[u8], counts: &mut WordCounts) {
-    use bstr::ByteSlice;
-    // The word lowercased char by char, reused for every word.
-    let mut lower = String::new();
-    // Start of the current word in `data`, and whether it holds a capital sigma.
-    let mut start = None;
-    let mut sigma = false;
-    let mut flush = |lower: &mut String, from: Option<usize>, to: usize, sigma: bool| {
-        let Some(from) = from else { return };
-        // Char-by-char lowercasing is exact except for one context-dependent rule: a capital
-        // sigma ending a word becomes final sigma. `str::to_lowercase` applies it; it
-        // allocates, so only for the rare words with a capital sigma.
-        if sigma {
-            let word = String::from_utf8_lossy(&data[from..to]);
-            *counts.entry(word.to_lowercase().as_bytes()) += 1;
+/// The version of the `--unicode` word rules, written in partial headers (see
+/// [`unicode_param`]): partials counted by other rules hold other words and must not merge.
+pub const UNICODE_RULES: &str = "uax29-nfc";
+
+/// Serde of the `unicode` parameter of `words`: `false`, or the name of the word rules
+/// ([`UNICODE_RULES`]). `true` is what logmill wrote before words were UAX #29 segments in NFC.
+pub mod unicode_param {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    use super::UNICODE_RULES;
+
+    /// Writes `false`, or the rules' name for `true`.
+    pub fn serialize<S: Serializer>(unicode: &bool, s: S) -> Result<S::Ok, S::Error> {
+        if *unicode {
+            s.serialize_str(UNICODE_RULES)
         } else {
-            *counts.entry(lower.as_bytes()) += 1;
-        }
-        lower.clear();
-    };
-    for (s, _, ch) in data.char_indices() {
-        if ch.is_alphanumeric() {
-            if start.is_none() {
-                start = Some(s);
-                sigma = false;
-            }
-            sigma |= ch == '\u{03A3}';
-            lower.extend(ch.to_lowercase());
-        } else {
-            flush(&mut lower, start.take(), s, sigma);
+            s.serialize_bool(false)
         }
     }
-    flush(&mut lower, start.take(), data.len(), sigma);
+
+    /// Reads what [`serialize`] writes; refuses older `--unicode` partials.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Value {
+            Bool(bool),
+            Rules(String),
+        }
+        match Value::deserialize(d)? {
+            Value::Bool(false) => Ok(false),
+            Value::Rules(r) if r == UNICODE_RULES => Ok(true),
+            Value::Bool(true) => Err(D::Error::custom(
+                "a `words --unicode` partial of an older logmill, whose words were runs of \
+                 alphanumerics (not UAX #29 words in NFC): count its input again",
+            )),
+            Value::Rules(r) => Err(D::Error::custom(format!(
+                "`words --unicode` word rules {r:?}; this logmill counts {UNICODE_RULES:?}"
+            ))),
+        }
+    }
+}
+
+fn count_unicode(data: &[u8], counts: &mut WordCounts) {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    use unicode_segmentation::UnicodeSegmentation;
+    // The word lowercased, and in NFC, reused for every word.
+    let mut lower = String::new();
+    let mut nfc = String::new();
+    for run in data.utf8_chunks() {
+        for word in run.valid().unicode_words() {
+            lower.clear();
+            if word.is_ascii() {
+                lower.push_str(word);
+                lower.make_ascii_lowercase();
+            } else if word.contains('\u{03A3}') {
+                // A capital sigma ending a word lowercases to final sigma: a rule of context
+                // that `str::to_lowercase` applies and char-by-char lowercasing does not.
+                lower.push_str(&word.to_lowercase());
+            } else {
+                lower.extend(word.chars().flat_map(char::to_lowercase));
+            }
+            if lower.is_ascii() || is_nfc_quick(lower.chars()) == IsNormalized::Yes {
+                *counts.entry(lower.as_bytes()) += 1;
+            } else {
+                nfc.clear();
+                nfc.extend(lower.nfc());
+                *counts.entry(nfc.as_bytes()) += 1;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -169,16 +208,30 @@ mod tests {
     }
 
     #[test]
-    fn unicode_mode_splits_on_non_alphanumerics() {
+    fn unicode_mode_words_are_uax29_segments() {
         assert_eq!(
-            count("Éclair, ÉCLAIR! don't 42x\u{2014}straße".as_bytes(), true),
+            count(
+                "Éclair, ÉCLAIR! don't 42x\u{2014}straße 3.14 -- ...".as_bytes(),
+                true
+            ),
             pairs(&[
+                ("3.14", 1),
                 ("42x", 1),
-                ("don", 1),
+                ("don't", 1),
                 ("straße", 1),
-                ("t", 1),
                 ("éclair", 2)
             ])
+        );
+    }
+
+    #[test]
+    fn unicode_mode_keeps_marks_and_writes_nfc() {
+        assert_eq!(
+            count(
+                "cafe\u{301} caf\u{e9} CAFE\u{301} Cafe\u{300}".as_bytes(),
+                true
+            ),
+            pairs(&[("caf\u{e8}", 1), ("caf\u{e9}", 3)])
         );
     }
 

@@ -81,6 +81,83 @@ pub enum Locator {
     Path(Vec<String>),
 }
 
+/// A field name that is one double-quoted JSON string (`"a.b"`, `""`, `"say \"hi\""`): its
+/// content. None when `field` is not exactly that.
+fn quoted_name(field: &str) -> Option<String> {
+    (quoted_len(field) == Some(field.len()))
+        .then(|| serde_json::from_str(field).ok())
+        .flatten()
+}
+
+/// The length of the double-quoted string that `s` starts with (quotes included; a backslash
+/// escapes the next character), or None when it is not closed.
+fn quoted_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Splits `s` at each `sep` outside double-quoted names. Errors on an unclosed quote.
+pub fn split_outside_quotes(s: &str, sep: char) -> Result<Vec<&str>, String> {
+    let mut parts = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i < s.len() {
+        let c = s[i..].chars().next().unwrap_or(sep);
+        if c == '"' {
+            i += quoted_len(&s[i..]).ok_or("a double-quoted field name is not closed")?;
+        } else if c == sep {
+            parts.push(&s[start..i]);
+            i += c.len_utf8();
+            start = i;
+        } else {
+            i += c.len_utf8();
+        }
+    }
+    parts.push(&s[start..]);
+    Ok(parts)
+}
+
+/// The byte offset of the first of `chars` in `s` outside double-quoted names.
+pub fn find_outside_quotes(s: &str, chars: &[char]) -> Option<usize> {
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i..].chars().next()?;
+        if c == '"' {
+            i += quoted_len(&s[i..])?;
+        } else if chars.contains(&c) {
+            return Some(i);
+        } else {
+            i += c.len_utf8();
+        }
+    }
+    None
+}
+
+/// The keys of a JSON field: `req.status`, with any key written as a JSON string when it holds
+/// `.`, `,`, `"` or is empty, as in jq and SQL: `"a.b"`, `req."x,y"`, `""`.
+fn json_path(field: &str) -> Result<Vec<String>, String> {
+    const USAGE: &str = "a JSON field is a key or a dotted path of keys (req.status); write a key \
+                         holding '.' or ',', or an empty key, in double quotes (\"a.b\", \"\")";
+    let mut keys = Vec::new();
+    for part in split_outside_quotes(field, '.')? {
+        if part.starts_with('"') {
+            keys.push(quoted_name(part).ok_or(USAGE)?);
+        } else if part.is_empty() || part.contains('"') {
+            return Err(USAGE.into());
+        } else {
+            keys.push(part.to_string());
+        }
+    }
+    Ok(keys)
+}
+
 /// Why a field name given on the command line cannot be used with a format.
 pub fn locate(format: &Format, field: &str) -> Result<Locator, String> {
     let number = field
@@ -96,8 +173,9 @@ pub fn locate(format: &Format, field: &str) -> Result<Locator, String> {
         }),
         Format::Csv { headers, .. } => {
             if *headers {
+                let quoted = field.starts_with('"').then(|| quoted_name(field)).flatten();
                 Ok(Locator::CsvName {
-                    name: field.to_string(),
+                    name: quoted.unwrap_or_else(|| field.to_string()),
                     index: number.map(|n| n - 1),
                 })
             } else {
@@ -106,12 +184,7 @@ pub fn locate(format: &Format, field: &str) -> Result<Locator, String> {
                     .ok_or_else(|| "with --no-headers, CSV fields are named by 1-based number".into())
             }
         }
-        Format::Jsonl => {
-            if field.is_empty() || field.split('.').any(str::is_empty) {
-                return Err("a JSON field is a key or a dotted path of keys (req.status)".into());
-            }
-            Ok(Locator::Path(field.split('.').map(str::to_string).collect()))
-        }
+        Format::Jsonl => json_path(field).map(Locator::Path),
         Format::Combined | Format::Common | Format::Syslog => {
             let names = format.preset_names();
             if let Some(i) = names.iter().position(|n| *n == field) {

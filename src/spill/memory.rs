@@ -43,10 +43,10 @@ pub fn physical_memory() -> Option<usize> {
 /// [`default_memory`].
 pub fn resolve_memory(flag: Option<&str>, env: Option<std::ffi::OsString>) -> Result<usize> {
     match (flag, env) {
-        (Some(s), _) => crate::num::parse_size("--memory", s),
+        (Some(s), _) => crate::size::parse_size("--memory", s),
         (None, Some(v)) => {
             let text = v.to_string_lossy().into_owned();
-            crate::num::parse_size("--memory", &text).map_err(|e| match e {
+            crate::size::parse_size("--memory", &text).map_err(|e| match e {
                 Error::InvalidArgument { value, reason, .. } => Error::InvalidArgument {
                     flag: MEMORY_ENV,
                     value,
