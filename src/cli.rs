@@ -356,7 +356,7 @@ pub enum SortArg {
 /// Parses a thread count such as `-j 4`, saying what was wrong in the user's terms (the range
 /// is checked with `LOGMILL_THREADS`, in `config.rs`).
 fn parse_threads(s: &str) -> Result<usize, String> {
-    let max = crate::config::MAX_THREADS;
+    let max = crate::engine::MAX_THREADS;
     whole_number(s).ok_or_else(|| format!("expected a number of worker threads from 1 to {max}"))
 }
 

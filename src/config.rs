@@ -10,7 +10,7 @@ use crate::cli::{
 };
 use crate::emit::{EmitOptions, OutputFormat, SortOrder};
 use crate::engine::EngineOptions;
-pub use crate::engine::{default_threads, Shard, DEFAULT_CHUNK_SIZE};
+pub use crate::engine::{default_threads, Shard, DEFAULT_CHUNK_SIZE, MAX_THREADS};
 use crate::error::{Error, Result};
 use crate::input::walk::WalkOptions;
 use crate::input::{InputLimits, InputSpec, MmapPolicy};
@@ -403,12 +403,6 @@ fn resolve_threads(flag: Option<usize>, env: Option<std::ffi::OsString>) -> Resu
     }
     Ok(n)
 }
-
-/// The most worker threads `-j` (or `LOGMILL_THREADS`) may ask for. Thousands of threads only
-/// wake each other on a machine with a few cores and reserve a stack each; the engine also
-/// never starts more workers than there are chunks to map, so a large `-j` on a small input
-/// costs nothing.
-pub const MAX_THREADS: usize = 1024;
 
 /// Reads `--files-from`: paths separated by newlines (or NUL with `-0`); empty entries are
 /// skipped.

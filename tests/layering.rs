@@ -28,7 +28,16 @@ const LAYERS: &[&[&str]] = &[
     &["aggregate"],
     // Support modules.
     &[
-        "error", "exit", "diag", "signals", "progress", "num", "pattern", "output", "size",
+        "error",
+        "exit",
+        "diag",
+        "signals",
+        "progress",
+        "num",
+        "pattern",
+        "output",
+        "size",
+        "timestamp",
     ],
 ];
 

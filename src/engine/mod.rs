@@ -41,6 +41,12 @@ const QUEUED_BLOCKS: usize = 2;
 /// overhead (a few hundred nanoseconds) invisible next to the time to map a mebibyte.
 pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
 
+/// The most worker threads `-j` (or `LOGMILL_THREADS`) may ask for. Thousands of threads only
+/// wake each other on a machine with a few cores and reserve a stack each; the engine also
+/// never starts more workers than there are chunks to map, so a large `-j` on a small input
+/// costs nothing.
+pub const MAX_THREADS: usize = 1024;
+
 /// All cores, as the operating system reports them.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
