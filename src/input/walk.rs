@@ -47,12 +47,20 @@ pub fn expand(specs: Vec<InputSpec>, opts: WalkOptions) -> Expanded {
     out
 }
 
-fn walk(root: &Path, opts: WalkOptions, out: &mut Expanded) {
-    let walker = walkdir::WalkDir::new(root)
+/// The entries a walk of `root` visits (hidden ones left out unless `opts.hidden`), in name
+/// order. Only names are read: a walk's files are sniffed for binary content in [`expand`].
+pub(crate) fn walker(
+    root: &Path,
+    opts: WalkOptions,
+) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    walkdir::WalkDir::new(root)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || opts.hidden || !is_hidden(e.file_name()));
-    for entry in walker {
+        .filter_entry(move |e| e.depth() == 0 || opts.hidden || !is_hidden(e.file_name()))
+}
+
+fn walk(root: &Path, opts: WalkOptions, out: &mut Expanded) {
+    for entry in walker(root, opts) {
         match entry {
             Err(e) => {
                 let path = e.path().unwrap_or(root).to_path_buf();
