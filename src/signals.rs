@@ -6,7 +6,8 @@
 //!   registered temporary file ([`register_temp`]), so an interrupted `--output` run leaves the
 //!   previous result in place and no temporary file behind. SIGABRT (a panic in a release
 //!   build aborts) unlinks them too, then aborts as it would have. SIGPIPE stays ignored (as
-//!   Rust sets it): a closed pipe is a write error the run handles. SIGKILL cannot be caught;
+//!   Rust sets it): a closed pipe is a write error the run handles. SIGXFSZ is ignored, so a
+//!   write past `ulimit -f` is a write error too. SIGKILL cannot be caught;
 //!   what it leaves is removed by the next run that writes the same file (`output.rs`). Stopping
 //!   in the handler (rather than setting a flag the workers poll) keeps the hot loops free of
 //!   checks and makes the stop immediate even while a thread blocks on a slow stdin. A signal
@@ -55,7 +56,6 @@ pub const TERMINATING: &[c_int] = &[
     libc::SIGVTALRM,
     libc::SIGPROF,
     libc::SIGXCPU,
-    libc::SIGXFSZ,
     #[cfg(any(target_os = "linux", target_os = "android"))]
     libc::SIGIO,
     #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -72,6 +72,11 @@ pub fn install() {
             // docs); `set_handler` passes valid sigaction structs.
             unsafe { set_handler(sig, on_terminate as TerminateFn as usize, 0, true) };
         }
+        // A write past the file size limit (`ulimit -f`) then fails with EFBIG, which the run
+        // reports as a write error (and the atomic outputs keep the old files), instead of
+        // the process dying mid-write.
+        // SAFETY: setting a disposition has no preconditions.
+        unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
         // SAFETY: as above for `on_abort`.
         unsafe { set_handler(libc::SIGABRT, on_abort as TerminateFn as usize, 0, false) };
         // SAFETY: as above for `on_bus`. SA_SIGINFO makes the kernel pass the faulting address;

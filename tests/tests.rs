@@ -11,6 +11,7 @@ mod grep;
 mod inputs;
 mod matches;
 mod output;
+mod outputs_safe;
 mod partials;
 mod spill;
 mod state;

@@ -32,6 +32,7 @@ use crate::exit::{ExitCode, Outcome};
 use crate::job::{Keyed, Meta};
 use crate::merge::{KeyedTable, Merge};
 use crate::num::NumberError;
+use crate::output::OutputFile;
 use crate::record::{self, Bad, Format, LineParser, Locator, Span};
 use crate::spill::Rows;
 
@@ -476,6 +477,10 @@ pub struct FieldsMapper<'j> {
     job: &'j FieldsJob,
     parser: Option<LineParser>,
     spool: Option<Spool>,
+    /// The `--rejects` file, written atomically as `-o` is: created (as a temporary file
+    /// beside it) with the mapper, so an unwritable path fails before any work, and put in
+    /// place only once every reject is written.
+    rejects_out: Mutex<Option<OutputFile>>,
     /// With `--strict`: the earliest bad record found so far, `(input, offset)`; chunks that
     /// start after it are skipped.
     first_bad: Mutex<Option<(usize, u64)>>,
@@ -498,17 +503,21 @@ struct Scratch {
 impl<'j> FieldsMapper<'j> {
     /// A mapper for `job`; opens the rejects spool when the job writes rejects.
     pub fn new(job: &'j FieldsJob) -> Result<FieldsMapper<'j>> {
-        let spool = match &job.rejects {
-            Some(path) if !job.strict => Some(Spool::new().map_err(|source| Error::Open {
-                path: path.clone(),
-                source,
-            })?),
-            _ => None,
+        let (spool, rejects_out) = match &job.rejects {
+            Some(path) if !job.strict => (
+                Some(Spool::new().map_err(|source| Error::Open {
+                    path: path.clone(),
+                    source,
+                })?),
+                Some(OutputFile::create(path)?),
+            ),
+            _ => (None, None),
         };
         Ok(FieldsMapper {
             job,
             parser: LineParser::new(&job.format, &job.locators),
             spool,
+            rejects_out: Mutex::new(rejects_out),
             first_bad: Mutex::new(None),
         })
     }
@@ -932,8 +941,13 @@ pub fn export(
             });
         }
     }
-    if let (Some(path), Some(spool)) = (&job.rejects, &mapper.spool) {
-        write_rejects(path, spool, &mut p.rejects, &lines, names)?;
+    let rejects_out = mapper
+        .rejects_out
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let (Some(path), Some(spool), Some(file)) = (&job.rejects, &mapper.spool, rejects_out) {
+        write_rejects(path, spool, file, &mut p.rejects, &lines, names)?;
     }
     Ok(Keyed {
         table: p.groups,
@@ -997,10 +1011,12 @@ pub fn finish_rows(
     Ok(outcome)
 }
 
-/// Writes `path:line:text` lines for the rejects, in input and line order.
+/// Writes `path:line:text` lines for the rejects, in input and line order, to `file`, and puts
+/// it in place at `path` (atomically: a failure leaves the previous file as it was).
 fn write_rejects(
     path: &PathBuf,
     spool: &Spool,
+    mut file: OutputFile,
     rejects: &mut [Reject],
     lines: &LineIndex,
     names: &[String],
@@ -1012,7 +1028,7 @@ fn write_rejects(
     };
     let spool = spool.flushed().map_err(write_err)?;
     rejects.sort_unstable_by_key(|r| (r.input, r.offset));
-    let mut w = BufWriter::with_capacity(1 << 16, File::create(path).map_err(write_err)?);
+    let mut w = BufWriter::with_capacity(1 << 16, &mut file);
     let mut text = Vec::new();
     for r in rejects.iter() {
         text.resize(r.spool.1 as usize, 0);
@@ -1024,7 +1040,9 @@ fn write_rejects(
         w.write_all(&text).map_err(write_err)?;
         w.write_all(b"\n").map_err(write_err)?;
     }
-    w.flush().map_err(write_err)
+    w.flush().map_err(write_err)?;
+    drop(w);
+    file.commit()
 }
 
 /// Orders the groups and writes them: key fields, then each aggregation's cells.
