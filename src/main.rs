@@ -47,8 +47,7 @@ fn main() -> std::process::ExitCode {
 fn check_stdout(output: Option<&Path>) -> Result<()> {
     let to_stdout = output.is_none_or(|p| output::std_fd_of(p) == Some(1));
     if to_stdout && STDOUT_CLOSED_AT_START.load(Ordering::Relaxed) {
-        return Err(Error::Output(io::Error::new(
-            io::ErrorKind::Other,
+        return Err(Error::Output(io::Error::other(
             "standard output is closed (Bad file descriptor): nowhere to write the results; \
              redirect it or use -o FILE",
         )));

@@ -107,7 +107,7 @@ impl OutputFile {
                         file,
                         target,
                         temp: Some((temp, guard)),
-                    })
+                    });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
                 Err(e) => return Err(err(e)),

@@ -64,8 +64,7 @@ impl Identity {
     fn of_fd(fd: i32) -> Option<Identity> {
         // SAFETY: fstat(2) writes into the zeroed struct we own; a closed fd fails with EBADF.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        if unsafe { libc::fstat(fd, &mut st) } != 0 || st.st_mode & libc::S_IFMT != libc::S_IFREG
-        {
+        if unsafe { libc::fstat(fd, &mut st) } != 0 || st.st_mode & libc::S_IFMT != libc::S_IFREG {
             return None;
         }
         Some(Identity {
@@ -140,7 +139,9 @@ pub fn check(config: &Config) -> Result<()> {
     let mut stdin_read = false;
     match config.file_list.as_deref() {
         Some(list) if list == Path::new("-") => stdin_read = true,
-        Some(list) => check_one(list, &|| format!("the --files-from list {}", list.display()))?,
+        Some(list) => check_one(list, &|| {
+            format!("the --files-from list {}", list.display())
+        })?,
         None => {}
     }
     for spec in &config.inputs {

@@ -40,7 +40,10 @@ fn refused(dir: &Path, args: &[&str], stdin: Option<&Path>, a: &str, b: &str) ->
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
     assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-    assert!(err.contains(a) && err.contains(b), "{args:?} names {a} and {b}: {err}");
+    assert!(
+        err.contains(a) && err.contains(b),
+        "{args:?} names {a} and {b}: {err}"
+    );
     assert!(out.stdout.is_empty(), "{args:?}");
     err
 }
@@ -63,35 +66,122 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
     fs::hard_link(p.join("in.txt"), p.join("hard.txt")).unwrap();
     std::os::unix::fs::symlink("in.txt", p.join("link.txt")).unwrap();
     fs::create_dir(p.join("sub")).unwrap();
-    refused(p, &["words", "-o", "in.txt", "in.txt"], None, "-o in.txt", "in.txt");
-    refused(p, &["words", "-o", "./in.txt", "in.txt"], None, "-o ./in.txt", "in.txt");
-    refused(p, &["words", "-o", "link.txt", "in.txt"], None, "link.txt", "in.txt");
-    refused(p, &["words", "-o", "in.txt", "link.txt"], None, "in.txt", "link.txt");
-    refused(p, &["words", "-o", "hard.txt", "in.txt"], None, "hard.txt", "in.txt");
-    refused(p, &["words", "-o", "sub/../in.txt", "in.txt"], None, "sub/../in.txt", "in.txt");
+    refused(
+        p,
+        &["words", "-o", "in.txt", "in.txt"],
+        None,
+        "-o in.txt",
+        "in.txt",
+    );
+    refused(
+        p,
+        &["words", "-o", "./in.txt", "in.txt"],
+        None,
+        "-o ./in.txt",
+        "in.txt",
+    );
+    refused(
+        p,
+        &["words", "-o", "link.txt", "in.txt"],
+        None,
+        "link.txt",
+        "in.txt",
+    );
+    refused(
+        p,
+        &["words", "-o", "in.txt", "link.txt"],
+        None,
+        "in.txt",
+        "link.txt",
+    );
+    refused(
+        p,
+        &["words", "-o", "hard.txt", "in.txt"],
+        None,
+        "hard.txt",
+        "in.txt",
+    );
+    refused(
+        p,
+        &["words", "-o", "sub/../in.txt", "in.txt"],
+        None,
+        "sub/../in.txt",
+        "in.txt",
+    );
     // Stdin redirected from the file is that file.
     let stdin = p.join("in.txt");
-    refused(p, &["words", "-o", "in.txt"], Some(&stdin), "-o in.txt", "standard input");
-    refused(p, &["words", "-o", "hard.txt", "-"], Some(&stdin), "hard.txt", "standard input");
+    refused(
+        p,
+        &["words", "-o", "in.txt"],
+        Some(&stdin),
+        "-o in.txt",
+        "standard input",
+    );
+    refused(
+        p,
+        &["words", "-o", "hard.txt", "-"],
+        Some(&stdin),
+        "hard.txt",
+        "standard input",
+    );
     // --state is read and replaced, but never an input.
-    refused(p, &["words", "--state", "in.txt", "in.txt"], None, "--state in.txt", "in.txt");
-    refused(p, &["grep", "a", "--state", "link.txt", "in.txt"], None, "--state", "in.txt");
+    refused(
+        p,
+        &["words", "--state", "in.txt", "in.txt"],
+        None,
+        "--state in.txt",
+        "in.txt",
+    );
+    refused(
+        p,
+        &["grep", "a", "--state", "link.txt", "in.txt"],
+        None,
+        "--state",
+        "in.txt",
+    );
     // The reported case: --rejects onto the input.
-    let args = ["fields", "--format", "jsonl", "--by", "a", "--rejects", "recs.jsonl"];
+    let args = [
+        "fields",
+        "--format",
+        "jsonl",
+        "--by",
+        "a",
+        "--rejects",
+        "recs.jsonl",
+    ];
     let mut with_input = args.to_vec();
     with_input.push("recs.jsonl");
-    refused(p, &with_input, None, "--rejects recs.jsonl", "input recs.jsonl");
+    refused(
+        p,
+        &with_input,
+        None,
+        "--rejects recs.jsonl",
+        "input recs.jsonl",
+    );
     // The --files-from list is an input too.
     fs::write(p.join("list"), "in.txt\n").unwrap();
     let list_before = fs::read(p.join("list")).unwrap();
-    refused(p, &["words", "--files-from", "list", "-o", "list"], None, "-o list", "list");
+    refused(
+        p,
+        &["words", "--files-from", "list", "-o", "list"],
+        None,
+        "-o list",
+        "list",
+    );
     assert_eq!(fs::read(p.join("list")).unwrap(), list_before);
 
     assert_eq!(fs::read(p.join("in.txt")).unwrap(), words);
     assert_eq!(fs::read(p.join("recs.jsonl")).unwrap(), recs);
     assert_eq!(
         entries(p),
-        vec!["hard.txt", "in.txt", "link.txt", "list", "recs.jsonl", "sub"],
+        vec![
+            "hard.txt",
+            "in.txt",
+            "link.txt",
+            "list",
+            "recs.jsonl",
+            "sub"
+        ],
         "no output or temporary file created"
     );
 }
@@ -111,16 +201,34 @@ fn an_output_inside_a_walked_directory_is_refused() {
     );
     // A hard link from outside to a walked file.
     fs::hard_link(p.join("logs/deep/x.log"), p.join("outside.txt")).unwrap();
-    refused(p, &["words", "-r", "logs", "-o", "outside.txt"], None, "outside.txt", "x.log");
+    refused(
+        p,
+        &["words", "-r", "logs", "-o", "outside.txt"],
+        None,
+        "outside.txt",
+        "x.log",
+    );
     assert_eq!(fs::read(p.join("logs/deep/x.log")).unwrap(), b"x y\n");
     // A hidden file is not walked (without --hidden), so it may be written; a new file may be
     // written into a walked directory.
     let ok = logmill()
         .current_dir(p)
-        .args(["words", "-r", "logs", "-o", "logs/.counts", "--state", "logs/new.state"])
+        .args([
+            "words",
+            "-r",
+            "logs",
+            "-o",
+            "logs/.counts",
+            "--state",
+            "logs/new.state",
+        ])
         .output()
         .unwrap();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert_eq!(fs::read(p.join("logs/.counts")).unwrap(), b"x\t1\ny\t1\n");
     assert_eq!(fs::read(p.join("in.txt")).unwrap(), words);
 }
@@ -139,9 +247,27 @@ fn two_outputs_on_one_file_are_refused() {
         v
     };
     // Not yet existing: the same path once resolved.
-    refused(p, &with(&["-o", "new.tsv", "--rejects", "./new.tsv"]), None, "new.tsv", "-o");
-    refused(p, &with(&["-o", "old.tsv", "--rejects", "alias.tsv"]), None, "alias.tsv", "old");
-    refused(p, &with(&["-o", "old.tsv", "--state", "old.tsv"]), None, "--state", "-o old");
+    refused(
+        p,
+        &with(&["-o", "new.tsv", "--rejects", "./new.tsv"]),
+        None,
+        "new.tsv",
+        "-o",
+    );
+    refused(
+        p,
+        &with(&["-o", "old.tsv", "--rejects", "alias.tsv"]),
+        None,
+        "alias.tsv",
+        "old",
+    );
+    refused(
+        p,
+        &with(&["-o", "old.tsv", "--state", "old.tsv"]),
+        None,
+        "--state",
+        "-o old",
+    );
     refused(
         p,
         &["words", "--state", "alias.tsv", "-o", "old.tsv", "in.txt"],
@@ -158,7 +284,11 @@ fn two_outputs_on_one_file_are_refused() {
         .args(with(&["-o", "/dev/null", "--rejects", "/dev/null"]))
         .output()
         .unwrap();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
 }
 
 #[test]
@@ -180,7 +310,11 @@ fn merge_may_accumulate_a_partial_in_place() {
         .args(["-o", "total.partial"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let shown = logmill()
         .current_dir(p)
         .args(["merge", "total.partial"])
@@ -202,7 +336,11 @@ fn output_to_dev_stdout_appends_where_stdout_goes() {
         .stdout(append)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // As `>> log` promises: the earlier lines stay, the results follow.
     let expected = logmill()
         .arg("words")
@@ -211,7 +349,10 @@ fn output_to_dev_stdout_appends_where_stdout_goes() {
         .unwrap()
         .stdout;
     assert!(!expected.is_empty());
-    assert_eq!(fs::read(&log).unwrap(), [&b"earlier\n"[..], &expected].concat());
+    assert_eq!(
+        fs::read(&log).unwrap(),
+        [&b"earlier\n"[..], &expected].concat()
+    );
     assert_eq!(entries(d.path()), vec!["log"]);
 }
 
@@ -303,10 +444,18 @@ fn rejects_file_is_replaced_atomically() {
 
     // Without the limit: the whole list, in place, no temporary file.
     let res = run_with_file_limit(d.path(), &input, &rejects, libc::RLIM_INFINITY);
-    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     let listed = fs::read_to_string(&rejects).unwrap();
     assert_eq!(listed.lines().count(), 200);
-    assert!(listed.ends_with(":201:x\n"), "{}", &listed[listed.len() - 40..]);
+    assert!(
+        listed.ends_with(":201:x\n"),
+        "{}",
+        &listed[listed.len() - 40..]
+    );
     assert_eq!(entries(d.path()).len(), 2);
 }
 
@@ -357,7 +506,10 @@ fn signal_during_output(sig: libc::c_int, code: i32) {
     stdin.write_all(b"some words\nmore words\n").unwrap();
     let start = Instant::now();
     while entries(d.path()).len() < 2 {
-        assert!(start.elapsed() < Duration::from_secs(10), "no temporary file");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no temporary file"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     assert!(entries(d.path()).iter().any(|n| n.ends_with(".tmp")));
@@ -366,7 +518,11 @@ fn signal_during_output(sig: libc::c_int, code: i32) {
     drop(stdin);
     assert_eq!(res.status.code(), Some(code), "{}", res.status);
     assert_eq!(fs::read(&out).unwrap(), b"previous\t1\n");
-    assert_eq!(entries(d.path()), vec!["result.tsv"], "no temporary file left");
+    assert_eq!(
+        entries(d.path()),
+        vec!["result.tsv"],
+        "no temporary file left"
+    );
 }
 
 #[test]
@@ -409,7 +565,10 @@ fn a_killed_runs_temporary_file_is_removed_by_the_next_run() {
         .unwrap();
     let start = Instant::now();
     while entries(p).is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(10), "no temporary file");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no temporary file"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap();
@@ -499,5 +658,10 @@ fn a_closed_pipe_without_state_still_exits_0() {
         .unwrap();
     drop(child.stdout.take());
     let res = wait_with_deadline(child, Duration::from_secs(60));
-    assert_eq!(res.status.code(), Some(0), "{}", String::from_utf8_lossy(&res.stderr));
+    assert_eq!(
+        res.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
 }

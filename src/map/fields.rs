@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use memchr::memchr;
@@ -1014,7 +1014,7 @@ pub fn finish_rows(
 /// Writes `path:line:text` lines for the rejects, in input and line order, to `file`, and puts
 /// it in place at `path` (atomically: a failure leaves the previous file as it was).
 fn write_rejects(
-    path: &PathBuf,
+    path: &Path,
     spool: &Spool,
     mut file: OutputFile,
     rejects: &mut [Reject],
@@ -1023,7 +1023,7 @@ fn write_rejects(
 ) -> Result<()> {
     use std::os::unix::fs::FileExt;
     let write_err = |source| Error::Open {
-        path: path.clone(),
+        path: path.to_path_buf(),
         source,
     };
     let spool = spool.flushed().map_err(write_err)?;
