@@ -228,6 +228,17 @@ fn remove_leftovers(dir: &Path, stem: &str) {
     }
 }
 
+/// Whether `name` is a temporary file name of an atomic output (`.NAME.logmill-PID-N.tmp`):
+/// a `-r --hidden` walk leaves them out, as they are this or another run's output in the
+/// making, never data.
+pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
+    let Some(name) = name.to_str().and_then(|n| n.strip_prefix('.')) else {
+        return false;
+    };
+    name.rfind(".logmill-")
+        .is_some_and(|i| leftover_pid(&name[i + ".logmill-".len()..]).is_some())
+}
+
 /// The process id in the `PID-N.tmp` end of a temporary file's name.
 fn leftover_pid(rest: &str) -> Option<u32> {
     let (pid, n) = rest.strip_suffix(".tmp")?.split_once('-')?;
@@ -376,6 +387,16 @@ mod tests {
             .to_string();
         assert!(e.contains("no/such/dir/out"), "{e}");
         assert!(entries(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn temp_names_are_recognised() {
+        use std::ffi::OsStr;
+        assert!(is_temp_name(OsStr::new(".out.tsv.logmill-123-0.tmp")));
+        assert!(is_temp_name(OsStr::new(".a.logmill-b.logmill-9-10.tmp")));
+        assert!(!is_temp_name(OsStr::new("out.tsv.logmill-123-0.tmp")));
+        assert!(!is_temp_name(OsStr::new(".out.logmill-x-0.tmp")));
+        assert!(!is_temp_name(OsStr::new(".out.logmill-1-0.tmp.gz")));
     }
 
     use std::os::unix::fs::FileTypeExt;

@@ -665,3 +665,35 @@ fn a_closed_pipe_without_state_still_exits_0() {
         String::from_utf8_lossy(&res.stderr)
     );
 }
+
+#[test]
+fn a_hidden_walk_does_not_read_the_outputs_temporary_file() {
+    // `-o` inside the walked directory, new: its temporary file is there during the walk.
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("x.log"), "a a\n").unwrap();
+    let res = logmill()
+        .current_dir(d.path())
+        .args([
+            "grep",
+            "--by-file",
+            "-r",
+            "--hidden",
+            "a",
+            ".",
+            "-o",
+            "out.tsv",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let rows = fs::read_to_string(d.path().join("out.tsv")).unwrap();
+    assert!(rows.starts_with("./x.log\t1\n"), "{rows}");
+    assert!(
+        !rows.contains(".tmp"),
+        "the temporary file is not an input: {rows}"
+    );
+}
