@@ -307,7 +307,8 @@ pub struct FormatArgs {
     pub header: bool,
 
     /// Write results to PATH instead of stdout, atomically: PATH is replaced only when the run
-    /// succeeds, and keeps its previous content if it fails or is interrupted.
+    /// succeeds, and keeps its previous content if it fails or is interrupted. PATH may not be
+    /// an input (except for merge) nor another output.
     #[arg(short = 'o', long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 }

@@ -106,7 +106,8 @@ pub struct FieldsArgs {
     #[arg(long = "where", value_name = "FIELD=VALUE|FIELD~REGEX")]
     pub filters: Vec<String>,
 
-    /// Write each bad record to FILE as `input:line:text`, in input and line order.
+    /// Write each bad record to FILE as `input:line:text`, in input and line order. FILE is
+    /// replaced atomically, as -o is, and may not be an input nor another output.
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
 
