@@ -118,6 +118,12 @@ impl OutputFile {
         })))
     }
 
+    /// The file being written, for a writer that names the target in its own errors (the
+    /// `Write` impl adds the target's name to each error).
+    pub(crate) fn file_mut(&mut self) -> &mut File {
+        &mut self.file
+    }
+
     /// The temporary file results are written to, if any (for tests and messages).
     pub fn temp_path(&self) -> Option<&Path> {
         self.temp.as_ref().map(|(p, _)| p.as_path())

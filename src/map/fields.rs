@@ -1028,7 +1028,7 @@ fn write_rejects(
     };
     let spool = spool.flushed().map_err(write_err)?;
     rejects.sort_unstable_by_key(|r| (r.input, r.offset));
-    let mut w = BufWriter::with_capacity(1 << 16, &mut file);
+    let mut w = BufWriter::with_capacity(1 << 16, file.file_mut());
     let mut text = Vec::new();
     for r in rejects.iter() {
         text.resize(r.spool.1 as usize, 0);
