@@ -396,6 +396,17 @@ mod tests {
     }
 
     #[test]
+    fn own_descriptors_are_recognised() {
+        assert_eq!(std_fd_of(Path::new("/dev/stdout")), Some(1));
+        assert_eq!(std_fd_of(Path::new("/dev/stderr")), Some(2));
+        assert_eq!(std_fd_of(Path::new("/dev/fd/7")), Some(7));
+        assert_eq!(std_fd_of(Path::new("/proc/self/fd/3")), Some(3));
+        assert_eq!(std_fd_of(Path::new("/dev/fd/x")), None);
+        assert_eq!(std_fd_of(Path::new("/dev/fd/")), None);
+        assert_eq!(std_fd_of(Path::new("out.tsv")), None);
+    }
+
+    #[test]
     fn temp_names_are_recognised() {
         use std::ffi::OsStr;
         assert!(is_temp_name(OsStr::new(".out.tsv.logmill-123-0.tmp")));
