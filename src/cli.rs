@@ -287,7 +287,8 @@ pub struct WordsArgs {
 #[derive(Debug, Args, Default, Clone)]
 #[group(id = "bad-records", multiple = true)]
 pub struct RejectArgs {
-    /// Write each bad record to FILE as `input:line:text`, in input and line order.
+    /// Write each bad record to FILE as `input:line:text`, in input and line order. FILE is
+    /// replaced atomically, as -o is, and may not be an input nor another output.
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
 
@@ -325,7 +326,8 @@ pub struct FormatArgs {
     pub header: bool,
 
     /// Write results to PATH instead of stdout, atomically: PATH is replaced only when the run
-    /// succeeds, and keeps its previous content if it fails or is interrupted.
+    /// succeeds, and keeps its previous content if it fails or is interrupted. PATH may not be
+    /// an input (except for merge) nor another output.
     #[arg(short = 'o', long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 }

@@ -59,6 +59,9 @@ pub struct Config {
     pub limits: InputLimits,
     /// The memory limit of partials and where spilled runs go (`--memory`, `--temp-dir`).
     pub spill: SpillOptions,
+    /// The file the input names were read from (`--files-from`), `-` for stdin: an input too,
+    /// as far as outputs are concerned (see [`crate::same_file`]).
+    pub file_list: Option<PathBuf>,
 }
 
 /// What a run does with its inputs.
@@ -96,6 +99,15 @@ pub enum Job {
 }
 
 impl Config {
+    /// Where the job writes rejected records (`--rejects`), if anywhere.
+    pub fn rejects_path(&self) -> Option<&Path> {
+        match &self.job {
+            Job::Fields(f) => f.rejects.as_deref(),
+            Job::Match(m) => m.rejects.as_deref(),
+            Job::Words(_) | Job::Grep(_) => None,
+        }
+    }
+
     /// A config for `job` over `inputs` with the defaults of the command line.
     pub fn new(job: Job, inputs: Vec<InputSpec>) -> Config {
         Config {
@@ -116,6 +128,7 @@ impl Config {
             since_last: false,
             limits: InputLimits::default(),
             spill: SpillOptions::default(),
+            file_list: None,
         }
     }
 
@@ -229,6 +242,7 @@ impl Config {
             since_last: cli.since_last,
             limits,
             spill,
+            file_list: cli.files_from,
         })
     }
 }

@@ -77,6 +77,16 @@ pub enum Error {
         /// The operating system's reason.
         source: io::Error,
     },
+    /// An output would overwrite an input or another output; refused before anything is read.
+    #[error("{output} is the same file as {other}: {advice} (nothing was read or written)")]
+    SameFile {
+        /// The output, as `FLAG PATH` (`-o counts.tsv`).
+        output: String,
+        /// The input or output it clashes with, described for the user.
+        other: String,
+        /// What to do instead.
+        advice: &'static str,
+    },
     /// Writing results failed. A broken pipe also lands here; the binary treats it as success.
     #[error("writing output: {}", io_message(.0))]
     Output(#[source] io::Error),

@@ -43,6 +43,7 @@ pub mod pattern;
 pub mod progress;
 pub mod record;
 pub mod reduce;
+pub mod same_file;
 pub mod signals;
 pub mod spill;
 pub mod state;

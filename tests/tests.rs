@@ -13,6 +13,7 @@ mod inputs;
 mod inputs_safe;
 mod matches;
 mod output;
+mod outputs_safe;
 mod partials;
 mod records_safe;
 mod spill;
