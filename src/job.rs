@@ -483,9 +483,14 @@ pub fn read_partial_with<S: State>(
 /// a count (a whole number from 0 to 18446744073709551615) belongs".
 pub fn json_problem(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
-    let column = e.column();
+    let at = match e.column() {
+        0 => String::new(),
+        c => format!(" (at column {c} of the value)"),
+    };
     match e.classify() {
-        Category::Syntax | Category::Eof => format!("not valid JSON (at column {column})"),
+        Category::Syntax | Category::Eof => {
+            format!("not valid JSON{at}")
+        }
         Category::Io => "could not be read".to_string(),
         Category::Data => {
             let raw = e.to_string();
@@ -500,11 +505,11 @@ pub fn json_problem(e: &serde_json::Error) -> String {
                     let text = raw
                         .replace("missing field", "the field is missing:")
                         .replace("unknown field", "unknown field");
-                    return format!("{text} (at column {column})");
+                    return format!("{text}{at}");
                 }
             };
             format!(
-                "found {} where {} belongs (at column {column})",
+                "found {} where {} belongs{at}",
                 user_found(found),
                 user_expected(expected)
             )
@@ -621,17 +626,35 @@ mod tests {
         let mut out = Vec::new();
         write_partial(&words(), &k, EmitMode::Partial, &mut out).unwrap();
         assert!(out.starts_with(b"#logmill-partial\t2\t{\"job\":\"words\""));
-        assert!(out.ends_with(b"\n") && out.split(|&b| b == b'\n').rev().nth(1).unwrap().starts_with(b"#logmill-end\t5\t"));
+        assert!(
+            out.ends_with(b"\n")
+                && out
+                    .split(|&b| b == b'\n')
+                    .rev()
+                    .nth(1)
+                    .unwrap()
+                    .starts_with(b"#logmill-end\t5\t")
+        );
         let mut back = Keyed::<u64>::default();
         let h = read_partial(Path::new("p"), &mut &out[..], None, &mut back).unwrap();
         assert_eq!(h, Some(words()));
         assert_eq!(back.table, k.table);
         assert_eq!(back.meta, k.meta);
         // Cut at a line boundary: refused.
-        let cut: Vec<u8> = out.split_inclusive(|&b| b == b'\n').take(3).flatten().copied().collect();
-        let e = read_partial(Path::new("p"), &mut &cut[..], None, &mut Keyed::<u64>::default())
-            .unwrap_err()
-            .to_string();
+        let cut: Vec<u8> = out
+            .split_inclusive(|&b| b == b'\n')
+            .take(3)
+            .flatten()
+            .copied()
+            .collect();
+        let e = read_partial(
+            Path::new("p"),
+            &mut &cut[..],
+            None,
+            &mut Keyed::<u64>::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("truncated"), "{e}");
         // Reading twice merges.
         read_partial(Path::new("p"), &mut &out[..], Some(&words()), &mut back).unwrap();

@@ -14,4 +14,5 @@ mod output;
 mod partials;
 mod spill;
 mod state;
+mod state_safe;
 mod words;
