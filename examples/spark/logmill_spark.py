@@ -99,7 +99,7 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, List, Optional
+from typing import Iterable, Iterator, List, Optional, Tuple
 
 PROG = "logmill_spark"
 
@@ -143,6 +143,9 @@ class Run:
     name: str = ""
     master: Optional[str] = None
     header: bytes = field(default=b"", repr=False)
+    # The job's partial of no input (header and end marker): the final merge's input when no
+    # reducer wrote anything.
+    empty: bytes = field(default=b"", repr=False)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -253,9 +256,10 @@ def stage_env(threads: int) -> dict:
     }
 
 
-def job_header(run: Run) -> bytes:
-    """The job's partial header line (without LF), from logmill itself on empty input. This also
-    checks JOB ARGS (a bad regex fails here, before Spark starts)."""
+def job_header(run: Run) -> Tuple[bytes, bytes]:
+    """The job's partial header line (without LF) and its whole partial of no input, from
+    logmill itself on empty input. This also checks JOB ARGS (a bad regex fails here, before
+    Spark starts)."""
     cmd = [run.logmill, "--progress", "never", "--emit", "partial", *run.job_args]
     r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, env=stage_env(1))
     if r.returncode != 0:
@@ -264,7 +268,7 @@ def job_header(run: Run) -> bytes:
     first = r.stdout.split(b"\n", 1)[0]
     if not first.startswith(b"#logmill-partial\t"):
         raise UsageError(f"{shlex.join(cmd)} wrote no partial header")
-    return first
+    return first, r.stdout
 
 
 def run_stage(cmd: List[str], env: dict, feed: Optional[Iterable[bytes]] = None) -> Iterator[bytes]:
@@ -395,7 +399,9 @@ def exact(sc, run: Run) -> List[bytes]:
                 if first != header:
                     raise StageError(f"shard {i}/{shards}: expected the header {header!r}, got {first!r}")
                 for line in lines:
-                    if line:
+                    # The shard's end marker sums the whole shard: it means nothing once the
+                    # lines are shuffled (the process exited 0, so its output is complete).
+                    if line and not line.startswith(b"#logmill-end\t"):
                         yield key_of(line), line
             finally:
                 lines.close()  # on an error: kill the process now rather than when collected
@@ -407,10 +413,14 @@ def exact(sc, run: Run) -> List[bytes]:
 
 
 def finish(run: Run, lines: List[bytes]) -> int:
-    """Runs the final merge on the driver: the job's header, then the reducers' lines, into
-    `logmill reduce JOB ARGS` (results) and/or `logmill merge --emit partial` (a partial file).
-    Returns logmill's exit code (0, or 1 when a grep-style job matched nothing)."""
-    data = b"".join([run.header, b"\n"] + [line + b"\n" for line in lines])
+    """Runs the final merge on the driver: the reducers' lines (each reducer's output a whole
+    partial: header, lines, end marker), into `logmill reduce JOB ARGS` (results) and/or
+    `logmill merge --emit partial` (a partial file). Returns logmill's exit code (0, or 1 when a
+    grep-style job matched nothing)."""
+    if any(line.startswith(b"#logmill-partial\t") for line in lines):
+        data = b"".join(line + b"\n" for line in lines)
+    else:
+        data = run.empty
     env = dict(os.environ, LC_ALL="C")
     env.pop("LOGMILL_THREADS", None)
     rc = 0
@@ -490,7 +500,7 @@ def main(argv: List[str]) -> int:
         if not runs:
             raise UsageError("nothing to run")
         for run in runs:
-            run.header = job_header(run)
+            run.header, run.empty = job_header(run)
     except (UsageError, OSError) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
