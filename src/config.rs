@@ -491,6 +491,26 @@ pub fn parse_size(flag: &'static str, s: &str) -> Result<usize> {
     Ok(bytes)
 }
 
+/// `--lock-timeout SECONDS`: a number of seconds, decimals allowed (`0.5`), at most a day.
+fn parse_seconds(value: &str) -> Result<std::time::Duration> {
+    let refuse = |reason: &str| Error::InvalidArgument {
+        flag: "--lock-timeout",
+        value: value.to_string(),
+        reason: reason.into(),
+    };
+    let secs: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| refuse("give a number of seconds, such as 30 or 0.5"))?;
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(refuse("give a number of seconds, such as 30 or 0.5"));
+    }
+    if secs > 86_400.0 {
+        return Err(refuse("at most 86400 seconds (a day)"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -532,24 +552,4 @@ mod tests {
             assert!(e.contains("--chunk-size"), "{bad}: {e}");
         }
     }
-}
-
-/// `--lock-timeout SECONDS`: a number of seconds, decimals allowed (`0.5`), at most a day.
-fn parse_seconds(value: &str) -> Result<std::time::Duration> {
-    let refuse = |reason: &str| Error::InvalidArgument {
-        flag: "--lock-timeout",
-        value: value.to_string(),
-        reason: reason.into(),
-    };
-    let secs: f64 = value
-        .trim()
-        .parse()
-        .map_err(|_| refuse("give a number of seconds, such as 30 or 0.5"))?;
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(refuse("give a number of seconds, such as 30 or 0.5"));
-    }
-    if secs > 86_400.0 {
-        return Err(refuse("at most 86400 seconds (a day)"));
-    }
-    Ok(std::time::Duration::from_secs_f64(secs))
 }

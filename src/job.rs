@@ -502,9 +502,7 @@ pub fn json_problem(e: &serde_json::Error) -> String {
             {
                 Some((f, x)) => (f, x),
                 None => {
-                    let text = raw
-                        .replace("missing field", "the field is missing:")
-                        .replace("unknown field", "unknown field");
+                    let text = raw.replace("missing field", "the field is missing:");
                     return format!("{text}{at}");
                 }
             };
