@@ -475,15 +475,30 @@ fn map_and_reduce_lines_carry_no_end_marker() {
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(got, b"a\t3\nb\t1\n");
-    // Reducer outputs, each a whole partial, gathered in one stream: as the Spark driver does.
-    let part = logmill()
+    // The reducers' outputs are bare lines too; the Spark driver gathers them behind the job's
+    // header and closes them with an end marker of its own (examples/spark/logmill_spark.py).
+    let reduced = logmill()
         .args(["--emit", "partial", "reduce", "words"])
         .write_stdin("a\t2\n")
         .output()
         .unwrap();
-    assert!(part.status.success());
-    let gathered = [&part.stdout[..], &part.stdout[..]].concat();
-    let (got, err, code) = run_in_stdin(&["reduce", "words"], &gathered);
+    assert_eq!(reduced.stdout, b"a\t2\n");
+    let header = logmill()
+        .args(["--emit", "partial", "words"])
+        .write_stdin("")
+        .output()
+        .unwrap()
+        .stdout;
+    let header = lines(&header)[0].to_vec();
+    let body = [&reduced.stdout[..], b"b\t1\n"].concat();
+    let mut sum = logmill::partial::BodySum::default();
+    sum.update(&body);
+    let gathered = [&header[..], &body[..], sum.end_line().as_bytes()].concat();
+    let (got, err, code) = run_in_stdin(&["--emit", "partial", "merge", "-"], &gathered);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(got, b"a\t4\n");
+    assert_eq!(got, gathered);
+    // Without the marker, the same lines are refused.
+    let (_, err, code) = run_in_stdin(&["merge", "-"], &[&header[..], &body[..]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("truncated"), "{err}");
 }

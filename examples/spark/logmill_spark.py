@@ -99,7 +99,7 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, List, Optional, Tuple
+from typing import Iterable, Iterator, List, Optional
 
 PROG = "logmill_spark"
 
@@ -143,9 +143,6 @@ class Run:
     name: str = ""
     master: Optional[str] = None
     header: bytes = field(default=b"", repr=False)
-    # The job's partial of no input (header and end marker): the final merge's input when no
-    # reducer wrote anything.
-    empty: bytes = field(default=b"", repr=False)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -256,10 +253,9 @@ def stage_env(threads: int) -> dict:
     }
 
 
-def job_header(run: Run) -> Tuple[bytes, bytes]:
-    """The job's partial header line (without LF) and its whole partial of no input, from
-    logmill itself on empty input. This also checks JOB ARGS (a bad regex fails here, before
-    Spark starts)."""
+def job_header(run: Run) -> bytes:
+    """The job's partial header line (without LF), from logmill itself on empty input. This also
+    checks JOB ARGS (a bad regex fails here, before Spark starts)."""
     cmd = [run.logmill, "--progress", "never", "--emit", "partial", *run.job_args]
     r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, env=stage_env(1))
     if r.returncode != 0:
@@ -268,7 +264,7 @@ def job_header(run: Run) -> Tuple[bytes, bytes]:
     first = r.stdout.split(b"\n", 1)[0]
     if not first.startswith(b"#logmill-partial\t"):
         raise UsageError(f"{shlex.join(cmd)} wrote no partial header")
-    return first, r.stdout
+    return first
 
 
 def run_stage(cmd: List[str], env: dict, feed: Optional[Iterable[bytes]] = None) -> Iterator[bytes]:
@@ -413,14 +409,15 @@ def exact(sc, run: Run) -> List[bytes]:
 
 
 def finish(run: Run, lines: List[bytes]) -> int:
-    """Runs the final merge on the driver: the reducers' lines (each reducer's output a whole
-    partial: header, lines, end marker), into `logmill reduce JOB ARGS` (results) and/or
-    `logmill merge --emit partial` (a partial file). Returns logmill's exit code (0, or 1 when a
-    grep-style job matched nothing)."""
-    if any(line.startswith(b"#logmill-partial\t") for line in lines):
-        data = b"".join(line + b"\n" for line in lines)
-    else:
-        data = run.empty
+    """Runs the final merge on the driver: the job's header, the reducers' lines and the end
+    marker, into `logmill reduce JOB ARGS` (results) and/or `logmill merge --emit partial` (a
+    partial file). Returns logmill's exit code (0, or 1 when a grep-style job matched nothing)."""
+    body = b"".join(line + b"\n" for line in lines)
+    # The partial format's end marker: the number of rows (lines not starting with `#`) and the
+    # CRC-32 of the body; every reducer exited 0, so the gathered lines are complete.
+    rows = sum(1 for line in lines if not line.startswith(b"#"))
+    end = b"#logmill-end\t%d\t%08x\n" % (rows, zlib.crc32(body))
+    data = b"".join([run.header, b"\n", body, end])
     env = dict(os.environ, LC_ALL="C")
     env.pop("LOGMILL_THREADS", None)
     rc = 0
@@ -500,7 +497,7 @@ def main(argv: List[str]) -> int:
         if not runs:
             raise UsageError("nothing to run")
         for run in runs:
-            run.header, run.empty = job_header(run)
+            run.header = job_header(run)
     except (UsageError, OSError) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
