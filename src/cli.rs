@@ -109,6 +109,11 @@ pub struct Cli {
     #[arg(long, global = true, requires = "state")]
     pub since_last: bool,
 
+    /// With --state: how long to wait for another run using the same state file to finish
+    /// (it holds FILE.lock); 0, the default, fails at once.
+    #[arg(long, global = true, requires = "state", value_name = "SECONDS")]
+    pub lock_timeout: Option<String>,
+
     /// Bound the memory of partial aggregates (e.g. 256M, 4G): past it, workers spill sorted
     /// runs to --temp-dir and merge them back, so any number of distinct keys fits. Never
     /// changes the output [default: $LOGMILL_MEMORY, else half of physical memory].

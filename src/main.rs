@@ -76,7 +76,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             // Created before the run, so an unwritable -o fails before any work; committed
             // (renamed into place) only if the run succeeds, removed otherwise.
             let mut file = OutputFile::create(&path)?;
-            let code = logmill::run(config, &mut file)?;
+            let code = logmill::run_to(config, &mut file)?;
             file.commit()?;
             Ok(code)
         }

@@ -129,9 +129,20 @@ impl OutputFile {
         self.temp.as_ref().map(|(p, _)| p.as_path())
     }
 
+    /// Flushes and fsyncs what was written, without making it visible yet.
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.file.flush()?;
+        self.file.sync_all()
+    }
+
     /// Makes the results visible at the target: fsync, then rename over it (keeping the
     /// replaced file's permissions), then fsync the directory so the rename itself is durable.
     pub fn commit(mut self) -> Result<()> {
+        self.commit_in_place()
+    }
+
+    /// [`OutputFile::commit`] without giving up the file: later commits only flush.
+    pub fn commit_in_place(&mut self) -> Result<()> {
         let err = |source| Error::OutputFile {
             path: self.target.clone(),
             source,
@@ -264,6 +275,38 @@ fn process_alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks that the process exists and may be signalled.
     let rc = unsafe { libc::kill(pid, 0) };
     rc == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+/// Where a run's results go, and how they are made final: with `--state`, the state is put in
+/// place only after [`Sink::deliver`] succeeded.
+pub trait Sink {
+    /// The writer results are written to.
+    fn writer(&mut self) -> &mut dyn Write;
+    /// Makes every result written so far final (flushed; for `-o`, renamed into place).
+    fn deliver(&mut self) -> Result<()>;
+}
+
+impl Sink for OutputFile {
+    fn writer(&mut self) -> &mut dyn Write {
+        self
+    }
+
+    fn deliver(&mut self) -> Result<()> {
+        self.commit_in_place()
+    }
+}
+
+/// Any writer as a [`Sink`]: delivering flushes it.
+pub struct Flushed<'a>(pub &'a mut dyn Write);
+
+impl Sink for Flushed<'_> {
+    fn writer(&mut self) -> &mut dyn Write {
+        &mut *self.0
+    }
+
+    fn deliver(&mut self) -> Result<()> {
+        self.0.flush().map_err(Error::Output)
+    }
 }
 
 impl Write for OutputFile {

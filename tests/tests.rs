@@ -19,4 +19,5 @@ mod records_safe;
 mod spill;
 mod state;
 mod timestamps;
+mod state_safe;
 mod words;
