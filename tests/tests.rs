@@ -18,6 +18,6 @@ mod partials;
 mod records_safe;
 mod spill;
 mod state;
-mod timestamps;
 mod state_safe;
+mod timestamps;
 mod words;
