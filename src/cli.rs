@@ -109,6 +109,11 @@ pub struct Cli {
     #[arg(long, global = true, requires = "state")]
     pub since_last: bool,
 
+    /// With --state: how long to wait for another run using the same state file to finish
+    /// (it holds FILE.lock); 0, the default, fails at once.
+    #[arg(long, global = true, requires = "state", value_name = "SECONDS")]
+    pub lock_timeout: Option<String>,
+
     /// Bound the memory of partial aggregates (e.g. 256M, 4G): past it, workers spill sorted
     /// runs to --temp-dir and merge them back, so any number of distinct keys fits. Never
     /// changes the output [default: $LOGMILL_MEMORY, else half of physical memory].
@@ -287,7 +292,8 @@ pub struct WordsArgs {
 #[derive(Debug, Args, Default, Clone)]
 #[group(id = "bad-records", multiple = true)]
 pub struct RejectArgs {
-    /// Write each bad record to FILE as `input:line:text`, in input and line order.
+    /// Write each bad record to FILE as `input:line:text`, in input and line order. FILE is
+    /// replaced atomically, as -o is, and may not be an input nor another output.
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
 
@@ -325,7 +331,8 @@ pub struct FormatArgs {
     pub header: bool,
 
     /// Write results to PATH instead of stdout, atomically: PATH is replaced only when the run
-    /// succeeds, and keeps its previous content if it fails or is interrupted.
+    /// succeeds, and keeps its previous content if it fails or is interrupted. PATH may not be
+    /// an input (except for merge) nor another output.
     #[arg(short = 'o', long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 }

@@ -57,10 +57,15 @@ pub struct Config {
     pub state: Option<PathBuf>,
     /// With `state`: print the new bytes' results only.
     pub since_last: bool,
+    /// With `state`: how long to wait for the state's lock (`--lock-timeout`).
+    pub lock_timeout: std::time::Duration,
     /// Bounds on each input (`--max-bytes`, `--max-line`).
     pub limits: InputLimits,
     /// The memory limit of partials and where spilled runs go (`--memory`, `--temp-dir`).
     pub spill: SpillOptions,
+    /// The file the input names were read from (`--files-from`), `-` for stdin: an input too,
+    /// as far as outputs are concerned (see [`crate::same_file`]).
+    pub file_list: Option<PathBuf>,
 }
 
 /// What a run does with its inputs.
@@ -89,6 +94,15 @@ pub enum Job {
 }
 
 impl Config {
+    /// Where the job writes rejected records (`--rejects`), if anywhere.
+    pub fn rejects_path(&self) -> Option<&Path> {
+        match &self.job {
+            Job::Fields(f) => f.rejects.as_deref(),
+            Job::Match(m) => m.rejects.as_deref(),
+            Job::Words(_) | Job::Grep(_) => None,
+        }
+    }
+
     /// A config for `job` over `inputs` with the defaults of the command line.
     pub fn new(job: Job, inputs: Vec<InputSpec>) -> Config {
         Config {
@@ -107,8 +121,10 @@ impl Config {
             shard: None,
             state: None,
             since_last: false,
+            lock_timeout: std::time::Duration::ZERO,
             limits: InputLimits::default(),
             spill: SpillOptions::default(),
+            file_list: None,
         }
     }
 
@@ -220,8 +236,13 @@ impl Config {
             shard,
             state: cli.state,
             since_last: cli.since_last,
+            lock_timeout: match cli.lock_timeout.as_deref() {
+                None => std::time::Duration::ZERO,
+                Some(v) => parse_seconds(v)?,
+            },
             limits,
             spill,
+            file_list: cli.files_from,
         })
     }
 }
@@ -493,6 +514,26 @@ pub fn parse_chunk_size(s: &str) -> Result<usize> {
         });
     }
     Ok(n)
+}
+
+/// `--lock-timeout SECONDS`: a number of seconds, decimals allowed (`0.5`), at most a day.
+fn parse_seconds(value: &str) -> Result<std::time::Duration> {
+    let refuse = |reason: &str| Error::InvalidArgument {
+        flag: "--lock-timeout",
+        value: value.to_string(),
+        reason: reason.into(),
+    };
+    let secs: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| refuse("give a number of seconds, such as 30 or 0.5"))?;
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(refuse("give a number of seconds, such as 30 or 0.5"));
+    }
+    if secs > 86_400.0 {
+        return Err(refuse("at most 86400 seconds (a day)"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 #[cfg(test)]

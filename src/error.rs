@@ -77,6 +77,56 @@ pub enum Error {
         /// The operating system's reason.
         source: io::Error,
     },
+    /// An output would overwrite an input or another output; refused before anything is read.
+    #[error("{output} is the same file as {other}: {advice} (nothing was read or written)")]
+    SameFile {
+        /// The output, as `FLAG PATH` (`-o counts.tsv`).
+        output: String,
+        /// The input or output it clashes with, described for the user.
+        other: String,
+        /// What to do instead.
+        advice: &'static str,
+    },
+    /// The lock file beside a `--state` file could not be created or locked.
+    #[error("{}: cannot lock the state file: {}", lock.display(), io_message(source))]
+    StateLock {
+        /// The lock file (`STATE.lock`).
+        lock: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// Another run holds the lock of a `--state` file.
+    #[error(
+        "{}: another logmill run is using this state file (it holds {}){}",
+        path.display(),
+        lock.display(),
+        if waited.is_zero() {
+            "; wait for it with --lock-timeout SECONDS".to_string()
+        } else {
+            format!(", still after waiting {} s (--lock-timeout)", waited.as_secs_f64())
+        }
+    )]
+    StateBusy {
+        /// The state file.
+        path: PathBuf,
+        /// Its lock file.
+        lock: PathBuf,
+        /// How long this run waited.
+        waited: std::time::Duration,
+    },
+    /// With `--state`, the results could not all be written (a closed pipe, say), so the
+    /// state was not saved.
+    #[error(
+        "results not delivered ({}); the state {} was left as it was",
+        io_message(source),
+        path.display()
+    )]
+    NotDelivered {
+        /// The state file.
+        path: PathBuf,
+        /// Why writing failed.
+        source: io::Error,
+    },
     /// Writing results failed. A broken pipe also lands here; the binary treats it as success.
     #[error("writing output: {}", io_message(.0))]
     Output(#[source] io::Error),

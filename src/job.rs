@@ -262,17 +262,23 @@ pub enum EmitMode {
     Lines,
 }
 
-/// Writes `keyed` as a partial: the header (unless `Lines`), a `#meta` line when there is
-/// anything to say, then one line per key in key order, so the same input always gives the
-/// same partial bytes.
+/// Writes `keyed` as a partial: the header and the end marker (unless `Lines`), a `#meta`
+/// line when there is anything to say, then one line per key in key order, so the same input
+/// always gives the same partial bytes.
 pub fn write_partial<S: State>(
     params: &JobParams,
     keyed: &Keyed<S>,
     mode: EmitMode,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    if mode == EmitMode::Partial {
+        out.write_all(params.header_line().as_bytes())?;
+        let mut body = partial::Body::new(&mut *out);
+        write_partial(params, keyed, EmitMode::Lines, &mut body)?;
+        return body.finish();
+    }
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
-    write_partial_head(params, &keyed.meta, mode, &mut out)?;
+    write_meta(&keyed.meta, &mut out)?;
     let mut rows: Vec<(&[u8], &S)> = keyed.table.iter().collect();
     rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let mut line = Vec::new();
@@ -285,16 +291,8 @@ pub fn write_partial<S: State>(
     out.flush()
 }
 
-/// The header (unless `Lines`) and the `#meta` line (when there is anything to say).
-fn write_partial_head(
-    params: &JobParams,
-    meta: &Meta,
-    mode: EmitMode,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    if mode == EmitMode::Partial {
-        out.write_all(params.header_line().as_bytes())?;
-    }
+/// The `#meta` line (when there is anything to say).
+fn write_meta(meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
     if !meta.is_empty() {
         out.write_all(b"#meta\t")?;
         serde_json::to_writer(&mut *out, meta)?;
@@ -311,8 +309,15 @@ pub fn write_partial_rows<S: State>(
     mode: EmitMode,
     out: &mut dyn Write,
 ) -> Result<()> {
+    if mode == EmitMode::Partial {
+        out.write_all(params.header_line().as_bytes())
+            .map_err(Error::Output)?;
+        let mut body = partial::Body::new(&mut *out);
+        write_partial_rows(params, meta, rows, EmitMode::Lines, &mut body)?;
+        return body.finish().map_err(Error::Output);
+    }
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
-    write_partial_head(params, meta, mode, &mut out).map_err(Error::Output)?;
+    write_meta(meta, &mut out).map_err(Error::Output)?;
     let mut line = Vec::new();
     let mut state = Vec::new();
     rows.for_each(|key, s| {
@@ -356,6 +361,18 @@ pub fn read_partial_with<S: State>(
     let mut line = Vec::new();
     let mut key = Vec::new();
     let mut line_no = 0;
+    // The open version-2 section (after a header, before its end marker) and its line number.
+    let mut section: Option<(partial::BodySum, usize)> = None;
+    let truncated = |line_no: usize, at: &str| {
+        bad(
+            line_no,
+            format!(
+                "truncated: the partial that starts at line {line_no} {at} without its \
+                 '{}' line (cut short, or not written to the end?)",
+                partial::END
+            ),
+        )
+    };
     loop {
         line.clear();
         let n = reader
@@ -369,22 +386,64 @@ pub fn read_partial_with<S: State>(
         }
         line_no += 1;
         let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        if let Some(rest) = text.strip_prefix(partial::END.as_bytes()) {
+            // Outside a section (the bare lines of a shuffle), a marker has nothing to check.
+            if let Some((sum, _)) = section.take() {
+                let (rows, crc) = partial::parse_end(rest).ok_or_else(|| {
+                    bad(
+                        line_no,
+                        format!("corrupt: malformed '{}' line", partial::END),
+                    )
+                })?;
+                if rows != sum.rows() || crc != sum.crc() {
+                    return Err(bad(
+                        line_no,
+                        format!(
+                            "corrupt: the end marker says {rows} rows with checksum {crc:08x}, \
+                             but {} rows with checksum {:08x} precede it",
+                            sum.rows(),
+                            sum.crc()
+                        ),
+                    ));
+                }
+            }
+            continue;
+        }
+        let is_header = text.starts_with(partial::MAGIC.as_bytes());
+        if let Some((sum, _)) = &mut section {
+            if !is_header {
+                sum.update(&line);
+            }
+        }
         let text = text.strip_suffix(b"\r").unwrap_or(text);
         if text.is_empty() {
             continue;
         }
         if let Some(rest) = text.strip_prefix(partial::MAGIC.as_bytes()) {
-            let found = parse_header(rest).map_err(|e| bad(line_no, e))?;
+            if let Some((_, start)) = section {
+                return Err(truncated(start, &format!("ends at line {line_no}")));
+            }
+            let (version, found) = parse_header(rest).map_err(|e| bad(line_no, e))?;
             let expected = params.or(header.as_ref());
             if let Some(why) = expected.and_then(|p| p.mismatch("the job", &found, "this file")) {
                 return Err(bad(line_no, why));
+            }
+            if version < partial::VERSION {
+                crate::diag::warning(format_args!(
+                    "{}: line {line_no}: partial format version {version} has no end marker; \
+                     it cannot be checked for truncation or corruption (write it again with \
+                     this logmill to get one)",
+                    name.display()
+                ));
+            } else {
+                section = Some((partial::BodySum::default(), line_no));
             }
             header.get_or_insert(found);
             continue;
         }
         if let Some(json) = text.strip_prefix(b"#meta\t") {
             let meta: Meta = serde_json::from_slice(json)
-                .map_err(|e| bad(line_no, format!("bad #meta line: {e}")))?;
+                .map_err(|e| bad(line_no, format!("bad #meta line: {}", json_problem(&e))))?;
             into.meta.merge(meta);
             continue;
         }
@@ -401,8 +460,9 @@ pub fn read_partial_with<S: State>(
             bad(
                 line_no,
                 format!(
-                    "the state is not a '{}' state: {e}",
-                    job_name(params, &header)
+                    "the value after the TAB is not a '{}' state: {}",
+                    job_name(params, &header),
+                    json_problem(&e)
                 ),
             )
         })?;
@@ -412,7 +472,82 @@ pub fn read_partial_with<S: State>(
             hook(into)?;
         }
     }
+    if let Some((_, start)) = section {
+        return Err(truncated(start, "ends"));
+    }
     Ok(header)
+}
+
+/// What a JSON error says, in terms of the file rather than of the program's types: serde's
+/// "invalid type: floating point `1e+23`, expected u64" becomes "found the number 1e+23 where
+/// a count (a whole number from 0 to 18446744073709551615) belongs".
+pub fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let at = match e.column() {
+        0 => String::new(),
+        c => format!(" (at column {c} of the value)"),
+    };
+    match e.classify() {
+        Category::Syntax | Category::Eof => {
+            format!("not valid JSON{at}")
+        }
+        Category::Io => "could not be read".to_string(),
+        Category::Data => {
+            let raw = e.to_string();
+            let raw = raw.split(" at line ").next().unwrap_or(&raw);
+            let (found, expected) = match raw
+                .strip_prefix("invalid type: ")
+                .or_else(|| raw.strip_prefix("invalid value: "))
+                .and_then(|r| r.split_once(", expected "))
+            {
+                Some((f, x)) => (f, x),
+                None => {
+                    let text = raw.replace("missing field", "the field is missing:");
+                    return format!("{text}{at}");
+                }
+            };
+            format!(
+                "found {} where {} belongs{at}",
+                user_found(found),
+                user_expected(expected)
+            )
+        }
+    }
+}
+
+/// serde's name of a JSON value, as a user would say it.
+fn user_found(found: &str) -> String {
+    let strip_ticks = |s: &str| s.trim_matches('`').to_string();
+    for (prefix, say) in [
+        ("floating point ", "the number "),
+        ("integer ", "the number "),
+        ("string ", "the text "),
+        ("boolean ", ""),
+    ] {
+        if let Some(v) = found.strip_prefix(prefix) {
+            return format!("{say}{}", strip_ticks(v));
+        }
+    }
+    match found {
+        "map" => "an object".into(),
+        "sequence" => "a list".into(),
+        "unit value" | "null" => "null".into(),
+        other => other.into(),
+    }
+}
+
+/// serde's name of the type that was expected, as a user would say it.
+fn user_expected(expected: &str) -> String {
+    match expected {
+        "u64" | "u32" | "usize" => "a count (a whole number from 0 to 18446744073709551615)".into(),
+        "i64" | "i128" | "u128" => "a whole number".into(),
+        "f64" => "a number".into(),
+        "a string" | "a borrowed string" => "text".into(),
+        "a boolean" => "true or false".into(),
+        e if e.starts_with("struct ") || e.starts_with("a map") => "an object".into(),
+        e if e.starts_with("a sequence") || e.starts_with("tuple") => "a list".into(),
+        e => e.into(),
+    }
 }
 
 fn job_name(params: Option<&JobParams>, header: &Option<JobParams>) -> &'static str {
@@ -422,20 +557,27 @@ fn job_name(params: Option<&JobParams>, header: &Option<JobParams>) -> &'static 
 }
 
 /// Parses what follows the magic in a header line: `<TAB>VERSION<TAB>JSON`.
-fn parse_header(rest: &[u8]) -> std::result::Result<JobParams, String> {
+fn parse_header(rest: &[u8]) -> std::result::Result<(u32, JobParams), String> {
     let rest = rest.strip_prefix(b"\t").ok_or("malformed partial header")?;
     let tab = memchr::memchr(b'\t', rest).ok_or("malformed partial header")?;
     let version = std::str::from_utf8(&rest[..tab])
         .ok()
         .and_then(|v| v.parse::<u32>().ok())
         .ok_or("malformed partial format version")?;
-    if version != partial::VERSION {
+    if !(partial::OLDEST_VERSION..=partial::VERSION).contains(&version) {
         return Err(format!(
-            "partial format version {version}; this logmill reads version {}",
+            "partial format version {version}; this logmill reads versions {} to {}",
+            partial::OLDEST_VERSION,
             partial::VERSION
         ));
     }
-    serde_json::from_slice(&rest[tab + 1..]).map_err(|e| format!("unknown job in header: {e}"))
+    let params = serde_json::from_slice(&rest[tab + 1..]).map_err(|e| {
+        format!(
+            "the header's job parameters are not ones this logmill knows: {}",
+            json_problem(&e)
+        )
+    })?;
+    Ok((version, params))
 }
 
 /// The longest header line [`peek_header`] reads.
@@ -461,7 +603,7 @@ pub fn peek_header(name: &Path, reader: &mut dyn BufRead) -> Result<JobParams> {
     let rest = text
         .strip_prefix(partial::MAGIC.as_bytes())
         .ok_or_else(|| bad("not a logmill partial (no '#logmill-partial' header)".into()))?;
-    parse_header(rest).map_err(bad)
+    parse_header(rest).map(|(_, p)| p).map_err(bad)
 }
 
 #[cfg(test)]
@@ -481,12 +623,37 @@ mod tests {
         k.meta.rejected.count = 2;
         let mut out = Vec::new();
         write_partial(&words(), &k, EmitMode::Partial, &mut out).unwrap();
-        assert!(out.starts_with(b"#logmill-partial\t1\t{\"job\":\"words\""));
+        assert!(out.starts_with(b"#logmill-partial\t2\t{\"job\":\"words\""));
+        assert!(
+            out.ends_with(b"\n")
+                && out
+                    .split(|&b| b == b'\n')
+                    .rev()
+                    .nth(1)
+                    .unwrap()
+                    .starts_with(b"#logmill-end\t5\t")
+        );
         let mut back = Keyed::<u64>::default();
         let h = read_partial(Path::new("p"), &mut &out[..], None, &mut back).unwrap();
         assert_eq!(h, Some(words()));
         assert_eq!(back.table, k.table);
         assert_eq!(back.meta, k.meta);
+        // Cut at a line boundary: refused.
+        let cut: Vec<u8> = out
+            .split_inclusive(|&b| b == b'\n')
+            .take(3)
+            .flatten()
+            .copied()
+            .collect();
+        let e = read_partial(
+            Path::new("p"),
+            &mut &cut[..],
+            None,
+            &mut Keyed::<u64>::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("truncated"), "{e}");
         // Reading twice merges.
         read_partial(Path::new("p"), &mut &out[..], Some(&words()), &mut back).unwrap();
         assert_eq!(back.table.get(b"#hash"), Some(&12));

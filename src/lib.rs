@@ -42,6 +42,7 @@ pub mod partial;
 pub mod pattern;
 pub mod progress;
 pub mod record;
+pub mod same_file;
 pub mod signals;
 pub mod size;
 pub mod spill;
@@ -65,6 +66,12 @@ use spill::{Rows, RowsOrder, TableSpiller};
 /// Runs a job to completion, writing its results to `out` and diagnostics (one line each) to
 /// stderr.
 pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
+    run_to(config, &mut output::Flushed(out))
+}
+
+/// [`run`] into a [`output::Sink`]: with `--state`, the new state is put in place only once the
+/// sink delivered every result (an `-o` file renamed into place, stdout flushed).
+pub fn run_to(config: Config, out: &mut dyn output::Sink) -> Result<ExitCode> {
     let job = config.job.clone();
     let emit = config.emit;
     let outcome = match &job {
@@ -183,7 +190,7 @@ fn drive<M: Mapper, S: job::State>(
     mapper: &M,
     export: impl FnOnce(M::Partial, &[String]) -> Result<job::Keyed<S>>,
     finish: impl FnOnce(job::Keyed<S>, Option<&InputList>, &mut dyn Write) -> Result<Outcome>,
-    out: &mut dyn Write,
+    out: &mut dyn output::Sink,
 ) -> Result<Outcome> {
     drive_with::<M, S>(config, mapper, export, finish, None, out)
 }
@@ -197,41 +204,15 @@ fn drive_with<M: Mapper, S: job::State>(
     export: impl FnOnce(M::Partial, &[String]) -> Result<job::Keyed<S>>,
     finish: impl FnOnce(job::Keyed<S>, Option<&InputList>, &mut dyn Write) -> Result<Outcome>,
     spill: Option<SpillJob<'_, M::Partial, S>>,
-    out: &mut dyn Write,
+    sink: &mut dyn output::Sink,
 ) -> Result<Outcome> {
     let params = config.job.params();
-    let (keyed, order, failed, save_state) = match config.action {
+    match config.action {
         config::Action::Run if config.state.is_some() => {
-            let path = config.state.as_deref().expect("checked");
-            let loaded = state::load::<S>(path, &params)?;
-            let expanded = input::walk::expand(config.inputs.clone(), config.walk);
-            if let Some(e) = expanded.errors.into_iter().next() {
-                return Err(e);
-            }
-            let plan = state::plan(&expanded.inputs, loaded.marks)?;
-            for f in &plan.restarted {
-                diag::note(format_args!(
-                    "{f}: rotated or truncated since the last run; reading it from the start"
-                ));
-            }
-            let engine = Engine::with_options(config.engine_options())?;
-            let mapped = engine.run(plan.inputs, mapper)?;
-            let failed = mapped.report();
-            let list = mapped.input_list();
-            let new = export(mapped.partial, &mapped.inputs)?;
-            let mut total = loaded.total;
-            let shown = if config.since_last {
-                total.merge(new.clone());
-                new
-            } else {
-                total.merge(new);
-                total.clone()
-            };
-            total.check_counts()?;
-            let save = (path.to_path_buf(), plan.marks, total);
-            (shown, Some(list), failed, save)
+            run_incremental(config, &params, mapper, export, finish, sink)
         }
         config::Action::Run => {
+            let out = sink.writer();
             let engine = Engine::with_options(config.engine_options())?;
             let Some(job) = spill else {
                 let mapped = engine.run(config.inputs.clone(), mapper)?;
@@ -268,9 +249,10 @@ fn drive_with<M: Mapper, S: job::State>(
             let spilled = spiller.into_spilled(&mut partial)?;
             // The table went to disk; what is left is the job-wide facts.
             let meta = export(partial, &mapped.inputs)?.meta;
-            return write_spilled(config, &params, job, spilled, meta, false, failed, out);
+            write_spilled(config, &params, job, spilled, meta, false, failed, out)
         }
         config::Action::Reduce | config::Action::Merge => {
+            let out = sink.writer();
             let needs_header = config.action == config::Action::Merge;
             let Some(job) = spill else {
                 let keyed = read_partials(config, &params, needs_header, None)?;
@@ -290,14 +272,81 @@ fn drive_with<M: Mapper, S: job::State>(
                 return finish_run(config, &params, keyed, None, false, finish, out);
             }
             let spilled = spiller.into_spilled(&mut keyed)?;
-            return write_spilled(config, &params, job, spilled, keyed.meta, true, false, out);
+            write_spilled(config, &params, job, spilled, keyed.meta, true, false, out)
         }
+    }
+}
+
+/// An incremental run (`--state`): under the state's lock, map what is new since the last run,
+/// prepare the new state before printing anything, print, and put the state in place only when
+/// every result was delivered. Exit 0 means the state was saved.
+fn run_incremental<M: Mapper, S: job::State>(
+    config: &Config,
+    params: &job::JobParams,
+    mapper: &M,
+    export: impl FnOnce(M::Partial, &[String]) -> Result<job::Keyed<S>>,
+    finish: impl FnOnce(job::Keyed<S>, Option<&InputList>, &mut dyn Write) -> Result<Outcome>,
+    sink: &mut dyn output::Sink,
+) -> Result<Outcome> {
+    let path = config.state.as_deref().expect("checked");
+    // Held until the new state is in place (or the run fails): a second run waits or fails.
+    let _lock = state::lock(path, config.lock_timeout)?;
+    let loaded = state::load::<S>(path, params)?;
+    let expanded = input::walk::expand(config.inputs.clone(), config.walk);
+    if let Some(e) = expanded.errors.into_iter().next() {
+        return Err(e);
+    }
+    let plan = state::plan(&expanded.inputs, loaded.marks)?;
+    for f in &plan.restarted {
+        diag::note(format_args!(
+            "{f}: rotated or truncated since the last run; reading it from the start"
+        ));
+    }
+    let engine = Engine::with_options(config.engine_options())?;
+    let mapped = engine.run(plan.inputs, mapper)?;
+    let failed = mapped.report();
+    let list = mapped.input_list();
+    let new = export(mapped.partial, &mapped.inputs)?;
+    let mut total = loaded.total;
+    let shown = if config.since_last {
+        total.merge(new.clone());
+        new
+    } else {
+        total.merge(new);
+        total.clone()
     };
-    let outcome = finish_run(config, &params, keyed, order.as_ref(), failed, finish, out)?;
-    // Only after the results were written: a failed run leaves the state as it was.
-    let (path, marks, total) = save_state;
-    if !failed {
-        state::save(&path, &params, &marks, &total)?;
+    total.check_counts()?;
+    // Before any result is printed: a state that cannot be written fails the run here. A run
+    // with a failed input leaves the state as it was.
+    let prepared = if failed {
+        None
+    } else {
+        Some(state::prepare(path, params, &plan.marks, &total)?)
+    };
+    let not_delivered = |e: Error| match e {
+        Error::Output(source) => Error::NotDelivered {
+            path: path.to_path_buf(),
+            source,
+        },
+        Error::OutputFile { source, .. } => Error::NotDelivered {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => other,
+    };
+    let outcome = finish_run(
+        config,
+        params,
+        shown,
+        Some(&list),
+        failed,
+        finish,
+        sink.writer(),
+    )
+    .map_err(not_delivered)?;
+    sink.deliver().map_err(not_delivered)?;
+    if let Some(p) = prepared {
+        p.publish()?;
     }
     Ok(outcome)
 }

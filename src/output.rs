@@ -6,12 +6,22 @@
 //! the previous result or the complete new one, never a partial or empty file, and no
 //! temporary file is left behind.
 //!
-//! A target that exists and is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) cannot
-//! be replaced by a rename and is written directly, as a shell redirection would. A symlink is
-//! followed: the file it points to is replaced and the link kept.
+//! A target that exists and is not a regular file (`/dev/null`, a FIFO) cannot be replaced by
+//! a rename and is written directly, as a shell redirection would. `/dev/stdout`,
+//! `/dev/stderr` and `/dev/fd/N` name the process's open descriptors and are written through
+//! them (so `-o /dev/stdout >> log` appends, as writing to stdout would, instead of replacing
+//! `log`). Any other symlink is followed: the file it points to is replaced and the link kept.
+//!
+//! A run killed by SIGKILL (or a power loss) cannot remove its temporary file. The next run
+//! that writes the same target removes such leftovers: temporary files of this target whose
+//! process is gone. Each run holds an `flock` on its temporary file, so a live run's file is
+//! never taken for a leftover, even when its process id is not visible from here (another PID
+//! namespace).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -35,6 +45,13 @@ impl OutputFile {
             path: path.to_path_buf(),
             source,
         };
+        if let Some(fd) = std_fd_of(path) {
+            return Ok(OutputFile {
+                file: dup_fd(fd).map_err(err)?,
+                target: path.to_path_buf(),
+                temp: None,
+            });
+        }
         // Follow a symlink to what it points to; a dangling one is replaced like a file.
         let target = match fs::symlink_metadata(path) {
             Ok(m) if m.file_type().is_symlink() => {
@@ -71,6 +88,7 @@ impl OutputFile {
             }
             stem.truncate(cut);
         }
+        remove_leftovers(&dir, &stem);
         let pid = std::process::id();
         let mut last = None;
         for n in 0..100u32 {
@@ -80,11 +98,16 @@ impl OutputFile {
             let guard = signals::register_temp(&temp);
             match OpenOptions::new().write(true).create_new(true).open(&temp) {
                 Ok(file) => {
+                    // Marks the file as in use for `remove_leftovers` of other runs; released
+                    // when the process ends, however it ends. Best effort: a filesystem
+                    // without flock leaves the process-id test alone.
+                    // SAFETY: flock(2) on a descriptor we own.
+                    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
                     return Ok(OutputFile {
                         file,
                         target,
                         temp: Some((temp, guard)),
-                    })
+                    });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
                 Err(e) => return Err(err(e)),
@@ -95,14 +118,31 @@ impl OutputFile {
         })))
     }
 
+    /// The file being written, for a writer that names the target in its own errors (the
+    /// `Write` impl adds the target's name to each error).
+    pub(crate) fn file_mut(&mut self) -> &mut File {
+        &mut self.file
+    }
+
     /// The temporary file results are written to, if any (for tests and messages).
     pub fn temp_path(&self) -> Option<&Path> {
         self.temp.as_ref().map(|(p, _)| p.as_path())
     }
 
+    /// Flushes and fsyncs what was written, without making it visible yet.
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.file.flush()?;
+        self.file.sync_all()
+    }
+
     /// Makes the results visible at the target: fsync, then rename over it (keeping the
     /// replaced file's permissions), then fsync the directory so the rename itself is durable.
     pub fn commit(mut self) -> Result<()> {
+        self.commit_in_place()
+    }
+
+    /// [`OutputFile::commit`] without giving up the file: later commits only flush.
+    pub fn commit_in_place(&mut self) -> Result<()> {
         let err = |source| Error::OutputFile {
             path: self.target.clone(),
             source,
@@ -129,6 +169,143 @@ impl OutputFile {
         // Renamed away: nothing for Drop (or a signal handler) to remove.
         self.temp = None;
         Ok(())
+    }
+}
+
+/// The descriptor a path names when it is one of the process's own: `/dev/stdin`,
+/// `/dev/stdout`, `/dev/stderr`, `/dev/fd/N` or `/proc/self/fd/N`.
+pub fn std_fd_of(path: &Path) -> Option<i32> {
+    let s = path.to_str()?;
+    match s {
+        "/dev/stdin" => return Some(0),
+        "/dev/stdout" => return Some(1),
+        "/dev/stderr" => return Some(2),
+        _ => {}
+    }
+    let n = s
+        .strip_prefix("/dev/fd/")
+        .or_else(|| s.strip_prefix("/proc/self/fd/"))?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok()
+}
+
+/// A new descriptor for the open file behind `fd`, writing where `fd` writes (same offset and
+/// append mode, as a shell's `>&N`).
+fn dup_fd(fd: i32) -> io::Result<File> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: fcntl(2) with F_DUPFD_CLOEXEC only reads `fd`; a bad one fails with EBADF.
+    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if new < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `new` is a fresh descriptor that nothing else owns.
+    Ok(unsafe { File::from_raw_fd(new) })
+}
+
+/// Removes temporary files that runs killed before they could clean up left beside a target:
+/// `.STEM.logmill-PID-N.tmp` whose process is gone and which no process holds locked.
+/// Best effort: what cannot be read or removed stays.
+fn remove_leftovers(dir: &Path, stem: &str) {
+    let prefix = format!(".{stem}.logmill-");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let me = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some(pid) = leftover_pid(rest) else {
+            continue;
+        };
+        if pid == me || process_alive(pid) {
+            continue;
+        }
+        let path = entry.path();
+        // Only a regular file, opened without following a link, and only if we can lock it:
+        // a live run (in a PID namespace we cannot see) holds its lock.
+        let Ok(file) = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)
+        else {
+            continue;
+        };
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        // SAFETY: flock(2) on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            continue;
+        }
+        let _ = fs::remove_file(&path);
+    }
+}
+
+/// Whether `name` is a temporary file name of an atomic output (`.NAME.logmill-PID-N.tmp`):
+/// a `-r --hidden` walk leaves them out, as they are this or another run's output in the
+/// making, never data.
+pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
+    let Some(name) = name.to_str().and_then(|n| n.strip_prefix('.')) else {
+        return false;
+    };
+    name.rfind(".logmill-")
+        .is_some_and(|i| leftover_pid(&name[i + ".logmill-".len()..]).is_some())
+}
+
+/// The process id in the `PID-N.tmp` end of a temporary file's name.
+fn leftover_pid(rest: &str) -> Option<u32> {
+    let (pid, n) = rest.strip_suffix(".tmp")?.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(n)).then(|| pid.parse().ok())?
+}
+
+/// Whether a process with this id exists (kill(2) with signal 0 is the test: EPERM means it
+/// exists under another user).
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if pid <= 0 {
+        return true;
+    }
+    // SAFETY: signal 0 only checks that the process exists and may be signalled.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+/// Where a run's results go, and how they are made final: with `--state`, the state is put in
+/// place only after [`Sink::deliver`] succeeded.
+pub trait Sink {
+    /// The writer results are written to.
+    fn writer(&mut self) -> &mut dyn Write;
+    /// Makes every result written so far final (flushed; for `-o`, renamed into place).
+    fn deliver(&mut self) -> Result<()>;
+}
+
+impl Sink for OutputFile {
+    fn writer(&mut self) -> &mut dyn Write {
+        self
+    }
+
+    fn deliver(&mut self) -> Result<()> {
+        self.commit_in_place()
+    }
+}
+
+/// Any writer as a [`Sink`]: delivering flushes it.
+pub struct Flushed<'a>(pub &'a mut dyn Write);
+
+impl Sink for Flushed<'_> {
+    fn writer(&mut self) -> &mut dyn Write {
+        &mut *self.0
+    }
+
+    fn deliver(&mut self) -> Result<()> {
+        self.0.flush().map_err(Error::Output)
     }
 }
 
@@ -259,6 +436,27 @@ mod tests {
             .to_string();
         assert!(e.contains("no/such/dir/out"), "{e}");
         assert!(entries(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn own_descriptors_are_recognised() {
+        assert_eq!(std_fd_of(Path::new("/dev/stdout")), Some(1));
+        assert_eq!(std_fd_of(Path::new("/dev/stderr")), Some(2));
+        assert_eq!(std_fd_of(Path::new("/dev/fd/7")), Some(7));
+        assert_eq!(std_fd_of(Path::new("/proc/self/fd/3")), Some(3));
+        assert_eq!(std_fd_of(Path::new("/dev/fd/x")), None);
+        assert_eq!(std_fd_of(Path::new("/dev/fd/")), None);
+        assert_eq!(std_fd_of(Path::new("out.tsv")), None);
+    }
+
+    #[test]
+    fn temp_names_are_recognised() {
+        use std::ffi::OsStr;
+        assert!(is_temp_name(OsStr::new(".out.tsv.logmill-123-0.tmp")));
+        assert!(is_temp_name(OsStr::new(".a.logmill-b.logmill-9-10.tmp")));
+        assert!(!is_temp_name(OsStr::new("out.tsv.logmill-123-0.tmp")));
+        assert!(!is_temp_name(OsStr::new(".out.logmill-x-0.tmp")));
+        assert!(!is_temp_name(OsStr::new(".out.logmill-1-0.tmp.gz")));
     }
 
     use std::os::unix::fs::FileTypeExt;

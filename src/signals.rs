@@ -1,8 +1,14 @@
 //! Signals: what happens when the run is interrupted or a mapped input shrinks under us.
 //!
-//! - SIGINT and SIGTERM end the run at once with exit code 130 or 143 (128 + the signal), after
-//!   unlinking every registered temporary file ([`register_temp`]), so an interrupted
-//!   `--output` run leaves the previous result in place and no temporary file behind. Stopping
+//! - SIGINT, SIGTERM, SIGHUP, SIGQUIT and every other signal whose default action ends the
+//!   process and that can be caught ([`TERMINATING`]) end the run at once with exit code 128 +
+//!   the signal (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP...), after unlinking every
+//!   registered temporary file ([`register_temp`]), so an interrupted `--output` run leaves the
+//!   previous result in place and no temporary file behind. SIGABRT (a panic in a release
+//!   build aborts) unlinks them too, then aborts as it would have. SIGPIPE stays ignored (as
+//!   Rust sets it): a closed pipe is a write error the run handles. SIGXFSZ is ignored, so a
+//!   write past `ulimit -f` is a write error too. SIGKILL cannot be caught;
+//!   what it leaves is removed by the next run that writes the same file (`output.rs`). Stopping
 //!   in the handler (rather than setting a flag the workers poll) keeps the hot loops free of
 //!   checks and makes the stop immediate even while a thread blocks on a slow stdin. A signal
 //!   that was ignored when logmill started (`nohup`, a background job of a non-interactive
@@ -35,16 +41,44 @@ use std::sync::{Mutex, Once, PoisonError};
 use crate::diag;
 use crate::exit::ExitCode;
 
-/// Installs the SIGINT, SIGTERM and SIGBUS handlers. Call once, first thing in `main`; later
-/// calls do nothing.
+/// The signals that end the run after removing the temporary files: those whose default
+/// action terminates the process and that arrive from outside (a terminal, `kill`, a timer, a
+/// resource limit). SIGPIPE is left out: Rust ignores it, and a closed pipe is reported as a
+/// write error instead.
+pub const TERMINATING: &[c_int] = &[
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGALRM,
+    libc::SIGVTALRM,
+    libc::SIGPROF,
+    libc::SIGXCPU,
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    libc::SIGIO,
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    libc::SIGPWR,
+];
+
+/// Installs the handlers of [`TERMINATING`], SIGABRT and SIGBUS. Call once, first thing in
+/// `main`; later calls do nothing.
 pub fn install() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        for sig in [libc::SIGINT, libc::SIGTERM] {
+        for &sig in TERMINATING {
             // SAFETY: `on_terminate` only uses async-signal-safe operations (see the module
             // docs); `set_handler` passes valid sigaction structs.
             unsafe { set_handler(sig, on_terminate as TerminateFn as usize, 0, true) };
         }
+        // A write past the file size limit (`ulimit -f`) then fails with EFBIG, which the run
+        // reports as a write error (and the atomic outputs keep the old files), instead of
+        // the process dying mid-write.
+        // SAFETY: setting a disposition has no preconditions.
+        unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+        // SAFETY: as above for `on_abort`.
+        unsafe { set_handler(libc::SIGABRT, on_abort as TerminateFn as usize, 0, false) };
         // SAFETY: as above for `on_bus`. SA_SIGINFO makes the kernel pass the faulting address;
         // SA_ONSTACK uses the alternate stack std gives every thread when there is one.
         unsafe {
@@ -78,12 +112,13 @@ unsafe fn set_handler(sig: c_int, handler: usize, flags: c_int, keep_ignored: bo
     let mut sa: libc::sigaction = std::mem::zeroed();
     sa.sa_sigaction = handler;
     sa.sa_flags = flags;
-    // Block SIGINT and SIGTERM while any of the handlers runs: a second signal on the same
-    // thread would otherwise enter a handler that parks (see `EXITING`) on top of the one that
-    // was about to `_exit`, and the process would hang.
+    // Block the terminating signals while any of the handlers runs: a second signal on the
+    // same thread would otherwise enter a handler that parks (see `EXITING`) on top of the one
+    // that was about to `_exit`, and the process would hang.
     libc::sigemptyset(&mut sa.sa_mask);
-    libc::sigaddset(&mut sa.sa_mask, libc::SIGINT);
-    libc::sigaddset(&mut sa.sa_mask, libc::SIGTERM);
+    for &s in TERMINATING {
+        libc::sigaddset(&mut sa.sa_mask, s);
+    }
     // Failure leaves the default action, which still stops the process; nothing to report.
     libc::sigaction(sig, &sa, ptr::null_mut());
 }
@@ -98,7 +133,7 @@ const TEMP_SLOTS: usize = 64;
 static TEMPS: [AtomicPtr<c_char>; TEMP_SLOTS] =
     [const { AtomicPtr::new(ptr::null_mut()) }; TEMP_SLOTS];
 
-/// Keeps a temporary path registered for removal on SIGINT, SIGTERM and SIGBUS; unregisters it
+/// Keeps a temporary path registered for removal on a terminating signal; unregisters it
 /// when dropped. Dropping does not remove the file: its owner does that (or renames it into
 /// place) before dropping the guard.
 #[derive(Debug)]
@@ -114,7 +149,7 @@ impl TempGuard {
     }
 }
 
-/// Registers `path` to be unlinked if the process is stopped by SIGINT, SIGTERM or SIGBUS.
+/// Registers `path` to be unlinked if the process is stopped by a signal that can be caught.
 /// Register before creating the file, so no moment exists when it is on disk but unknown to the
 /// handlers. A relative path is resolved against the current directory at signal time (logmill
 /// never changes it).
@@ -312,14 +347,14 @@ fn mapped_name(addr: usize, out: &mut [u8; NAME_CAP]) -> Option<usize> {
 /// `_exit`, so cleanup and the message happen once.
 static EXITING: AtomicBool = AtomicBool::new(false);
 
-/// Exit code for a terminating signal: 128 + its number, as shells report it.
+/// Exit code for a terminating signal: 128 + its number, as shells report it (130 for
+/// SIGINT, 143 for SIGTERM).
 fn exit_code_for(sig: c_int) -> c_int {
-    let code = if sig == libc::SIGINT {
-        ExitCode::Interrupted
-    } else {
-        ExitCode::Terminated
-    };
-    code.code() as c_int
+    match sig {
+        libc::SIGINT => ExitCode::Interrupted.code() as c_int,
+        libc::SIGTERM => ExitCode::Terminated.code() as c_int,
+        _ => 128 + sig,
+    }
 }
 
 /// Parks a thread that lost the race to report until the winner's `_exit` ends the process.
@@ -338,6 +373,21 @@ extern "C" fn on_terminate(sig: c_int) {
     // SAFETY: _exit(2) is async-signal-safe; skipping destructors and stdio flushes is the
     // point (buffers may be mid-write, locks may be held).
     unsafe { libc::_exit(exit_code_for(sig)) }
+}
+
+/// SIGABRT: a panic of a release build (`panic = "abort"`), a failed allocation, or `abort(3)`
+/// from a library. The temporary files go; then the process aborts as it would have (default
+/// action re-armed, signal raised again: it is blocked while this handler runs, so it is
+/// delivered as soon as the handler returns).
+extern "C" fn on_abort(sig: c_int) {
+    if !EXITING.swap(true, Ordering::AcqRel) {
+        remove_temps();
+    }
+    // SAFETY: signal(2) and raise(3) are async-signal-safe.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
 }
 
 const SHRANK: &[u8] = b"an input file shrank while it was being read (memory-mapped); \

@@ -4,10 +4,20 @@
 //! The state file is a partial file (`logmill merge` reads it) with one extra line per input:
 //!
 //! ```text
-//! #logmill-partial<TAB>1<TAB>{"job":...}
+//! #logmill-partial<TAB>2<TAB>{"job":...}
 //! #file<TAB>{"path":"/var/log/app.log","dev":2049,"ino":1234,"offset":5678,"head":...,"tail":...}
 //! KEY<TAB>STATE ...                    (the running total)
+//! #logmill-end<TAB>ROWS<TAB>CRC32      (the end marker: a cut or altered state is refused)
 //! ```
+//!
+//! `path` holds the name's bytes exactly ([`partial::escape_path`]: `\xHH` for a byte that is
+//! not UTF-8), so two names differing only in such bytes keep two entries.
+//!
+//! A run holds an exclusive lock (`flock`) on `STATE.lock` beside the state from before it
+//! reads the state until the new one is in place, so overlapping runs never report the same
+//! lines twice. The new state is written and fsynced to a temporary file before any result is
+//! printed (a state that cannot be written fails the run before it prints anything) and renamed
+//! into place only once every result was written.
 //!
 //! A file is continued from `offset` when it is the same file (device and inode), at least as
 //! long, and its bytes at the start and just before `offset` still have the fingerprints
@@ -19,8 +29,11 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::fs::{FileExt, MetadataExt};
-use std::path::Path;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +41,7 @@ use crate::error::{Error, Result};
 use crate::input::{decompress, InputSpec};
 use crate::job::{self, EmitMode, JobParams, Keyed, State};
 use crate::output::OutputFile;
+use crate::partial;
 
 /// How many bytes each fingerprint covers.
 const PRINT_LEN: u64 = 4096;
@@ -35,7 +49,8 @@ const PRINT_LEN: u64 = 4096;
 /// What is remembered of one input file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileMark {
-    /// The path as given.
+    /// The path as given, its bytes escaped by [`partial::escape_path`] (version 1 files held
+    /// a lossy UTF-8 text).
     pub path: String,
     /// Device number.
     pub dev: u64,
@@ -73,6 +88,16 @@ pub fn load<S: State>(path: &Path, params: &JobParams) -> Result<Loaded<S>> {
             })
         }
     };
+    match file.metadata() {
+        Ok(m) if !m.is_file() => {
+            return Err(Error::BadPartial {
+                path: path.to_path_buf(),
+                line: 1,
+                reason: "not a regular file; a state file must be one (or not exist yet)".into(),
+            })
+        }
+        _ => {}
+    }
     let mut text = Vec::new();
     io::Read::read_to_end(&mut io::BufReader::new(file), &mut text).map_err(|source| {
         Error::Read {
@@ -80,31 +105,85 @@ pub fn load<S: State>(path: &Path, params: &JobParams) -> Result<Loaded<S>> {
             source,
         }
     })?;
-    // `#file` lines are this module's; the rest is an ordinary partial.
-    let mut rest = Vec::with_capacity(text.len());
-    for (n, line) in text.split_inclusive(|&b| b == b'\n').enumerate() {
-        match line.strip_prefix(b"#file\t") {
-            Some(json) => {
-                let mark: FileMark =
-                    serde_json::from_slice(json).map_err(|e| Error::BadPartial {
-                        path: path.to_path_buf(),
-                        line: n + 1,
-                        reason: format!("bad #file line: {e}"),
-                    })?;
-                loaded.marks.insert(mark.path.clone(), mark);
-            }
-            None => rest.extend_from_slice(line),
-        }
-    }
-    let header = job::read_partial(path, &mut &rest[..], Some(params), &mut loaded.total)?;
-    if header.is_none() && !rest.is_empty() {
+    // Checks the header, the end marker and the total; `#file` lines are skipped there.
+    let header = job::read_partial(path, &mut &text[..], Some(params), &mut loaded.total)?;
+    if header.is_none() && !text.is_empty() {
         return Err(Error::BadPartial {
             path: path.to_path_buf(),
             line: 1,
             reason: "not a logmill state file (no header)".into(),
         });
     }
+    // Version 1 stored a path as UTF-8 text as it is: escape it as version 2 does.
+    let version1 = text.starts_with(format!("{}\t1\t", partial::MAGIC).as_bytes());
+    for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+        let Some(json) = line.strip_prefix(b"#file\t") else {
+            continue;
+        };
+        let mut mark: FileMark = serde_json::from_slice(json).map_err(|e| Error::BadPartial {
+            path: path.to_path_buf(),
+            line: n + 1,
+            reason: format!("bad #file line: {}", job::json_problem(&e)),
+        })?;
+        if version1 {
+            mark.path = partial::escape_path(mark.path.as_bytes());
+        }
+        loaded.marks.insert(mark.path.clone(), mark);
+    }
     Ok(loaded)
+}
+
+/// The lock on a state file, held until dropped (closing the file releases it).
+#[derive(Debug)]
+pub struct StateLock {
+    _file: File,
+}
+
+/// The lock file of the state at `path`: `STATE.lock` beside it.
+pub fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Takes the exclusive lock of the state at `path`, waiting up to `timeout` while another run
+/// holds it. The lock file is left in place: removing it could let two runs lock two files.
+pub fn lock(path: &Path, timeout: Duration) -> Result<StateLock> {
+    let lock = lock_path(path);
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o644)
+        .open(&lock)
+        .map_err(|source| Error::StateLock {
+            lock: lock.clone(),
+            source,
+        })?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        // SAFETY: flock on a file descriptor this function owns; no memory is involved.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(StateLock { _file: file });
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EWOULDBLOCK) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(Error::StateBusy {
+                        path: path.to_path_buf(),
+                        lock,
+                        waited: timeout,
+                    });
+                }
+                std::thread::sleep((deadline - now).min(Duration::from_millis(20)));
+            }
+            _ => return Err(Error::StateLock { lock, source: e }),
+        }
+    }
 }
 
 /// What a run reads of each input, and the marks to save if it succeeds.
@@ -135,7 +214,7 @@ pub fn plan(inputs: &[InputSpec], mut marks: BTreeMap<String, FileMark>) -> Resu
                 })
             }
         };
-        let key = path.display().to_string();
+        let key = partial::escape_path(path.as_os_str().as_bytes());
         let open_err = |source| Error::Open {
             path: path.clone(),
             source,
@@ -162,7 +241,7 @@ pub fn plan(inputs: &[InputSpec], mut marks: BTreeMap<String, FileMark>) -> Resu
             .filter(|(m, (h, t))| *h == m.head && *t == m.tail)
             .map(|(m, _)| m.offset);
         if previous.is_some() && continues.is_none() {
-            out.restarted.push(key.clone());
+            out.restarted.push(path.display().to_string());
         }
         let start = continues.unwrap_or(0);
         let end = if compressed {
@@ -210,13 +289,28 @@ pub fn plan(inputs: &[InputSpec], mut marks: BTreeMap<String, FileMark>) -> Resu
     Ok(out)
 }
 
-/// Writes the state atomically: a temporary file in the same directory, fsync, rename.
-pub fn save<S: State>(
+/// A new state written and fsynced beside the old one, not yet in place.
+#[derive(Debug)]
+pub struct Prepared {
+    file: OutputFile,
+}
+
+impl Prepared {
+    /// Puts the new state in place (rename over the old one).
+    pub fn publish(self) -> Result<()> {
+        self.file.commit()
+    }
+}
+
+/// Writes the new state to a temporary file beside `path` and fsyncs it, so that a state
+/// that cannot be written (no such directory, a full disk) fails before any result is
+/// printed; [`Prepared::publish`] puts it in place. Dropped unpublished, it is removed.
+pub fn prepare<S: State>(
     path: &Path,
     params: &JobParams,
     marks: &BTreeMap<String, FileMark>,
     total: &Keyed<S>,
-) -> Result<()> {
+) -> Result<Prepared> {
     let write_err = |source| Error::OutputFile {
         path: path.to_path_buf(),
         source,
@@ -227,15 +321,27 @@ pub fn save<S: State>(
         let mut out = io::BufWriter::new(&mut file);
         out.write_all(params.header_line().as_bytes())
             .map_err(write_err)?;
+        let mut body = partial::Body::new(&mut out);
         for m in marks.values() {
-            out.write_all(b"#file\t").map_err(write_err)?;
-            serde_json::to_writer(&mut out, m).map_err(|e| write_err(e.into()))?;
-            out.write_all(b"\n").map_err(write_err)?;
+            body.write_all(b"#file\t").map_err(write_err)?;
+            serde_json::to_writer(&mut body, m).map_err(|e| write_err(e.into()))?;
+            body.write_all(b"\n").map_err(write_err)?;
         }
-        job::write_partial(params, total, EmitMode::Lines, &mut out).map_err(write_err)?;
-        out.flush().map_err(write_err)?;
+        job::write_partial(params, total, EmitMode::Lines, &mut body).map_err(write_err)?;
+        body.finish().map_err(write_err)?;
     }
-    file.commit()
+    file.sync().map_err(write_err)?;
+    Ok(Prepared { file })
+}
+
+/// Writes the state atomically: [`prepare`], then [`Prepared::publish`].
+pub fn save<S: State>(
+    path: &Path,
+    params: &JobParams,
+    marks: &BTreeMap<String, FileMark>,
+    total: &Keyed<S>,
+) -> Result<()> {
+    prepare(path, params, marks, total)?.publish()
 }
 
 /// One past the last `\n` in `start..size` of `file`, or `start` when there is none.

@@ -10,7 +10,8 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["main"],
     &["lib"],
-    &["pipeline"],
+    // Checks of a whole run before it starts (outputs never overwrite inputs).
+    &["pipeline", "same_file"],
     &["config"],
     // The command line, and what is generated from it (completions, man page).
     &["cli", "docs"],

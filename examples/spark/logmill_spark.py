@@ -395,7 +395,9 @@ def exact(sc, run: Run) -> List[bytes]:
                 if first != header:
                     raise StageError(f"shard {i}/{shards}: expected the header {header!r}, got {first!r}")
                 for line in lines:
-                    if line:
+                    # The shard's end marker sums the whole shard: it means nothing once the
+                    # lines are shuffled (the process exited 0, so its output is complete).
+                    if line and not line.startswith(b"#logmill-end\t"):
                         yield key_of(line), line
             finally:
                 lines.close()  # on an error: kill the process now rather than when collected
@@ -407,10 +409,15 @@ def exact(sc, run: Run) -> List[bytes]:
 
 
 def finish(run: Run, lines: List[bytes]) -> int:
-    """Runs the final merge on the driver: the job's header, then the reducers' lines, into
-    `logmill reduce JOB ARGS` (results) and/or `logmill merge --emit partial` (a partial file).
-    Returns logmill's exit code (0, or 1 when a grep-style job matched nothing)."""
-    data = b"".join([run.header, b"\n"] + [line + b"\n" for line in lines])
+    """Runs the final merge on the driver: the job's header, the reducers' lines and the end
+    marker, into `logmill reduce JOB ARGS` (results) and/or `logmill merge --emit partial` (a
+    partial file). Returns logmill's exit code (0, or 1 when a grep-style job matched nothing)."""
+    body = b"".join(line + b"\n" for line in lines)
+    # The partial format's end marker: the number of rows (lines not starting with `#`) and the
+    # CRC-32 of the body; every reducer exited 0, so the gathered lines are complete.
+    rows = sum(1 for line in lines if not line.startswith(b"#"))
+    end = b"#logmill-end\t%d\t%08x\n" % (rows, zlib.crc32(body))
+    data = b"".join([run.header, b"\n", body, end])
     env = dict(os.environ, LC_ALL="C")
     env.pop("LOGMILL_THREADS", None)
     rc = 0

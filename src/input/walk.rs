@@ -47,12 +47,20 @@ pub fn expand(specs: Vec<InputSpec>, opts: WalkOptions) -> Expanded {
     out
 }
 
-fn walk(root: &Path, opts: WalkOptions, out: &mut Expanded) {
-    let walker = walkdir::WalkDir::new(root)
+/// The entries a walk of `root` visits (hidden ones left out unless `opts.hidden`), in name
+/// order. Only names are read: a walk's files are sniffed for binary content in [`expand`].
+pub(crate) fn walker(
+    root: &Path,
+    opts: WalkOptions,
+) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    walkdir::WalkDir::new(root)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || opts.hidden || !is_hidden(e.file_name()));
-    for entry in walker {
+        .filter_entry(move |e| e.depth() == 0 || opts.hidden || !is_hidden(e.file_name()))
+}
+
+fn walk(root: &Path, opts: WalkOptions, out: &mut Expanded) {
+    for entry in walker(root, opts) {
         match entry {
             Err(e) => {
                 let path = e.path().unwrap_or(root).to_path_buf();
@@ -61,6 +69,8 @@ fn walk(root: &Path, opts: WalkOptions, out: &mut Expanded) {
                     .unwrap_or_else(|| std::io::Error::other("filesystem loop"));
                 out.errors.push(Error::Open { path, source });
             }
+            // An atomic output's temporary file (this run's `-o` may be inside the walk).
+            Ok(e) if crate::output::is_temp_name(e.file_name()) => {}
             Ok(e) if e.file_type().is_file() => {
                 let path = e.into_path();
                 if !opts.binary && is_binary(&path) {

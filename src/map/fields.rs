@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use memchr::memchr;
@@ -31,6 +31,7 @@ use crate::emit::{order_rows, EmitOptions, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::job::{Keyed, Meta};
+use crate::output::OutputFile;
 use crate::record::{self, Bad, Format, LineParser, Locator, Span};
 use crate::spill::Rows;
 
@@ -460,13 +461,31 @@ impl Merge for FieldsPartial {
 /// by position at the end. Only the positions stay in memory.
 pub(crate) struct Spool {
     file: Mutex<(BufWriter<File>, u64)>,
+    /// The `--rejects` file, written atomically as `-o` is: created (as a temporary file
+    /// beside it) with the spool, so an unwritable path fails before any work, and put in
+    /// place only once every reject is written.
+    output: Mutex<Option<OutputFile>>,
 }
 
 impl Spool {
-    pub(crate) fn new() -> io::Result<Spool> {
+    /// The spool of a run writing its rejects to `path`.
+    pub(crate) fn for_rejects(path: &Path) -> Result<Spool> {
+        let temp = tempfile::tempfile().map_err(|source| Error::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Ok(Spool {
-            file: Mutex::new((BufWriter::with_capacity(1 << 16, tempfile::tempfile()?), 0)),
+            file: Mutex::new((BufWriter::with_capacity(1 << 16, temp), 0)),
+            output: Mutex::new(Some(OutputFile::create(path)?)),
         })
+    }
+
+    /// The rejects file, once (the first caller writes it).
+    fn take_output(&self) -> Option<OutputFile> {
+        self.output
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 
     /// Appends `bytes`, returning where they start.
@@ -514,10 +533,7 @@ impl<'j> FieldsMapper<'j> {
     /// A mapper for `job`; opens the rejects spool when the job writes rejects.
     pub fn new(job: &'j FieldsJob) -> Result<FieldsMapper<'j>> {
         let spool = match &job.rejects {
-            Some(path) if !job.strict => Some(Spool::new().map_err(|source| Error::Open {
-                path: path.clone(),
-                source,
-            })?),
+            Some(path) if !job.strict => Some(Spool::for_rejects(path)?),
             _ => None,
         };
         Ok(FieldsMapper {
@@ -1009,9 +1025,11 @@ pub fn finish_rows(
     Ok(outcome)
 }
 
-/// Writes `path:line:text` lines for the rejects, in input and line order.
+/// Writes `path:line:text` lines for the rejects, in input and line order, to the spool's
+/// output file, and puts it in place at `path` (atomically: a failure leaves the previous file
+/// as it was).
 pub(crate) fn write_rejects(
-    path: &PathBuf,
+    path: &Path,
     spool: &Spool,
     rejects: &mut [Reject],
     lines: &LineIndex,
@@ -1019,12 +1037,15 @@ pub(crate) fn write_rejects(
 ) -> Result<()> {
     use std::os::unix::fs::FileExt;
     let write_err = |source| Error::Open {
-        path: path.clone(),
+        path: path.to_path_buf(),
         source,
+    };
+    let Some(mut file) = spool.take_output() else {
+        return Ok(());
     };
     let spool = spool.flushed().map_err(write_err)?;
     rejects.sort_unstable_by_key(|r| (r.input, r.offset));
-    let mut w = BufWriter::with_capacity(1 << 16, File::create(path).map_err(write_err)?);
+    let mut w = BufWriter::with_capacity(1 << 16, file.file_mut());
     let mut text = Vec::new();
     for r in rejects.iter() {
         text.resize(r.spool.1 as usize, 0);
@@ -1036,7 +1057,9 @@ pub(crate) fn write_rejects(
         w.write_all(&text).map_err(write_err)?;
         w.write_all(b"\n").map_err(write_err)?;
     }
-    w.flush().map_err(write_err)
+    w.flush().map_err(write_err)?;
+    drop(w);
+    file.commit()
 }
 
 /// Orders the groups and writes them: key fields, then each aggregation's cells.

@@ -377,10 +377,7 @@ impl<'j> MatchRun<'j> {
     /// The run of `job`; opens the rejects spool when the job writes rejects.
     pub fn new(job: &'j MatchJob) -> Result<MatchRun<'j>> {
         let spool = match &job.rejects {
-            Some(path) if !job.strict => Some(Spool::new().map_err(|source| Error::Open {
-                path: path.clone(),
-                source,
-            })?),
+            Some(path) if !job.strict => Some(Spool::for_rejects(path)?),
             _ => None,
         };
         Ok(MatchRun { job, spool })

@@ -1,0 +1,699 @@
+//! Nothing lost: an output never overwrites an input or another output, `--rejects` is
+//! replaced atomically, every catchable terminating signal removes the temporary files (and
+//! the next run removes what a killed one left), and a closed stdout is an error.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{logmill, testdata};
+
+/// The logmill binary as a plain `std` command (for spawning, signalling, closing fds).
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmill"));
+    cmd.env_remove("LOGMILL_THREADS");
+    cmd
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs logmill in `dir` with `args` and checks it was refused: exit 2, one line on stderr
+/// naming both `a` and `b`, nothing on stdout. Returns the line.
+fn refused(dir: &Path, args: &[&str], stdin: Option<&Path>, a: &str, b: &str) -> String {
+    let mut cmd = bin();
+    cmd.current_dir(dir).args(args);
+    match stdin {
+        Some(p) => cmd.stdin(fs::File::open(p).unwrap()),
+        None => cmd.stdin(Stdio::null()),
+    };
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    assert!(
+        err.contains(a) && err.contains(b),
+        "{args:?} names {a} and {b}: {err}"
+    );
+    assert!(out.stdout.is_empty(), "{args:?}");
+    err
+}
+
+/// A folder holding `in.txt` (words) and `recs.jsonl` (one good, one bad record), with their
+/// contents.
+fn inputs() -> (tempfile::TempDir, Vec<u8>, Vec<u8>) {
+    let d = tempfile::tempdir().unwrap();
+    let words = b"a b a\nc\n".to_vec();
+    let recs = b"{\"a\":1}\nnot json\n".to_vec();
+    fs::write(d.path().join("in.txt"), &words).unwrap();
+    fs::write(d.path().join("recs.jsonl"), &recs).unwrap();
+    (d, words, recs)
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
+    let (d, words, recs) = inputs();
+    let p = d.path();
+    fs::hard_link(p.join("in.txt"), p.join("hard.txt")).unwrap();
+    std::os::unix::fs::symlink("in.txt", p.join("link.txt")).unwrap();
+    fs::create_dir(p.join("sub")).unwrap();
+    refused(
+        p,
+        &["words", "-o", "in.txt", "in.txt"],
+        None,
+        "-o in.txt",
+        "in.txt",
+    );
+    refused(
+        p,
+        &["words", "-o", "./in.txt", "in.txt"],
+        None,
+        "-o ./in.txt",
+        "in.txt",
+    );
+    refused(
+        p,
+        &["words", "-o", "link.txt", "in.txt"],
+        None,
+        "link.txt",
+        "in.txt",
+    );
+    refused(
+        p,
+        &["words", "-o", "in.txt", "link.txt"],
+        None,
+        "in.txt",
+        "link.txt",
+    );
+    refused(
+        p,
+        &["words", "-o", "hard.txt", "in.txt"],
+        None,
+        "hard.txt",
+        "in.txt",
+    );
+    refused(
+        p,
+        &["words", "-o", "sub/../in.txt", "in.txt"],
+        None,
+        "sub/../in.txt",
+        "in.txt",
+    );
+    // Stdin redirected from the file is that file.
+    let stdin = p.join("in.txt");
+    refused(
+        p,
+        &["words", "-o", "in.txt"],
+        Some(&stdin),
+        "-o in.txt",
+        "standard input",
+    );
+    refused(
+        p,
+        &["words", "-o", "hard.txt", "-"],
+        Some(&stdin),
+        "hard.txt",
+        "standard input",
+    );
+    // --state is read and replaced, but never an input.
+    refused(
+        p,
+        &["words", "--state", "in.txt", "in.txt"],
+        None,
+        "--state in.txt",
+        "in.txt",
+    );
+    refused(
+        p,
+        &["grep", "a", "--state", "link.txt", "in.txt"],
+        None,
+        "--state",
+        "in.txt",
+    );
+    // The reported case: --rejects onto the input.
+    let args = [
+        "fields",
+        "--format",
+        "jsonl",
+        "--by",
+        "a",
+        "--rejects",
+        "recs.jsonl",
+    ];
+    let mut with_input = args.to_vec();
+    with_input.push("recs.jsonl");
+    refused(
+        p,
+        &with_input,
+        None,
+        "--rejects recs.jsonl",
+        "input recs.jsonl",
+    );
+    // The --files-from list is an input too.
+    fs::write(p.join("list"), "in.txt\n").unwrap();
+    let list_before = fs::read(p.join("list")).unwrap();
+    refused(
+        p,
+        &["words", "--files-from", "list", "-o", "list"],
+        None,
+        "-o list",
+        "list",
+    );
+    assert_eq!(fs::read(p.join("list")).unwrap(), list_before);
+
+    assert_eq!(fs::read(p.join("in.txt")).unwrap(), words);
+    assert_eq!(fs::read(p.join("recs.jsonl")).unwrap(), recs);
+    assert_eq!(
+        entries(p),
+        vec![
+            "hard.txt",
+            "in.txt",
+            "link.txt",
+            "list",
+            "recs.jsonl",
+            "sub"
+        ],
+        "no output or temporary file created"
+    );
+}
+
+#[test]
+fn an_output_inside_a_walked_directory_is_refused() {
+    let (d, words, _) = inputs();
+    let p = d.path();
+    fs::create_dir_all(p.join("logs/deep")).unwrap();
+    fs::write(p.join("logs/deep/x.log"), "x y\n").unwrap();
+    refused(
+        p,
+        &["words", "-r", "logs", "-o", "logs/deep/x.log"],
+        None,
+        "-o logs/deep/x.log",
+        "logs/deep/x.log",
+    );
+    // A hard link from outside to a walked file.
+    fs::hard_link(p.join("logs/deep/x.log"), p.join("outside.txt")).unwrap();
+    refused(
+        p,
+        &["words", "-r", "logs", "-o", "outside.txt"],
+        None,
+        "outside.txt",
+        "x.log",
+    );
+    assert_eq!(fs::read(p.join("logs/deep/x.log")).unwrap(), b"x y\n");
+    // A hidden file is not walked (without --hidden), so it may be written; a new file may be
+    // written into a walked directory.
+    let ok = logmill()
+        .current_dir(p)
+        .args([
+            "words",
+            "-r",
+            "logs",
+            "-o",
+            "logs/.counts",
+            "--state",
+            "logs/new.state",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert_eq!(fs::read(p.join("logs/.counts")).unwrap(), b"x\t1\ny\t1\n");
+    assert_eq!(fs::read(p.join("in.txt")).unwrap(), words);
+}
+
+#[test]
+fn two_outputs_on_one_file_are_refused() {
+    let (d, _, recs) = inputs();
+    let p = d.path();
+    fs::write(p.join("old.tsv"), "old\n").unwrap();
+    std::os::unix::fs::symlink("old.tsv", p.join("alias.tsv")).unwrap();
+    let fields = ["fields", "--format", "jsonl", "--by", "a"];
+    let with = |more: &[&'static str]| {
+        let mut v = fields.to_vec();
+        v.extend_from_slice(more);
+        v.push("recs.jsonl");
+        v
+    };
+    // Not yet existing: the same path once resolved.
+    refused(
+        p,
+        &with(&["-o", "new.tsv", "--rejects", "./new.tsv"]),
+        None,
+        "new.tsv",
+        "-o",
+    );
+    refused(
+        p,
+        &with(&["-o", "old.tsv", "--rejects", "alias.tsv"]),
+        None,
+        "alias.tsv",
+        "old",
+    );
+    refused(
+        p,
+        &with(&["-o", "old.tsv", "--state", "old.tsv"]),
+        None,
+        "--state",
+        "-o old",
+    );
+    refused(
+        p,
+        &["words", "--state", "alias.tsv", "-o", "old.tsv", "in.txt"],
+        None,
+        "--state alias.tsv",
+        "-o old.tsv",
+    );
+    assert_eq!(fs::read(p.join("old.tsv")).unwrap(), b"old\n");
+    assert_eq!(fs::read(p.join("recs.jsonl")).unwrap(), recs);
+    assert!(!p.join("new.tsv").exists());
+    // Two outputs that are the same device are fine: /dev/null is not a file to lose.
+    let ok = logmill()
+        .current_dir(p)
+        .args(with(&["-o", "/dev/null", "--rejects", "/dev/null"]))
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+#[test]
+fn merge_may_accumulate_a_partial_in_place() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    for (name, text) in [("total.partial", "a b\n"), ("day.partial", "a c\n")] {
+        let out = logmill()
+            .args(["words", "--emit", "partial"])
+            .write_stdin(text)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        fs::write(p.join(name), out.stdout).unwrap();
+    }
+    let out = logmill()
+        .current_dir(p)
+        .args(["merge", "--emit", "partial", "total.partial", "day.partial"])
+        .args(["-o", "total.partial"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = logmill()
+        .current_dir(p)
+        .args(["merge", "total.partial"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&shown.stdout), "a\t2\nb\t1\nc\t1\n");
+    assert_eq!(entries(p), vec!["day.partial", "total.partial"]);
+}
+
+#[test]
+fn output_to_dev_stdout_appends_where_stdout_goes() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("log");
+    fs::write(&log, "earlier\n").unwrap();
+    let append = fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let out = bin()
+        .args(["words", "-o", "/dev/stdout", "-"])
+        .stdin(fs::File::open(testdata("small.txt")).unwrap())
+        .stdout(append)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // As `>> log` promises: the earlier lines stay, the results follow.
+    let expected = logmill()
+        .arg("words")
+        .arg(testdata("small.txt"))
+        .output()
+        .unwrap()
+        .stdout;
+    assert!(!expected.is_empty());
+    assert_eq!(
+        fs::read(&log).unwrap(),
+        [&b"earlier\n"[..], &expected].concat()
+    );
+    assert_eq!(entries(d.path()), vec!["log"]);
+}
+
+#[test]
+fn odd_output_paths_fail_cleanly() {
+    let (d, words, _) = inputs();
+    let p = d.path();
+    for (out, says) in [
+        (".", "directory"),
+        ("no/such/dir/out.tsv", "no/such/dir/out.tsv"),
+    ] {
+        let res = logmill()
+            .current_dir(p)
+            .args(["words", "-o", out, "in.txt"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(2), "{out}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{err}");
+    }
+    // --rejects in a missing directory fails before any work, as -o does.
+    let res = logmill()
+        .current_dir(p)
+        .args(["fields", "--format", "jsonl", "--count"])
+        .args(["--rejects", "no/such/rejects", "recs.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(2));
+    assert!(res.stdout.is_empty(), "no results printed");
+    assert!(String::from_utf8_lossy(&res.stderr).contains("no/such/rejects"));
+    assert_eq!(fs::read(p.join("in.txt")).unwrap(), words);
+    assert_eq!(entries(p), vec!["in.txt", "recs.jsonl"]);
+}
+
+/// Runs `fields --rejects` with a file-size limit (`ulimit -f`) the rejects file cannot fit in.
+fn run_with_file_limit(dir: &Path, input: &Path, rejects: &Path, limit: u64) -> Output {
+    let mut cmd = bin();
+    cmd.current_dir(dir)
+        .args(["fields", "--format", "jsonl", "--count", "--rejects"])
+        .arg(rejects)
+        .arg(input)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: setrlimit(2) and signal(2) in the forked child before exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let lim = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
+            Ok(())
+        })
+    };
+    cmd.output().unwrap()
+}
+
+#[test]
+fn rejects_file_is_replaced_atomically() {
+    let d = tempfile::tempdir().unwrap();
+    // Each reject line starts with the input's long path, so the rejects file is far bigger
+    // than the spooled record texts: the write that fails is the rejects file's.
+    let deep = d.path().join("d".repeat(200));
+    fs::create_dir(&deep).unwrap();
+    let input = deep.join("recs.jsonl");
+    let mut text = String::from("{\"a\":1}\n");
+    for _ in 0..200 {
+        text.push_str("x\n");
+    }
+    fs::write(&input, &text).unwrap();
+    let rejects = d.path().join("rejects.txt");
+    fs::write(&rejects, "the previous rejects\n").unwrap();
+
+    let res = run_with_file_limit(d.path(), &input, &rejects, 8192);
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{err}");
+    assert!(err.contains("rejects.txt"), "{err}");
+    assert_eq!(
+        fs::read(&rejects).unwrap(),
+        b"the previous rejects\n",
+        "a failed write keeps the previous rejects file"
+    );
+    assert_eq!(
+        entries(d.path()),
+        vec!["d".repeat(200), "rejects.txt".into()],
+        "no temporary file left"
+    );
+
+    // Without the limit: the whole list, in place, no temporary file.
+    let res = run_with_file_limit(d.path(), &input, &rejects, libc::RLIM_INFINITY);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let listed = fs::read_to_string(&rejects).unwrap();
+    assert_eq!(listed.lines().count(), 200);
+    assert!(
+        listed.ends_with(":201:x\n"),
+        "{}",
+        &listed[listed.len() - 40..]
+    );
+    assert_eq!(entries(d.path()).len(), 2);
+}
+
+fn send(child: &Child, sig: libc::c_int) {
+    // SAFETY: kill(2) on our own child's pid, which has not been reaped yet.
+    let rc = unsafe { libc::kill(child.id() as libc::pid_t, sig) };
+    assert_eq!(rc, 0, "kill failed");
+}
+
+/// Waits for `child`, killing it and failing if it takes longer than `limit`.
+fn wait_with_deadline(mut child: Child, limit: Duration) -> Output {
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("logmill did not stop within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Starts `words -o result.tsv` (over a previous result) on a stdin that stays open, waits
+/// for its temporary file, sends `sig`, and checks it exits with `code`, leaving the previous
+/// result and no temporary file.
+fn signal_during_output(sig: libc::c_int, code: i32) {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("result.tsv");
+    fs::write(&out, "previous\t1\n").unwrap();
+    let mut cmd = bin();
+    cmd.args(["words", "-o"])
+        .arg(&out)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: signal(2) in the forked child before exec: the test must not depend on what
+    // the runner inherited (a nohup'ed runner ignores SIGHUP).
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::signal(sig, libc::SIG_DFL);
+            Ok(())
+        })
+    };
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"some words\nmore words\n").unwrap();
+    let start = Instant::now();
+    while entries(d.path()).len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no temporary file"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(entries(d.path()).iter().any(|n| n.ends_with(".tmp")));
+    send(&child, sig);
+    let res = wait_with_deadline(child, Duration::from_secs(10));
+    drop(stdin);
+    assert_eq!(res.status.code(), Some(code), "{}", res.status);
+    assert_eq!(fs::read(&out).unwrap(), b"previous\t1\n");
+    assert_eq!(
+        entries(d.path()),
+        vec!["result.tsv"],
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn sighup_during_output_removes_the_temporary_file() {
+    signal_during_output(libc::SIGHUP, 129);
+}
+
+#[test]
+fn sigquit_during_output_removes_the_temporary_file() {
+    signal_during_output(libc::SIGQUIT, 131);
+}
+
+#[test]
+fn other_terminating_signals_remove_the_temporary_file() {
+    for sig in [libc::SIGUSR1, libc::SIGUSR2, libc::SIGALRM] {
+        signal_during_output(sig, 128 + sig);
+    }
+}
+
+/// The id of a process that has exited (and been reaped).
+fn dead_pid() -> u32 {
+    let mut c = Command::new("true").spawn().unwrap();
+    let pid = c.id();
+    c.wait().unwrap();
+    pid
+}
+
+#[test]
+fn a_killed_runs_temporary_file_is_removed_by_the_next_run() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    // A run killed by SIGKILL leaves its temporary file.
+    let mut child = bin()
+        .current_dir(p)
+        .args(["words", "-o", "result.tsv"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while entries(p).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no temporary file"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = entries(p);
+    assert_eq!(left.len(), 1);
+    assert!(left[0].starts_with(".result.tsv.logmill-"), "{left:?}");
+    // Another dead run's file, a live process's one (ours), and a dead run's file that a live
+    // process still holds locked (a run in another PID namespace), plus another target's.
+    let dead = format!(".result.tsv.logmill-{}-3.tmp", dead_pid());
+    let live = format!(".result.tsv.logmill-{}-0.tmp", std::process::id());
+    let locked = format!(".result.tsv.logmill-{}-1.tmp", dead_pid());
+    let other = format!(".other.tsv.logmill-{}-0.tmp", dead_pid());
+    for name in [&dead, &live, &locked, &other] {
+        fs::write(p.join(name), "partial").unwrap();
+    }
+    let lock = fs::File::open(p.join(&locked)).unwrap();
+    // SAFETY: flock(2) on a descriptor we own.
+    assert_eq!(
+        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) },
+        0
+    );
+
+    let res = logmill()
+        .current_dir(p)
+        .args(["words", "-o", "result.tsv"])
+        .write_stdin("a\n")
+        .output()
+        .unwrap();
+    assert!(res.status.success());
+    assert_eq!(fs::read(p.join("result.tsv")).unwrap(), b"a\t1\n");
+    let mut want = vec![live, locked, other, "result.tsv".to_string()];
+    want.sort();
+    assert_eq!(entries(p), want);
+    drop(lock);
+}
+
+#[test]
+fn a_closed_stdout_is_an_error() {
+    // `logmill words f >&-`: no one to give the results to (coreutils: "Bad file descriptor").
+    let mut cmd = bin();
+    cmd.arg("words")
+        .arg(testdata("small.txt"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // SAFETY: close(2) in the forked child before exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::close(1);
+            Ok(())
+        })
+    };
+    let res = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("standard output is closed"), "{err}");
+
+    // With -o the results have somewhere to go.
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out.tsv");
+    let mut cmd = bin();
+    cmd.args(["words", "-o"])
+        .arg(&out)
+        .arg(testdata("small.txt"))
+        .stdout(Stdio::null());
+    // SAFETY: as above.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::close(1);
+            Ok(())
+        })
+    };
+    assert!(cmd.status().unwrap().success());
+    assert!(fs::metadata(&out).unwrap().len() > 0);
+}
+
+#[test]
+fn a_closed_pipe_without_state_still_exits_0() {
+    // `logmill words f | head -1`: the README's promise, kept.
+    let mut child = bin()
+        .arg("words")
+        .arg(testdata("kjv.txt"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let res = wait_with_deadline(child, Duration::from_secs(60));
+    assert_eq!(
+        res.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+}
+
+#[test]
+fn a_hidden_walk_does_not_read_the_outputs_temporary_file() {
+    // `-o` inside the walked directory, new: its temporary file is there during the walk.
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("x.log"), "a a\n").unwrap();
+    let res = logmill()
+        .current_dir(d.path())
+        .args([
+            "grep",
+            "--by-file",
+            "-r",
+            "--hidden",
+            "a",
+            ".",
+            "-o",
+            "out.tsv",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let rows = fs::read_to_string(d.path().join("out.tsv")).unwrap();
+    assert!(rows.starts_with("./x.log\t1\n"), "{rows}");
+    assert!(
+        !rows.contains(".tmp"),
+        "the temporary file is not an input: {rows}"
+    );
+}
