@@ -14,8 +14,8 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use logmill::aggregate::{KeyedTable, Merge};
 use logmill::chunk::chunks;
 use logmill::engine::Engine;
-use logmill::map::words::WordsMapper;
-use logmill::map::{Chunk, Mapper};
+use logmill::jobs::words::WordsMapper;
+use logmill::jobs::{Chunk, Mapper};
 use logmill::InputSpec;
 
 /// Size of the chunker and whole-engine inputs.

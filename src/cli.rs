@@ -5,10 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-mod fields;
-mod search;
-pub use fields::{FieldsArgs, Ordered, RecordFormat};
-pub use search::{GrepArgs, MatchArgs};
+use crate::jobs::args::whole_number;
+pub use crate::jobs::args::{FormatArg, FormatArgs, OutputArgs, RejectArgs, SortArg};
+pub use crate::jobs::JobCommand;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -212,34 +211,6 @@ Examples:
     Man,
 }
 
-/// The jobs, with their own flags.
-#[derive(Debug, Subcommand)]
-pub enum JobCommand {
-    /// Count word frequencies (a word is a run of non-whitespace bytes, lowercased in ASCII).
-    #[command(after_help = "\
-Examples:
-  logmill words kjv.txt | head             the most frequent words
-  logmill words --unicode --top 20 *.txt   Unicode-aware words, top 20
-  zcat old.log.gz | logmill words          from a pipe, in bounded memory
-  logmill words --output-format csv a.log  as CSV with a header (also json, jsonl)
-  logmill words -o counts.tsv *.log        to a file, replaced only when the run succeeds")]
-    Words(WordsArgs),
-
-    /// Count the lines that match a regex, like `grep -c` (exit 1 when none match).
-    #[command(after_help = search::GREP_EXAMPLES)]
-    Grep(GrepArgs),
-
-    /// Count regex matches grouped by their capture groups, like
-    /// `rg -o -r '$1' PATTERN | sort | uniq -c | sort -rn`.
-    #[command(after_help = search::MATCH_EXAMPLES)]
-    Match(MatchArgs),
-
-    /// Group the records of structured logs (whitespace-split, CSV, JSON lines, access logs,
-    /// syslog) by fields and aggregate fields per group.
-    #[command(after_help = fields::FIELDS_EXAMPLES)]
-    Fields(Box<FieldsArgs>),
-}
-
 /// Flags of `logmill merge`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -270,115 +241,11 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// Flags of `logmill words`.
-#[derive(Debug, Args)]
-pub struct WordsArgs {
-    /// Words are Unicode words (UAX #29 segments holding a letter or digit: `don't` is one
-    /// word), lowercased by Unicode rules and written in NFC; invalid UTF-8 separates words.
-    #[arg(long)]
-    pub unicode: bool,
-
-    /// Output order and truncation.
-    #[command(flatten)]
-    pub output: OutputArgs,
-
-    /// Input files; `-` or none reads stdin.
-    #[arg(value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-}
-
-/// Flags shared by every job that can reject a record (a bad record is left out of the
-/// results and counted on stderr): where the bad records go, or whether one stops the run.
-#[derive(Debug, Args, Default, Clone)]
-#[group(id = "bad-records", multiple = true)]
-pub struct RejectArgs {
-    /// Write each bad record to FILE as `input:line:text`, in input and line order. FILE is
-    /// replaced atomically, as -o is, and may not be an input nor another output.
-    #[arg(long, value_name = "FILE")]
-    pub rejects: Option<PathBuf>,
-
-    /// Stop at the first bad record with an error (exit 2) instead of leaving it out.
-    #[arg(long)]
-    pub strict: bool,
-}
-
-/// Flags shared by every job that prints a keyed table.
-#[derive(Debug, Args)]
-pub struct OutputArgs {
-    /// Order of the rows: by count (descending, ties by key) or by key.
-    #[arg(long, value_enum, default_value_t = SortArg::Count)]
-    pub sort: SortArg,
-
-    /// Print only the first N rows in that order.
-    #[arg(long, value_name = "N", value_parser = parse_rows)]
-    pub top: Option<usize>,
-
-    /// Output format and destination.
-    #[command(flatten)]
-    pub format: FormatArgs,
-}
-
-/// Flags shared by every job: how and where results are written.
-#[derive(Debug, Args, Default)]
-pub struct FormatArgs {
-    /// Output format. Keys are raw bytes in tsv and csv; json and jsonl show bytes that are
-    /// not UTF-8 as U+FFFD and say so on stderr.
-    #[arg(long, value_enum, default_value_t = FormatArg::Tsv, value_name = "FORMAT")]
-    pub output_format: FormatArg,
-
-    /// Start tsv output with a line of column names (csv always has one).
-    #[arg(long)]
-    pub header: bool,
-
-    /// Write results to PATH instead of stdout, atomically: PATH is replaced only when the run
-    /// succeeds, and keeps its previous content if it fails or is interrupted. PATH may not be
-    /// an input (except for merge) nor another output.
-    #[arg(short = 'o', long, value_name = "PATH")]
-    pub output: Option<PathBuf>,
-}
-
-/// `--output-format` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum FormatArg {
-    /// Tab-separated `key<TAB>count` lines.
-    #[default]
-    Tsv,
-    /// CSV with a header record, quoted where needed.
-    Csv,
-    /// One JSON array of objects.
-    Json,
-    /// One JSON object a line (JSON Lines).
-    Jsonl,
-}
-
-/// `--sort` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SortArg {
-    /// Count descending, then key ascending by bytes.
-    Count,
-    /// Key ascending by bytes.
-    Key,
-}
-
 /// Parses a thread count such as `-j 4`, saying what was wrong in the user's terms (the range
 /// is checked with `LOGMILL_THREADS`, in `config.rs`).
 fn parse_threads(s: &str) -> Result<usize, String> {
     let max = crate::engine::MAX_THREADS;
     whole_number(s).ok_or_else(|| format!("expected a number of worker threads from 1 to {max}"))
-}
-
-/// Parses `--top N`.
-fn parse_rows(s: &str) -> Result<usize, String> {
-    whole_number(s).ok_or_else(|| "expected a whole number of rows, e.g. 10".to_string())
-}
-
-/// A whole number written with digits only (no sign), if it fits.
-fn whole_number(s: &str) -> Option<usize> {
-    let t = s.trim();
-    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    t.parse().ok()
 }
 
 /// Parses the process's arguments, exiting with a message on bad ones (code 2) or after
@@ -396,6 +263,7 @@ pub fn parse() -> Cli {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jobs::args::parse_rows;
     use clap::CommandFactory;
 
     #[test]

@@ -4,22 +4,15 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{
-    Cli, Command, EmitArg, FormatArg, JobCommand, MmapArg, OutputArgs, ProgressArg, RejectArgs,
-    SortArg,
-};
+use crate::cli::{Cli, Command, EmitArg, FormatArg, MmapArg, OutputArgs, ProgressArg, SortArg};
 use crate::emit::{EmitOptions, OutputFormat, SortOrder};
 use crate::engine::EngineOptions;
 pub use crate::engine::{default_threads, Shard, DEFAULT_CHUNK_SIZE, MAX_THREADS};
 use crate::error::{Error, Result};
 use crate::input::walk::WalkOptions;
 use crate::input::{InputLimits, InputSpec, MmapPolicy};
-use crate::job::{self, EmitMode, JobParams};
-use crate::map::fields::{FieldsJob, FieldsParams};
-use crate::map::grep::{GrepJob, GrepOutput};
-use crate::map::matches::MatchJob;
-use crate::map::words::WordsMapper;
-use crate::pattern::PatternOptions;
+use crate::jobs::{JobParams, Parsed, RejectArgs};
+use crate::partial::format::{self, EmitMode};
 use crate::progress::ProgressMode;
 pub use crate::size::{parse_size, MAX_SIZE};
 use crate::spill::SpillOptions;
@@ -28,7 +21,10 @@ use crate::spill::SpillOptions;
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The job and its parameters.
-    pub job: Job,
+    pub params: JobParams,
+    /// Where bad records go (`--rejects`, `--strict`): options of the run, not parameters of
+    /// the result.
+    pub bad: RejectArgs,
     /// The inputs, in command-line order.
     pub inputs: Vec<InputSpec>,
     /// Worker threads (at least 1).
@@ -80,33 +76,17 @@ pub enum Action {
     Merge,
 }
 
-/// A job with its parameters.
-#[derive(Debug, Clone)]
-pub enum Job {
-    /// Word frequencies.
-    Words(WordsMapper),
-    /// Lines matching regexes, counted.
-    Grep(GrepJob),
-    /// Regex matches counted (and summed) by capture groups.
-    Match(MatchJob),
-    /// Field aggregation over structured records.
-    Fields(Box<FieldsJob>),
-}
-
 impl Config {
     /// Where the job writes rejected records (`--rejects`), if anywhere.
     pub fn rejects_path(&self) -> Option<&Path> {
-        match &self.job {
-            Job::Fields(f) => f.rejects.as_deref(),
-            Job::Match(m) => m.rejects.as_deref(),
-            Job::Words(_) | Job::Grep(_) => None,
-        }
+        self.bad.rejects.as_deref()
     }
 
-    /// A config for `job` over `inputs` with the defaults of the command line.
-    pub fn new(job: Job, inputs: Vec<InputSpec>) -> Config {
+    /// A config for the job of `params` over `inputs` with the defaults of the command line.
+    pub fn new(params: JobParams, inputs: Vec<InputSpec>) -> Config {
         Config {
-            job,
+            params,
+            bad: RejectArgs::default(),
             inputs,
             threads: default_threads(),
             chunk_size: DEFAULT_CHUNK_SIZE,
@@ -180,17 +160,23 @@ impl Config {
                 })
             }
         };
-        let (params, mut files, output, bad) = match command {
-            Ok(j) => job_params(j)?,
-            Err(a) => (
-                merge_params(&a.files)?,
-                a.files,
-                a.output,
-                RejectArgs::default(),
-            ),
+        let Parsed {
+            params,
+            mut files,
+            output,
+            bad,
+        } = match command {
+            Ok(j) => j.parse()?,
+            Err(a) => Parsed {
+                params: merge_params(&a.files)?,
+                files: a.files,
+                output: a.output,
+                bad: RejectArgs::default(),
+            },
         };
-        let mut job = params.build()?;
-        job.set_bad_records(bad);
+        // Builds the job once (compiling its patterns) so bad parameters fail here, before
+        // any output is created or any input read.
+        params.visit(&bad, Validate)?;
         let listed = cli.files_from.is_some();
         let stdin_list = cli.files_from.as_deref() == Some(Path::new("-"));
         if let Some(list) = &cli.files_from {
@@ -209,7 +195,8 @@ impl Config {
             });
         }
         Ok(Config {
-            job,
+            params,
+            bad,
             inputs: input_specs(files, listed, stdin_list),
             threads,
             chunk_size,
@@ -247,57 +234,15 @@ impl Config {
     }
 }
 
-impl Job {
-    /// Where bad records go (`--rejects`, `--strict`): options of the run, not parameters of
-    /// the result, so they are set apart from [`JobParams`] (`--strict` of `fields` is in
-    /// both, as partial headers have always named it).
-    pub fn set_bad_records(&mut self, bad: RejectArgs) {
-        match self {
-            Job::Words(_) | Job::Grep(_) => {}
-            Job::Match(m) => {
-                m.rejects = bad.rejects;
-                m.strict = bad.strict;
-            }
-            Job::Fields(f) => f.rejects = bad.rejects,
-        }
-    }
-}
+/// Builds a job and drops it: the parameters are valid.
+struct Validate;
 
-/// A job's flags resolved into its parameters, inputs, output flags and bad-record options.
-fn job_params(j: JobCommand) -> Result<(JobParams, Vec<PathBuf>, OutputArgs, RejectArgs)> {
-    let none = RejectArgs::default;
-    Ok(match j {
-        JobCommand::Words(a) => (
-            JobParams::Words { unicode: a.unicode },
-            a.files,
-            a.output,
-            none(),
-        ),
-        JobCommand::Grep(a) => {
-            let (p, f, o) = grep_params(a);
-            (p, f, o, none())
-        }
-        JobCommand::Match(a) => (
-            JobParams::Match {
-                pattern: a.pattern,
-                options: PatternOptions {
-                    ignore_case: a.ignore_case,
-                    ..PatternOptions::default()
-                },
-                sum: a.sum,
-                all: a.all,
-            },
-            a.files,
-            a.output,
-            a.bad,
-        ),
-        JobCommand::Fields(a) => (
-            JobParams::Fields(FieldsParams::from_args(&a)?),
-            a.files,
-            a.output,
-            a.bad,
-        ),
-    })
+impl crate::jobs::JobVisitor for Validate {
+    type Output = ();
+
+    fn visit<J: crate::jobs::Job>(self, _: J) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The job of a merge: the header of its first input (a file, or stdin peeked without
@@ -310,7 +255,7 @@ fn merge_params(files: &[PathBuf]) -> Result<JobParams> {
                 path: f.clone(),
                 source,
             })?;
-            job::peek_header(f, &mut std::io::BufReader::new(file))
+            format::peek_header(f, &mut std::io::BufReader::new(file))
         }
         None => {
             let stdin = std::io::stdin();
@@ -320,7 +265,7 @@ fn merge_params(files: &[PathBuf]) -> Result<JobParams> {
                 source,
             })?;
             let end = memchr::memchr(b'\n', buf).map_or(buf.len(), |i| i + 1);
-            job::peek_header(Path::new("<stdin>"), &mut &buf[..end])
+            format::peek_header(Path::new("<stdin>"), &mut &buf[..end])
         }
     }
 }
@@ -347,47 +292,6 @@ fn parse_shard(s: &str) -> Result<Shard> {
         return Err(bad("need 0 <= I < N"));
     }
     Ok(Shard { index, count })
-}
-
-/// `grep`'s flags resolved. With `-e`, the positional "pattern" is really the first file.
-fn grep_params(a: crate::cli::GrepArgs) -> (JobParams, Vec<PathBuf>, OutputArgs) {
-    let mut files = a.files;
-    let patterns = if a.regexp.is_empty() {
-        a.pattern.into_iter().collect()
-    } else {
-        if let Some(first) = a.pattern {
-            files.insert(0, first.into());
-        }
-        a.regexp
-    };
-    let options = PatternOptions {
-        ignore_case: a.ignore_case,
-        fixed_strings: a.fixed_strings,
-        word: a.word_regexp,
-        line: a.line_regexp,
-    };
-    let output = if a.quiet {
-        GrepOutput::Quiet
-    } else if a.by_file {
-        GrepOutput::ByFile
-    } else {
-        GrepOutput::Total
-    };
-    let no_order = OutputArgs {
-        sort: SortArg::Count,
-        top: None,
-        format: a.format,
-    };
-    (
-        JobParams::Grep {
-            patterns,
-            options,
-            invert: a.invert_match,
-            output,
-        },
-        files,
-        no_order,
-    )
 }
 
 /// The environment variable that sets the thread count when `-j` is not given.

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use logmill::cli::{self, Cli, Command};
-use logmill::output::{self, OutputFile};
+use logmill::emit::atomic::{self, OutputFile};
 use logmill::{diag, docs, same_file, signals, Config, Error, ExitCode, Result};
 
 /// Whether fd 1 was closed when the process started (`logmill ... >&-`). Rust's runtime opens
@@ -45,7 +45,7 @@ fn main() -> std::process::ExitCode {
 
 /// Refuses to run when the results would go to a stdout that was closed at start.
 fn check_stdout(output: Option<&Path>) -> Result<()> {
-    let to_stdout = output.is_none_or(|p| output::std_fd_of(p) == Some(1));
+    let to_stdout = output.is_none_or(|p| atomic::std_fd_of(p) == Some(1));
     if to_stdout && STDOUT_CLOSED_AT_START.load(Ordering::Relaxed) {
         return Err(Error::Output(io::Error::other(
             "standard output is closed (Bad file descriptor): nowhere to write the results; \

@@ -334,7 +334,7 @@ impl Ord for Wide {
     }
 }
 
-/// A running exact sum of [`Decimal`]s: a partial aggregate ([`crate::aggregate::Merge`]) whose
+/// A running exact sum of [`Decimal`]s: a partial aggregate (its `Merge` is in `aggregate`) whose
 /// result does not depend on the order or grouping of additions. The positive and the negative
 /// values are summed apart in 384-bit accumulators at the largest scale seen, so intermediate
 /// sums never overflow (see [`Wide`]): the total is exact whenever the final value fits in a
@@ -485,7 +485,8 @@ impl DecimalSum {
         Ok(Decimal::normalised(negative, m, scale))
     }
 
-    fn add_sum(&mut self, other: DecimalSum) {
+    /// Adds another running sum into this one (the merge of two partial sums).
+    pub fn add_sum(&mut self, other: DecimalSum) {
         if self.overflow || other.overflow {
             self.overflow = true;
             return;
@@ -506,13 +507,6 @@ impl DecimalSum {
             }
             _ => self.overflow = true,
         }
-    }
-}
-
-impl crate::aggregate::Merge for DecimalSum {
-    #[inline]
-    fn merge(&mut self, other: Self) {
-        self.add_sum(other);
     }
 }
 

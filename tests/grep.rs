@@ -319,15 +319,13 @@ fn oracle(pattern: &str, invert: bool, data: &[u8]) -> u64 {
 }
 
 fn count_with(pattern: &str, invert: bool, data: &[u8], threads: usize, chunk: usize) -> u64 {
-    use logmill::map::grep::GrepOutput;
-    let job = logmill::job::JobParams::Grep {
+    use logmill::jobs::grep::GrepOutput;
+    let job = logmill::JobParams::Grep(logmill::jobs::grep::GrepParams {
         patterns: vec![pattern.to_string()],
         options: Default::default(),
         invert,
         output: GrepOutput::Total,
-    }
-    .build()
-    .unwrap();
+    });
     let out = crate::util::run_library(job, data, threads, chunk);
     String::from_utf8(out).unwrap().trim().parse().unwrap()
 }

@@ -353,14 +353,12 @@ fn counts_with(
     threads: usize,
     chunk: usize,
 ) -> BTreeMap<Vec<u8>, u64> {
-    let job = logmill::job::JobParams::Match {
+    let job = logmill::JobParams::Match(logmill::jobs::matches::MatchParams {
         pattern: pattern.to_string(),
         options: Default::default(),
         sum: None,
         all,
-    }
-    .build()
-    .unwrap();
+    });
     let out = crate::util::run_library(job, data, threads, chunk);
     parse_tsv_rows(&out)
         .into_iter()

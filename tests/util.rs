@@ -257,7 +257,7 @@ pub fn run_logmill<S: AsRef<std::ffi::OsStr>>(
 
 /// Runs `job` through the library on `data` (one in-memory input) with the given thread count
 /// and chunk size, and returns its output. Cheap: no process is started.
-pub fn run_library(job: logmill::Job, data: &[u8], threads: usize, chunk: usize) -> Vec<u8> {
+pub fn run_library(job: logmill::JobParams, data: &[u8], threads: usize, chunk: usize) -> Vec<u8> {
     let mut config = logmill::Config::new(
         job,
         vec![logmill::InputSpec::Bytes {

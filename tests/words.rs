@@ -8,8 +8,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use logmill::emit::{EmitOptions, SortOrder};
-use logmill::map::words::WordsMapper;
-use logmill::{Config, InputSpec, Job};
+use logmill::jobs::words::WordsParams;
+use logmill::{Config, InputSpec, JobParams};
 use proptest::prelude::*;
 
 use crate::util::*;
@@ -360,7 +360,7 @@ fn run_lib_inputs(
             data,
         })
         .collect();
-    let mut config = Config::new(Job::Words(WordsMapper { unicode }), specs);
+    let mut config = Config::new(JobParams::Words(WordsParams { unicode }), specs);
     config.threads = threads;
     config.chunk_size = chunk_size;
     config.emit = emit;

@@ -3,11 +3,17 @@
 
 use std::path::Path;
 
-use logmill::job::{read_partial, write_partial, EmitMode, Keyed, State};
+use logmill::partial::format::{read_partial, write_partial, EmitMode, Keyed, State};
+use logmill::JobParams;
 
 fn round_trip<S: State + PartialEq + std::fmt::Debug>(data: &[u8]) {
     let mut keyed = Keyed::<S>::default();
-    let Ok(header) = read_partial(Path::new("fuzz"), &mut &data[..], None, &mut keyed) else {
+    let Ok(header) = read_partial(
+        Path::new("fuzz"),
+        &mut &data[..],
+        None::<&JobParams>,
+        &mut keyed,
+    ) else {
         return;
     };
     let mode = if header.is_some() {
@@ -35,10 +41,15 @@ pub fn check(input: &[u8]) {
     };
     match which % 3 {
         0 => round_trip::<u64>(data),
-        1 => round_trip::<logmill::map::matches::Tally>(data),
+        1 => round_trip::<logmill::jobs::matches::Tally>(data),
         _ => {
-            let mut keyed = Keyed::<logmill::agg::GroupState>::default();
-            let _ = read_partial(Path::new("fuzz"), &mut &data[..], None, &mut keyed);
+            let mut keyed = Keyed::<logmill::jobs::fields::agg::GroupState>::default();
+            let _ = read_partial(
+                Path::new("fuzz"),
+                &mut &data[..],
+                None::<&JobParams>,
+                &mut keyed,
+            );
         }
     }
 }

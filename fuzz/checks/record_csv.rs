@@ -36,8 +36,8 @@ pub fn check(input: &[u8]) {
     }
     assert_eq!(pieces, whole, "chunked CSV reads like the whole");
     // The parser's own entry points: the header and the reader over a chunk.
-    let _ = logmill::record::csv::header(delimiter, &data[..framing.head_end(data)]);
-    let mut rd = logmill::record::csv::reader(delimiter, data);
+    let _ = logmill::jobs::fields::record::csv::header(delimiter, &data[..framing.head_end(data)]);
+    let mut rd = logmill::jobs::fields::record::csv::reader(delimiter, data);
     let mut rec = csv::ByteRecord::new();
     while let Ok(true) = rd.read_byte_record(&mut rec) {}
 }

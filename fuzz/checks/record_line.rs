@@ -1,7 +1,7 @@
 //! The line parsers (combined, common, syslog, jsonl, ws): any line, any bytes, never a panic,
 //! and every field span lies inside the buffer the parser returns.
 
-use logmill::record::{combined, locate, syslog, Format, LineParser, Span};
+use logmill::jobs::fields::record::{combined, locate, syslog, Format, LineParser, Span};
 
 /// Panics when the property fails for `input` (a fuzz input, or a replayed regression).
 pub fn check(input: &[u8]) {

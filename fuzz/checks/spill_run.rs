@@ -11,9 +11,9 @@ pub fn check(input: &[u8]) {
     };
     let key_bytes: logmill::error::Result<usize> = match which % 3 {
         0 => read_run_section::<u64>(data).map(|rows| rows.iter().map(|r| r.0.len()).sum()),
-        1 => read_run_section::<logmill::map::matches::Tally>(data)
+        1 => read_run_section::<logmill::jobs::matches::Tally>(data)
             .map(|rows| rows.iter().map(|r| r.0.len()).sum()),
-        _ => read_run_section::<logmill::agg::GroupState>(data)
+        _ => read_run_section::<logmill::jobs::fields::agg::GroupState>(data)
             .map(|rows| rows.iter().map(|r| r.0.len()).sum()),
     };
     if let Ok(n) = key_bytes {

@@ -9,6 +9,7 @@
 mod alloc;
 mod hash;
 pub mod key;
+pub mod keyed;
 mod table;
 
 use serde::de::DeserializeOwned;
@@ -100,6 +101,15 @@ pub fn merge_all<P: Merge>(mut parts: Vec<P>) -> P {
         parts = next;
     }
     parts.pop().unwrap_or_default()
+}
+
+/// Exact decimal sums merge by adding: exactly associative and commutative (see
+/// [`DecimalSum`]).
+impl Merge for crate::num::DecimalSum {
+    #[inline]
+    fn merge(&mut self, other: Self) {
+        self.add_sum(other);
+    }
 }
 
 /// Law checks shared by every partial's tests: identity, associativity and commutativity on

@@ -96,6 +96,21 @@ pub trait Mapper: Sync {
         Framing::Lines
     }
 }
+
+/// A borrowed mapper maps as the mapper does (a job can hand out the mapper it holds).
+impl<M: Mapper> Mapper for &M {
+    type Partial = M::Partial;
+
+    #[inline]
+    fn map(&self, chunk: Chunk<'_>, partial: &mut Self::Partial) {
+        (**self).map(chunk, partial)
+    }
+
+    fn framing(&self) -> Framing {
+        (**self).framing()
+    }
+}
+
 /// How the engine reads and runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EngineOptions {

@@ -37,11 +37,11 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::emit::atomic::OutputFile;
 use crate::error::{Error, Result};
 use crate::input::{decompress, InputSpec};
-use crate::job::{self, EmitMode, JobParams, Keyed, State};
-use crate::output::OutputFile;
 use crate::partial;
+use crate::partial::format::{self, EmitMode, Header, Keyed, State};
 
 /// How many bytes each fingerprint covers.
 const PRINT_LEN: u64 = 4096;
@@ -73,7 +73,7 @@ pub struct Loaded<S> {
 }
 
 /// Reads the state file at `path` (an absent file is an empty state). Its job must be `params`.
-pub fn load<S: State>(path: &Path, params: &JobParams) -> Result<Loaded<S>> {
+pub fn load<S: State>(path: &Path, params: &impl Header) -> Result<Loaded<S>> {
     let mut loaded = Loaded {
         marks: BTreeMap::new(),
         total: Keyed::default(),
@@ -106,7 +106,7 @@ pub fn load<S: State>(path: &Path, params: &JobParams) -> Result<Loaded<S>> {
         }
     })?;
     // Checks the header, the end marker and the total; `#file` lines are skipped there.
-    let header = job::read_partial(path, &mut &text[..], Some(params), &mut loaded.total)?;
+    let header = format::read_partial(path, &mut &text[..], Some(params), &mut loaded.total)?;
     if header.is_none() && !text.is_empty() {
         return Err(Error::BadPartial {
             path: path.to_path_buf(),
@@ -123,7 +123,7 @@ pub fn load<S: State>(path: &Path, params: &JobParams) -> Result<Loaded<S>> {
         let mut mark: FileMark = serde_json::from_slice(json).map_err(|e| Error::BadPartial {
             path: path.to_path_buf(),
             line: n + 1,
-            reason: format!("bad #file line: {}", job::json_problem(&e)),
+            reason: format!("bad #file line: {}", format::json_problem(&e)),
         })?;
         if version1 {
             mark.path = partial::escape_path(mark.path.as_bytes());
@@ -307,7 +307,7 @@ impl Prepared {
 /// printed; [`Prepared::publish`] puts it in place. Dropped unpublished, it is removed.
 pub fn prepare<S: State>(
     path: &Path,
-    params: &JobParams,
+    params: &impl Header,
     marks: &BTreeMap<String, FileMark>,
     total: &Keyed<S>,
 ) -> Result<Prepared> {
@@ -327,7 +327,7 @@ pub fn prepare<S: State>(
             serde_json::to_writer(&mut body, m).map_err(|e| write_err(e.into()))?;
             body.write_all(b"\n").map_err(write_err)?;
         }
-        job::write_partial(params, total, EmitMode::Lines, &mut body).map_err(write_err)?;
+        format::write_partial(params, total, EmitMode::Lines, &mut body).map_err(write_err)?;
         body.finish().map_err(write_err)?;
     }
     file.sync().map_err(write_err)?;
@@ -337,7 +337,7 @@ pub fn prepare<S: State>(
 /// Writes the state atomically: [`prepare`], then [`Prepared::publish`].
 pub fn save<S: State>(
     path: &Path,
-    params: &JobParams,
+    params: &impl Header,
     marks: &BTreeMap<String, FileMark>,
     total: &Keyed<S>,
 ) -> Result<()> {

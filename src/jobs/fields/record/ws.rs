@@ -65,7 +65,7 @@ impl SplitParser {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Locator;
+    use crate::jobs::fields::record::Locator;
 
     fn fields(delim: Option<u8>, line: &str, want: &[usize]) -> Vec<Option<String>> {
         let locs: Vec<Locator> = want.iter().map(|&i| Locator::Index(i)).collect();

@@ -1,8 +1,8 @@
-//! Jobs as data, and partial results as a first-class artifact.
+//! The partial format: partial results as a first-class artifact.
 //!
-//! [`JobParams`] is everything that defines a job's result (the pattern, the flags that change
-//! what is counted). It is written in a partial file's header, compared when partials are merged,
-//! and rebuilt into a runnable [`Job`] by `logmill merge` and `logmill reduce`.
+//! A partial's [`Header`] is everything that defines a job's result (the job, the pattern, the
+//! flags that change what is counted). It is written in a partial file's first line, compared
+//! when partials are merged, and rebuilt into a runnable job by `logmill merge` and `reduce`.
 //!
 //! [`Keyed`] is the canonical partial every job exports: a table of keys and mergeable,
 //! serializable states, plus job-wide [`Meta`]. A run's in-process partial (per-input counts,
@@ -12,109 +12,31 @@
 use std::io::{self, BufRead, Write};
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::aggregate::{KeyedTable, Merge};
-use crate::config::Job;
+use serde::de::DeserializeOwned;
+
+pub use crate::aggregate::keyed::{Keyed, Meta};
+use crate::aggregate::Merge;
 use crate::error::{Error, Result};
-use crate::map::grep::{GrepJob, GrepMapper, GrepOutput};
-use crate::map::matches::{GroupRef, MatchJob, MatchMapper, Rejected};
-use crate::map::words::WordsMapper;
 use crate::partial;
-use crate::pattern::PatternOptions;
 
-/// What defines a job's result. Serialized as `{"job":"NAME","params":{...}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "job", content = "params", rename_all = "lowercase")]
-pub enum JobParams {
-    /// `logmill words`.
-    Words {
-        /// `--unicode` (written as the name of its word rules).
-        #[serde(with = "crate::map::words::unicode_param")]
-        unicode: bool,
-    },
-    /// `logmill grep`.
-    Grep {
-        /// The patterns (`-e`, or the one positional pattern).
-        patterns: Vec<String>,
-        /// `-i`, `-F`, `-w`, `-x`.
-        options: PatternOptions,
-        /// `-v`.
-        invert: bool,
-        /// What is printed: the total, per file, or nothing.
-        output: GrepOutput,
-    },
-    /// `logmill match`.
-    Match {
-        /// The regex.
-        pattern: String,
-        /// `-i` and friends.
-        options: PatternOptions,
-        /// `--sum GROUP`, as given.
-        sum: Option<String>,
-        /// `--all`.
-        all: bool,
-    },
-    /// `logmill fields`.
-    Fields(crate::map::fields::FieldsParams),
-}
-
-impl JobParams {
+/// The header of a partial: what defines a job's result (the job's name and parameters),
+/// serialized as `{"job":"NAME","params":{...}}`. The jobs' registry implements it; the
+/// format knows nothing of any job.
+pub trait Header: Serialize + DeserializeOwned + PartialEq + Clone {
     /// The job's name, as on the command line.
-    pub fn name(&self) -> &'static str {
-        match self {
-            JobParams::Words { .. } => "words",
-            JobParams::Grep { .. } => "grep",
-            JobParams::Match { .. } => "match",
-            JobParams::Fields(_) => "fields",
-        }
-    }
-
-    /// Builds the runnable job (compiling patterns).
-    pub fn build(&self) -> Result<Job> {
-        Ok(match self {
-            JobParams::Words { unicode } => Job::Words(WordsMapper { unicode: *unicode }),
-            JobParams::Grep {
-                patterns,
-                options,
-                invert,
-                output,
-            } => Job::Grep(GrepJob {
-                mapper: GrepMapper::new(patterns, *options, *invert)?,
-                output: *output,
-                params: self.clone(),
-            }),
-            JobParams::Match {
-                pattern,
-                options,
-                sum,
-                all,
-            } => Job::Match(MatchJob {
-                mapper: MatchMapper::new(
-                    pattern,
-                    *options,
-                    sum.as_deref().map(GroupRef::parse),
-                    *all,
-                )?,
-                params: self.clone(),
-                rejects: None,
-                strict: false,
-            }),
-            JobParams::Fields(p) => {
-                Job::Fields(Box::new(crate::map::fields::FieldsJob::from_params(p)?))
-            }
-        })
-    }
+    fn name(&self) -> &'static str;
 
     /// The header line of a partial file made with these parameters.
-    pub fn header_line(&self) -> String {
+    fn header_line(&self) -> String {
         let json = serde_json::to_string(self).expect("job parameters serialize");
         format!("{}\t{}\t{json}\n", partial::MAGIC, partial::VERSION)
     }
 
     /// Why partials made with `self` (in `a`) and `other` (in `b`) cannot be merged, naming the
     /// first parameter that differs; `None` when they can.
-    pub fn mismatch(&self, a: &str, other: &JobParams, b: &str) -> Option<String> {
+    fn mismatch(&self, a: &str, other: &Self, b: &str) -> Option<String> {
         if self == other {
             return None;
         }
@@ -141,66 +63,6 @@ impl JobParams {
             "cannot merge '{}' partials made with different parameters: {field}",
             self.name()
         ))
-    }
-}
-
-impl Job {
-    /// The parameters this job was built from.
-    pub fn params(&self) -> JobParams {
-        match self {
-            Job::Words(m) => JobParams::Words { unicode: m.unicode },
-            Job::Grep(g) => g.params.clone(),
-            Job::Match(m) => m.params.clone(),
-            Job::Fields(f) => JobParams::Fields(f.params.clone()),
-        }
-    }
-}
-
-/// Job-wide facts carried next to the keyed table: records rejected while mapping.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Meta {
-    /// Records left out (e.g. a `--sum` capture that is not a number), with an example.
-    #[serde(default)]
-    pub rejected: Rejected,
-    /// Bad records (that did not parse) by reason, for jobs that parse records.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub bad: std::collections::BTreeMap<String, u64>,
-}
-
-impl Merge for Meta {
-    fn saturated(&self) -> bool {
-        self.rejected.saturated() || self.bad.values().any(u64::saturated)
-    }
-
-    fn merge(&mut self, other: Self) {
-        self.rejected.merge(other.rejected);
-        for (k, v) in other.bad {
-            self.bad.entry(k).or_insert(0).merge(v);
-        }
-    }
-}
-
-impl Meta {
-    fn is_empty(&self) -> bool {
-        *self == Meta::default()
-    }
-}
-
-/// The canonical partial of every job: keys with states, and job-wide facts.
-#[derive(Debug, Clone)]
-pub struct Keyed<S> {
-    /// State per key.
-    pub table: KeyedTable<S>,
-    /// Job-wide facts.
-    pub meta: Meta,
-}
-
-impl<S> Default for Keyed<S> {
-    fn default() -> Self {
-        Keyed {
-            table: KeyedTable::default(),
-            meta: Meta::default(),
-        }
     }
 }
 
@@ -240,13 +102,6 @@ pub fn count_overflow(key: &[u8]) -> crate::error::Error {
     }
 }
 
-impl<S: Merge> Merge for Keyed<S> {
-    fn merge(&mut self, other: Self) {
-        self.table.merge(other.table);
-        self.meta.merge(other.meta);
-    }
-}
-
 pub use crate::aggregate::State;
 
 /// What a run prints.
@@ -266,7 +121,7 @@ pub enum EmitMode {
 /// line when there is anything to say, then one line per key in key order, so the same input
 /// always gives the same partial bytes.
 pub fn write_partial<S: State>(
-    params: &JobParams,
+    params: &impl Header,
     keyed: &Keyed<S>,
     mode: EmitMode,
     out: &mut dyn Write,
@@ -303,7 +158,7 @@ fn write_meta(meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
 
 /// [`write_partial`] from rows already in key order (a spilled run's merge): the same bytes.
 pub fn write_partial_rows<S: State>(
-    params: &JobParams,
+    params: &impl Header,
     meta: &Meta,
     rows: crate::spill::Rows<S>,
     mode: EmitMode,
@@ -330,12 +185,12 @@ pub fn write_partial_rows<S: State>(
 
 /// Reads partial lines from `reader` (named `name` in errors) into `into`. A header, when
 /// present, must match `params` (when known); the first header seen is returned.
-pub fn read_partial<S: State>(
+pub fn read_partial<S: State, H: Header>(
     name: &Path,
     reader: &mut dyn BufRead,
-    params: Option<&JobParams>,
+    params: Option<&H>,
     into: &mut Keyed<S>,
-) -> Result<Option<JobParams>> {
+) -> Result<Option<H>> {
     read_partial_with(name, reader, params, into, &mut |_| Ok(()))
 }
 
@@ -344,20 +199,20 @@ pub const RECORDS_PER_HOOK: usize = 4096;
 
 /// [`read_partial`], calling `hook` with the table every [`RECORDS_PER_HOOK`] records (so a
 /// caller can keep it within `--memory` by spilling it).
-pub fn read_partial_with<S: State>(
+pub fn read_partial_with<S: State, H: Header>(
     name: &Path,
     reader: &mut dyn BufRead,
-    params: Option<&JobParams>,
+    params: Option<&H>,
     into: &mut Keyed<S>,
     hook: &mut dyn FnMut(&mut Keyed<S>) -> Result<()>,
-) -> Result<Option<JobParams>> {
+) -> Result<Option<H>> {
     let mut records = 0usize;
     let bad = |line_no: usize, what: String| Error::BadPartial {
         path: name.to_path_buf(),
         line: line_no,
         reason: what,
     };
-    let mut header: Option<JobParams> = None;
+    let mut header: Option<H> = None;
     let mut line = Vec::new();
     let mut key = Vec::new();
     let mut line_no = 0;
@@ -550,14 +405,12 @@ fn user_expected(expected: &str) -> String {
     }
 }
 
-fn job_name(params: Option<&JobParams>, header: &Option<JobParams>) -> &'static str {
-    params
-        .or(header.as_ref())
-        .map_or("logmill", JobParams::name)
+fn job_name<H: Header>(params: Option<&H>, header: &Option<H>) -> &'static str {
+    params.or(header.as_ref()).map_or("logmill", H::name)
 }
 
 /// Parses what follows the magic in a header line: `<TAB>VERSION<TAB>JSON`.
-fn parse_header(rest: &[u8]) -> std::result::Result<(u32, JobParams), String> {
+fn parse_header<H: Header>(rest: &[u8]) -> std::result::Result<(u32, H), String> {
     let rest = rest.strip_prefix(b"\t").ok_or("malformed partial header")?;
     let tab = memchr::memchr(b'\t', rest).ok_or("malformed partial header")?;
     let version = std::str::from_utf8(&rest[..tab])
@@ -584,7 +437,7 @@ fn parse_header(rest: &[u8]) -> std::result::Result<(u32, JobParams), String> {
 const MAX_HEADER: u64 = 1 << 20;
 
 /// Reads the header of a partial file without reading the rest.
-pub fn peek_header(name: &Path, reader: &mut dyn BufRead) -> Result<JobParams> {
+pub fn peek_header<H: Header>(name: &Path, reader: &mut dyn BufRead) -> Result<H> {
     let mut first = Vec::new();
     // A header is a short line: read no more than a header can be, so that a first input with
     // no newline (`logmill merge /dev/zero`) is refused instead of filling memory.
@@ -610,8 +463,13 @@ pub fn peek_header(name: &Path, reader: &mut dyn BufRead) -> Result<JobParams> {
 mod tests {
     use super::*;
 
+    use crate::jobs::matches::MatchParams;
+    use crate::jobs::pattern::PatternOptions;
+    use crate::jobs::words::WordsParams;
+    use crate::jobs::JobParams;
+
     fn words() -> JobParams {
-        JobParams::Words { unicode: false }
+        JobParams::Words(WordsParams { unicode: false })
     }
 
     #[test]
@@ -648,7 +506,7 @@ mod tests {
         let e = read_partial(
             Path::new("p"),
             &mut &cut[..],
-            None,
+            None::<&JobParams>,
             &mut Keyed::<u64>::default(),
         )
         .unwrap_err()
@@ -661,15 +519,15 @@ mod tests {
 
     #[test]
     fn mismatched_headers_name_the_difference() {
-        let a = JobParams::Match {
+        let a = JobParams::Match(MatchParams {
             pattern: "(a)".into(),
             options: PatternOptions::default(),
             sum: None,
             all: false,
-        };
+        });
         let mut b = a.clone();
-        if let JobParams::Match { all, .. } = &mut b {
-            *all = true;
+        if let JobParams::Match(p) = &mut b {
+            p.all = true;
         }
         let why = a.mismatch("x.partial", &b, "y.partial").unwrap();
         assert!(why.contains("all") && why.contains("x.partial"), "{why}");
@@ -688,7 +546,7 @@ mod tests {
         ];
         for (input, needle) in cases {
             let mut k = Keyed::<u64>::default();
-            let e = read_partial(Path::new("in"), &mut &input[..], None, &mut k)
+            let e = read_partial(Path::new("in"), &mut &input[..], None::<&JobParams>, &mut k)
                 .unwrap_err()
                 .to_string();
             assert!(e.contains(needle) && e.contains("in"), "{e}");

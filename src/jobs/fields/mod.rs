@@ -1,10 +1,10 @@
 //! The `fields` job: group the records of structured logs by fields and aggregate fields per
 //! group (count, exact sum, min, max, mean, distinct counts, percentiles).
 //!
-//! Each chunk is parsed by its format ([`crate::record`]); a record passes the `--where`
+//! Each chunk is parsed by its format ([`crate::jobs::fields::record`]); a record passes the `--where`
 //! filters, its group key is built from the `--by` fields (one field: its bytes; several: an
 //! order-preserving encoding, so key order is the order of the field tuples), and every
-//! aggregation folds its field in ([`crate::agg`]). A record that does not parse, or whose
+//! aggregation folds its field in ([`crate::jobs::fields::agg`]). A record that does not parse, or whose
 //! value under a numeric aggregation is not a number, is rejected before anything is counted:
 //! it is counted by reason and, with `--rejects`, its text goes to a spool file while the
 //! partial keeps only where it was.
@@ -13,6 +13,10 @@
 //! records how many lines it holds, and each reject its line within its chunk; at the end the
 //! line counts of the earlier chunks of the same input are added up. That costs one counter
 //! per chunk and works for streams, which cannot be read twice.
+
+pub mod agg;
+pub mod args;
+pub mod record;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -23,16 +27,20 @@ use std::sync::Mutex;
 use memchr::memchr;
 use serde::{Deserialize, Serialize};
 
-use super::{Chunk, Framing, Mapper};
-use crate::agg::value::Num;
-use crate::agg::{AggKind, AggSpec, AggState, GroupState, Input};
+use self::agg::value::Num;
+use self::agg::{AggKind, AggSpec, AggState, GroupState, Input};
+use self::args::FieldsArgs;
+use self::record::{Bad, Format, LineParser, Locator, Span};
+use super::{
+    Chunk, Framing, InputList, Job, Keyed, Mapper, Meta, Parsed, RejectArgs, RunShape, Shown,
+    TableAccess,
+};
 use crate::aggregate::{KeyedTable, Merge};
-use crate::emit::{order_rows, EmitOptions, Value};
+use crate::emit::atomic::OutputFile;
+use crate::emit::{EmitOptions, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
-use crate::job::{Keyed, Meta};
-use crate::output::OutputFile;
-use crate::record::{self, Bad, Format, LineParser, Locator, Span};
+use crate::order::order_rows;
 use crate::spill::Rows;
 
 /// A `--where` filter.
@@ -67,7 +75,7 @@ impl Filter {
 }
 
 /// What defines a fields job, as given on the command line (and as a partial file's header
-/// would name it): plain strings, validated by [`FieldsJob::from_params`].
+/// would name it): plain strings, validated by [`Fields::from_params`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldsParams {
     /// `--format`: ws, csv, jsonl, combined, common or syslog.
@@ -93,8 +101,8 @@ pub struct FieldsParams {
 
 impl FieldsParams {
     /// The parameters of the flags of `logmill fields`, aggregations in command-line order.
-    pub fn from_args(a: &crate::cli::FieldsArgs) -> Result<FieldsParams> {
-        use crate::cli::RecordFormat;
+    pub fn from_args(a: &FieldsArgs) -> Result<FieldsParams> {
+        use self::args::RecordFormat;
         let format = match a.format {
             RecordFormat::Ws => "ws",
             RecordFormat::Csv => "csv",
@@ -134,7 +142,7 @@ impl FieldsParams {
 
 /// The `fields` job, validated.
 #[derive(Debug, Clone)]
-pub struct FieldsJob {
+pub struct Fields {
     /// What it was built from.
     pub params: FieldsParams,
     /// The record format.
@@ -159,10 +167,10 @@ pub struct FieldsJob {
 /// A parse error in the flags of `fields`, with the flag.
 type FlagError = (&'static str, String, String);
 
-impl FieldsJob {
+impl Fields {
     /// Builds the job: checks the format and its options, resolves every field against the
     /// format, assigns slots, parses aggregations and filters. No aggregation means count.
-    pub fn from_params(params: &FieldsParams) -> Result<FieldsJob> {
+    pub fn from_params(params: &FieldsParams) -> Result<Fields> {
         let format = record_format(params)?;
         let mut aggs = Vec::with_capacity(params.aggs.len());
         for (kind, value) in &params.aggs {
@@ -170,7 +178,7 @@ impl FieldsJob {
         }
         let (by, filters) = (&params.by, &params.filters);
         let (rejects, strict) = (None, params.strict);
-        let mut job = FieldsJob {
+        let mut job = Fields {
             params: params.clone(),
             format,
             names: Vec::new(),
@@ -507,7 +515,7 @@ impl Spool {
 
 /// The mapper of the fields job.
 pub struct FieldsMapper<'j> {
-    job: &'j FieldsJob,
+    job: &'j Fields,
     parser: Option<LineParser>,
     spool: Option<Spool>,
     /// With `--strict`: the earliest bad record found so far, `(input, offset)`; chunks that
@@ -531,7 +539,7 @@ struct Scratch {
 
 impl<'j> FieldsMapper<'j> {
     /// A mapper for `job`; opens the rejects spool when the job writes rejects.
-    pub fn new(job: &'j FieldsJob) -> Result<FieldsMapper<'j>> {
+    pub fn new(job: &'j Fields) -> Result<FieldsMapper<'j>> {
         let spool = match &job.rejects {
             Some(path) if !job.strict => Some(Spool::for_rejects(path)?),
             _ => None,
@@ -748,7 +756,7 @@ impl<'j> FieldsMapper<'j> {
 /// Filters, parses the numbers of, groups and aggregates one parsed record.
 #[inline]
 fn fold(
-    job: &FieldsJob,
+    job: &Fields,
     base: &[u8],
     spans: &[Span],
     p: &mut FieldsPartial,
@@ -773,7 +781,7 @@ fn fold(
                 Err(_) if clf && v == b"-" => Num::Int(0),
                 Err(e) => {
                     let what = e.reason();
-                    let label = FieldsJob::label(a);
+                    let label = Fields::label(a);
                     return Err(Bad {
                         category: format!("{what} in {label}"),
                         detail: format!("{what} in {label}: {:?}", String::from_utf8_lossy(v)),
@@ -896,11 +904,86 @@ impl LineIndex {
     }
 }
 
+impl Job for Fields {
+    const NAME: &'static str = "fields";
+    const ABOUT: &'static str = "Group the records of structured logs (whitespace-split, CSV, \
+         JSON lines, access logs, syslog) by fields and aggregate fields per group";
+    const EXAMPLES: &'static str = args::FIELDS_EXAMPLES;
+
+    type Args = FieldsArgs;
+    type Params = FieldsParams;
+    type Partial = FieldsPartial;
+    type State = GroupState;
+    type Mapper<'j> = FieldsMapper<'j>;
+
+    fn parse(a: FieldsArgs) -> Result<Parsed<FieldsParams>> {
+        Ok(Parsed {
+            params: FieldsParams::from_args(&a)?,
+            files: a.files,
+            output: a.output,
+            bad: a.bad,
+        })
+    }
+
+    fn build(params: &FieldsParams, bad: &RejectArgs) -> Result<Fields> {
+        let mut job = Fields::from_params(params)?;
+        job.rejects = bad.rejects.clone();
+        Ok(job)
+    }
+
+    fn check(&self, run: RunShape<'_>) -> Result<()> {
+        check(run, self)
+    }
+
+    fn mapper(&self) -> Result<FieldsMapper<'_>> {
+        FieldsMapper::new(self)
+    }
+
+    fn export(
+        &self,
+        mapper: &FieldsMapper<'_>,
+        partial: FieldsPartial,
+        inputs: &InputList,
+    ) -> Result<Keyed<GroupState>> {
+        export(self, mapper, partial, &inputs.names)
+    }
+
+    fn spill_access() -> Option<TableAccess<FieldsPartial, GroupState>> {
+        Some(TableAccess {
+            table: |p| &mut p.groups,
+            table_ref: |p| &p.groups,
+        })
+    }
+
+    fn count(group: &GroupState) -> u64 {
+        group.count
+    }
+
+    fn finish(
+        &self,
+        keyed: Keyed<GroupState>,
+        shown: Shown<'_>,
+        out: &mut dyn Write,
+    ) -> Result<Outcome> {
+        finish(self, keyed, shown.emit, out)
+    }
+
+    fn write_rows(
+        &self,
+        meta: Meta,
+        rows: Rows<GroupState>,
+        emit: EmitOptions,
+        out: &mut dyn Write,
+    ) -> Result<Outcome> {
+        finish_rows(self, meta, rows, emit, out)
+    }
+}
+
 /// Refuses what the fields job cannot do: shards of CSV (records may span lines, and the header
 /// is at the start of the file), line numbers (`--rejects`, `--strict`) of a shard, and
 /// incremental runs of CSV (the header is not in the appended part).
-pub fn check(config: &crate::Config, job: &FieldsJob) -> Result<()> {
-    let value = |flag: &str| match (flag, config.shard, &config.state) {
+fn check(config: RunShape<'_>, job: &Fields) -> Result<()> {
+    let value = |flag: &str| match (flag, config.shard, config.state) {
         ("--shard", Some(sh), _) => format!("{}/{}", sh.index, sh.count),
         (_, _, Some(p)) => p.display().to_string(),
         _ => String::new(),
@@ -939,7 +1022,7 @@ pub fn check(config: &crate::Config, job: &FieldsJob) -> Result<()> {
 /// The canonical partial of a run: hard errors, `--strict` and `--rejects` are handled here
 /// (they need the run's line numbers); bad-record counts travel on as job-wide facts.
 pub fn export(
-    job: &FieldsJob,
+    job: &Fields,
     mapper: &FieldsMapper<'_>,
     mut p: FieldsPartial,
     names: &[String],
@@ -972,19 +1055,9 @@ pub fn export(
     })
 }
 
-/// The keyed groups of a worker partial (what spills to disk under `--memory`).
-pub fn groups_mut(p: &mut FieldsPartial) -> &mut KeyedTable<GroupState> {
-    &mut p.groups
-}
-
-/// [`groups_mut`], shared.
-pub fn groups(p: &FieldsPartial) -> &KeyedTable<GroupState> {
-    &p.groups
-}
-
 /// Prints the table, and a warning when bad records were left out.
 pub fn finish(
-    job: &FieldsJob,
+    job: &Fields,
     keyed: Keyed<GroupState>,
     emit: EmitOptions,
     out: &mut dyn Write,
@@ -1001,7 +1074,7 @@ pub fn finish(
 /// Prints rows already in order (from memory, or merged from spilled runs), and a warning
 /// when bad records were left out.
 pub fn finish_rows(
-    job: &FieldsJob,
+    job: &Fields,
     meta: Meta,
     rows: Rows<GroupState>,
     emit: EmitOptions,
@@ -1064,7 +1137,7 @@ pub(crate) fn write_rejects(
 
 /// Orders the groups and writes them: key fields, then each aggregation's cells.
 fn write_rows(
-    job: &FieldsJob,
+    job: &Fields,
     rows: Rows<GroupState>,
     opts: EmitOptions,
     out: &mut dyn Write,
@@ -1088,7 +1161,7 @@ fn write_rows(
             let cells = state.cells(spec, g.count).map_err(|_| {
                 Error::Fields(format!(
                     "{} of group {:?} does not fit in an exact 128-bit decimal",
-                    FieldsJob::label(spec),
+                    Fields::label(spec),
                     String::from_utf8_lossy(&parts.join(&b'\t'))
                 ))
             })?;

@@ -183,7 +183,7 @@ fn quoted(line: &[u8], open: usize) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Locator;
+    use crate::jobs::fields::record::Locator;
 
     fn parse(combined: bool, line: &str) -> Result<Vec<String>, Bad> {
         let n = if combined { 11 } else { 9 };

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::OutputArgs;
+use crate::jobs::args::{OutputArgs, RejectArgs};
 
-pub(super) const FIELDS_EXAMPLES: &str = "\
+/// Examples and notes after `logmill fields --help`.
+pub const FIELDS_EXAMPLES: &str = "\
 Aggregations print as columns in the order given (count if none is given); rows are ordered by
 the group's record count, descending, then by key. Bad records are left out, counted on stderr
 and listed by --rejects; --strict makes the first one an error (exit 2).
@@ -110,7 +111,7 @@ pub struct FieldsArgs {
 
     /// Where bad records go: `--rejects FILE`, `--strict`.
     #[command(flatten)]
-    pub bad: super::RejectArgs,
+    pub bad: RejectArgs,
 
     /// Output order and truncation.
     #[command(flatten)]
@@ -140,7 +141,10 @@ pub enum RecordFormat {
 
 #[cfg(test)]
 mod tests {
-    use super::super::*;
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use crate::jobs::JobCommand;
+    use clap::Parser;
 
     #[test]
     fn aggregation_flags_keep_their_order() {

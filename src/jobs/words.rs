@@ -6,8 +6,120 @@
 //! and written in NFC, so composed and decomposed spellings are one word; invalid UTF-8
 //! separates words.
 
-use super::{Chunk, Mapper};
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    write_counts, Chunk, InputList, Job, Keyed, Mapper, Meta, OutputArgs, Parsed, RejectArgs,
+    TableAccess,
+};
 use crate::aggregate::KeyedTable;
+use crate::emit::EmitOptions;
+use crate::error::Result;
+use crate::exit::{ExitCode, Outcome};
+use crate::spill::Rows;
+
+/// Flags of `logmill words`.
+#[derive(Debug, Args)]
+pub struct WordsArgs {
+    /// Words are Unicode words (UAX #29 segments holding a letter or digit: `don't` is one
+    /// word), lowercased by Unicode rules and written in NFC; invalid UTF-8 separates words.
+    #[arg(long)]
+    pub unicode: bool,
+
+    /// Output order and truncation.
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Input files; `-` or none reads stdin.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// What defines a `words` result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WordsParams {
+    /// `--unicode` (written as the name of its word rules).
+    #[serde(with = "unicode_param")]
+    pub unicode: bool,
+}
+
+/// The `words` job.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Words {
+    mapper: WordsMapper,
+}
+
+impl Job for Words {
+    const NAME: &'static str = "words";
+    const ABOUT: &'static str =
+        "Count word frequencies (a word is a run of non-whitespace bytes, lowercased in ASCII)";
+    const EXAMPLES: &'static str = "\
+Examples:
+  logmill words kjv.txt | head             the most frequent words
+  logmill words --unicode --top 20 *.txt   Unicode-aware words, top 20
+  zcat old.log.gz | logmill words          from a pipe, in bounded memory
+  logmill words --output-format csv a.log  as CSV with a header (also json, jsonl)
+  logmill words -o counts.tsv *.log        to a file, replaced only when the run succeeds";
+
+    type Args = WordsArgs;
+    type Params = WordsParams;
+    type Partial = WordCounts;
+    type State = u64;
+    type Mapper<'j> = &'j WordsMapper;
+
+    fn parse(args: WordsArgs) -> Result<Parsed<WordsParams>> {
+        Ok(Parsed {
+            params: WordsParams {
+                unicode: args.unicode,
+            },
+            files: args.files,
+            output: args.output,
+            bad: RejectArgs::default(),
+        })
+    }
+
+    fn build(params: &WordsParams, _: &RejectArgs) -> Result<Words> {
+        Ok(Words {
+            mapper: WordsMapper {
+                unicode: params.unicode,
+            },
+        })
+    }
+
+    fn mapper(&self) -> Result<&WordsMapper> {
+        Ok(&self.mapper)
+    }
+
+    fn export(&self, _: &&WordsMapper, counts: WordCounts, _: &InputList) -> Result<Keyed<u64>> {
+        Ok(Keyed {
+            table: counts,
+            meta: Meta::default(),
+        })
+    }
+
+    fn spill_access() -> Option<TableAccess<WordCounts, u64>> {
+        Some(super::whole_table())
+    }
+
+    fn count(count: &u64) -> u64 {
+        *count
+    }
+
+    fn write_rows(
+        &self,
+        _: Meta,
+        rows: Rows<u64>,
+        emit: EmitOptions,
+        out: &mut dyn Write,
+    ) -> Result<Outcome> {
+        write_counts(&["word", "count"], rows, emit, out)?;
+        Ok(ExitCode::Success.into())
+    }
+}
 
 /// Counts of each word.
 pub type WordCounts = KeyedTable<u64>;

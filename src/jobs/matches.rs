@@ -14,24 +14,28 @@
 //! Several key fields are packed with [`crate::aggregate::key::KeyBuilder`] so that any bytes, TAB and
 //! newline included, stay unambiguous; TSV output escapes them.
 
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::PathBuf;
 
-use super::{Chunk, Mapper};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+
+use super::args::{OutputArgs, RejectArgs};
+use super::pattern::{LineRegex, PatternOptions, PerThread};
+use super::{Chunk, InputList, Job, Keyed, Mapper, Meta, Parsed, RunShape, Shown, TableAccess};
 use crate::aggregate::key::{self, KeyBuilder};
 use crate::aggregate::{KeyedTable, Merge};
-use crate::emit::{order_rows, EmitOptions, Value};
+use crate::emit::{EmitOptions, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
-use crate::job::{Keyed, Meta};
 use crate::num::{Decimal, DecimalSum, NumberError};
-use crate::pattern::{LineRegex, PatternOptions, PerThread};
+use crate::order::order_rows;
 use crate::spill::Rows;
-use std::collections::BTreeMap;
+
+pub use crate::aggregate::keyed::Rejected;
 
 use super::fields::{write_rejects, ChunkLines, LineIndex, Reject, Spool};
-
-/// Longest rejected text kept as an example for the warning.
-const EXAMPLE_LEN: usize = 40;
 
 /// A group of the pattern, by position or by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,41 +74,6 @@ impl Merge for Tally {
     fn merge(&mut self, other: Self) {
         self.count.merge(other.count);
         self.sum.merge(other.sum);
-    }
-}
-
-/// Records left out because their sum text is not a number.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Rejected {
-    /// How many.
-    pub count: u64,
-    /// The smallest rejected text (by bytes, cut to 40 bytes): an example that does not
-    /// depend on how the input was split.
-    pub example: Option<Box<[u8]>>,
-}
-
-impl Rejected {
-    fn add(&mut self, text: &[u8]) {
-        self.count += 1;
-        let text = &text[..text.len().min(EXAMPLE_LEN)];
-        if self.example.as_deref().is_none_or(|e| text < e) {
-            self.example = Some(text.into());
-        }
-    }
-}
-
-impl Merge for Rejected {
-    fn saturated(&self) -> bool {
-        self.count.saturated()
-    }
-
-    fn merge(&mut self, other: Self) {
-        self.count.merge(other.count);
-        match (&self.example, other.example) {
-            (_, None) => {}
-            (Some(a), Some(b)) if **a <= *b => {}
-            (_, b) => self.example = b,
-        }
     }
 }
 
@@ -369,13 +338,13 @@ impl MatchMapper {
 
 /// The `match` mapper of one run: the job's mapper with where its bad records go.
 pub struct MatchRun<'j> {
-    job: &'j MatchJob,
+    job: &'j Match,
     spool: Option<Spool>,
 }
 
 impl<'j> MatchRun<'j> {
     /// The run of `job`; opens the rejects spool when the job writes rejects.
-    pub fn new(job: &'j MatchJob) -> Result<MatchRun<'j>> {
+    pub fn new(job: &'j Match) -> Result<MatchRun<'j>> {
         let spool = match &job.rejects {
             Some(path) if !job.strict => Some(Spool::for_rejects(path)?),
             _ => None,
@@ -401,7 +370,7 @@ impl Mapper for MatchRun<'_> {
 
 /// Refuses what needs line numbers the run cannot know: `--rejects` and `--strict` of a shard
 /// or of an incremental run (which reads from the middle of a file).
-pub fn check(config: &crate::Config, job: &MatchJob) -> Result<()> {
+fn check(config: RunShape<'_>, job: &Match) -> Result<()> {
     if job.rejects.is_none() && !job.strict {
         return Ok(());
     }
@@ -422,17 +391,157 @@ pub fn check(config: &crate::Config, job: &MatchJob) -> Result<()> {
     Ok(())
 }
 
+/// What defines a `match` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchParams {
+    /// The regex.
+    pub pattern: String,
+    /// `-i` and friends.
+    pub options: PatternOptions,
+    /// `--sum GROUP`, as given.
+    pub sum: Option<String>,
+    /// `--all`.
+    pub all: bool,
+}
+
+/// Flags of `logmill match`.
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// The regex; its capture groups form the key.
+    #[arg(value_name = "PATTERN")]
+    pub pattern: String,
+
+    /// Match case-insensitively.
+    #[arg(short = 'i', long)]
+    pub ignore_case: bool,
+
+    /// Count every match on a line, not only the first.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Sum this capture group (a number or a name) per key, exactly; it leaves the key.
+    /// Matches where it is not a number (or not one that can be held exactly) are bad
+    /// records: left out, counted on stderr and listed by --rejects.
+    #[arg(long, value_name = "GROUP")]
+    pub sum: Option<String>,
+
+    /// Where bad records go: `--rejects FILE`, `--strict`.
+    #[command(flatten)]
+    pub bad: RejectArgs,
+
+    /// Output order and truncation.
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Input files; `-` or none reads stdin.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
 /// The `match` job.
 #[derive(Debug, Clone)]
-pub struct MatchJob {
+pub struct Match {
     /// The mapper (pattern, key and sum groups).
     pub mapper: MatchMapper,
-    /// The parameters the job was built from (for partial headers).
-    pub params: crate::job::JobParams,
     /// `--rejects FILE`: where bad records are listed.
     pub rejects: Option<std::path::PathBuf>,
     /// `--strict`: the first bad record is an error.
     pub strict: bool,
+}
+
+impl Job for Match {
+    const NAME: &'static str = "match";
+    const ABOUT: &'static str = "Count regex matches grouped by their capture groups, like \
+         `rg -o -r '$1' PATTERN | sort | uniq -c | sort -rn`";
+    const EXAMPLES: &'static str = "\
+Examples:
+  logmill match 'HTTP/1\\.[01]\" (\\d{3}) ' access.log     requests per status code
+  logmill match '^(\\S+)' --top 10 access.log            the ten busiest client IPs
+  logmill match '\" (?P<status>\\d{3}) (?P<bytes>\\S+)' --sum bytes access.log
+                                                        requests and bytes per status
+  logmill match --all 'user=(\\w+)' app.log              every user= on each line
+
+Output: one column per capture group (the whole match without groups), then count, then
+sum_<group> with --sum. TSV cells escape \\, TAB, LF and CR as \\\\, \\t, \\n, \\r.";
+
+    type Args = MatchArgs;
+    type Params = MatchParams;
+    type Partial = MatchCounts;
+    type State = Tally;
+    type Mapper<'j> = MatchRun<'j>;
+
+    fn parse(a: MatchArgs) -> Result<Parsed<MatchParams>> {
+        Ok(Parsed {
+            params: MatchParams {
+                pattern: a.pattern,
+                options: PatternOptions {
+                    ignore_case: a.ignore_case,
+                    ..PatternOptions::default()
+                },
+                sum: a.sum,
+                all: a.all,
+            },
+            files: a.files,
+            output: a.output,
+            bad: a.bad,
+        })
+    }
+
+    fn build(p: &MatchParams, bad: &RejectArgs) -> Result<Match> {
+        Ok(Match {
+            mapper: MatchMapper::new(
+                &p.pattern,
+                p.options,
+                p.sum.as_deref().map(GroupRef::parse),
+                p.all,
+            )?,
+            rejects: bad.rejects.clone(),
+            strict: bad.strict,
+        })
+    }
+
+    fn check(&self, run: RunShape<'_>) -> Result<()> {
+        check(run, self)
+    }
+
+    fn mapper(&self) -> Result<MatchRun<'_>> {
+        MatchRun::new(self)
+    }
+
+    fn export(
+        &self,
+        run: &MatchRun<'_>,
+        counts: MatchCounts,
+        inputs: &InputList,
+    ) -> Result<Keyed<Tally>> {
+        export(Some(run), counts, &inputs.names)
+    }
+
+    fn spill_access() -> Option<TableAccess<MatchCounts, Tally>> {
+        Some(TableAccess {
+            table: |p| &mut p.table,
+            table_ref: |p| &p.table,
+        })
+    }
+
+    fn count(tally: &Tally) -> u64 {
+        tally.count
+    }
+
+    fn finish(&self, keyed: Keyed<Tally>, shown: Shown<'_>, out: &mut dyn Write) -> Result<Outcome> {
+        finish(self, keyed, shown.emit, out)
+    }
+
+    fn write_rows(
+        &self,
+        meta: Meta,
+        rows: Rows<Tally>,
+        emit: EmitOptions,
+        out: &mut dyn Write,
+    ) -> Result<Outcome> {
+        // A table spills only when it holds keys, and every key matched.
+        finish_rows(self, meta, rows, true, emit, out)
+    }
 }
 
 /// The canonical partial of a run: the tally table, with rejected records as job-wide facts
@@ -477,7 +586,7 @@ pub(crate) fn export(
 /// Prints the result: success when anything was counted, [`ExitCode::NoMatch`] otherwise.
 /// Rejected records become a warning.
 pub(crate) fn finish(
-    job: &MatchJob,
+    job: &Match,
     keyed: Keyed<Tally>,
     emit: EmitOptions,
     out: &mut dyn Write,
@@ -516,7 +625,7 @@ pub(crate) fn finish(
 /// out of range is an error naming its key (checked for every key beforehand in memory; when
 /// streaming, the first such key in output order, which ends the output there).
 pub(crate) fn finish_rows(
-    job: &MatchJob,
+    job: &Match,
     meta: Meta,
     rows: Rows<Tally>,
     matched: bool,
@@ -614,9 +723,8 @@ mod tests {
             data: data.to_vec(),
         };
         let mut out = Vec::new();
-        let job = MatchJob {
+        let job = Match {
             mapper: m,
-            params: crate::job::JobParams::Words { unicode: false },
             rejects: None,
             strict: false,
         };

@@ -102,7 +102,7 @@ impl SyslogParser {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Locator;
+    use crate::jobs::fields::record::Locator;
 
     fn parse(line: &str) -> Result<Vec<Option<String>>, Bad> {
         let locs: Vec<Locator> = (0..5).map(Locator::Index).collect();

@@ -1,0 +1,93 @@
+//! Flags every job shares, as clap groups a job's own flags flatten: how rows are ordered and
+//! cut, how and where they are written, and where bad records go.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+/// Flags shared by every job that can reject a record (a bad record is left out of the
+/// results and counted on stderr): where the bad records go, or whether one stops the run.
+#[derive(Debug, Args, Default, Clone)]
+#[group(id = "bad-records", multiple = true)]
+pub struct RejectArgs {
+    /// Write each bad record to FILE as `input:line:text`, in input and line order. FILE is
+    /// replaced atomically, as -o is, and may not be an input nor another output.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+
+    /// Stop at the first bad record with an error (exit 2) instead of leaving it out.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Flags shared by every job that prints a keyed table.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Order of the rows: by count (descending, ties by key) or by key.
+    #[arg(long, value_enum, default_value_t = SortArg::Count)]
+    pub sort: SortArg,
+
+    /// Print only the first N rows in that order.
+    #[arg(long, value_name = "N", value_parser = parse_rows)]
+    pub top: Option<usize>,
+
+    /// Output format and destination.
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+/// Flags shared by every job: how and where results are written.
+#[derive(Debug, Args, Default)]
+pub struct FormatArgs {
+    /// Output format. Keys are raw bytes in tsv and csv; json and jsonl show bytes that are
+    /// not UTF-8 as U+FFFD and say so on stderr.
+    #[arg(long, value_enum, default_value_t = FormatArg::Tsv, value_name = "FORMAT")]
+    pub output_format: FormatArg,
+
+    /// Start tsv output with a line of column names (csv always has one).
+    #[arg(long)]
+    pub header: bool,
+
+    /// Write results to PATH instead of stdout, atomically: PATH is replaced only when the run
+    /// succeeds, and keeps its previous content if it fails or is interrupted. PATH may not be
+    /// an input (except for merge) nor another output.
+    #[arg(short = 'o', long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+/// `--output-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FormatArg {
+    /// Tab-separated `key<TAB>count` lines.
+    #[default]
+    Tsv,
+    /// CSV with a header record, quoted where needed.
+    Csv,
+    /// One JSON array of objects.
+    Json,
+    /// One JSON object a line (JSON Lines).
+    Jsonl,
+}
+
+/// `--sort` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    /// Count descending, then key ascending by bytes.
+    Count,
+    /// Key ascending by bytes.
+    Key,
+}
+
+/// Parses `--top N`.
+pub(crate) fn parse_rows(s: &str) -> Result<usize, String> {
+    whole_number(s).ok_or_else(|| "expected a whole number of rows, e.g. 10".to_string())
+}
+
+/// A whole number written with digits only (no sign), if it fits.
+pub fn whole_number(s: &str) -> Option<usize> {
+    let t = s.trim();
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}

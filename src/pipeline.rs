@@ -1,0 +1,301 @@
+//! The pipeline: one run of any job, read top to bottom as the data path — inputs -> chunks ->
+//! map -> merge -> (spill) -> order -> emit — for the three actions: a run over inputs, a run
+//! with `--state`, and merge/reduce of partials. Every action ends in [`emit_result`], the one
+//! place a result (in memory, or spilled to disk) becomes final rows or a partial.
+
+use std::io::Write;
+
+use crate::aggregate::keyed::{Keyed, Meta};
+use crate::aggregate::Merge;
+use crate::config::{Action, Config};
+use crate::diag;
+use crate::emit::atomic::{Flushed, Sink};
+use crate::engine::{Engine, Spiller};
+use crate::error::{Error, Result};
+use crate::exit::{ExitCode, Outcome};
+use crate::input;
+use crate::jobs::{Job, JobParams, JobVisitor, RunShape, Shown};
+use crate::partial::format::{self, EmitMode};
+use crate::partial::state;
+use crate::spill::{Rows, RowsOrder, Spilled, TableSpiller};
+
+/// Runs a job to completion, writing its results to `out` and diagnostics (one line each) to
+/// stderr.
+pub fn run(config: Config, out: &mut dyn Write) -> Result<ExitCode> {
+    run_to(config, &mut Flushed(out))
+}
+
+/// [`run`] into a [`Sink`]: with `--state`, the new state is put in place only once the sink
+/// delivered every result (an `-o` file renamed into place, stdout flushed).
+pub fn run_to(config: Config, sink: &mut dyn Sink) -> Result<ExitCode> {
+    let outcome = config.params.visit(
+        &config.bad,
+        Drive {
+            config: &config,
+            sink,
+        },
+    )?;
+    for w in &outcome.warnings {
+        diag::warning(w);
+    }
+    Ok(outcome.code)
+}
+
+/// The run, handed the typed job by the registry.
+struct Drive<'a> {
+    config: &'a Config,
+    sink: &'a mut dyn Sink,
+}
+
+impl JobVisitor for Drive<'_> {
+    type Output = Outcome;
+
+    fn visit<J: Job>(self, job: J) -> Result<Outcome> {
+        let config = self.config;
+        job.check(RunShape {
+            shard: config.shard,
+            state: config.state.as_deref(),
+        })?;
+        match config.action {
+            Action::Run if config.state.is_some() => run_incremental(config, &job, self.sink),
+            Action::Run => run_inputs(config, &job, self.sink.writer()),
+            Action::Reduce | Action::Merge => merge_partials(config, &job, self.sink.writer()),
+        }
+    }
+}
+
+/// A merged result: held in memory, or spilled to sorted runs on disk (with the job-wide
+/// facts, which stay in memory).
+enum Merged<S> {
+    Memory(Keyed<S>),
+    Spilled(Spilled<S>, Meta),
+}
+
+/// A run over inputs: map every input, keeping the workers' tables within `--memory` when the
+/// job's partial can spill.
+fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<Outcome> {
+    let engine = Engine::with_options(config.engine_options())?;
+    let mapper = job.mapper()?;
+    let spiller = J::spill_access().map(|t| {
+        TableSpiller::new(
+            &config.spill,
+            config.threads,
+            t.table,
+            t.table_ref,
+            J::count,
+        )
+    });
+    let mapped = engine.run_with(
+        config.inputs.clone(),
+        &mapper,
+        spiller.as_ref().map(|s| s as &dyn Spiller<J::Partial>),
+    )?;
+    if let Some(e) = spiller.as_ref().and_then(TableSpiller::take_error) {
+        return Err(e);
+    }
+    let failed = mapped.report();
+    let list = mapped.input_list();
+    let mut partial = mapped.partial;
+    let merged = match spiller.filter(|s| s.must_spill_result(&partial)) {
+        Some(s) => {
+            let spilled = s.into_spilled(&mut partial)?;
+            // The table went to disk; what is left is the job-wide facts.
+            Merged::Spilled(spilled, job.export(&mapper, partial, &list)?.meta)
+        }
+        None => Merged::Memory(job.export(&mapper, partial, &list)?),
+    };
+    let shown = Shown {
+        inputs: Some(&list),
+        this_run: true,
+        emit: config.emit,
+    };
+    emit_result(config, job, merged, shown, false, failed, out)
+}
+
+/// An incremental run (`--state`): under the state's lock, map what is new since the last run,
+/// prepare the new state before printing anything, print, and put the state in place only when
+/// every result was delivered. Exit 0 means the state was saved. The running total stays in
+/// memory (it is the state).
+fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Result<Outcome> {
+    let path = config
+        .state
+        .as_deref()
+        .expect("an incremental run has a state");
+    // Held until the new state is in place (or the run fails): a second run waits or fails.
+    let _lock = state::lock(path, config.lock_timeout)?;
+    let loaded = state::load::<J::State>(path, &config.params)?;
+    let expanded = input::walk::expand(config.inputs.clone(), config.walk);
+    if let Some(e) = expanded.errors.into_iter().next() {
+        return Err(e);
+    }
+    let plan = state::plan(&expanded.inputs, loaded.marks)?;
+    for f in &plan.restarted {
+        diag::note(format_args!(
+            "{f}: rotated or truncated since the last run; reading it from the start"
+        ));
+    }
+    let engine = Engine::with_options(config.engine_options())?;
+    let mapper = job.mapper()?;
+    let mapped = engine.run(plan.inputs, &mapper)?;
+    let failed = mapped.report();
+    let list = mapped.input_list();
+    let new = job.export(&mapper, mapped.partial, &list)?;
+    let mut total = loaded.total;
+    let shown = if config.since_last {
+        total.merge(new.clone());
+        new
+    } else {
+        total.merge(new);
+        total.clone()
+    };
+    total.check_counts()?;
+    // Before any result is printed: a state that cannot be written fails the run here. A run
+    // with a failed input leaves the state as it was.
+    let prepared = if failed {
+        None
+    } else {
+        Some(state::prepare(path, &config.params, &plan.marks, &total)?)
+    };
+    let not_delivered = |e: Error| match e {
+        Error::Output(source) | Error::OutputFile { source, .. } => Error::NotDelivered {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => other,
+    };
+    let how = Shown {
+        inputs: Some(&list),
+        this_run: config.since_last,
+        emit: config.emit,
+    };
+    let outcome = emit_result(
+        config,
+        job,
+        Merged::Memory(shown),
+        how,
+        false,
+        failed,
+        sink.writer(),
+    )
+    .map_err(not_delivered)?;
+    sink.deliver().map_err(not_delivered)?;
+    if let Some(p) = prepared {
+        p.publish()?;
+    }
+    Ok(outcome)
+}
+
+/// `merge` (partial files, headers checked) and `reduce` (bare `KEY<TAB>STATE` lines): read and
+/// merge every input; a table too big for `--memory` spills as the map's tables do.
+fn merge_partials<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<Outcome> {
+    let needs_header = config.action == Action::Merge;
+    let spiller: Option<TableSpiller<Keyed<J::State>, J::State>> = J::spill_access().map(|_| {
+        TableSpiller::new(
+            &config.spill,
+            1,
+            |k: &mut Keyed<J::State>| &mut k.table,
+            |k: &Keyed<J::State>| &k.table,
+            J::count,
+        )
+    });
+    let mut keyed = read_partials(config, needs_header, spiller.as_ref())?;
+    if let Some(e) = spiller.as_ref().and_then(TableSpiller::take_error) {
+        return Err(e);
+    }
+    keyed.check_meta_counts()?;
+    let merged = match spiller.filter(|s| s.must_spill_result(&keyed)) {
+        Some(s) => Merged::Spilled(s.into_spilled(&mut keyed)?, keyed.meta),
+        None => {
+            keyed.check_counts()?;
+            Merged::Memory(keyed)
+        }
+    };
+    let shown = Shown {
+        inputs: None,
+        this_run: false,
+        emit: config.emit,
+    };
+    emit_result(config, job, merged, shown, true, false, out)
+}
+
+/// Reads and merges the partial inputs of `merge` and `reduce` as partials of the config's job.
+/// With `needs_header` (merge), each input must be a partial file with a matching header. With
+/// `spiller`, the table is spilled whenever it could pass `--memory`. Counts are not checked
+/// here (see [`Keyed::check_counts`]).
+fn read_partials<S: crate::aggregate::State>(
+    config: &Config,
+    needs_header: bool,
+    spiller: Option<&TableSpiller<Keyed<S>, S>>,
+) -> Result<Keyed<S>> {
+    let mut keyed = Keyed::default();
+    let mut counted = 0;
+    let mut keep_within = |k: &mut Keyed<S>| -> Result<()> {
+        let Some(s) = spiller else { return Ok(()) };
+        // Room for the next records' keys, as the map makes room before a chunk.
+        s.account(k, &mut counted);
+        s.make_room(k, &mut counted, 2 * format::RECORDS_PER_HOOK);
+        s.take_error().map_or(Ok(()), Err)
+    };
+    for spec in &config.inputs {
+        let (name, mut reader) = input::open_lines(spec, config.limits)?;
+        let header: Option<JobParams> = format::read_partial_with(
+            &name,
+            &mut *reader,
+            Some(&config.params),
+            &mut keyed,
+            &mut keep_within,
+        )?;
+        if needs_header && header.is_none() {
+            return Err(Error::BadPartial {
+                path: name,
+                line: 1,
+                reason: "not a logmill partial (no '#logmill-partial' header); \
+                         use `logmill reduce JOB` for bare KEY<TAB>STATE lines"
+                    .into(),
+            });
+        }
+    }
+    Ok(keyed)
+}
+
+/// The one end of every action: the result as final rows through the job (in memory, or
+/// streamed from the merge of spilled runs in the final order), or as a partial in key order.
+/// `from_partials`: the rows were merged from partial files, so a saturated count fails the
+/// run. `failed`: an input failed (`--keep-going`), so the run exits 2 after writing.
+fn emit_result<J: Job>(
+    config: &Config,
+    job: &J,
+    merged: Merged<J::State>,
+    shown: Shown<'_>,
+    from_partials: bool,
+    failed: bool,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let checked = |order: RowsOrder<J::State>| {
+        if from_partials {
+            order.refusing_saturated(format::count_overflow)
+        } else {
+            order
+        }
+    };
+    let mut outcome = match (config.emit_mode, merged) {
+        (EmitMode::Final, Merged::Memory(keyed)) => job.finish(keyed, shown, out)?,
+        (EmitMode::Final, Merged::Spilled(spilled, meta)) => {
+            let order = checked(RowsOrder::new(config.emit, J::count));
+            job.write_rows(meta, Rows::Spilled(spilled, order), config.emit, out)?
+        }
+        (mode, Merged::Memory(keyed)) => {
+            format::write_partial(&config.params, &keyed, mode, out).map_err(Error::Output)?;
+            ExitCode::Success.into()
+        }
+        (mode, Merged::Spilled(spilled, meta)) => {
+            let rows = Rows::Spilled(spilled, checked(RowsOrder::by_key(J::count)));
+            format::write_partial_rows(&config.params, &meta, rows, mode, out)?;
+            ExitCode::Success.into()
+        }
+    };
+    if failed {
+        outcome.code = ExitCode::Error;
+    }
+    Ok(outcome)
+}
