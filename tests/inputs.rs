@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::util::{cmd_exists, logmill, require_tools, sh, testdata};
+use crate::util::{logmill, require_tools, sh, testdata};
 
 /// The words table of `args` (exit 0 required).
 fn words(args: &[&str]) -> Vec<u8> {
@@ -227,9 +227,7 @@ fn progress_is_silent_without_a_terminal_and_drawn_on_one() {
         "auto must stay silent off a terminal"
     );
 
-    if !cmd_exists("script") {
-        assert!(!crate::util::in_ci(), "CI must have script(1) (bsdutils)");
-        eprintln!("skipped: script(1) not installed");
+    if !require_tools(&["script"]) {
         return;
     }
     let bin = assert_cmd::cargo::cargo_bin("logmill");

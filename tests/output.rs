@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{logmill, require_tools, sh, testdata};
+use crate::util::{logmill, require, require_tools, sh, testdata};
 
 /// Keys that need care in every format: CSV delimiters and quotes, JSON escapes, UTF-8, TSV's
 /// own separator cannot appear (words split at whitespace).
@@ -510,7 +510,7 @@ fn truncating_a_mapped_input_is_an_error_not_a_crash() {
             other => panic!("exit {other:?}: {stderr}"),
         }
     }
-    if Path::new("/proc/self/maps").exists() {
+    if require(Path::new("/proc/self/maps").exists(), "/proc/self/maps") {
         assert!(saw_error, "the truncation never hit the run");
     }
 }
@@ -582,7 +582,7 @@ fn man_page_documents_every_subcommand() {
     }
     assert!(text.contains("output\\-format"));
     // groff, where installed, formats it without warnings.
-    if crate::util::cmd_exists("groff") {
+    if require_tools(&["groff"]) {
         let dir = tempfile::tempdir().unwrap();
         let page = dir.path().join("logmill.1");
         fs::write(&page, &out).unwrap();
@@ -606,8 +606,7 @@ fn version_names_the_git_revision() {
     let version = env!("CARGO_PKG_VERSION");
     assert!(out.starts_with(&format!("logmill {version}")), "{out}");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if !root.join(".git").exists() {
-        eprintln!("skipped: not built from a git checkout");
+    if !require(root.join(".git").exists(), "a git checkout (.git)") {
         return;
     }
     if !require_tools(&["git"]) {

@@ -387,7 +387,7 @@ fn temp_files_are_gone_after_success_error_and_sigterm() {
     ok(&["words", p, "--memory", "1", "--temp-dir", t]);
     assert!(entries(temp.path()).is_empty());
     // An error after runs were written: the output cannot be written.
-    if Path::new("/dev/full").exists() {
+    if require(Path::new("/dev/full").exists(), "/dev/full") {
         let (_, code, err) = run_logmill(
             &[
                 "words",
@@ -510,8 +510,7 @@ fn a_full_disk_is_one_line_naming_the_directory_and_exit_2() {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here (not root?)");
+    if !require(mounted, "a tmpfs mount (mount needs root)") {
         return;
     }
     let guard = Mounted(dir.clone());

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The logmill binary under test. `LOGMILL_THREADS` is removed from its environment so a value
@@ -37,17 +37,96 @@ pub fn cmd_exists(name: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Whether a differential test may run: true when every tool exists. Locally a missing tool
-/// skips the test with a message; in CI it fails the test, because a skipped differential test
-/// proves nothing.
-pub fn require_tools(names: &[&str]) -> bool {
-    let missing: Vec<&str> = names.iter().copied().filter(|n| !cmd_exists(n)).collect();
-    if missing.is_empty() {
+/// Whether a test whose precondition is `ok` may run: the one gate for every test that skips
+/// itself. Locally an unmet precondition skips the test with a message naming `what` is
+/// missing; under `CI=true` it fails the test, because a skipped test proves nothing.
+/// Use as `if !require(cond, "what is missing") { return; }`.
+pub fn require(ok: bool, what: &str) -> bool {
+    if ok {
         return true;
     }
-    assert!(!in_ci(), "CI must install peer tools, missing: {missing:?}");
-    eprintln!("skipped: peer tools not installed: {missing:?}");
+    assert!(!in_ci(), "CI must provide this, missing: {what}");
+    eprintln!("skipped: missing {what}");
     false
+}
+
+/// Whether a differential test may run: true when every tool exists ([`require`] for peer
+/// tools).
+pub fn require_tools(names: &[&str]) -> bool {
+    let missing: Vec<&str> = names.iter().copied().filter(|n| !cmd_exists(n)).collect();
+    require(
+        missing.is_empty(),
+        &format!("peer tools not installed: {missing:?}"),
+    )
+}
+
+/// A fresh temporary directory for one test's inputs and outputs, removed when dropped (after
+/// ripgrep's `tests/util.rs`). Every test that needs files on disk makes one of these rather
+/// than its own temp dir, so names, cleanup and the binary's environment are the same
+/// everywhere.
+pub struct Dir {
+    temp: tempfile::TempDir,
+}
+
+impl Dir {
+    /// A new empty directory whose name starts with `logmill-{name}-` (name it after the test,
+    /// so a directory left behind says whose it was).
+    pub fn new(name: &str) -> Dir {
+        let temp = tempfile::Builder::new()
+            .prefix(&format!("logmill-{name}-"))
+            .tempdir()
+            .expect("a temporary directory");
+        Dir { temp }
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// `rel` inside the directory (nothing is created).
+    pub fn path(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.root().join(rel)
+    }
+
+    /// Writes `data` to `rel` (creating its parent folders) and returns the file's path.
+    pub fn create(&self, rel: impl AsRef<Path>, data: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("parent folders");
+        }
+        std::fs::write(&path, data).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        path
+    }
+
+    /// Creates the folder `rel` (and its parents) and returns its path.
+    pub fn create_dir(&self, rel: impl AsRef<Path>) -> PathBuf {
+        let path = self.path(rel);
+        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("mkdir {}: {e}", path.display()));
+        path
+    }
+
+    /// Makes `link` (inside the directory) a symbolic link to `target` and returns its path.
+    pub fn symlink(&self, target: impl AsRef<Path>, link: impl AsRef<Path>) -> PathBuf {
+        let path = self.path(link);
+        std::os::unix::fs::symlink(target, &path)
+            .unwrap_or_else(|e| panic!("symlink {}: {e}", path.display()));
+        path
+    }
+
+    /// The bytes of the file `rel`.
+    pub fn read(&self, rel: impl AsRef<Path>) -> Vec<u8> {
+        let path = self.path(rel);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+    }
+
+    /// The logmill binary (as [`logmill`]: no `LOGMILL_THREADS`) run in this directory, so
+    /// relative paths in its arguments name files here.
+    pub fn command(&self) -> assert_cmd::Command {
+        let mut cmd = logmill();
+        cmd.current_dir(self.root());
+        cmd
+    }
 }
 
 /// Runs `script` with bash (`set -o pipefail`, `LC_ALL=C`) and returns its stdout. Panics with
