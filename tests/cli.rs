@@ -267,15 +267,6 @@ fn directory_on_stdin_is_an_error() {
 }
 
 #[test]
-fn zero_threads_is_an_error_naming_the_flag() {
-    let p = path_str("small.txt");
-    for flag in ["-j", "--threads"] {
-        let err = fails_with_one_line(logmill().args(["words", flag, "0", &p]));
-        assert!(err.contains("--threads"), "{flag} 0: {err:?}");
-    }
-}
-
-#[test]
 fn bad_chunk_size_is_an_error_naming_the_flag() {
     let p = path_str("small.txt");
     for bad in [
@@ -322,57 +313,66 @@ fn unknown_flag_and_missing_job_are_usage_errors() {
 // ---------------------------------------------------------------------------------------------
 // Environment
 
+/// Where the thread count comes from: `-j`/`--threads` (in either position) wins over
+/// `LOGMILL_THREADS`, even an unusable one (say, left in a shell profile); the variable is read
+/// when no flag is given; a bad value of either is one error line naming where it came from;
+/// neither gives the default.
 #[test]
-fn logmill_threads_env_is_read() {
-    let rel = "loghub/Apache_2k.log";
-    let p = path_str(rel);
-    let out = logmill()
-        .env("LOGMILL_THREADS", "2")
-        .args(["words", "--chunk-size", "1K", &p])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    assert_bytes_eq!(out.stdout, render_counts(&counts(rel), Order::Count, None));
-    // A value the engine refuses shows the variable is really read; the error names it.
-    let err = fails_with_one_line(logmill().env("LOGMILL_THREADS", "0").args(["words", &p]));
-    assert!(err.contains("LOGMILL_THREADS"), "{err:?}");
-}
-
-#[test]
-fn j_flag_wins_over_logmill_threads_env() {
+fn threads_come_from_the_flag_then_logmill_threads_then_the_default() {
     let p = path_str("small.txt");
-    let expected = render_counts(&counts("small.txt"), Order::Count, None);
-    // LOGMILL_THREADS=0 alone is an error (see above); -j in either position overrides it.
-    for args in [&["words", "-j", "2", &p][..], &["-j", "2", "words", &p]] {
-        let out = logmill()
-            .env("LOGMILL_THREADS", "0")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {out:?}");
-        assert_bytes_eq!(out.stdout, expected, "{args:?}");
+    let small = render_counts(&counts("small.txt"), Order::Count, None);
+    let apache_rel = "loghub/Apache_2k.log";
+    let apache_p = path_str(apache_rel);
+    let apache = render_counts(&counts(apache_rel), Order::Count, None);
+    enum Want<'a> {
+        /// Success with these bytes on stdout.
+        Out(&'a [u8]),
+        /// Exit 2 with one error line that contains this.
+        Err(&'a str),
     }
-}
-
-/// A command-line flag overrides the environment, so an unusable LOGMILL_THREADS (say, left in
-/// a shell profile) must not matter when `-j` is given.
-#[test]
-fn j_flag_wins_over_an_unparsable_logmill_threads_env() {
-    let p = path_str("small.txt");
-    let expected = render_counts(&counts("small.txt"), Order::Count, None);
-    for args in [&["words", "-j", "1", &p][..], &["-j", "1", "words", &p]] {
-        let out = logmill()
-            .env("LOGMILL_THREADS", "abc")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "LOGMILL_THREADS=abc logmill {args:?}: {}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_bytes_eq!(out.stdout, expected, "{args:?}");
+    let cases: &[(Option<&str>, &[&str], Want)] = &[
+        // Default: neither flag nor variable.
+        (None, &["words", &p], Want::Out(&small)),
+        // The variable is used without a flag (and several threads give the same bytes).
+        (
+            Some("2"),
+            &["words", "--chunk-size", "1K", &apache_p],
+            Want::Out(&apache),
+        ),
+        // A value the engine refuses shows the variable is really read; the error names it.
+        (Some("0"), &["words", &p], Want::Err("LOGMILL_THREADS")),
+        // The flag wins over the variable, before or after the job.
+        (Some("0"), &["words", "-j", "2", &p], Want::Out(&small)),
+        (Some("0"), &["-j", "2", "words", &p], Want::Out(&small)),
+        (Some("abc"), &["words", "-j", "1", &p], Want::Out(&small)),
+        (Some("abc"), &["-j", "1", "words", &p], Want::Out(&small)),
+        // An invalid flag is an error naming the flag.
+        (None, &["words", "-j", "0", &p], Want::Err("--threads")),
+        (None, &["words", "--threads", "0", &p], Want::Err("--threads")),
+    ];
+    for (env, args, want) in cases {
+        let mut cmd = logmill();
+        if let Some(v) = env {
+            cmd.env("LOGMILL_THREADS", v);
+        }
+        cmd.args(*args);
+        let what = format!("LOGMILL_THREADS={env:?} logmill {args:?}");
+        match want {
+            Want::Out(expected) => {
+                let out = cmd.output().unwrap();
+                assert!(
+                    out.status.success(),
+                    "{what}: {}\n{}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                assert_bytes_eq!(out.stdout, expected, "{what}");
+            }
+            Want::Err(needle) => {
+                let err = fails_with_one_line(&mut cmd);
+                assert!(err.contains(needle), "{what}: {err:?}");
+            }
+        }
     }
 }
 

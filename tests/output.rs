@@ -655,22 +655,6 @@ fn no_color_turns_off_styled_help() {
 }
 
 #[test]
-fn thread_flag_wins_over_environment() {
-    let run = |args: &[&str]| {
-        logmill()
-            .args(args)
-            .env("LOGMILL_THREADS", "0")
-            .write_stdin("x y x\n")
-            .output()
-            .unwrap()
-    };
-    assert_eq!(run(&["words"]).status.code(), Some(2));
-    let ok = run(&["words", "-j", "2"]);
-    assert!(ok.status.success());
-    assert_eq!(ok.stdout, b"x\t2\ny\t1\n");
-}
-
-#[test]
 fn help_documents_exit_codes_and_formats() {
     let top = String::from_utf8(run_ok(&["--help"], b"")).unwrap();
     for s in ["0 success", "1 nothing matched", "2 error", "130", "143"] {
