@@ -348,7 +348,11 @@ fn threads_come_from_the_flag_then_logmill_threads_then_the_default() {
         (Some("abc"), &["-j", "1", "words", &p], Want::Out(&small)),
         // An invalid flag is an error naming the flag.
         (None, &["words", "-j", "0", &p], Want::Err("--threads")),
-        (None, &["words", "--threads", "0", &p], Want::Err("--threads")),
+        (
+            None,
+            &["words", "--threads", "0", &p],
+            Want::Err("--threads"),
+        ),
     ];
     for (env, args, want) in cases {
         let mut cmd = logmill();

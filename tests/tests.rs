@@ -4,20 +4,18 @@
 mod util;
 
 mod adversarial;
-mod answers_safe;
+mod atomic_output;
 mod cli;
 mod fields;
+mod formats;
 mod fuzz_regress;
 mod grep;
+mod help;
 mod inputs;
-mod inputs_safe;
 mod matches;
-mod output;
-mod outputs_safe;
 mod partials;
-mod records_safe;
+mod signals;
 mod spill;
 mod state;
-mod state_safe;
 mod timestamps;
 mod words;

@@ -1,9 +1,7 @@
-//! Nothing lost: an output never overwrites an input or another output, `--rejects` is
-//! replaced atomically, every catchable terminating signal removes the temporary files (and
-//! the next run removes what a killed one left), and a closed stdout is an error.
+//! The atomic output file (`-o`, `--rejects`): it holds what stdout would, a failed run keeps
+//! the previous one, and outputs that clash with inputs, each other or odd paths are refused.
 
 use std::fs;
-use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -11,13 +9,19 @@ use std::time::{Duration, Instant};
 
 use crate::util::{logmill, testdata};
 
-/// The logmill binary as a plain `std` command (for spawning, signalling, closing fds).
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmill"));
-    cmd.env_remove("LOGMILL_THREADS");
-    cmd
+/// Runs logmill with `args` on `stdin`, expecting success, and returns stdout.
+fn run_ok(args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    let out = logmill().args(args).write_stdin(stdin).output().unwrap();
+    assert!(
+        out.status.success(),
+        "logmill {args:?}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
+/// The names in `dir`, sorted.
 fn entries(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)
         .unwrap()
@@ -25,6 +29,71 @@ fn entries(dir: &Path) -> Vec<String> {
         .collect();
     v.sort();
     v
+}
+
+#[test]
+fn output_file_holds_what_stdout_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let input = testdata("loghub/HDFS_2k.log");
+    for fmt in ["tsv", "csv", "json", "jsonl"] {
+        fs::write(&out, "previous\n").unwrap();
+        let args = ["words", "--output-format", fmt, input.to_str().unwrap()];
+        let stdout = run_ok(&args, b"");
+        let res = logmill().args(args).arg("-o").arg(&out).output().unwrap();
+        assert!(res.status.success(), "{fmt}");
+        assert!(res.stdout.is_empty(), "{fmt}: results went to stdout too");
+        assert_bytes_eq!(fs::read(&out).unwrap(), stdout, "{fmt}");
+        assert_eq!(entries(dir.path()), vec!["out"], "{fmt}");
+    }
+}
+
+#[test]
+fn failed_run_leaves_the_previous_output_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("counts.tsv");
+    fs::write(&out, "precious\t1\n").unwrap();
+    let missing = dir.path().join("no-such-input.log");
+    let res = logmill()
+        .arg("words")
+        .arg(testdata("small.txt"))
+        .arg(&missing)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8(res.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no-such-input.log"), "{err}");
+    assert_eq!(fs::read(&out).unwrap(), b"precious\t1\n");
+    assert_eq!(entries(dir.path()), vec!["counts.tsv"]);
+
+    // An -o in a directory that does not exist fails at once, on one line.
+    let res = logmill()
+        .args(["words", "-o"])
+        .arg(dir.path().join("nope/out.tsv"))
+        .write_stdin("a\n")
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(2));
+    assert_eq!(String::from_utf8(res.stderr).unwrap().lines().count(), 1);
+    // And -o naming a directory is refused, leaving it alone.
+    let res = logmill()
+        .args(["words", "-o"])
+        .arg(dir.path())
+        .write_stdin("a\n")
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(2));
+    assert_eq!(entries(dir.path()), vec!["counts.tsv"]);
+}
+
+/// The logmill binary as a plain `std` command (for spawning, signalling, closing fds).
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmill"));
+    cmd.env_remove("LOGMILL_THREADS");
+    cmd
 }
 
 /// Runs logmill in `dir` with `args` and checks it was refused: exit 2, one line on stderr
@@ -459,12 +528,6 @@ fn rejects_file_is_replaced_atomically() {
     assert_eq!(entries(d.path()).len(), 2);
 }
 
-fn send(child: &Child, sig: libc::c_int) {
-    // SAFETY: kill(2) on our own child's pid, which has not been reaped yet.
-    let rc = unsafe { libc::kill(child.id() as libc::pid_t, sig) };
-    assert_eq!(rc, 0, "kill failed");
-}
-
 /// Waits for `child`, killing it and failing if it takes longer than `limit`.
 fn wait_with_deadline(mut child: Child, limit: Duration) -> Output {
     let start = Instant::now();
@@ -478,132 +541,6 @@ fn wait_with_deadline(mut child: Child, limit: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-}
-
-/// Starts `words -o result.tsv` (over a previous result) on a stdin that stays open, waits
-/// for its temporary file, sends `sig`, and checks it exits with `code`, leaving the previous
-/// result and no temporary file.
-fn signal_during_output(sig: libc::c_int, code: i32) {
-    let d = tempfile::tempdir().unwrap();
-    let out = d.path().join("result.tsv");
-    fs::write(&out, "previous\t1\n").unwrap();
-    let mut cmd = bin();
-    cmd.args(["words", "-o"])
-        .arg(&out)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // SAFETY: signal(2) in the forked child before exec: the test must not depend on what
-    // the runner inherited (a nohup'ed runner ignores SIGHUP).
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::signal(sig, libc::SIG_DFL);
-            Ok(())
-        })
-    };
-    let mut child = cmd.spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"some words\nmore words\n").unwrap();
-    let start = Instant::now();
-    while entries(d.path()).len() < 2 {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "no temporary file"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert!(entries(d.path()).iter().any(|n| n.ends_with(".tmp")));
-    send(&child, sig);
-    let res = wait_with_deadline(child, Duration::from_secs(10));
-    drop(stdin);
-    assert_eq!(res.status.code(), Some(code), "{}", res.status);
-    assert_eq!(fs::read(&out).unwrap(), b"previous\t1\n");
-    assert_eq!(
-        entries(d.path()),
-        vec!["result.tsv"],
-        "no temporary file left"
-    );
-}
-
-#[test]
-fn sighup_during_output_removes_the_temporary_file() {
-    signal_during_output(libc::SIGHUP, 129);
-}
-
-#[test]
-fn sigquit_during_output_removes_the_temporary_file() {
-    signal_during_output(libc::SIGQUIT, 131);
-}
-
-#[test]
-fn other_terminating_signals_remove_the_temporary_file() {
-    for sig in [libc::SIGUSR1, libc::SIGUSR2, libc::SIGALRM] {
-        signal_during_output(sig, 128 + sig);
-    }
-}
-
-/// The id of a process that has exited (and been reaped).
-fn dead_pid() -> u32 {
-    let mut c = Command::new("true").spawn().unwrap();
-    let pid = c.id();
-    c.wait().unwrap();
-    pid
-}
-
-#[test]
-fn a_killed_runs_temporary_file_is_removed_by_the_next_run() {
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path();
-    // A run killed by SIGKILL leaves its temporary file.
-    let mut child = bin()
-        .current_dir(p)
-        .args(["words", "-o", "result.tsv"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while entries(p).is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "no temporary file"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let left = entries(p);
-    assert_eq!(left.len(), 1);
-    assert!(left[0].starts_with(".result.tsv.logmill-"), "{left:?}");
-    // Another dead run's file, a live process's one (ours), and a dead run's file that a live
-    // process still holds locked (a run in another PID namespace), plus another target's.
-    let dead = format!(".result.tsv.logmill-{}-3.tmp", dead_pid());
-    let live = format!(".result.tsv.logmill-{}-0.tmp", std::process::id());
-    let locked = format!(".result.tsv.logmill-{}-1.tmp", dead_pid());
-    let other = format!(".other.tsv.logmill-{}-0.tmp", dead_pid());
-    for name in [&dead, &live, &locked, &other] {
-        fs::write(p.join(name), "partial").unwrap();
-    }
-    let lock = fs::File::open(p.join(&locked)).unwrap();
-    // SAFETY: flock(2) on a descriptor we own.
-    assert_eq!(
-        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) },
-        0
-    );
-
-    let res = logmill()
-        .current_dir(p)
-        .args(["words", "-o", "result.tsv"])
-        .write_stdin("a\n")
-        .output()
-        .unwrap();
-    assert!(res.status.success());
-    assert_eq!(fs::read(p.join("result.tsv")).unwrap(), b"a\t1\n");
-    let mut want = vec![live, locked, other, "result.tsv".to_string()];
-    want.sort();
-    assert_eq!(entries(p), want);
-    drop(lock);
 }
 
 #[test]
