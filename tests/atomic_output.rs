@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{logmill, testdata};
+use crate::util::{logmill, testdata, Dir};
 
 /// Runs logmill with `args` on `stdin`, expecting success, and returns stdout.
 fn run_ok(args: &[&str], stdin: &[u8]) -> Vec<u8> {
@@ -33,8 +33,8 @@ fn entries(dir: &Path) -> Vec<String> {
 
 #[test]
 fn output_file_holds_what_stdout_would() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
+    let dir = Dir::new("output_file_holds_what_stdout_would");
+    let out = dir.path("out");
     let input = testdata("loghub/HDFS_2k.log");
     for fmt in ["tsv", "csv", "json", "jsonl"] {
         fs::write(&out, "previous\n").unwrap();
@@ -44,16 +44,15 @@ fn output_file_holds_what_stdout_would() {
         assert!(res.status.success(), "{fmt}");
         assert!(res.stdout.is_empty(), "{fmt}: results went to stdout too");
         assert_bytes_eq!(fs::read(&out).unwrap(), stdout, "{fmt}");
-        assert_eq!(entries(dir.path()), vec!["out"], "{fmt}");
+        assert_eq!(entries(dir.root()), vec!["out"], "{fmt}");
     }
 }
 
 #[test]
 fn failed_run_leaves_the_previous_output_untouched() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("counts.tsv");
-    fs::write(&out, "precious\t1\n").unwrap();
-    let missing = dir.path().join("no-such-input.log");
+    let dir = Dir::new("failed_run_leaves_the_previous_output_untouched");
+    let out = dir.create("counts.tsv", "precious\t1\n");
+    let missing = dir.path("no-such-input.log");
     let res = logmill()
         .arg("words")
         .arg(testdata("small.txt"))
@@ -67,12 +66,12 @@ fn failed_run_leaves_the_previous_output_untouched() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("no-such-input.log"), "{err}");
     assert_eq!(fs::read(&out).unwrap(), b"precious\t1\n");
-    assert_eq!(entries(dir.path()), vec!["counts.tsv"]);
+    assert_eq!(entries(dir.root()), vec!["counts.tsv"]);
 
     // An -o in a directory that does not exist fails at once, on one line.
     let res = logmill()
         .args(["words", "-o"])
-        .arg(dir.path().join("nope/out.tsv"))
+        .arg(dir.path("nope/out.tsv"))
         .write_stdin("a\n")
         .output()
         .unwrap();
@@ -81,12 +80,12 @@ fn failed_run_leaves_the_previous_output_untouched() {
     // And -o naming a directory is refused, leaving it alone.
     let res = logmill()
         .args(["words", "-o"])
-        .arg(dir.path())
+        .arg(dir.root())
         .write_stdin("a\n")
         .output()
         .unwrap();
     assert_eq!(res.status.code(), Some(2));
-    assert_eq!(entries(dir.path()), vec!["counts.tsv"]);
+    assert_eq!(entries(dir.root()), vec!["counts.tsv"]);
 }
 
 /// The logmill binary as a plain `std` command (for spawning, signalling, closing fds).
@@ -119,19 +118,19 @@ fn refused(dir: &Path, args: &[&str], stdin: Option<&Path>, a: &str, b: &str) ->
 
 /// A folder holding `in.txt` (words) and `recs.jsonl` (one good, one bad record), with their
 /// contents.
-fn inputs() -> (tempfile::TempDir, Vec<u8>, Vec<u8>) {
-    let d = tempfile::tempdir().unwrap();
+fn inputs() -> (Dir, Vec<u8>, Vec<u8>) {
+    let d = Dir::new("inputs");
     let words = b"a b a\nc\n".to_vec();
     let recs = b"{\"a\":1}\nnot json\n".to_vec();
-    fs::write(d.path().join("in.txt"), &words).unwrap();
-    fs::write(d.path().join("recs.jsonl"), &recs).unwrap();
+    d.create("in.txt", &words);
+    d.create("recs.jsonl", &recs);
     (d, words, recs)
 }
 
 #[test]
 fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
     let (d, words, recs) = inputs();
-    let p = d.path();
+    let p = d.root();
     fs::hard_link(p.join("in.txt"), p.join("hard.txt")).unwrap();
     std::os::unix::fs::symlink("in.txt", p.join("link.txt")).unwrap();
     fs::create_dir(p.join("sub")).unwrap();
@@ -258,7 +257,7 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
 #[test]
 fn an_output_inside_a_walked_directory_is_refused() {
     let (d, words, _) = inputs();
-    let p = d.path();
+    let p = d.root();
     fs::create_dir_all(p.join("logs/deep")).unwrap();
     fs::write(p.join("logs/deep/x.log"), "x y\n").unwrap();
     refused(
@@ -280,8 +279,8 @@ fn an_output_inside_a_walked_directory_is_refused() {
     assert_eq!(fs::read(p.join("logs/deep/x.log")).unwrap(), b"x y\n");
     // A hidden file is not walked (without --hidden), so it may be written; a new file may be
     // written into a walked directory.
-    let ok = logmill()
-        .current_dir(p)
+    let ok = d
+        .command()
         .args([
             "words",
             "-r",
@@ -305,7 +304,7 @@ fn an_output_inside_a_walked_directory_is_refused() {
 #[test]
 fn two_outputs_on_one_file_are_refused() {
     let (d, _, recs) = inputs();
-    let p = d.path();
+    let p = d.root();
     fs::write(p.join("old.tsv"), "old\n").unwrap();
     std::os::unix::fs::symlink("old.tsv", p.join("alias.tsv")).unwrap();
     let fields = ["fields", "--format", "jsonl", "--by", "a"];
@@ -348,8 +347,8 @@ fn two_outputs_on_one_file_are_refused() {
     assert_eq!(fs::read(p.join("recs.jsonl")).unwrap(), recs);
     assert!(!p.join("new.tsv").exists());
     // Two outputs that are the same device are fine: /dev/null is not a file to lose.
-    let ok = logmill()
-        .current_dir(p)
+    let ok = d
+        .command()
         .args(with(&["-o", "/dev/null", "--rejects", "/dev/null"]))
         .output()
         .unwrap();
@@ -362,8 +361,8 @@ fn two_outputs_on_one_file_are_refused() {
 
 #[test]
 fn merge_may_accumulate_a_partial_in_place() {
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path();
+    let d = Dir::new("merge_may_accumulate_a_partial_in_place");
+    let p = d.root();
     for (name, text) in [("total.partial", "a b\n"), ("day.partial", "a c\n")] {
         let out = logmill()
             .args(["words", "--emit", "partial"])
@@ -373,8 +372,8 @@ fn merge_may_accumulate_a_partial_in_place() {
         assert!(out.status.success());
         fs::write(p.join(name), out.stdout).unwrap();
     }
-    let out = logmill()
-        .current_dir(p)
+    let out = d
+        .command()
         .args(["merge", "--emit", "partial", "total.partial", "day.partial"])
         .args(["-o", "total.partial"])
         .output()
@@ -384,8 +383,8 @@ fn merge_may_accumulate_a_partial_in_place() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let shown = logmill()
-        .current_dir(p)
+    let shown = d
+        .command()
         .args(["merge", "total.partial"])
         .output()
         .unwrap();
@@ -395,9 +394,8 @@ fn merge_may_accumulate_a_partial_in_place() {
 
 #[test]
 fn output_to_dev_stdout_appends_where_stdout_goes() {
-    let d = tempfile::tempdir().unwrap();
-    let log = d.path().join("log");
-    fs::write(&log, "earlier\n").unwrap();
+    let d = Dir::new("output_to_dev_stdout_appends_where_stdout_goes");
+    let log = d.create("log", "earlier\n");
     let append = fs::OpenOptions::new().append(true).open(&log).unwrap();
     let out = bin()
         .args(["words", "-o", "/dev/stdout", "-"])
@@ -422,19 +420,19 @@ fn output_to_dev_stdout_appends_where_stdout_goes() {
         fs::read(&log).unwrap(),
         [&b"earlier\n"[..], &expected].concat()
     );
-    assert_eq!(entries(d.path()), vec!["log"]);
+    assert_eq!(entries(d.root()), vec!["log"]);
 }
 
 #[test]
 fn odd_output_paths_fail_cleanly() {
     let (d, words, _) = inputs();
-    let p = d.path();
+    let p = d.root();
     for (out, says) in [
         (".", "directory"),
         ("no/such/dir/out.tsv", "no/such/dir/out.tsv"),
     ] {
-        let res = logmill()
-            .current_dir(p)
+        let res = d
+            .command()
             .args(["words", "-o", out, "in.txt"])
             .output()
             .unwrap();
@@ -444,8 +442,8 @@ fn odd_output_paths_fail_cleanly() {
         assert!(err.contains(says), "{err}");
     }
     // --rejects in a missing directory fails before any work, as -o does.
-    let res = logmill()
-        .current_dir(p)
+    let res = d
+        .command()
         .args(["fields", "--format", "jsonl", "--count"])
         .args(["--rejects", "no/such/rejects", "recs.jsonl"])
         .output()
@@ -482,10 +480,10 @@ fn run_with_file_limit(dir: &Path, input: &Path, rejects: &Path, limit: u64) -> 
 
 #[test]
 fn rejects_file_is_replaced_atomically() {
-    let d = tempfile::tempdir().unwrap();
+    let d = Dir::new("rejects_file_is_replaced_atomically");
     // Each reject line starts with the input's long path, so the rejects file is far bigger
     // than the spooled record texts: the write that fails is the rejects file's.
-    let deep = d.path().join("d".repeat(200));
+    let deep = d.path("d".repeat(200));
     fs::create_dir(&deep).unwrap();
     let input = deep.join("recs.jsonl");
     let mut text = String::from("{\"a\":1}\n");
@@ -493,10 +491,9 @@ fn rejects_file_is_replaced_atomically() {
         text.push_str("x\n");
     }
     fs::write(&input, &text).unwrap();
-    let rejects = d.path().join("rejects.txt");
-    fs::write(&rejects, "the previous rejects\n").unwrap();
+    let rejects = d.create("rejects.txt", "the previous rejects\n");
 
-    let res = run_with_file_limit(d.path(), &input, &rejects, 8192);
+    let res = run_with_file_limit(d.root(), &input, &rejects, 8192);
     let err = String::from_utf8_lossy(&res.stderr);
     assert_eq!(res.status.code(), Some(2), "{err}");
     assert!(err.contains("rejects.txt"), "{err}");
@@ -506,13 +503,13 @@ fn rejects_file_is_replaced_atomically() {
         "a failed write keeps the previous rejects file"
     );
     assert_eq!(
-        entries(d.path()),
+        entries(d.root()),
         vec!["d".repeat(200), "rejects.txt".into()],
         "no temporary file left"
     );
 
     // Without the limit: the whole list, in place, no temporary file.
-    let res = run_with_file_limit(d.path(), &input, &rejects, libc::RLIM_INFINITY);
+    let res = run_with_file_limit(d.root(), &input, &rejects, libc::RLIM_INFINITY);
     assert!(
         res.status.success(),
         "{}",
@@ -525,7 +522,7 @@ fn rejects_file_is_replaced_atomically() {
         "{}",
         &listed[listed.len() - 40..]
     );
-    assert_eq!(entries(d.path()).len(), 2);
+    assert_eq!(entries(d.root()).len(), 2);
 }
 
 /// Waits for `child`, killing it and failing if it takes longer than `limit`.
@@ -565,8 +562,8 @@ fn a_closed_stdout_is_an_error() {
     assert!(err.contains("standard output is closed"), "{err}");
 
     // With -o the results have somewhere to go.
-    let d = tempfile::tempdir().unwrap();
-    let out = d.path().join("out.tsv");
+    let d = Dir::new("a_closed_stdout_is_an_error");
+    let out = d.path("out.tsv");
     let mut cmd = bin();
     cmd.args(["words", "-o"])
         .arg(&out)
@@ -606,10 +603,10 @@ fn a_closed_pipe_without_state_still_exits_0() {
 #[test]
 fn a_hidden_walk_does_not_read_the_outputs_temporary_file() {
     // `-o` inside the walked directory, new: its temporary file is there during the walk.
-    let d = tempfile::tempdir().unwrap();
-    fs::write(d.path().join("x.log"), "a a\n").unwrap();
-    let res = logmill()
-        .current_dir(d.path())
+    let d = Dir::new("a_hidden_walk_does_not_read_the_outputs_temporary_file");
+    d.create("x.log", "a a\n");
+    let res = d
+        .command()
         .args([
             "grep",
             "--by-file",
@@ -627,7 +624,7 @@ fn a_hidden_walk_does_not_read_the_outputs_temporary_file() {
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    let rows = fs::read_to_string(d.path().join("out.tsv")).unwrap();
+    let rows = fs::read_to_string(d.path("out.tsv")).unwrap();
     assert!(rows.starts_with("./x.log\t1\n"), "{rows}");
     assert!(
         !rows.contains(".tmp"),

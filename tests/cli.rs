@@ -200,8 +200,8 @@ fn sort_count_is_the_default() {
 /// status 0 — no "Broken pipe" message, no death by SIGPIPE (141).
 #[test]
 fn closed_stdout_ends_quietly_with_success() {
-    let dir = tempfile::tempdir().unwrap();
-    let err = dir.path().join("stderr");
+    let dir = Dir::new("closed_stdout_ends_quietly_with_success");
+    let err = dir.path("stderr");
     let bin = shell_quote(assert_cmd::cargo::cargo_bin("logmill"));
     let kjv = shell_quote(testdata("kjv.txt"));
     for (input, how) in [(kjv.clone(), "file"), (format!("< {kjv}"), "stdin")] {
@@ -224,8 +224,8 @@ fn closed_stdout_ends_quietly_with_success() {
 
 #[test]
 fn missing_file_is_an_error_naming_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("no such file.log");
+    let dir = Dir::new("missing_file_is_an_error_naming_it");
+    let missing = dir.path("no such file.log");
     let m = missing.to_str().unwrap();
     let err = fails_with_one_line(logmill().args(["words", m]));
     assert!(err.contains(m), "message should name {m}: {err:?}");

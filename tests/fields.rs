@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 
-use crate::util::{require_tools, run_logmill, sh_stdin, *};
+use crate::util::*;
 
 /// A full line of the combined format, as an extended regex for grep: the oracle's notion of
 /// a good record, written independently of `src/record/combined.rs`.
@@ -154,8 +154,8 @@ fn common_format_lines_equal_awk() {
     if !require_tools(&["grep", "sed", "awk"]) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let common = dir.path().join("common.log");
+    let dir = Dir::new("common_format_lines_equal_awk");
+    let common = dir.path("common.log");
     let log = path_str(&testdata("apache_access.log"));
     // The real log without referer and agent is in the common format.
     std::fs::write(
@@ -430,9 +430,8 @@ fn csv_quoted_newlines_across_chunk_boundaries_equal_python_csv() {
     if !require_tools(&["python3"]) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("tricky.csv");
-    std::fs::write(&file, tricky_csv(600)).unwrap();
+    let dir = Dir::new("csv_quoted_newlines_across_chunk_boundaries_equal_python_csv");
+    let file = dir.create("tricky.csv", tricky_csv(600));
     let want = python_csv_groups(&file, "group", "value");
     let got = invariant(
         &[
@@ -509,7 +508,7 @@ for k, (n, t, u) in sorted(groups.items(), key=lambda kv: (-kv[1][0], kv[0][0].e
 
 #[test]
 fn rejects_name_file_and_line_for_any_chunking() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new("rejects_name_file_and_line_for_any_chunking");
     let log = path_str(&testdata("apache_access.log"));
     let line = std::fs::read_to_string(testdata("apache_access.log"))
         .unwrap()
@@ -518,7 +517,7 @@ fn rejects_name_file_and_line_for_any_chunking() {
         .unwrap()
         .to_string();
     for (j, c) in CONFIGS {
-        let rej = dir.path().join(format!("rej-{j}-{c}"));
+        let rej = dir.path(format!("rej-{j}-{c}"));
         let r = path_str(&rej);
         let (_, err, code) = fields(&[
             "-j",
@@ -565,9 +564,9 @@ fn rejects_name_file_and_line_for_any_chunking() {
 
 #[test]
 fn rejects_of_many_kinds_in_input_and_line_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = dir.path().join("a.log");
-    let b = dir.path().join("b.log");
+    let dir = Dir::new("rejects_of_many_kinds_in_input_and_line_order");
+    let a = dir.path("a.log");
+    let b = dir.path("b.log");
     // CRLF ends, no final newline, a blank line: a mix of good and bad records.
     std::fs::write(&a, "x 1\r\nbad\r\ny 2\r\nz x\r\n\r\ny 3\r\nw -4.5").unwrap();
     std::fs::write(&b, "q nan\nq 1e400\nq 5\n").unwrap();
@@ -578,7 +577,7 @@ fn rejects_of_many_kinds_in_input_and_line_order() {
         b = b.display()
     );
     for (j, c) in CONFIGS {
-        let rej = dir.path().join("rej");
+        let rej = dir.path("rej");
         let (out, err, code) = fields(&[
             "-j",
             j,
@@ -705,8 +704,8 @@ fn exact_percentiles_equal_nearest_rank_by_sort() {
 
 #[test]
 fn approx_distinct_is_close_to_distinct() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ids.txt");
+    let dir = Dir::new("approx_distinct_is_close_to_distinct");
+    let file = dir.path("ids.txt");
     let mut text = String::new();
     for i in 0..30_000u64 {
         text.push_str(&format!("{} id{}\n", i % 3, (i * 7919) % 20_011));
@@ -834,9 +833,8 @@ fn sums_are_exact_decimals() {
 
 /// [`invariant`] for bytes (written to a temporary file).
 fn invariant_stdin(args: &[&str], input: &[u8]) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("in");
-    std::fs::write(&f, input).unwrap();
+    let dir = Dir::new("invariant_stdin");
+    let f = dir.create("in", input);
     invariant(args, &f)
 }
 
@@ -913,9 +911,9 @@ fn csv_without_headers_and_with_other_delimiters() {
 
 #[test]
 fn compressed_and_multiple_inputs_add_up() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new("compressed_and_multiple_inputs_add_up");
     let data = std::fs::read(testdata("apache_access.log")).unwrap();
-    let gz = dir.path().join("a.log.gz");
+    let gz = dir.path("a.log.gz");
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut enc, &data).unwrap();
     std::fs::write(&gz, enc.finish().unwrap()).unwrap();
@@ -979,9 +977,8 @@ proptest! {
         let streamed = fields_stdin(&[&["-j", &j, "--chunk-size", &chunk], &args[..]].concat(), &input);
         prop_assert_eq!(&base.0, &streamed.0);
         prop_assert_eq!(base.2, streamed.2);
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("in");
-        std::fs::write(&f, &input).unwrap();
+        let dir = Dir::new("output_is_independent_of_threads_and_chunk_size");
+        let f = dir.create("in", &input);
         let f = path_str(&f);
         let mapped = fields(&[&["-j", &j, "--chunk-size", &chunk, "--mmap", "always"], &args[..], &[f.as_str()]].concat());
         prop_assert_eq!(&base.0, &mapped.0);
@@ -1114,8 +1111,8 @@ fn json_corpus() -> Vec<Vec<u8>> {
 /// The 1-based numbers of the lines that logmill lists in --rejects for `fields --format jsonl`
 /// with `extra` flags.
 fn rejected_lines(file: &std::path::Path, extra: &[&str]) -> Vec<usize> {
-    let dir = tempfile::tempdir().unwrap();
-    let rejects = dir.path().join("rejects");
+    let dir = Dir::new("rejected_lines");
+    let rejects = dir.path("rejects");
     let (f, r) = (file.to_str().unwrap(), rejects.to_str().unwrap());
     let mut args = vec!["fields", "--format", "jsonl", "--rejects", r];
     args.extend_from_slice(extra);
@@ -1150,8 +1147,8 @@ fn jsonl_records_are_the_lines_python_reads_as_objects() {
     if !require_tools(&["python3"]) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_corpus(dir.path());
+    let dir = Dir::new("jsonl_records_are_the_lines_python_reads_as_objects");
+    let file = write_corpus(dir.root());
     // Python's json module, strict: NaN and Infinity are not JSON; invalid UTF-8 bytes are kept
     // (as lone surrogates) the way logmill keeps them, so they count only where JSON allows
     // any character: inside strings.
@@ -1189,8 +1186,8 @@ for n, line in enumerate(open(sys.argv[1], 'rb').read().split(b'\n')[:-1], 1):
 
 #[test]
 fn jsonl_validity_does_not_depend_on_the_fields_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_corpus(dir.path());
+    let dir = Dir::new("jsonl_validity_does_not_depend_on_the_fields_named");
+    let file = write_corpus(dir.root());
     let reference = rejected_lines(&file, &["--count"]);
     for extra in [
         &["--by", "k"][..],
@@ -1340,11 +1337,11 @@ fn exact_sums_hold_whenever_the_final_value_fits() {
 
 #[test]
 fn wide_sums_survive_partials_and_old_partials_still_merge() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new("wide_sums_survive_partials_and_old_partials_still_merge");
     let x = u128::MAX.to_string();
     // Each partial alone holds a sum past 128 bits; merged, the total fits again.
-    let a = dir.path().join("a.partial");
-    let b = dir.path().join("b.partial");
+    let a = dir.path("a.partial");
+    let b = dir.path("b.partial");
     let job = [
         "match",
         r"(\w) (\S+)",
@@ -1368,7 +1365,7 @@ fn wide_sums_survive_partials_and_old_partials_still_merge() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, b"k\t7\t9\n");
     // The partial form of sums that fit 128 bits is the one older versions wrote and read.
-    let old = dir.path().join("old.partial");
+    let old = dir.path("old.partial");
     std::fs::write(
         &old,
         "#logmill-partial\t1\t{\"job\":\"match\",\"params\":{\"pattern\":\"(\\\\w) (\\\\S+)\",\
@@ -1405,13 +1402,12 @@ fn rejects_and_strict_are_shared_options_of_match_and_fields() {
 
 #[test]
 fn fields_partials_with_different_rejects_files_merge() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("f.log");
-    std::fs::write(&log, "a 1\nb x\na 2\n").unwrap();
+    let dir = Dir::new("fields_partials_with_different_rejects_files_merge");
+    let log = dir.create("f.log", "a 1\nb x\na 2\n");
     let mut partials = Vec::new();
     for i in 0..2 {
-        let p = dir.path().join(format!("{i}.partial"));
-        let r = dir.path().join(format!("rejects{i}.txt"));
+        let p = dir.path(format!("{i}.partial"));
+        let r = dir.path(format!("rejects{i}.txt"));
         let (_, code, err) = run_logmill(
             &[
                 "fields",
@@ -1435,7 +1431,7 @@ fn fields_partials_with_different_rejects_files_merge() {
     }
     // One made without --rejects merges too, and so does a header that still names it (as
     // older versions wrote).
-    let plain = dir.path().join("plain.partial");
+    let plain = dir.path("plain.partial");
     let (_, code, _) = run_logmill(
         &[
             "fields",
@@ -1452,7 +1448,7 @@ fn fields_partials_with_different_rejects_files_merge() {
         None,
     );
     assert_eq!(code, 0);
-    let old = dir.path().join("old.partial");
+    let old = dir.path("old.partial");
     let text = std::fs::read_to_string(&plain).unwrap().replacen(
         "\"filters\":[],",
         "\"filters\":[],\"rejects\":\"/tmp/somewhere.txt\",",

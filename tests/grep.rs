@@ -370,12 +370,12 @@ fn grep_by_file_lists_each_argument_once_and_no_failed_input() {
     if !require_tools(&["grep"]) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let a = dir.path().join("a.log");
-    let total = dir.path().join("total");
+    let dir = Dir::new("grep_by_file_lists_each_argument_once_and_no_failed_input");
+    let a = dir.path("a.log");
+    let total = dir.path("total");
     std::fs::write(&a, "GET /\nPOST /\nGET /x\n").unwrap();
     std::fs::write(&total, "GET\n").unwrap();
-    let missing = dir.path().join("missing.log");
+    let missing = dir.path("missing.log");
     let (a_s, t_s, m_s) = (s(&a), s(&total), s(&missing));
     let (out, code, err) = run_logmill(
         &[
@@ -410,12 +410,12 @@ fn grep_by_file_lists_each_argument_once_and_no_failed_input() {
 
 #[test]
 fn grep_by_file_writes_names_as_keys_are_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let name = dir.path().join(std::ffi::OsStr::from_bytes(b"x\xff.log"));
-    let tab = dir.path().join("a\tb.log");
+    let dir = Dir::new("grep_by_file_writes_names_as_keys_are_written");
+    let name = dir.path(std::ffi::OsStr::from_bytes(b"x\xff.log"));
+    let tab = dir.path("a\tb.log");
     std::fs::write(&name, "hit\nhit\nmiss\n").unwrap();
     std::fs::write(&tab, "hit\n").unwrap();
-    let dir_bytes = dir.path().as_os_str().as_bytes();
+    let dir_bytes = dir.root().as_os_str().as_bytes();
     let raw = name.as_os_str().as_bytes();
     let run = |format: &str| {
         let (out, code, err) = run_logmill(

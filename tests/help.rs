@@ -1,10 +1,9 @@
 //! Help, version, completions and man page: what they document and how they look.
 
-use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{logmill, require, require_tools, sh};
+use crate::util::{logmill, require, require_tools, sh, Dir};
 
 /// Runs logmill with `args` on `stdin`, expecting success, and returns stdout.
 fn run_ok(args: &[&str], stdin: &[u8]) -> Vec<u8> {
@@ -57,9 +56,8 @@ fn man_page_documents_every_subcommand() {
     assert!(text.contains("output\\-format"));
     // groff, where installed, formats it without warnings.
     if require_tools(&["groff"]) {
-        let dir = tempfile::tempdir().unwrap();
-        let page = dir.path().join("logmill.1");
-        fs::write(&page, &out).unwrap();
+        let dir = Dir::new("man_page_documents_every_subcommand");
+        let page = dir.create("logmill.1", &out);
         let res = Command::new("groff")
             .args(["-man", "-Tutf8", "-ww", "-z"])
             .arg(&page)

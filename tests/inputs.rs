@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::util::{
     ascii_word_counts, logmill, render_counts, require, require_tools, run_logmill, sh, testdata,
-    Order,
+    Dir, Order,
 };
 
 /// The words table of `args` (exit 0 required).
@@ -33,11 +33,11 @@ fn gzip_and_zstd_give_the_plain_files_bytes() {
     if !require_tools(&["gzip"]) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new("gzip_and_zstd_give_the_plain_files_bytes");
     let plain = testdata("loghub/OpenSSH_2k.log");
-    let gz = dir.path().join("a.log.gz");
-    let multi = dir.path().join("no-extension");
-    let zst = dir.path().join("a.zst");
+    let gz = dir.path("a.log.gz");
+    let multi = dir.path("no-extension");
+    let zst = dir.path("a.zst");
     sh(&format!(
         "gzip -c {p} > {gz}; head -c 70000 {p} | gzip -1 > {m}; tail -c +70001 {p} | gzip -9 >> {m}",
         p = plain.display(),
@@ -71,8 +71,8 @@ fn gzip_and_zstd_give_the_plain_files_bytes() {
 
 #[test]
 fn corrupt_gzip_is_an_error_naming_the_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let gz = dir.path().join("bad.gz");
+    let dir = Dir::new("corrupt_gzip_is_an_error_naming_the_file");
+    let gz = dir.path("bad.gz");
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(&std::fs::read(testdata("kjv.txt")).unwrap())
         .unwrap();
@@ -90,8 +90,8 @@ fn corrupt_gzip_is_an_error_naming_the_file() {
 
 #[test]
 fn recursive_walk_skips_hidden_and_binary_unless_asked() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = dir.path();
+    let dir = Dir::new("recursive_walk_skips_hidden_and_binary_unless_asked");
+    let r = dir.root();
     std::fs::create_dir_all(r.join("logs/.old")).unwrap();
     std::fs::write(r.join("logs/a.log"), "alpha beta\n").unwrap();
     std::fs::write(r.join("logs/b.log"), "beta\n").unwrap();
@@ -133,8 +133,8 @@ fn files_from_newline_and_nul_lists() {
     if !require_tools(&["find", "sort"]) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let r = dir.path();
+    let dir = Dir::new("files_from_newline_and_nul_lists");
+    let r = dir.root();
     for (name, text) in [
         ("x 1.log", "one two\n"),
         ("y.log", "two\n"),
@@ -153,8 +153,8 @@ fn files_from_newline_and_nul_lists() {
     // Newline-separated from a file, mixed with a FILE argument.
     let list = r.join("list.txt");
     std::fs::write(&list, "x 1.log\ny.log\n\n").unwrap();
-    let out = logmill()
-        .current_dir(r)
+    let out = dir
+        .command()
         .args(["words", "--files-from", "list.txt", "z.log"])
         .output()
         .unwrap();
@@ -280,9 +280,9 @@ fn log_block(seed: usize) -> Vec<u8> {
 
 #[test]
 fn truncating_a_mapped_input_is_an_error_not_a_crash() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new("truncating_a_mapped_input_is_an_error_not_a_crash");
     let name = "logmill-shrinking-input.log";
-    let path = dir.path().join(name);
+    let path = dir.path(name);
     {
         let mut f = std::io::BufWriter::new(fs::File::create(&path).unwrap());
         for i in 0..512 {
@@ -535,9 +535,9 @@ fn long_lines_file(dir: &Path, name: &str, len: usize) -> std::path::PathBuf {
 
 #[test]
 fn max_line_is_exact_whatever_the_chunk_size() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new("max_line_is_exact_whatever_the_chunk_size");
     // A 3,000,001-byte line against --max-line 2M, at chunk sizes below and above it.
-    let big = long_lines_file(dir.path(), "big.txt", 3_000_001);
+    let big = long_lines_file(dir.root(), "big.txt", 3_000_001);
     let big = big.to_str().unwrap();
     for chunk in ["1K", "1M", "4M"] {
         refused(
@@ -561,7 +561,7 @@ fn max_line_is_exact_whatever_the_chunk_size() {
         None,
     );
     // A line of exactly the limit passes; one byte more fails, on stdin, at every chunk size.
-    let at = long_lines_file(dir.path(), "at.txt", 5000);
+    let at = long_lines_file(dir.root(), "at.txt", 5000);
     let data = std::fs::read(&at).unwrap();
     let mut over = data.clone();
     over.insert(20, b'x');
@@ -583,7 +583,7 @@ fn max_line_is_exact_whatever_the_chunk_size() {
     );
     // Compressed streams are streams: the same limit.
     if require_tools(&["gzip"]) {
-        let gz = dir.path().join("at.txt.gz");
+        let gz = dir.path("at.txt.gz");
         sh(&format!("gzip -c {} > {}", at.display(), gz.display()));
         let gz = gz.to_str().unwrap();
         succeeds(&["words", "--max-line", "5000", gz], None);
@@ -593,8 +593,8 @@ fn max_line_is_exact_whatever_the_chunk_size() {
 
 #[test]
 fn max_line_is_exact_for_partials_read_by_merge() {
-    let dir = tempfile::tempdir().unwrap();
-    let part = dir.path().join("p.partial");
+    let dir = Dir::new("max_line_is_exact_for_partials_read_by_merge");
+    let part = dir.path("p.partial");
     let word = "y".repeat(300);
     let mut cmd = logmill();
     cmd.args(["words", "--emit", "partial", "-o"])
@@ -657,10 +657,10 @@ fn files_made_by_the_real_tools_at_test_time_read_like_the_plain_file() {
     if !require_tools(&["gzip", "xz", "bzip2", "zstd", "pzstd"]) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new("files_made_by_the_real_tools_at_test_time_read_like_the_plain_file");
     let plain = testdata("loghub/OpenSSH_2k.log");
     let p = plain.display();
-    let d = dir.path().display();
+    let d = dir.root().display();
     sh(&format!(
         "xz -c {p} > {d}/a.xz; bzip2 -c {p} > {d}/a.bz2; pzstd -q -p 2 -c {p} > {d}/a.pzst; \
          gzip -c {p} > {d}/a.gz; head -c 4096 /dev/zero >> {d}/a.gz"
@@ -668,7 +668,7 @@ fn files_made_by_the_real_tools_at_test_time_read_like_the_plain_file() {
     let data = std::fs::read(&plain).unwrap();
     let expected = render_counts(&ascii_word_counts(&data), Order::Count, None);
     for name in ["a.xz", "a.bz2", "a.pzst", "a.gz"] {
-        let path = dir.path().join(name);
+        let path = dir.path(name);
         for chunk in ["1K", "1M"] {
             let (out, code, err) = run_logmill(
                 &[

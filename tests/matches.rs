@@ -7,7 +7,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 
-use crate::util::{require_tools, run_logmill, sh, testdata, *};
+use crate::util::*;
 
 /// logmill's rows, unescaped, as key fields → the remaining cells.
 fn logmill_rows(args: &[&str], stdin: Option<&[u8]>) -> (Vec<Vec<Vec<u8>>>, i32, String) {
@@ -432,14 +432,14 @@ fn s(p: &Path) -> String {
 
 #[test]
 fn match_rejects_an_out_of_range_number_and_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("m.log");
+    let dir = Dir::new("match_rejects_an_out_of_range_number_and_goes_on");
+    let log = dir.path("m.log");
     std::fs::write(
         &log,
         "k v=1e400\nj v=5\nk v=-\nk v=1e-400\nk v=2\nk v=1.00000000000000000000000000000000000000001\n",
     )
     .unwrap();
-    let rejects = dir.path().join("rejects.txt");
+    let rejects = dir.path("rejects.txt");
     for with_rejects in [false, true] {
         let mut args = vec!["match".to_string(), r"(\w) v=(\S+)".into(), "--sum".into()];
         args.push("2".into());

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{logmill, testdata};
+use crate::util::{logmill, testdata, Dir};
 
 /// The names in `dir`, sorted.
 fn entries(dir: &Path) -> Vec<String> {
@@ -63,8 +63,8 @@ fn log_block(seed: usize) -> Vec<u8> {
 /// mid-run), checks the temporary file is there, sends `sigs` and checks it ended with one of
 /// `expect_codes`, leaving the previous output and no temporary file.
 fn interrupt_output_run(sigs: &[libc::c_int], expect_codes: &[i32]) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("result.tsv");
+    let dir = Dir::new("interrupt_output_run");
+    let out = dir.path("result.tsv");
     // A previous good result, from a real run.
     let good = logmill()
         .args(["words", "-o"])
@@ -92,7 +92,7 @@ fn interrupt_output_run(sigs: &[libc::c_int], expect_codes: &[i32]) {
     for i in 0..64 {
         stdin.write_all(&log_block(i * 1000)).unwrap();
     }
-    let during = entries(dir.path());
+    let during = entries(dir.root());
     assert_eq!(
         during.len(),
         2,
@@ -116,7 +116,7 @@ fn interrupt_output_run(sigs: &[libc::c_int], expect_codes: &[i32]) {
     assert!(res.stdout.is_empty());
     assert_eq!(fs::read(&out).unwrap(), good, "the old output is intact");
     assert_eq!(
-        entries(dir.path()),
+        entries(dir.root()),
         vec!["result.tsv"],
         "no temporary file left"
     );
@@ -191,9 +191,8 @@ fn bin() -> Command {
 /// for its temporary file, sends `sig`, and checks it exits with `code`, leaving the previous
 /// result and no temporary file.
 fn signal_during_output(sig: libc::c_int, code: i32) {
-    let d = tempfile::tempdir().unwrap();
-    let out = d.path().join("result.tsv");
-    fs::write(&out, "previous\t1\n").unwrap();
+    let d = Dir::new("signal_during_output");
+    let out = d.create("result.tsv", "previous\t1\n");
     let mut cmd = bin();
     cmd.args(["words", "-o"])
         .arg(&out)
@@ -212,21 +211,21 @@ fn signal_during_output(sig: libc::c_int, code: i32) {
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"some words\nmore words\n").unwrap();
     let start = Instant::now();
-    while entries(d.path()).len() < 2 {
+    while entries(d.root()).len() < 2 {
         assert!(
             start.elapsed() < Duration::from_secs(10),
             "no temporary file"
         );
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert!(entries(d.path()).iter().any(|n| n.ends_with(".tmp")));
+    assert!(entries(d.root()).iter().any(|n| n.ends_with(".tmp")));
     send(&child, sig);
     let res = wait_with_deadline(child, Duration::from_secs(10));
     drop(stdin);
     assert_eq!(res.status.code(), Some(code), "{}", res.status);
     assert_eq!(fs::read(&out).unwrap(), b"previous\t1\n");
     assert_eq!(
-        entries(d.path()),
+        entries(d.root()),
         vec!["result.tsv"],
         "no temporary file left"
     );
@@ -259,8 +258,8 @@ fn dead_pid() -> u32 {
 
 #[test]
 fn a_killed_runs_temporary_file_is_removed_by_the_next_run() {
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path();
+    let d = Dir::new("a_killed_runs_temporary_file_is_removed_by_the_next_run");
+    let p = d.root();
     // A run killed by SIGKILL leaves its temporary file.
     let mut child = bin()
         .current_dir(p)
@@ -299,8 +298,8 @@ fn a_killed_runs_temporary_file_is_removed_by_the_next_run() {
         0
     );
 
-    let res = logmill()
-        .current_dir(p)
+    let res = d
+        .command()
         .args(["words", "-o", "result.tsv"])
         .write_stdin("a\n")
         .output()

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{logmill, testdata};
+use crate::util::{logmill, testdata, Dir};
 
 fn run(args: &[&str]) -> (Vec<u8>, String, i32) {
     let out = logmill().args(args).output().unwrap();
@@ -50,9 +50,9 @@ fn source_lines() -> Vec<Vec<u8>> {
 
 #[test]
 fn a_growing_log_is_read_once_and_totals_run_on() {
-    let d = tempfile::tempdir().unwrap();
-    let log = d.path().join("auth.log");
-    let st = d.path().join("auth.state");
+    let d = Dir::new("a_growing_log_is_read_once_and_totals_run_on");
+    let log = d.path("auth.log");
+    let st = d.path("auth.state");
     let (log_s, st_s) = (log.to_str().unwrap(), st.to_str().unwrap());
     let lines = source_lines();
     for job in [
@@ -94,9 +94,9 @@ fn a_growing_log_is_read_once_and_totals_run_on() {
 
 #[test]
 fn rotation_by_rename_and_copytruncate_start_the_file_over() {
-    let d = tempfile::tempdir().unwrap();
-    let log = d.path().join("app.log");
-    let st = d.path().join("s");
+    let d = Dir::new("rotation_by_rename_and_copytruncate_start_the_file_over");
+    let log = d.path("app.log");
+    let st = d.path("s");
     let (log_s, st_s) = (log.to_str().unwrap(), st.to_str().unwrap());
     let lines = source_lines();
     let first: Vec<u8> = lines[..500].concat();
@@ -106,7 +106,7 @@ fn rotation_by_rename_and_copytruncate_start_the_file_over() {
     run(&["words", "--state", st_s, log_s]);
 
     // Rotated by rename: the path is a new file (new inode).
-    std::fs::rename(&log, d.path().join("app.log.1")).unwrap();
+    std::fs::rename(&log, d.path("app.log.1")).unwrap();
     std::fs::write(&log, &second).unwrap();
     let (out, err, code) = run(&["words", "--state", st_s, "--since-last", log_s]);
     assert_eq!(code, 0, "{err}");
@@ -134,9 +134,9 @@ fn rotation_by_rename_and_copytruncate_start_the_file_over() {
 
 #[test]
 fn a_failed_run_leaves_the_state_untouched() {
-    let d = tempfile::tempdir().unwrap();
-    let log = d.path().join("a.log");
-    let st = d.path().join("s");
+    let d = Dir::new("a_failed_run_leaves_the_state_untouched");
+    let log = d.path("a.log");
+    let st = d.path("s");
     let (log_s, st_s) = (log.to_str().unwrap(), st.to_str().unwrap());
     std::fs::write(&log, "one two\n").unwrap();
     run(&["words", "--state", st_s, log_s]);
@@ -195,17 +195,17 @@ fn big_input(dir: &Path) -> PathBuf {
 
 #[test]
 fn closed_pipe_with_state_leaves_the_state_and_fails() {
-    let d = tempfile::tempdir().unwrap();
-    let big = big_input(d.path());
-    let state = d.path().join("s.state");
-    let (_, err, code) = run_in(d.path(), &["words", "--state", "s.state", "big.txt"]);
+    let d = Dir::new("closed_pipe_with_state_leaves_the_state_and_fails");
+    let big = big_input(d.root());
+    let state = d.path("s.state");
+    let (_, err, code) = run_in(d.root(), &["words", "--state", "s.state", "big.txt"]);
     assert_eq!(code, 0, "{err}");
     let saved = fs::read(&state).unwrap();
     append(&big, b"new words here\n");
 
     // The reader goes away at once (`| head -0`): nothing can be delivered.
     let mut child = bin()
-        .current_dir(d.path())
+        .current_dir(d.root())
         .args(["words", "--state", "s.state", "big.txt"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -228,7 +228,7 @@ fn closed_pipe_with_state_leaves_the_state_and_fails() {
 
     // The next run still reports the new words.
     let (out, err, code) = run_in(
-        d.path(),
+        d.root(),
         &["words", "--state", "s.state", "--since-last", "big.txt"],
     );
     assert_eq!(code, 0, "{err}");
@@ -250,10 +250,10 @@ fn closed_pipe_with_state_leaves_the_state_and_fails() {
 
 #[test]
 fn unwritable_state_fails_before_printing_anything() {
-    let d = tempfile::tempdir().unwrap();
-    fs::write(d.path().join("in.txt"), "a b\n").unwrap();
+    let d = Dir::new("unwritable_state_fails_before_printing_anything");
+    d.create("in.txt", "a b\n");
     let (out, err, code) = run_in(
-        d.path(),
+        d.root(),
         &["words", "--state", "/nonexistent/dir/s.state", "in.txt"],
     );
     assert_eq!(code, 2, "{err}");
@@ -264,18 +264,17 @@ fn unwritable_state_fails_before_printing_anything() {
 
 #[test]
 fn full_disk_for_the_state_fails_before_printing_anything() {
-    let d = tempfile::tempdir().unwrap();
-    let input = d.path().join("in.txt");
-    fs::write(&input, "alpha beta gamma\n").unwrap();
-    let state = d.path().join("s.state");
-    let (_, err, code) = run_in(d.path(), &["words", "--state", "s.state", "in.txt"]);
+    let d = Dir::new("full_disk_for_the_state_fails_before_printing_anything");
+    let input = d.create("in.txt", "alpha beta gamma\n");
+    let state = d.path("s.state");
+    let (_, err, code) = run_in(d.root(), &["words", "--state", "s.state", "in.txt"]);
     assert_eq!(code, 0, "{err}");
     let saved = fs::read(&state).unwrap();
     append(&input, b"delta epsilon\n");
     // A disk that takes 100 bytes more and no further: files past the limit fail with EFBIG
     // (SIGXFSZ ignored), as on a full disk; stdout is a pipe and is not limited.
     let mut cmd = bin();
-    cmd.current_dir(d.path())
+    cmd.current_dir(d.root())
         .args(["words", "--state", "s.state", "in.txt"]);
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
@@ -301,7 +300,7 @@ fn full_disk_for_the_state_fails_before_printing_anything() {
     );
     assert!(err.contains("s.state"), "{err}");
     assert_eq!(fs::read(&state).unwrap(), saved);
-    let names: Vec<_> = fs::read_dir(d.path())
+    let names: Vec<_> = fs::read_dir(d.root())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
@@ -315,12 +314,12 @@ fn try_flock(file: &fs::File) -> bool {
 
 #[test]
 fn a_second_run_on_a_locked_state_fails_at_once_or_waits() {
-    let d = tempfile::tempdir().unwrap();
-    fs::write(d.path().join("in.txt"), "a b\n").unwrap();
+    let d = Dir::new("a_second_run_on_a_locked_state_fails_at_once_or_waits");
+    d.create("in.txt", "a b\n");
     // Another process (this test) holds the lock.
-    let lock = fs::File::create(d.path().join("s.state.lock")).unwrap();
+    let lock = fs::File::create(d.path("s.state.lock")).unwrap();
     assert!(try_flock(&lock));
-    let (out, err, code) = run_in(d.path(), &["words", "--state", "s.state", "in.txt"]);
+    let (out, err, code) = run_in(d.root(), &["words", "--state", "s.state", "in.txt"]);
     assert_eq!(code, 2, "{err}");
     assert!(out.is_empty());
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -328,7 +327,7 @@ fn a_second_run_on_a_locked_state_fails_at_once_or_waits() {
         err.contains("another logmill run") && err.contains("--lock-timeout"),
         "{err}"
     );
-    assert!(!d.path().join("s.state").exists());
+    assert!(!d.path("s.state").exists());
 
     // With --lock-timeout it waits for the lock to be released.
     let released = std::thread::spawn(move || {
@@ -337,7 +336,7 @@ fn a_second_run_on_a_locked_state_fails_at_once_or_waits() {
     });
     let start = Instant::now();
     let (out, err, code) = run_in(
-        d.path(),
+        d.root(),
         &[
             "words",
             "--state",
@@ -353,10 +352,10 @@ fn a_second_run_on_a_locked_state_fails_at_once_or_waits() {
     assert!(start.elapsed() >= Duration::from_millis(300));
 
     // A timeout that runs out says so.
-    let lock = fs::File::open(d.path().join("s.state.lock")).unwrap();
+    let lock = fs::File::open(d.path("s.state.lock")).unwrap();
     assert!(try_flock(&lock));
     let (_, err, code) = run_in(
-        d.path(),
+        d.root(),
         &[
             "words",
             "--state",
@@ -369,7 +368,7 @@ fn a_second_run_on_a_locked_state_fails_at_once_or_waits() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("after waiting"), "{err}");
     let (_, err, code) = run_in(
-        d.path(),
+        d.root(),
         &[
             "words",
             "--state",
@@ -385,21 +384,21 @@ fn a_second_run_on_a_locked_state_fails_at_once_or_waits() {
 
 #[test]
 fn two_overlapping_logmill_runs_do_not_share_a_state() {
-    let d = tempfile::tempdir().unwrap();
-    let fifo = d.path().join("slow.log");
+    let d = Dir::new("two_overlapping_logmill_runs_do_not_share_a_state");
+    let fifo = d.path("slow.log");
     let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
     // SAFETY: a valid C string.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-    fs::write(d.path().join("in.txt"), "a b\n").unwrap();
+    d.create("in.txt", "a b\n");
     // The first run takes the lock, then blocks opening a FIFO nobody writes to yet.
     let mut first = bin()
-        .current_dir(d.path())
+        .current_dir(d.root())
         .args(["words", "--state", "s.state", "slow.log"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let probe_path = d.path().join("s.state.lock");
+    let probe_path = d.path("s.state.lock");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(probe) = fs::File::open(&probe_path) {
@@ -413,7 +412,7 @@ fn two_overlapping_logmill_runs_do_not_share_a_state() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let (out, err, code) = run_in(d.path(), &["words", "--state", "s.state", "in.txt"]);
+    let (out, err, code) = run_in(d.root(), &["words", "--state", "s.state", "in.txt"]);
     // Let the first run go on, whatever it makes of a FIFO, then end it.
     drop(fs::OpenOptions::new().write(true).open(&fifo));
     let _ = first.kill();
@@ -425,14 +424,14 @@ fn two_overlapping_logmill_runs_do_not_share_a_state() {
 
 #[test]
 fn file_names_that_are_not_utf8_keep_separate_state_entries() {
-    let d = tempfile::tempdir().unwrap();
-    let ff = d.path().join(OsStr::from_bytes(b"x\xff.log"));
-    let fe = d.path().join(OsStr::from_bytes(b"x\xfe.log"));
+    let d = Dir::new("file_names_that_are_not_utf8_keep_separate_state_entries");
+    let ff = d.path(OsStr::from_bytes(b"x\xff.log"));
+    let fe = d.path(OsStr::from_bytes(b"x\xfe.log"));
     fs::write(&ff, "one\n").unwrap();
     fs::write(&fe, "two\n").unwrap();
     let run = |extra: &[&str]| {
-        let out = logmill()
-            .current_dir(d.path())
+        let out = d
+            .command()
             .args(["words", "--state", "s.state"])
             .args(extra)
             .arg(OsStr::from_bytes(b"x\xff.log"))
@@ -452,7 +451,7 @@ fn file_names_that_are_not_utf8_keep_separate_state_entries() {
     let (out, err) = run(&[]);
     assert!(!err.contains("rotated"), "{err}");
     assert_eq!(out, b"one\t1\nthree\t1\ntwo\t1\n", "totals must not double");
-    let state = fs::read(d.path().join("s.state")).unwrap();
+    let state = fs::read(d.path("s.state")).unwrap();
     let text = String::from_utf8_lossy(&state);
     assert!(
         text.contains(r#""path":"x\\xFF.log""#) && text.contains(r#""path":"x\\xFE.log""#),
@@ -467,8 +466,8 @@ fn lines(bytes: &[u8]) -> Vec<&[u8]> {
 
 #[test]
 fn partials_cut_at_a_line_boundary_or_altered_are_refused() {
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("p.partial");
+    let d = Dir::new("partials_cut_at_a_line_boundary_or_altered_are_refused");
+    let p = d.path("p.partial");
     let out = logmill()
         .args(["--emit", "partial", "words"])
         .write_stdin("a b c d\nb c d\n")
@@ -480,18 +479,18 @@ fn partials_cut_at_a_line_boundary_or_altered_are_refused() {
     assert!(all[0].starts_with(b"#logmill-partial\t2\t"));
     assert!(all.last().unwrap().starts_with(b"#logmill-end\t4\t"));
     // Whole: merges.
-    let (got, err, code) = run_in(d.path(), &["merge", "p.partial"]);
+    let (got, err, code) = run_in(d.root(), &["merge", "p.partial"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(got, b"b\t2\nc\t2\nd\t2\na\t1\n");
     // `head -n 3`: rows lost, the end marker gone.
-    fs::write(d.path().join("cut.partial"), all[..3].concat()).unwrap();
+    d.create("cut.partial", all[..3].concat());
     // One row changed, the marker kept.
     let altered = String::from_utf8(out.stdout.clone())
         .unwrap()
         .replace("c\t2", "c\t3");
-    fs::write(d.path().join("bad.partial"), altered).unwrap();
+    d.create("bad.partial", altered);
     for (name, why) in [("cut.partial", "truncated"), ("bad.partial", "corrupt")] {
-        let (got, err, code) = run_in(d.path(), &["merge", "p.partial", name]);
+        let (got, err, code) = run_in(d.root(), &["merge", "p.partial", name]);
         assert_eq!(code, 2, "{name}: {err}");
         assert!(got.is_empty(), "{name}");
         assert_eq!(err.lines().count(), 1, "{err}");
@@ -519,22 +518,22 @@ fn run_in_stdin(args: &[&str], input: &[u8]) -> (Vec<u8>, String, i32) {
 
 #[test]
 fn a_cut_state_file_is_refused_before_anything_is_printed() {
-    let d = tempfile::tempdir().unwrap();
-    fs::write(d.path().join("in.txt"), "a b c\n").unwrap();
-    let (_, err, code) = run_in(d.path(), &["words", "--state", "s.state", "in.txt"]);
+    let d = Dir::new("a_cut_state_file_is_refused_before_anything_is_printed");
+    d.create("in.txt", "a b c\n");
+    let (_, err, code) = run_in(d.root(), &["words", "--state", "s.state", "in.txt"]);
     assert_eq!(code, 0, "{err}");
-    let state = fs::read(d.path().join("s.state")).unwrap();
+    let state = fs::read(d.path("s.state")).unwrap();
     let all = lines(&state);
     let cut = all[..all.len() - 2].concat();
-    fs::write(d.path().join("s.state"), &cut).unwrap();
-    let (out, err, code) = run_in(d.path(), &["words", "--state", "s.state", "in.txt"]);
+    d.create("s.state", &cut);
+    let (out, err, code) = run_in(d.root(), &["words", "--state", "s.state", "in.txt"]);
     assert_eq!(code, 2, "{err}");
     assert!(out.is_empty());
     assert!(
         err.contains("s.state") && err.contains("truncated"),
         "{err}"
     );
-    assert_eq!(fs::read(d.path().join("s.state")).unwrap(), cut);
+    assert_eq!(fs::read(d.path("s.state")).unwrap(), cut);
 }
 
 #[test]
@@ -559,21 +558,21 @@ fn version_1_partials_and_states_are_read_with_a_warning() {
         "{err}"
     );
     // A version-1 state is continued, and saved again as version 2.
-    let d = tempfile::tempdir().unwrap();
-    fs::copy(testdata("v1/words.state"), d.path().join("s.state")).unwrap();
-    fs::write(d.path().join("app.log"), "alpha beta\nbeta gamma\n").unwrap();
-    let (out, err, code) = run_in(d.path(), &["words", "--state", "s.state", "app.log"]);
+    let d = Dir::new("version_1_partials_and_states_are_read_with_a_warning");
+    fs::copy(testdata("v1/words.state"), d.path("s.state")).unwrap();
+    d.create("app.log", "alpha beta\nbeta gamma\n");
+    let (out, err, code) = run_in(d.root(), &["words", "--state", "s.state", "app.log"]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("version 1"), "{err}");
     // Another inode than when the sample was made: read again from the start.
     assert_eq!(out, b"beta\t4\nalpha\t2\ngamma\t2\n");
-    let saved = fs::read(d.path().join("s.state")).unwrap();
+    let saved = fs::read(d.path("s.state")).unwrap();
     assert!(saved.starts_with(b"#logmill-partial\t2\t"));
 }
 
 #[test]
 fn bad_partial_values_are_described_in_the_users_terms() {
-    let d = tempfile::tempdir().unwrap();
+    let d = Dir::new("bad_partial_values_are_described_in_the_users_terms");
     let words = "#logmill-partial\t1\t{\"job\":\"words\",\"params\":{\"unicode\":false}}\n";
     let matches = "#logmill-partial\t1\t{\"job\":\"match\",\"params\":{\"pattern\":\"GET (x)\",\
                    \"options\":{\"ignore_case\":false,\"fixed_strings\":false,\"word\":false,\
@@ -586,8 +585,8 @@ fn bad_partial_values_are_described_in_the_users_terms() {
     ];
     for (i, (text, found, expected)) in cases.iter().enumerate() {
         let name = format!("p{i}.partial");
-        fs::write(d.path().join(&name), text).unwrap();
-        let (_, err, code) = run_in(d.path(), &["merge", &name]);
+        d.create(&name, text);
+        let (_, err, code) = run_in(d.root(), &["merge", &name]);
         assert_eq!(code, 2, "{err}");
         let last = err.lines().last().unwrap();
         assert!(

@@ -12,7 +12,7 @@ use logmill::map::words::WordsMapper;
 use logmill::{Config, InputSpec, Job};
 use proptest::prelude::*;
 
-use crate::util::{require_tools, run_logmill, sh_stdin, *};
+use crate::util::*;
 
 /// `(threads, --chunk-size)` pairs each differential input runs with, as a file and on stdin.
 /// Chunk size 1 makes every line its own chunk (or stdin block); 7 cuts inside most lines of a
@@ -557,9 +557,8 @@ proptest! {
         chunk in 1usize..300,
     ) {
         let expected = render_counts(&ascii_word_counts(&data), Order::Count, None);
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("input");
-        std::fs::write(&file, &data).unwrap();
+        let dir = Dir::new("binary_output_matches_oracle_on_stdin_and_file");
+        let file = dir.create("input", &data);
         let chunk = chunk.to_string();
         for (threads, chunk) in [("1", "1"), ("3", "7"), ("2", chunk.as_str())] {
             let args = ["words", "-j", threads, "--chunk-size", chunk];
@@ -617,9 +616,8 @@ fn unicode_words_equal_python_nfc_words() {
                 Ἀθῆναι ΟΔΟΣ οδος Οδος Straße STRASSE naïve nai\u{308}ve Ångström A\u{30a}ngstro\u{308}m\n\
                 Москва МОСКВА москва 42x x42 ÉCOLE e\u{301}cole Zoë ZOE\u{308} ǅemal Ǆemal\n\
                 Ωmega ωmega \"quoted\" (parens) [brackets] a-b a/b ä—ö résumé RE\u{301}SUME\u{301}\n";
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("text.txt");
-    std::fs::write(&file, text).unwrap();
+    let dir = Dir::new("unicode_words_equal_python_nfc_words");
+    let file = dir.create("text.txt", text);
     let script = r#"
 import re, sys, unicodedata, collections
 text = unicodedata.normalize('NFC', open(sys.argv[1], encoding='utf-8').read())
@@ -648,14 +646,14 @@ for w, n in c.items():
 
 #[test]
 fn unicode_words_partials_of_older_rules_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let old = dir.path().join("old.partial");
+    let dir = Dir::new("unicode_words_partials_of_older_rules_are_refused");
+    let old = dir.path("old.partial");
     std::fs::write(
         &old,
         "#logmill-partial\t1\t{\"job\":\"words\",\"params\":{\"unicode\":true}}\ncafe\t1\n",
     )
     .unwrap();
-    let new = dir.path().join("new.partial");
+    let new = dir.path("new.partial");
     let (o, n) = (old.to_str().unwrap(), new.to_str().unwrap());
     ok(
         &["words", "--unicode", "--emit", "partial", "-o", n],
@@ -669,7 +667,7 @@ fn unicode_words_partials_of_older_rules_are_refused() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
     // ASCII words partials are unchanged, and still merge.
-    let ascii = dir.path().join("ascii.partial");
+    let ascii = dir.path("ascii.partial");
     std::fs::write(
         &ascii,
         "#logmill-partial\t1\t{\"job\":\"words\",\"params\":{\"unicode\":false}}\ncafe\t1\n",
