@@ -378,8 +378,7 @@ fn special_paths() {
     );
 
     // A dangling symlink.
-    let link = dir.path("dangling");
-    std::os::unix::fs::symlink(dir.path("nowhere"), &link).unwrap();
+    let link = dir.symlink(dir.path("nowhere"), "dangling");
     assert!(fails(&run(&["words", s(&link)]), "dangling").contains("dangling"));
 
     // A file without read permission (root reads it anyway, so only as another user).

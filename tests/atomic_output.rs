@@ -131,9 +131,9 @@ fn inputs() -> (Dir, Vec<u8>, Vec<u8>) {
 fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
     let (d, words, recs) = inputs();
     let p = d.root();
-    fs::hard_link(p.join("in.txt"), p.join("hard.txt")).unwrap();
-    std::os::unix::fs::symlink("in.txt", p.join("link.txt")).unwrap();
-    fs::create_dir(p.join("sub")).unwrap();
+    fs::hard_link(d.path("in.txt"), d.path("hard.txt")).unwrap();
+    d.symlink("in.txt", "link.txt");
+    d.create_dir("sub");
     refused(
         p,
         &["words", "-o", "in.txt", "in.txt"],
@@ -177,7 +177,7 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
         "in.txt",
     );
     // Stdin redirected from the file is that file.
-    let stdin = p.join("in.txt");
+    let stdin = d.path("in.txt");
     refused(
         p,
         &["words", "-o", "in.txt"],
@@ -227,8 +227,8 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
         "input recs.jsonl",
     );
     // The --files-from list is an input too.
-    fs::write(p.join("list"), "in.txt\n").unwrap();
-    let list_before = fs::read(p.join("list")).unwrap();
+    d.create("list", "in.txt\n");
+    let list_before = d.read("list");
     refused(
         p,
         &["words", "--files-from", "list", "-o", "list"],
@@ -236,10 +236,10 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
         "-o list",
         "list",
     );
-    assert_eq!(fs::read(p.join("list")).unwrap(), list_before);
+    assert_eq!(d.read("list"), list_before);
 
-    assert_eq!(fs::read(p.join("in.txt")).unwrap(), words);
-    assert_eq!(fs::read(p.join("recs.jsonl")).unwrap(), recs);
+    assert_eq!(d.read("in.txt"), words);
+    assert_eq!(d.read("recs.jsonl"), recs);
     assert_eq!(
         entries(p),
         vec![
@@ -258,8 +258,8 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
 fn an_output_inside_a_walked_directory_is_refused() {
     let (d, words, _) = inputs();
     let p = d.root();
-    fs::create_dir_all(p.join("logs/deep")).unwrap();
-    fs::write(p.join("logs/deep/x.log"), "x y\n").unwrap();
+    d.create_dir("logs/deep");
+    d.create("logs/deep/x.log", "x y\n");
     refused(
         p,
         &["words", "-r", "logs", "-o", "logs/deep/x.log"],
@@ -268,7 +268,7 @@ fn an_output_inside_a_walked_directory_is_refused() {
         "logs/deep/x.log",
     );
     // A hard link from outside to a walked file.
-    fs::hard_link(p.join("logs/deep/x.log"), p.join("outside.txt")).unwrap();
+    fs::hard_link(d.path("logs/deep/x.log"), d.path("outside.txt")).unwrap();
     refused(
         p,
         &["words", "-r", "logs", "-o", "outside.txt"],
@@ -276,7 +276,7 @@ fn an_output_inside_a_walked_directory_is_refused() {
         "outside.txt",
         "x.log",
     );
-    assert_eq!(fs::read(p.join("logs/deep/x.log")).unwrap(), b"x y\n");
+    assert_eq!(d.read("logs/deep/x.log"), b"x y\n");
     // A hidden file is not walked (without --hidden), so it may be written; a new file may be
     // written into a walked directory.
     let ok = d
@@ -297,16 +297,16 @@ fn an_output_inside_a_walked_directory_is_refused() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-    assert_eq!(fs::read(p.join("logs/.counts")).unwrap(), b"x\t1\ny\t1\n");
-    assert_eq!(fs::read(p.join("in.txt")).unwrap(), words);
+    assert_eq!(d.read("logs/.counts"), b"x\t1\ny\t1\n");
+    assert_eq!(d.read("in.txt"), words);
 }
 
 #[test]
 fn two_outputs_on_one_file_are_refused() {
     let (d, _, recs) = inputs();
     let p = d.root();
-    fs::write(p.join("old.tsv"), "old\n").unwrap();
-    std::os::unix::fs::symlink("old.tsv", p.join("alias.tsv")).unwrap();
+    d.create("old.tsv", "old\n");
+    d.symlink("old.tsv", "alias.tsv");
     let fields = ["fields", "--format", "jsonl", "--by", "a"];
     let with = |more: &[&'static str]| {
         let mut v = fields.to_vec();
@@ -343,9 +343,9 @@ fn two_outputs_on_one_file_are_refused() {
         "--state alias.tsv",
         "-o old.tsv",
     );
-    assert_eq!(fs::read(p.join("old.tsv")).unwrap(), b"old\n");
-    assert_eq!(fs::read(p.join("recs.jsonl")).unwrap(), recs);
-    assert!(!p.join("new.tsv").exists());
+    assert_eq!(d.read("old.tsv"), b"old\n");
+    assert_eq!(d.read("recs.jsonl"), recs);
+    assert!(!d.path("new.tsv").exists());
     // Two outputs that are the same device are fine: /dev/null is not a file to lose.
     let ok = d
         .command()
@@ -370,7 +370,7 @@ fn merge_may_accumulate_a_partial_in_place() {
             .output()
             .unwrap();
         assert!(out.status.success());
-        fs::write(p.join(name), out.stdout).unwrap();
+        d.create(name, out.stdout);
     }
     let out = d
         .command()
@@ -451,7 +451,7 @@ fn odd_output_paths_fail_cleanly() {
     assert_eq!(res.status.code(), Some(2));
     assert!(res.stdout.is_empty(), "no results printed");
     assert!(String::from_utf8_lossy(&res.stderr).contains("no/such/rejects"));
-    assert_eq!(fs::read(p.join("in.txt")).unwrap(), words);
+    assert_eq!(d.read("in.txt"), words);
     assert_eq!(entries(p), vec!["in.txt", "recs.jsonl"]);
 }
 

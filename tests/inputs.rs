@@ -91,14 +91,13 @@ fn corrupt_gzip_is_an_error_naming_the_file() {
 #[test]
 fn recursive_walk_skips_hidden_and_binary_unless_asked() {
     let dir = Dir::new("recursive_walk_skips_hidden_and_binary_unless_asked");
-    let r = dir.root();
-    std::fs::create_dir_all(r.join("logs/.old")).unwrap();
-    std::fs::write(r.join("logs/a.log"), "alpha beta\n").unwrap();
-    std::fs::write(r.join("logs/b.log"), "beta\n").unwrap();
-    std::fs::write(r.join("logs/.old/c.log"), "gamma\n").unwrap();
-    std::fs::write(r.join("logs/.hidden"), "delta\n").unwrap();
-    std::fs::write(r.join("logs/core"), b"epsilon\0\x01\x02\n").unwrap();
-    let root = r.join("logs");
+    dir.create_dir("logs/.old");
+    dir.create("logs/a.log", "alpha beta\n");
+    dir.create("logs/b.log", "beta\n");
+    dir.create("logs/.old/c.log", "gamma\n");
+    dir.create("logs/.hidden", "delta\n");
+    dir.create("logs/core", b"epsilon\0\x01\x02\n");
+    let root = dir.path("logs");
 
     let out = logmill()
         .args(["words", "-r", "--sort", "key", path_str(&root)])
@@ -140,7 +139,7 @@ fn files_from_newline_and_nul_lists() {
         ("y.log", "two\n"),
         ("z.log", "three"),
     ] {
-        std::fs::write(r.join(name), text).unwrap();
+        dir.create(name, text);
     }
     let expected = "two\t2\none\t1\nthree\t1\n";
     // NUL-separated from find, on stdin.
@@ -151,8 +150,7 @@ fn files_from_newline_and_nul_lists() {
     ));
     assert_eq!(String::from_utf8_lossy(&out), expected);
     // Newline-separated from a file, mixed with a FILE argument.
-    let list = r.join("list.txt");
-    std::fs::write(&list, "x 1.log\ny.log\n\n").unwrap();
+    dir.create("list.txt", "x 1.log\ny.log\n\n");
     let out = dir
         .command()
         .args(["words", "--files-from", "list.txt", "z.log"])

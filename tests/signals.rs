@@ -289,9 +289,9 @@ fn a_killed_runs_temporary_file_is_removed_by_the_next_run() {
     let locked = format!(".result.tsv.logmill-{}-1.tmp", dead_pid());
     let other = format!(".other.tsv.logmill-{}-0.tmp", dead_pid());
     for name in [&dead, &live, &locked, &other] {
-        fs::write(p.join(name), "partial").unwrap();
+        d.create(name, "partial");
     }
-    let lock = fs::File::open(p.join(&locked)).unwrap();
+    let lock = fs::File::open(d.path(&locked)).unwrap();
     // SAFETY: flock(2) on a descriptor we own.
     assert_eq!(
         unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) },
@@ -305,7 +305,7 @@ fn a_killed_runs_temporary_file_is_removed_by_the_next_run() {
         .output()
         .unwrap();
     assert!(res.status.success());
-    assert_eq!(fs::read(p.join("result.tsv")).unwrap(), b"a\t1\n");
+    assert_eq!(d.read("result.tsv"), b"a\t1\n");
     let mut want = vec![live, locked, other, "result.tsv".to_string()];
     want.sort();
     assert_eq!(entries(p), want);

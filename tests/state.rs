@@ -451,7 +451,7 @@ fn file_names_that_are_not_utf8_keep_separate_state_entries() {
     let (out, err) = run(&[]);
     assert!(!err.contains("rotated"), "{err}");
     assert_eq!(out, b"one\t1\nthree\t1\ntwo\t1\n", "totals must not double");
-    let state = fs::read(d.path("s.state")).unwrap();
+    let state = d.read("s.state");
     let text = String::from_utf8_lossy(&state);
     assert!(
         text.contains(r#""path":"x\\xFF.log""#) && text.contains(r#""path":"x\\xFE.log""#),
@@ -522,7 +522,7 @@ fn a_cut_state_file_is_refused_before_anything_is_printed() {
     d.create("in.txt", "a b c\n");
     let (_, err, code) = run_in(d.root(), &["words", "--state", "s.state", "in.txt"]);
     assert_eq!(code, 0, "{err}");
-    let state = fs::read(d.path("s.state")).unwrap();
+    let state = d.read("s.state");
     let all = lines(&state);
     let cut = all[..all.len() - 2].concat();
     d.create("s.state", &cut);
@@ -533,7 +533,7 @@ fn a_cut_state_file_is_refused_before_anything_is_printed() {
         err.contains("s.state") && err.contains("truncated"),
         "{err}"
     );
-    assert_eq!(fs::read(d.path("s.state")).unwrap(), cut);
+    assert_eq!(d.read("s.state"), cut);
 }
 
 #[test]
@@ -566,7 +566,7 @@ fn version_1_partials_and_states_are_read_with_a_warning() {
     assert!(err.contains("version 1"), "{err}");
     // Another inode than when the sample was made: read again from the start.
     assert_eq!(out, b"beta\t4\nalpha\t2\ngamma\t2\n");
-    let saved = fs::read(d.path("s.state")).unwrap();
+    let saved = d.read("s.state");
     assert!(saved.starts_with(b"#logmill-partial\t2\t"));
 }
 
