@@ -4,32 +4,10 @@
 use std::fs;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Output, Stdio};
+use std::time::Duration;
 
-use crate::util::{logmill, testdata, Dir};
-
-/// Runs logmill with `args` on `stdin`, expecting success, and returns stdout.
-fn run_ok(args: &[&str], stdin: &[u8]) -> Vec<u8> {
-    let out = logmill().args(args).write_stdin(stdin).output().unwrap();
-    assert!(
-        out.status.success(),
-        "logmill {args:?}: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// The names in `dir`, sorted.
-fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
+use crate::util::*;
 
 #[test]
 fn output_file_holds_what_stdout_would() {
@@ -88,17 +66,10 @@ fn failed_run_leaves_the_previous_output_untouched() {
     assert_eq!(entries(dir.root()), vec!["counts.tsv"]);
 }
 
-/// The logmill binary as a plain `std` command (for spawning, signalling, closing fds).
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmill"));
-    cmd.env_remove("LOGMILL_THREADS");
-    cmd
-}
-
 /// Runs logmill in `dir` with `args` and checks it was refused: exit 2, one line on stderr
 /// naming both `a` and `b`, nothing on stdout. Returns the line.
 fn refused(dir: &Path, args: &[&str], stdin: Option<&Path>, a: &str, b: &str) -> String {
-    let mut cmd = bin();
+    let mut cmd = logmill_std();
     cmd.current_dir(dir).args(args);
     match stdin {
         Some(p) => cmd.stdin(fs::File::open(p).unwrap()),
@@ -397,7 +368,7 @@ fn output_to_dev_stdout_appends_where_stdout_goes() {
     let d = Dir::new("output_to_dev_stdout_appends_where_stdout_goes");
     let log = d.create("log", "earlier\n");
     let append = fs::OpenOptions::new().append(true).open(&log).unwrap();
-    let out = bin()
+    let out = logmill_std()
         .args(["words", "-o", "/dev/stdout", "-"])
         .stdin(fs::File::open(testdata("small.txt")).unwrap())
         .stdout(append)
@@ -457,7 +428,7 @@ fn odd_output_paths_fail_cleanly() {
 
 /// Runs `fields --rejects` with a file-size limit (`ulimit -f`) the rejects file cannot fit in.
 fn run_with_file_limit(dir: &Path, input: &Path, rejects: &Path, limit: u64) -> Output {
-    let mut cmd = bin();
+    let mut cmd = logmill_std();
     cmd.current_dir(dir)
         .args(["fields", "--format", "jsonl", "--count", "--rejects"])
         .arg(rejects)
@@ -525,25 +496,10 @@ fn rejects_file_is_replaced_atomically() {
     assert_eq!(entries(d.root()).len(), 2);
 }
 
-/// Waits for `child`, killing it and failing if it takes longer than `limit`.
-fn wait_with_deadline(mut child: Child, limit: Duration) -> Output {
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("logmill did not stop within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 #[test]
 fn a_closed_stdout_is_an_error() {
     // `logmill words f >&-`: no one to give the results to (coreutils: "Bad file descriptor").
-    let mut cmd = bin();
+    let mut cmd = logmill_std();
     cmd.arg("words")
         .arg(testdata("small.txt"))
         .stdout(Stdio::null())
@@ -564,7 +520,7 @@ fn a_closed_stdout_is_an_error() {
     // With -o the results have somewhere to go.
     let d = Dir::new("a_closed_stdout_is_an_error");
     let out = d.path("out.tsv");
-    let mut cmd = bin();
+    let mut cmd = logmill_std();
     cmd.args(["words", "-o"])
         .arg(&out)
         .arg(testdata("small.txt"))
@@ -583,7 +539,7 @@ fn a_closed_stdout_is_an_error() {
 #[test]
 fn a_closed_pipe_without_state_still_exits_0() {
     // `logmill words f | head -1`: the README's promise, kept.
-    let mut child = bin()
+    let mut child = logmill_std()
         .arg("words")
         .arg(testdata("kjv.txt"))
         .stdout(Stdio::piped())

@@ -995,13 +995,6 @@ fn fixtures_exist() {
     }
 }
 
-/// stdout of a logmill run that must exit 0.
-fn ok_stdin(args: &[&str], stdin: &[u8]) -> Vec<u8> {
-    let (out, code, err) = run_logmill(args, Some(stdin));
-    assert_eq!(code, 0, "logmill {args:?}: {err}");
-    out
-}
-
 // --- approx-distinct partials are byte-deterministic ---------------------------------------
 
 #[test]
@@ -1026,7 +1019,7 @@ fn approx_distinct_partials_are_identical_for_any_threads_and_chunk_size() {
             "partial",
         ];
         args.extend_from_slice(extra);
-        ok_stdin(&args, data.as_bytes())
+        run_ok(&args, data.as_bytes())
     };
     let reference = run(&["-j1"]);
     assert!(
@@ -1224,7 +1217,7 @@ fn jsonl_strings_with_invalid_utf8_keep_their_bytes() {
     let by = |args: &[&str]| {
         let mut a = vec!["fields", "--format", "jsonl", "--strict"];
         a.extend_from_slice(args);
-        ok_stdin(&a, input)
+        run_ok(&a, input)
     };
     assert_eq!(by(&["--count"]), b"3\n");
     assert_eq!(by(&["--by", "k"]), b"1\t2\n\t1\n");
@@ -1240,7 +1233,7 @@ fn json_keys_with_dots_commas_or_nothing_are_named_in_double_quotes() {
     let run = |args: &[&str]| {
         let mut a = vec!["fields", "--format", "jsonl"];
         a.extend_from_slice(args);
-        ok_stdin(&a, &[&input[..], b"\n"].concat())
+        run_ok(&a, &[&input[..], b"\n"].concat())
     };
     assert_eq!(
         run(&["--by", r#""a.b",a.b,"x,y","""#, "--by", r#""q\"",a."c.d""#]),

@@ -2,32 +2,15 @@
 //! invalid UTF-8, `--header`, and a closed stdout in every format.
 
 use std::io::Read;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
-use crate::util::{logmill, testdata};
+use crate::util::*;
 
 /// Keys that need care in every format: CSV delimiters and quotes, JSON escapes, UTF-8, TSV's
 /// own separator cannot appear (words split at whitespace).
 const TRICKY: &str = "a,b \"quoted\" x\"y ,lead trail, '' \\back\\slash {\"k\":1} 日本 Café café\n\
                       a,b a,b \"quoted\" 日本 plain plain plain\n";
-
-/// The logmill binary as a plain `std` command (for spawning and signalling).
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_logmill"))
-}
-
-/// Runs logmill with `args` on `stdin`, expecting success, and returns stdout.
-fn run_ok(args: &[&str], stdin: &[u8]) -> Vec<u8> {
-    let out = logmill().args(args).write_stdin(stdin).output().unwrap();
-    assert!(
-        out.status.success(),
-        "logmill {args:?}: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 /// `key<TAB>count` lines in order.
 fn tsv_rows(out: &[u8]) -> Vec<(Vec<u8>, u64)> {
@@ -208,25 +191,10 @@ fn header_flag() {
     }
 }
 
-/// Waits for `child`, killing it and failing if it takes longer than `limit`.
-fn wait_with_deadline(mut child: Child, limit: Duration) -> Output {
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("logmill did not stop within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 #[test]
 fn closed_stdout_ends_quietly_in_every_format() {
     for fmt in ["tsv", "csv", "json", "jsonl"] {
-        let mut child = bin()
+        let mut child = logmill_std()
             .args(["words", "--output-format", fmt])
             .arg(testdata("kjv.txt"))
             .stdout(Stdio::piped())

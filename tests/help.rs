@@ -3,19 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{logmill, require, require_tools, sh, Dir};
-
-/// Runs logmill with `args` on `stdin`, expecting success, and returns stdout.
-fn run_ok(args: &[&str], stdin: &[u8]) -> Vec<u8> {
-    let out = logmill().args(args).write_stdin(stdin).output().unwrap();
-    assert!(
-        out.status.success(),
-        "logmill {args:?}: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
+use crate::util::*;
 
 #[test]
 fn completions_for_each_shell_name_the_subcommands() {

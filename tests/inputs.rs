@@ -5,13 +5,10 @@ use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::util::{
-    ascii_word_counts, logmill, render_counts, require, require_tools, run_logmill, sh, testdata,
-    Dir, Order,
-};
+use crate::util::*;
 
 /// The words table of `args` (exit 0 required).
 fn words(args: &[&str]) -> Vec<u8> {
@@ -253,29 +250,6 @@ fn progress_is_silent_without_a_terminal_and_drawn_on_one() {
     assert!(!never.contains("B/s"), "--progress never drew: {never:?}");
 }
 
-/// The logmill binary as a plain `std` command (for spawning and signalling).
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_logmill"))
-}
-
-/// Lines of generated log text, about 64 KiB.
-fn log_block(seed: usize) -> Vec<u8> {
-    let mut s = String::new();
-    let mut i = seed;
-    while s.len() < 1 << 16 {
-        s.push_str(&format!(
-            "2024-01-{:02} host{} GET /item/{} status={} user{}\n",
-            i % 28 + 1,
-            i % 7,
-            i % 1000,
-            [200, 404, 500][i % 3],
-            i % 13
-        ));
-        i += 1;
-    }
-    s.into_bytes()
-}
-
 #[test]
 fn truncating_a_mapped_input_is_an_error_not_a_crash() {
     let dir = Dir::new("truncating_a_mapped_input_is_an_error_not_a_crash");
@@ -295,7 +269,7 @@ fn truncating_a_mapped_input_is_an_error_not_a_crash() {
             .unwrap()
             .set_len(512 << 16)
             .unwrap();
-        let mut child = bin()
+        let mut child = logmill_std()
             .args(["words", "-j", "2"])
             .arg(&path)
             .stdout(Stdio::null())
@@ -349,26 +323,6 @@ fn truncating_a_mapped_input_is_an_error_not_a_crash() {
     if require(Path::new("/proc/self/maps").exists(), "/proc/self/maps") {
         assert!(saw_error, "the truncation never hit the run");
     }
-}
-
-/// stderr is exactly one line.
-fn one_line(stderr: &str) -> bool {
-    stderr.ends_with('\n') && stderr.trim_end().lines().count() == 1
-}
-
-/// The run failed with exit 2 and one line on stderr containing `needle`.
-#[track_caller]
-fn refused(args: &[&str], stdin: Option<&[u8]>, needle: &str) -> String {
-    let (out, code, err) = run_logmill(args, stdin);
-    assert_eq!(code, 2, "{args:?}: {err}");
-    assert!(out.is_empty(), "{args:?} printed {out:?}");
-    assert!(one_line(&err), "{args:?}: not one line: {err:?}");
-    assert!(err.contains(needle), "{args:?}: {err}");
-    assert!(
-        !err.contains("panicked") && !err.contains("backtrace"),
-        "{err}"
-    );
-    err
 }
 
 #[track_caller]

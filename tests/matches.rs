@@ -399,26 +399,6 @@ proptest! {
     }
 }
 
-/// stderr is exactly one line.
-fn one_line(stderr: &str) -> bool {
-    stderr.ends_with('\n') && stderr.trim_end().lines().count() == 1
-}
-
-/// The run failed with exit 2 and one line on stderr containing `needle`.
-#[track_caller]
-fn refused(args: &[&str], stdin: Option<&[u8]>, needle: &str) -> String {
-    let (out, code, err) = run_logmill(args, stdin);
-    assert_eq!(code, 2, "{args:?}: {err}");
-    assert!(out.is_empty(), "{args:?} printed {out:?}");
-    assert!(one_line(&err), "{args:?}: not one line: {err:?}");
-    assert!(err.contains(needle), "{args:?}: {err}");
-    assert!(
-        !err.contains("panicked") && !err.contains("backtrace"),
-        "{err}"
-    );
-    err
-}
-
 #[test]
 fn match_sum_on_a_pattern_without_groups_says_so() {
     let e = refused(&["match", "--sum", "1", "x"], Some(b"x\n"), "--sum");

@@ -4,21 +4,10 @@
 use std::fs;
 use std::io::Write;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{logmill, testdata, Dir};
-
-/// The names in `dir`, sorted.
-fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
+use crate::util::*;
 
 /// Sets SIGINT and SIGTERM in the child to `disposition` before exec, so the tests do not
 /// depend on what the test runner inherited (a background job of a non-interactive shell
@@ -41,24 +30,6 @@ fn send(child: &Child, sig: libc::c_int) {
     assert_eq!(rc, 0, "kill failed");
 }
 
-/// Lines of generated log text, about 64 KiB.
-fn log_block(seed: usize) -> Vec<u8> {
-    let mut s = String::new();
-    let mut i = seed;
-    while s.len() < 1 << 16 {
-        s.push_str(&format!(
-            "2024-01-{:02} host{} GET /item/{} status={} user{}\n",
-            i % 28 + 1,
-            i % 7,
-            i % 1000,
-            [200, 404, 500][i % 3],
-            i % 13
-        ));
-        i += 1;
-    }
-    s.into_bytes()
-}
-
 /// Starts `logmill words -o out` on a stdin that never ends, feeds it a few MiB (so it is
 /// mid-run), checks the temporary file is there, sends `sigs` and checks it ended with one of
 /// `expect_codes`, leaving the previous output and no temporary file.
@@ -77,7 +48,7 @@ fn interrupt_output_run(sigs: &[libc::c_int], expect_codes: &[i32]) {
     assert!(!good.is_empty());
 
     let mut child = with_signals(
-        bin()
+        logmill_std()
             .args(["words", "--chunk-size", "64K", "-o"])
             .arg(&out)
             .stdin(Stdio::piped())
@@ -122,21 +93,6 @@ fn interrupt_output_run(sigs: &[libc::c_int], expect_codes: &[i32]) {
     );
 }
 
-/// Waits for `child`, killing it and failing if it takes longer than `limit`.
-fn wait_with_deadline(mut child: Child, limit: Duration) -> Output {
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("logmill did not stop within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 #[test]
 fn sigterm_mid_run_exits_143_and_keeps_the_old_output() {
     interrupt_output_run(&[libc::SIGTERM], &[143]);
@@ -158,7 +114,7 @@ fn a_burst_of_signals_ends_the_run_once() {
 fn an_ignored_sigint_stays_ignored() {
     // As under `nohup` or in a background job of a script: Ctrl-C is not for us.
     let mut child = with_signals(
-        bin()
+        logmill_std()
             .arg("words")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -180,20 +136,13 @@ fn an_ignored_sigint_stays_ignored() {
     assert_eq!(res.stdout, b"a\t2\nb\t1\n");
 }
 
-/// The logmill binary as a plain `std` command (for spawning, signalling, closing fds).
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmill"));
-    cmd.env_remove("LOGMILL_THREADS");
-    cmd
-}
-
 /// Starts `words -o result.tsv` (over a previous result) on a stdin that stays open, waits
 /// for its temporary file, sends `sig`, and checks it exits with `code`, leaving the previous
 /// result and no temporary file.
 fn signal_during_output(sig: libc::c_int, code: i32) {
     let d = Dir::new("signal_during_output");
     let out = d.create("result.tsv", "previous\t1\n");
-    let mut cmd = bin();
+    let mut cmd = logmill_std();
     cmd.args(["words", "-o"])
         .arg(&out)
         .stdin(Stdio::piped())
@@ -261,7 +210,7 @@ fn a_killed_runs_temporary_file_is_removed_by_the_next_run() {
     let d = Dir::new("a_killed_runs_temporary_file_is_removed_by_the_next_run");
     let p = d.root();
     // A run killed by SIGKILL leaves its temporary file.
-    let mut child = bin()
+    let mut child = logmill_std()
         .current_dir(p)
         .args(["words", "-o", "result.tsv"])
         .stdin(Stdio::piped())

@@ -8,10 +8,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::io::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::util::{logmill, testdata, Dir};
+use crate::util::*;
 
 fn run(args: &[&str]) -> (Vec<u8>, String, i32) {
     let out = logmill().args(args).output().unwrap();
@@ -166,13 +166,6 @@ fn a_failed_run_leaves_the_state_untouched() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// The binary, for tests that need a plain `std::process::Command` (pipes, `pre_exec`).
-fn bin() -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("logmill"));
-    cmd.env_remove("LOGMILL_THREADS");
-    cmd
-}
-
 fn run_in(dir: &Path, args: &[&str]) -> (Vec<u8>, String, i32) {
     let out = logmill().current_dir(dir).args(args).output().unwrap();
     (
@@ -204,7 +197,7 @@ fn closed_pipe_with_state_leaves_the_state_and_fails() {
     append(&big, b"new words here\n");
 
     // The reader goes away at once (`| head -0`): nothing can be delivered.
-    let mut child = bin()
+    let mut child = logmill_std()
         .current_dir(d.root())
         .args(["words", "--state", "s.state", "big.txt"])
         .stdout(Stdio::piped())
@@ -235,7 +228,7 @@ fn closed_pipe_with_state_leaves_the_state_and_fails() {
     assert_eq!(out, b"here\t1\nnew\t1\nwords\t1\n");
 
     // Without --state a closed pipe is not an error (as `| head` expects).
-    let mut child = bin()
+    let mut child = logmill_std()
         .args(["words"])
         .arg(&big)
         .stdout(Stdio::piped())
@@ -273,7 +266,7 @@ fn full_disk_for_the_state_fails_before_printing_anything() {
     append(&input, b"delta epsilon\n");
     // A disk that takes 100 bytes more and no further: files past the limit fail with EFBIG
     // (SIGXFSZ ignored), as on a full disk; stdout is a pipe and is not limited.
-    let mut cmd = bin();
+    let mut cmd = logmill_std();
     cmd.current_dir(d.root())
         .args(["words", "--state", "s.state", "in.txt"]);
     // SAFETY: only async-signal-safe calls between fork and exec.
@@ -391,7 +384,7 @@ fn two_overlapping_logmill_runs_do_not_share_a_state() {
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     d.create("in.txt", "a b\n");
     // The first run takes the lock, then blocks opening a FIFO nobody writes to yet.
-    let mut first = bin()
+    let mut first = logmill_std()
         .current_dir(d.root())
         .args(["words", "--state", "s.state", "slow.log"])
         .stdout(Stdio::null())

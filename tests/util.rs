@@ -350,3 +350,92 @@ pub fn run_library(job: logmill::Job, data: &[u8], threads: usize, chunk: usize)
     logmill::run(config, &mut out).expect("the job runs");
     out
 }
+
+// ---------------------------------------------------------------------------------------------
+// Running the binary and checking how it ended
+
+/// Runs logmill with `args` on `stdin`, expecting success, and returns stdout.
+pub fn run_ok(args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    let out = logmill().args(args).write_stdin(stdin).output().unwrap();
+    assert!(
+        out.status.success(),
+        "logmill {args:?}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Waits for `child`, killing it and failing if it takes longer than `limit`.
+pub fn wait_with_deadline(
+    mut child: std::process::Child,
+    limit: std::time::Duration,
+) -> std::process::Output {
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("logmill did not stop within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Lines of generated log text, about 64 KiB.
+pub fn log_block(seed: usize) -> Vec<u8> {
+    let mut s = String::new();
+    let mut i = seed;
+    while s.len() < 1 << 16 {
+        s.push_str(&format!(
+            "2024-01-{:02} host{} GET /item/{} status={} user{}\n",
+            i % 28 + 1,
+            i % 7,
+            i % 1000,
+            [200, 404, 500][i % 3],
+            i % 13
+        ));
+        i += 1;
+    }
+    s.into_bytes()
+}
+
+/// stderr is exactly one line.
+pub fn one_line(stderr: &str) -> bool {
+    stderr.ends_with('\n') && stderr.trim_end().lines().count() == 1
+}
+
+/// The run failed with exit 2 and one line on stderr containing `needle`.
+#[track_caller]
+pub fn refused(args: &[&str], stdin: Option<&[u8]>, needle: &str) -> String {
+    let (out, code, err) = run_logmill(args, stdin);
+    assert_eq!(code, 2, "{args:?}: {err}");
+    assert!(out.is_empty(), "{args:?} printed {out:?}");
+    assert!(one_line(&err), "{args:?}: not one line: {err:?}");
+    assert!(err.contains(needle), "{args:?}: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    err
+}
+
+/// The names in `dir`, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The logmill binary as a plain `std` command (for spawning, signalling, closing fds), without
+/// `LOGMILL_THREADS` as in [`logmill`].
+pub fn logmill_std() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_logmill"));
+    cmd.env_remove("LOGMILL_THREADS");
+    cmd
+}

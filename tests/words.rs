@@ -579,29 +579,22 @@ proptest! {
     }
 }
 
-/// stdout of a logmill run that must exit 0.
-fn ok(args: &[&str], stdin: &[u8]) -> Vec<u8> {
-    let (out, code, err) = run_logmill(args, Some(stdin));
-    assert_eq!(code, 0, "logmill {args:?}: {err}");
-    out
-}
-
 // --- words --unicode: UAX #29 words in NFC --------------------------------------------------
 
 #[test]
 fn unicode_words_keep_combining_marks_and_count_composed_and_decomposed_as_one() {
-    let out = ok(
+    let out = run_ok(
         &["words", "--unicode"],
         b"cafe\xcc\x81 caf\xc3\xa9 CAFE\xcc\x81\n",
     );
     assert_eq!(out, "café\t3\n".as_bytes());
-    let out = ok(
+    let out = run_ok(
         &["words", "--unicode", "--sort", "key"],
         b"Don't stop, don't! rock'n'roll\n",
     );
     assert_eq!(out, b"don't\t2\nrock'n'roll\t1\nstop\t1\n");
     // Invalid UTF-8 separates words, as before.
-    let out = ok(&["words", "--unicode", "--sort", "key"], b"ab\xffcd ab\n");
+    let out = run_ok(&["words", "--unicode", "--sort", "key"], b"ab\xffcd ab\n");
     assert_eq!(out, b"ab\t2\ncd\t1\n");
 }
 
@@ -639,7 +632,7 @@ for w, n in c.items():
     for extra in [&["-j1"][..], &["-j2", "--chunk-size", "16"]] {
         let mut args = vec!["words", "--unicode", f];
         args.extend_from_slice(extra);
-        let got = crate::util::parse_tsv_counts(&ok(&args, b""));
+        let got = crate::util::parse_tsv_counts(&run_ok(&args, b""));
         assert_eq!(got, python, "{extra:?}");
     }
 }
@@ -655,7 +648,7 @@ fn unicode_words_partials_of_older_rules_are_refused() {
     .unwrap();
     let new = dir.path("new.partial");
     let (o, n) = (old.to_str().unwrap(), new.to_str().unwrap());
-    ok(
+    run_ok(
         &["words", "--unicode", "--emit", "partial", "-o", n],
         b"caf\xc3\xa9\n",
     );
@@ -673,5 +666,8 @@ fn unicode_words_partials_of_older_rules_are_refused() {
         "#logmill-partial\t1\t{\"job\":\"words\",\"params\":{\"unicode\":false}}\ncafe\t1\n",
     )
     .unwrap();
-    assert_eq!(ok(&["merge", ascii.to_str().unwrap()], b""), b"cafe\t1\n");
+    assert_eq!(
+        run_ok(&["merge", ascii.to_str().unwrap()], b""),
+        b"cafe\t1\n"
+    );
 }
