@@ -402,7 +402,7 @@ fn help_and_version_exit_zero() {
 
     let out = logmill().arg("--version").output().unwrap();
     assert!(out.status.success(), "{out:?}");
-    // The git revision may follow; tests/output.rs checks it.
+    // The git revision may follow; tests/help.rs checks it.
     let version = String::from_utf8(out.stdout).unwrap();
     assert!(
         version.starts_with(&format!("logmill {}", env!("CARGO_PKG_VERSION"))),

@@ -1,7 +1,8 @@
 //! `logmill fields` against peers that share no code with `src/`: awk and datamash on the
 //! access log and the loghub syslog samples, Python's csv and json modules on CSV and JSON
 //! lines (differential tests); and against itself across thread counts, chunk sizes and input
-//! paths, which must never change a byte (property tests).
+//! paths, which must never change a byte (property tests). Also: JSON lines records as Python
+//! reads them, exact wide sums, and partials that carry `--rejects`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

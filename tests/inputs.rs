@@ -1,5 +1,6 @@
 //! Inputs as scripts and cron jobs meet them: compressed files (by content, multi-member),
-//! directories, file lists, unreadable inputs, the mmap policies and progress output.
+//! directories, file lists, unreadable inputs, the mmap policies and progress output; a mapped
+//! input truncated mid-run; limits on threads, chunk sizes and `--max-line`; stdin named twice.
 
 use std::fs;
 use std::io::{Read, Write};

@@ -1,6 +1,7 @@
 //! `logmill match`: differential tests against the `grep -o | sed | sort | uniq -c` pipeline
 //! (and `rg -o -r '$1'` when installed) on the real logs, `--sum` against an independent exact
-//! oracle, CLI behaviour, and a property test for thread count and chunk size.
+//! oracle, CLI behaviour (out-of-range numbers rejected, `--top 0`), and a property test for
+//! thread count and chunk size.
 
 use std::collections::BTreeMap;
 use std::path::Path;

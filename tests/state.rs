@@ -1,5 +1,7 @@
 //! Incremental cron runs with `--state`: each run reads only what was appended; rotation and
-//! truncation are detected; the state is replaced only when a run succeeds.
+//! truncation are detected; the state is replaced only when a run succeeds, is locked against a
+//! second run, is written before anything is printed, and a cut or altered state or partial
+//! is refused; version 1 partials and states are still read.
 
 use std::ffi::OsStr;
 use std::fs;

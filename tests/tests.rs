@@ -1,4 +1,5 @@
-//! Integration tests, built as one binary (one link, one run). One module per area.
+//! Integration tests, built as one binary (one link, one run). One module per concern, named
+//! by what it tests; shared helpers (temporary dirs, running the binary, skips) in `util.rs`.
 
 #[macro_use]
 mod util;

@@ -1,5 +1,6 @@
-//! Helpers shared by every integration test module: running the binary, running peer tools
-//! through a shell, reading `testdata/`, and comparing count tables.
+//! Helpers shared by every integration test module: temporary directories ([`Dir`]), running
+//! the binary, skipping a test only outside CI ([`require`]), running peer tools through a
+//! shell, reading `testdata/`, and comparing count tables.
 
 #![allow(dead_code)]
 

@@ -1,7 +1,8 @@
 //! `logmill words` against oracles that share no code with `src/`: coreutils on real corpora and
 //! hand-made fixtures (differential tests), and small Rust oracles on random input (property
 //! tests). Every output is compared byte for byte, so the row order (count descending, then key
-//! bytes ascending) is checked along with the counts.
+//! bytes ascending) is checked along with the counts. `--unicode` words against Python's NFC
+//! words, and partials of older word rules refused.
 
 use std::collections::BTreeMap;
 use std::path::Path;
