@@ -55,10 +55,7 @@ pub fn require(ok: bool, what: &str) -> bool {
 /// tools).
 pub fn require_tools(names: &[&str]) -> bool {
     let missing: Vec<&str> = names.iter().copied().filter(|n| !cmd_exists(n)).collect();
-    require(
-        missing.is_empty(),
-        &format!("peer tools not installed: {missing:?}"),
-    )
+    require(missing.is_empty(), &format!("peer tools {missing:?}"))
 }
 
 /// A fresh temporary directory for one test's inputs and outputs, removed when dropped (after
