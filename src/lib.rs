@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod aggregate;
+pub mod atomic;
 pub mod chunk;
 pub mod cli;
 pub mod config;

@@ -4,8 +4,8 @@ use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use logmill::atomic::{self, OutputFile};
 use logmill::cli::{self, Cli, Command};
-use logmill::emit::atomic::{self, OutputFile};
 use logmill::{diag, docs, same_file, signals, Config, Error, ExitCode, Result};
 
 /// Whether fd 1 was closed when the process started (`logmill ... >&-`). Rust's runtime opens

@@ -7,9 +7,9 @@ use std::io::Write;
 
 use crate::aggregate::keyed::{Keyed, Meta};
 use crate::aggregate::Merge;
+use crate::atomic::{Flushed, Sink};
 use crate::config::{Action, Config};
 use crate::diag;
-use crate::emit::atomic::{Flushed, Sink};
 use crate::engine::{Engine, Spiller};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};

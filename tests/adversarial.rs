@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::util::{ascii_word_counts, logmill, parse_tsv_counts};
+use crate::util::{ascii_word_counts, logmill, parse_tsv_counts, Dir};
 
 /// Checks the process ended by itself with 0, 1 or 2, without a panic, and that stderr holds
 /// only `logmill:` lines. Returns the exit code.
@@ -117,10 +117,10 @@ fn a_line_longer_than_the_block_grows_the_block_and_counts_right() {
 
 #[test]
 fn only_newlines_only_nuls_and_empty_files() {
-    let dir = tempfile::tempdir().unwrap();
-    let newlines = write(dir.path(), "newlines", &[b'\n'; 5000]);
-    let nuls = write(dir.path(), "nuls", &[0u8; 100_000]);
-    let empty = write(dir.path(), "empty", b"");
+    let dir = Dir::new("only_newlines_only_nuls_and_empty_files");
+    let newlines = write(dir.root(), "newlines", &[b'\n'; 5000]);
+    let nuls = write(dir.root(), "nuls", &[0u8; 100_000]);
+    let empty = write(dir.root(), "empty", b"");
     for f in [&newlines, &nuls, &empty] {
         every_job_is_sane(s(f), &f.display().to_string());
     }
@@ -166,8 +166,8 @@ fn a_binary_executable_counts_like_the_oracle() {
     )
     .unwrap();
     let data = &exe[..];
-    let dir = tempfile::tempdir().unwrap();
-    let bin = write(dir.path(), "exe", data);
+    let dir = Dir::new("a_binary_executable_counts_like_the_oracle");
+    let bin = write(dir.root(), "exe", data);
     every_job_is_sane(s(&bin), "executable");
     for args in [
         &["-j2", "--chunk-size", "4K", "--mmap", "always"][..],
@@ -185,8 +185,8 @@ fn a_binary_executable_counts_like_the_oracle() {
 
 #[test]
 fn a_last_byte_that_is_a_lone_cr() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = write(dir.path(), "cr", b"a b\nb\r");
+    let dir = Dir::new("a_last_byte_that_is_a_lone_cr");
+    let f = write(dir.root(), "cr", b"a b\nb\r");
     every_job_is_sane(s(&f), "lone CR");
     assert_eq!(succeeds(&run(&["words", s(&f)]), "words"), b"b\t2\na\t1\n");
     assert_eq!(succeeds(&run(&["grep", "-c", "b", s(&f)]), "grep"), b"2\n");
@@ -337,9 +337,9 @@ fn regex_extremes() {
 
 #[test]
 fn special_paths() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new("special_paths");
     // A FIFO with a writer: read as a stream.
-    let fifo = dir.path().join("fifo");
+    let fifo = dir.path("fifo");
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
@@ -357,7 +357,7 @@ fn special_paths() {
     writer.join().unwrap();
 
     // A socket cannot be opened: one error line naming it.
-    let sock = dir.path().join("sock");
+    let sock = dir.path("sock");
     let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
     assert!(fails(&run(&["words", s(&sock)]), "socket").contains("sock"));
 
@@ -370,7 +370,7 @@ fn special_paths() {
     let e = fails(&run(&["merge", "/dev/zero"]), "merge zero");
     assert!(e.contains("/dev/zero"), "{e}");
     // --max-bytes on a regular file: refused before reading, and fine when it fits.
-    let f = write(dir.path(), "f", b"one two\n");
+    let f = write(dir.root(), "f", b"one two\n");
     assert!(fails(&run(&["words", "--max-bytes", "4", s(&f)]), "max-bytes").contains("f:"));
     succeeds(
         &run(&["words", "--max-bytes", "8", s(&f)]),
@@ -378,12 +378,11 @@ fn special_paths() {
     );
 
     // A dangling symlink.
-    let link = dir.path().join("dangling");
-    std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
+    let link = dir.symlink(dir.path("nowhere"), "dangling");
     assert!(fails(&run(&["words", s(&link)]), "dangling").contains("dangling"));
 
     // A file without read permission (root reads it anyway, so only as another user).
-    let locked = write(dir.path(), "locked", b"secret\n");
+    let locked = write(dir.root(), "locked", b"secret\n");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
     // SAFETY: geteuid has no preconditions.
@@ -401,19 +400,19 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 
 #[test]
 fn gzip_truncated_or_corrupt_in_the_middle() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new("gzip_truncated_or_corrupt_in_the_middle");
     let text: Vec<u8> = (0..50_000)
         .flat_map(|i| format!("w{}\n", i % 1000).into_bytes())
         .collect();
     let gz = gzip(&text);
-    let truncated = write(dir.path(), "cut.gz", &gz[..gz.len() / 2]);
+    let truncated = write(dir.root(), "cut.gz", &gz[..gz.len() / 2]);
     let mut bad = gz.clone();
     let mid = bad.len() / 2;
     for b in &mut bad[mid..mid + 16] {
         *b ^= 0x5a;
     }
-    let corrupt = write(dir.path(), "bad.gz", &bad);
-    let good = write(dir.path(), "good.log", b"fine fine\n");
+    let corrupt = write(dir.root(), "bad.gz", &bad);
+    let good = write(dir.root(), "good.log", b"fine fine\n");
     for f in [&truncated, &corrupt] {
         let name = f.file_name().unwrap().to_str().unwrap();
         for extra in [&[][..], &["-j2", "--chunk-size", "1K"][..]] {
@@ -439,12 +438,12 @@ fn hostile_partials_never_wrap_overflow_or_blow_up() {
     // Found by the `partial` fuzz target: counts that add past u64::MAX wrapped (to 0 in a
     // release build). Merges saturate, and a saturated count is refused with one line naming
     // the key instead of being printed as if it were right — in merge, reduce, every job.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new("hostile_partials_never_wrap_overflow_or_blow_up");
     let header = "#logmill-partial\t1\t{\"job\":\"words\",\"params\":{\"unicode\":false}}\n";
     let big = format!("{header}k\t{}\nsmall\t3\n", u64::MAX - 1);
-    let a = write(dir.path(), "a.partial", big.as_bytes());
+    let a = write(dir.root(), "a.partial", big.as_bytes());
     let b = write(
-        dir.path(),
+        dir.root(),
         "b.partial",
         format!("{header}k\t1\nsmall\t4\n").as_bytes(),
     );
@@ -492,13 +491,13 @@ fn hostile_partials_never_wrap_overflow_or_blow_up() {
              \"min\":{{\"best\":{{\"Int\":5}}}},\"max\":{{\"best\":{{\"Int\":5}}}}}}}}]}}\n"
         )
     };
-    let ok = write(dir.path(), "ok.partial", sketch(82).as_bytes());
+    let ok = write(dir.root(), "ok.partial", sketch(82).as_bytes());
     assert_eq!(
         succeeds(&run(&["merge", s(&ok), s(&ok)]), "sketch"),
         b"a\t5\n"
     );
     for first in [i64::from(i32::MAX), -2_000_000_000] {
-        let bad = write(dir.path(), "bad.partial", sketch(first).as_bytes());
+        let bad = write(dir.root(), "bad.partial", sketch(first).as_bytes());
         let e = fails(&run(&["merge", s(&ok), s(&bad)]), "hostile sketch");
         assert!(
             e.contains("bad.partial") && e.contains("out of range"),

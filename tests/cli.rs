@@ -200,8 +200,8 @@ fn sort_count_is_the_default() {
 /// status 0 — no "Broken pipe" message, no death by SIGPIPE (141).
 #[test]
 fn closed_stdout_ends_quietly_with_success() {
-    let dir = tempfile::tempdir().unwrap();
-    let err = dir.path().join("stderr");
+    let dir = Dir::new("closed_stdout_ends_quietly_with_success");
+    let err = dir.path("stderr");
     let bin = shell_quote(assert_cmd::cargo::cargo_bin("logmill"));
     let kjv = shell_quote(testdata("kjv.txt"));
     for (input, how) in [(kjv.clone(), "file"), (format!("< {kjv}"), "stdin")] {
@@ -224,8 +224,8 @@ fn closed_stdout_ends_quietly_with_success() {
 
 #[test]
 fn missing_file_is_an_error_naming_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("no such file.log");
+    let dir = Dir::new("missing_file_is_an_error_naming_it");
+    let missing = dir.path("no such file.log");
     let m = missing.to_str().unwrap();
     let err = fails_with_one_line(logmill().args(["words", m]));
     assert!(err.contains(m), "message should name {m}: {err:?}");
@@ -264,15 +264,6 @@ fn directory_on_stdin_is_an_error() {
         1,
         "{out:?}"
     );
-}
-
-#[test]
-fn zero_threads_is_an_error_naming_the_flag() {
-    let p = path_str("small.txt");
-    for flag in ["-j", "--threads"] {
-        let err = fails_with_one_line(logmill().args(["words", flag, "0", &p]));
-        assert!(err.contains("--threads"), "{flag} 0: {err:?}");
-    }
 }
 
 #[test]
@@ -322,57 +313,70 @@ fn unknown_flag_and_missing_job_are_usage_errors() {
 // ---------------------------------------------------------------------------------------------
 // Environment
 
+/// Where the thread count comes from: `-j`/`--threads` (in either position) wins over
+/// `LOGMILL_THREADS`, even an unusable one (say, left in a shell profile); the variable is read
+/// when no flag is given; a bad value of either is one error line naming where it came from;
+/// neither gives the default.
 #[test]
-fn logmill_threads_env_is_read() {
-    let rel = "loghub/Apache_2k.log";
-    let p = path_str(rel);
-    let out = logmill()
-        .env("LOGMILL_THREADS", "2")
-        .args(["words", "--chunk-size", "1K", &p])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    assert_bytes_eq!(out.stdout, render_counts(&counts(rel), Order::Count, None));
-    // A value the engine refuses shows the variable is really read; the error names it.
-    let err = fails_with_one_line(logmill().env("LOGMILL_THREADS", "0").args(["words", &p]));
-    assert!(err.contains("LOGMILL_THREADS"), "{err:?}");
-}
-
-#[test]
-fn j_flag_wins_over_logmill_threads_env() {
+fn threads_come_from_the_flag_then_logmill_threads_then_the_default() {
     let p = path_str("small.txt");
-    let expected = render_counts(&counts("small.txt"), Order::Count, None);
-    // LOGMILL_THREADS=0 alone is an error (see above); -j in either position overrides it.
-    for args in [&["words", "-j", "2", &p][..], &["-j", "2", "words", &p]] {
-        let out = logmill()
-            .env("LOGMILL_THREADS", "0")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {out:?}");
-        assert_bytes_eq!(out.stdout, expected, "{args:?}");
+    let small = render_counts(&counts("small.txt"), Order::Count, None);
+    let apache_rel = "loghub/Apache_2k.log";
+    let apache_p = path_str(apache_rel);
+    let apache = render_counts(&counts(apache_rel), Order::Count, None);
+    enum Want<'a> {
+        /// Success with these bytes on stdout.
+        Out(&'a [u8]),
+        /// Exit 2 with one error line that contains this.
+        Err(&'a str),
     }
-}
-
-/// A command-line flag overrides the environment, so an unusable LOGMILL_THREADS (say, left in
-/// a shell profile) must not matter when `-j` is given.
-#[test]
-fn j_flag_wins_over_an_unparsable_logmill_threads_env() {
-    let p = path_str("small.txt");
-    let expected = render_counts(&counts("small.txt"), Order::Count, None);
-    for args in [&["words", "-j", "1", &p][..], &["-j", "1", "words", &p]] {
-        let out = logmill()
-            .env("LOGMILL_THREADS", "abc")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "LOGMILL_THREADS=abc logmill {args:?}: {}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_bytes_eq!(out.stdout, expected, "{args:?}");
+    let cases: &[(Option<&str>, &[&str], Want)] = &[
+        // Default: neither flag nor variable.
+        (None, &["words", &p], Want::Out(&small)),
+        // The variable is used without a flag (and several threads give the same bytes).
+        (
+            Some("2"),
+            &["words", "--chunk-size", "1K", &apache_p],
+            Want::Out(&apache),
+        ),
+        // A value the engine refuses shows the variable is really read; the error names it.
+        (Some("0"), &["words", &p], Want::Err("LOGMILL_THREADS")),
+        // The flag wins over the variable, before or after the job.
+        (Some("0"), &["words", "-j", "2", &p], Want::Out(&small)),
+        (Some("0"), &["-j", "2", "words", &p], Want::Out(&small)),
+        (Some("abc"), &["words", "-j", "1", &p], Want::Out(&small)),
+        (Some("abc"), &["-j", "1", "words", &p], Want::Out(&small)),
+        // An invalid flag is an error naming the flag.
+        (None, &["words", "-j", "0", &p], Want::Err("--threads")),
+        (
+            None,
+            &["words", "--threads", "0", &p],
+            Want::Err("--threads"),
+        ),
+    ];
+    for (env, args, want) in cases {
+        let mut cmd = logmill();
+        if let Some(v) = env {
+            cmd.env("LOGMILL_THREADS", v);
+        }
+        cmd.args(*args);
+        let what = format!("LOGMILL_THREADS={env:?} logmill {args:?}");
+        match want {
+            Want::Out(expected) => {
+                let out = cmd.output().unwrap();
+                assert!(
+                    out.status.success(),
+                    "{what}: {}\n{}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                assert_bytes_eq!(out.stdout, expected, "{what}");
+            }
+            Want::Err(needle) => {
+                let err = fails_with_one_line(&mut cmd);
+                assert!(err.contains(needle), "{what}: {err:?}");
+            }
+        }
     }
 }
 
@@ -398,7 +402,7 @@ fn help_and_version_exit_zero() {
 
     let out = logmill().arg("--version").output().unwrap();
     assert!(out.status.success(), "{out:?}");
-    // The git revision may follow; tests/output.rs checks it.
+    // The git revision may follow; tests/help.rs checks it.
     let version = String::from_utf8(out.stdout).unwrap();
     assert!(
         version.starts_with(&format!("logmill {}", env!("CARGO_PKG_VERSION"))),

@@ -1,7 +1,8 @@
 //! `logmill fields` against peers that share no code with `src/`: awk and datamash on the
 //! access log and the loghub syslog samples, Python's csv and json modules on CSV and JSON
 //! lines (differential tests); and against itself across thread counts, chunk sizes and input
-//! paths, which must never change a byte (property tests).
+//! paths, which must never change a byte (property tests). Also: JSON lines records as Python
+//! reads them, exact wide sums, and partials that carry `--rejects`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -154,8 +155,8 @@ fn common_format_lines_equal_awk() {
     if !require_tools(&["grep", "sed", "awk"]) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let common = dir.path().join("common.log");
+    let dir = Dir::new("common_format_lines_equal_awk");
+    let common = dir.path("common.log");
     let log = path_str(&testdata("apache_access.log"));
     // The real log without referer and agent is in the common format.
     std::fs::write(
@@ -430,9 +431,8 @@ fn csv_quoted_newlines_across_chunk_boundaries_equal_python_csv() {
     if !require_tools(&["python3"]) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("tricky.csv");
-    std::fs::write(&file, tricky_csv(600)).unwrap();
+    let dir = Dir::new("csv_quoted_newlines_across_chunk_boundaries_equal_python_csv");
+    let file = dir.create("tricky.csv", tricky_csv(600));
     let want = python_csv_groups(&file, "group", "value");
     let got = invariant(
         &[
@@ -509,7 +509,7 @@ for k, (n, t, u) in sorted(groups.items(), key=lambda kv: (-kv[1][0], kv[0][0].e
 
 #[test]
 fn rejects_name_file_and_line_for_any_chunking() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new("rejects_name_file_and_line_for_any_chunking");
     let log = path_str(&testdata("apache_access.log"));
     let line = std::fs::read_to_string(testdata("apache_access.log"))
         .unwrap()
@@ -518,7 +518,7 @@ fn rejects_name_file_and_line_for_any_chunking() {
         .unwrap()
         .to_string();
     for (j, c) in CONFIGS {
-        let rej = dir.path().join(format!("rej-{j}-{c}"));
+        let rej = dir.path(format!("rej-{j}-{c}"));
         let r = path_str(&rej);
         let (_, err, code) = fields(&[
             "-j",
@@ -565,9 +565,9 @@ fn rejects_name_file_and_line_for_any_chunking() {
 
 #[test]
 fn rejects_of_many_kinds_in_input_and_line_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = dir.path().join("a.log");
-    let b = dir.path().join("b.log");
+    let dir = Dir::new("rejects_of_many_kinds_in_input_and_line_order");
+    let a = dir.path("a.log");
+    let b = dir.path("b.log");
     // CRLF ends, no final newline, a blank line: a mix of good and bad records.
     std::fs::write(&a, "x 1\r\nbad\r\ny 2\r\nz x\r\n\r\ny 3\r\nw -4.5").unwrap();
     std::fs::write(&b, "q nan\nq 1e400\nq 5\n").unwrap();
@@ -578,7 +578,7 @@ fn rejects_of_many_kinds_in_input_and_line_order() {
         b = b.display()
     );
     for (j, c) in CONFIGS {
-        let rej = dir.path().join("rej");
+        let rej = dir.path("rej");
         let (out, err, code) = fields(&[
             "-j",
             j,
@@ -705,8 +705,8 @@ fn exact_percentiles_equal_nearest_rank_by_sort() {
 
 #[test]
 fn approx_distinct_is_close_to_distinct() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ids.txt");
+    let dir = Dir::new("approx_distinct_is_close_to_distinct");
+    let file = dir.path("ids.txt");
     let mut text = String::new();
     for i in 0..30_000u64 {
         text.push_str(&format!("{} id{}\n", i % 3, (i * 7919) % 20_011));
@@ -834,9 +834,8 @@ fn sums_are_exact_decimals() {
 
 /// [`invariant`] for bytes (written to a temporary file).
 fn invariant_stdin(args: &[&str], input: &[u8]) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("in");
-    std::fs::write(&f, input).unwrap();
+    let dir = Dir::new("invariant_stdin");
+    let f = dir.create("in", input);
     invariant(args, &f)
 }
 
@@ -913,9 +912,9 @@ fn csv_without_headers_and_with_other_delimiters() {
 
 #[test]
 fn compressed_and_multiple_inputs_add_up() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new("compressed_and_multiple_inputs_add_up");
     let data = std::fs::read(testdata("apache_access.log")).unwrap();
-    let gz = dir.path().join("a.log.gz");
+    let gz = dir.path("a.log.gz");
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut enc, &data).unwrap();
     std::fs::write(&gz, enc.finish().unwrap()).unwrap();
@@ -979,9 +978,8 @@ proptest! {
         let streamed = fields_stdin(&[&["-j", &j, "--chunk-size", &chunk], &args[..]].concat(), &input);
         prop_assert_eq!(&base.0, &streamed.0);
         prop_assert_eq!(base.2, streamed.2);
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("in");
-        std::fs::write(&f, &input).unwrap();
+        let dir = Dir::new("output_is_independent_of_threads_and_chunk_size");
+        let f = dir.create("in", &input);
         let f = path_str(&f);
         let mapped = fields(&[&["-j", &j, "--chunk-size", &chunk, "--mmap", "always"], &args[..], &[f.as_str()]].concat());
         prop_assert_eq!(&base.0, &mapped.0);
@@ -996,4 +994,467 @@ fn fixtures_exist() {
         let p: PathBuf = testdata(f);
         assert!(p.is_file(), "{}", p.display());
     }
+}
+
+// --- approx-distinct partials are byte-deterministic ---------------------------------------
+
+#[test]
+fn approx_distinct_partials_are_identical_for_any_threads_and_chunk_size() {
+    // Groups of every size: empty-ish, sparse (few values), and past the sparse limit (dense).
+    let mut data = String::new();
+    for i in 0..6000u32 {
+        let group = if i % 3 == 0 { "big" } else { "small" };
+        let user = if group == "big" { i } else { i % 200 };
+        data.push_str(&format!("{group} u{user} {}\n", i % 7));
+    }
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "fields",
+            "--by",
+            "1",
+            "--approx-distinct",
+            "2",
+            "--approx-distinct",
+            "3",
+            "--emit",
+            "partial",
+        ];
+        args.extend_from_slice(extra);
+        run_ok(&args, data.as_bytes())
+    };
+    let reference = run(&["-j1"]);
+    assert!(
+        reference.windows(6).any(|w| w == b"sparse"),
+        "a sparse set is written"
+    );
+    for extra in [
+        &["-j2"][..],
+        &["-j2", "--chunk-size", "1K"],
+        &["-j1", "--chunk-size", "1K"],
+        &["-j2", "--chunk-size", "7K"],
+        &["-j8", "--chunk-size", "4K"],
+    ] {
+        assert_bytes_eq!(run(extra), reference, "{extra:?}");
+    }
+}
+
+// --- JSON lines: one rule for what is a record ---------------------------------------------
+
+/// Lines of every kind: objects, bare numbers of every shape, other JSON values, broken JSON,
+/// invalid UTF-8 inside and outside strings, escapes and lone surrogates.
+fn json_corpus() -> Vec<Vec<u8>> {
+    let text: &[&[u8]] = &[
+        b"1.5",
+        b"-0",
+        b"1e3",
+        b"1E-2",
+        b"100000000000000000000",
+        b"-100000000000000000000.25",
+        b"1e999",
+        b"7",
+        b"-7",
+        b"0.0",
+        br#""str""#,
+        b"true",
+        b"null",
+        b"[]",
+        br#"[1,{"a":1}]"#,
+        b"{}",
+        br#"{"a":1.5}"#,
+        br#"{"a":1e400}"#,
+        br#"{"a":100000000000000000000}"#,
+        br#"{"a":{"b":100000000000000000000.5}}"#,
+        b"{\"x\":\"caf\xe9\",\"k\":1}",
+        b"{\"\xff\":1}",
+        b"{\"o\":{\"caf\xe9\":1},\"k\":2}",
+        b"{\"x\":\"x\xc3\"}",
+        b"{\"a\":1}\xff",
+        b"\xff{\"a\":1}",
+        b"\xef\xbb\xbf{\"a\":1}",
+        br#"{"x":"\ud800","k":3}"#,
+        br#"{"o":{"\udc00":1}}"#,
+        br#"{"x":"\ud83d\ude00"}"#,
+        br#"{"a":NaN}"#,
+        br#"{"a":Infinity}"#,
+        br#"{"a":-Infinity}"#,
+        br#"{"a":1}x"#,
+        br#"{"a":}"#,
+        b"{",
+        b"{\"a\":\"tab\there\"}",
+        br#"{"a":"\q"}"#,
+        br#"{"a":"\u00zz"}"#,
+        br#"  {"a" :  [ ] }  "#,
+        br#"{"a":01}"#,
+        br#"{"a":-}"#,
+        br#"{"a":1.}"#,
+        br#"{"a":.5}"#,
+        br#"{"a":1,}"#,
+        br#"{'a':1}"#,
+        br#"{"a":true,"b":false,"c":null}"#,
+        br#"{"$serde_json::private::Number":"1"}"#,
+        br#"{"a":{"$serde_json::private::Number":"1"}}"#,
+        br#"{"x":"ok","k":1,"k":{"z":[1,2,{"y":"\u00e9"}]}}"#,
+        b"{\"x\":\"\\\"caf\xe9\\\"\"}",
+        b"nul",
+        b"-",
+        b"\"\xe9\"",
+    ];
+    text.iter().map(|l| l.to_vec()).collect()
+}
+
+/// The 1-based numbers of the lines that logmill lists in --rejects for `fields --format jsonl`
+/// with `extra` flags.
+fn rejected_lines(file: &std::path::Path, extra: &[&str]) -> Vec<usize> {
+    let dir = Dir::new("rejected_lines");
+    let rejects = dir.path("rejects");
+    let (f, r) = (file.to_str().unwrap(), rejects.to_str().unwrap());
+    let mut args = vec!["fields", "--format", "jsonl", "--rejects", r];
+    args.extend_from_slice(extra);
+    args.push(f);
+    let (_, code, err) = run_logmill(&args, None);
+    assert_eq!(code, 0, "logmill {args:?}: {err}");
+    let listed = std::fs::read(&rejects).unwrap();
+    listed
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let l = &l[f.len() + 1..];
+            let n = l.iter().position(|&b| b == b':').unwrap();
+            std::str::from_utf8(&l[..n]).unwrap().parse().unwrap()
+        })
+        .collect()
+}
+
+fn write_corpus(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("corpus.jsonl");
+    let mut data = Vec::new();
+    for l in json_corpus() {
+        data.extend_from_slice(&l);
+        data.push(b'\n');
+    }
+    std::fs::write(&path, data).unwrap();
+    path
+}
+
+#[test]
+fn jsonl_records_are_the_lines_python_reads_as_objects() {
+    if !require_tools(&["python3"]) {
+        return;
+    }
+    let dir = Dir::new("jsonl_records_are_the_lines_python_reads_as_objects");
+    let file = write_corpus(dir.root());
+    // Python's json module, strict: NaN and Infinity are not JSON; invalid UTF-8 bytes are kept
+    // (as lone surrogates) the way logmill keeps them, so they count only where JSON allows
+    // any character: inside strings.
+    let script = r#"
+import json, sys
+def no_constants(c):
+    raise ValueError(c)
+for n, line in enumerate(open(sys.argv[1], 'rb').read().split(b'\n')[:-1], 1):
+    try:
+        ok = isinstance(json.loads(line.decode('utf-8', 'surrogateescape'), parse_constant=no_constants), dict)
+    except ValueError:
+        ok = False
+    if not ok:
+        print(n)
+"#;
+    let out = sh_stdin(
+        &format!(
+            "python3 -c {} {}",
+            crate::util::shell_quote(script),
+            crate::util::shell_quote(&file)
+        ),
+        b"",
+    );
+    let python: Vec<usize> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert!(
+        python.contains(&1) && python.contains(&5),
+        "bare numbers are not objects"
+    );
+    assert_eq!(rejected_lines(&file, &["--count"]), python);
+}
+
+#[test]
+fn jsonl_validity_does_not_depend_on_the_fields_named() {
+    let dir = Dir::new("jsonl_validity_does_not_depend_on_the_fields_named");
+    let file = write_corpus(dir.root());
+    let reference = rejected_lines(&file, &["--count"]);
+    for extra in [
+        &["--by", "k"][..],
+        &["--by", "x"],
+        &["--by", "o"],
+        &["--by", "o.caf"],
+        &["--by", "a.b", "--distinct", "a"],
+        &["--where", "x=ok"],
+        &["--where", "x~.", "--distinct", "k.z"],
+    ] {
+        assert_eq!(rejected_lines(&file, extra), reference, "{extra:?}");
+    }
+}
+
+#[test]
+fn jsonl_bare_numbers_are_bad_records_and_fail_strict() {
+    let input = b"1.5\n-0\n1e3\n100000000000000000000\n7\n{\"a\":1}\n";
+    let (out, code, err) = run_logmill(&["fields", "--format", "jsonl", "--count"], Some(input));
+    assert_eq!((out, code), (b"1\n".to_vec(), 0), "{err}");
+    assert!(err.contains("5 bad records"), "{err}");
+    assert!(err.contains("5 not a JSON object"), "{err}");
+    let (_, code, err) = run_logmill(
+        &["fields", "--format", "jsonl", "--count", "--strict"],
+        Some(b"1.5\n"),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not an object"), "{err}");
+}
+
+#[test]
+fn jsonl_strings_with_invalid_utf8_keep_their_bytes() {
+    let input =
+        b"{\"x\":\"caf\xe9\",\"k\":1}\n{\"x\":\"ok\",\"k\":1}\n{\"x\":\"caf\xe9 \\\"q\\\"\"}\n";
+    let by = |args: &[&str]| {
+        let mut a = vec!["fields", "--format", "jsonl", "--strict"];
+        a.extend_from_slice(args);
+        run_ok(&a, input)
+    };
+    assert_eq!(by(&["--count"]), b"3\n");
+    assert_eq!(by(&["--by", "k"]), b"1\t2\n\t1\n");
+    let x = by(&["--by", "x", "--sort", "key"]);
+    assert_eq!(x, b"caf\xe9\t1\ncaf\xe9 \"q\"\t1\nok\t1\n".to_vec());
+    assert_eq!(by(&["--where", "x=ok"]), b"1\n");
+    assert_eq!(by(&["--where", "x!=ok"]), b"2\n");
+}
+
+#[test]
+fn json_keys_with_dots_commas_or_nothing_are_named_in_double_quotes() {
+    let input = br#"{"a.b":1,"a":{"b":2,"c.d":5},"x,y":3,"":4,"q\"":6,"k=v":7}"#;
+    let run = |args: &[&str]| {
+        let mut a = vec!["fields", "--format", "jsonl"];
+        a.extend_from_slice(args);
+        run_ok(&a, &[&input[..], b"\n"].concat())
+    };
+    assert_eq!(
+        run(&["--by", r#""a.b",a.b,"x,y","""#, "--by", r#""q\"",a."c.d""#]),
+        b"1\t2\t3\t4\t6\t5\t1\n"
+    );
+    assert_eq!(run(&["--by", r#""a"."b""#, "--sum", r#""""#]), b"2\t4\n");
+    assert_eq!(
+        run(&["--where", r#""k=v"=7"#, "--where", r#""a.b"!=2"#]),
+        b"1\n"
+    );
+    assert_eq!(run(&["--where", r#""k=v"=8"#]), b"0\n");
+    assert_eq!(run(&["--pct", r#""x,y":50"#]), b"3\n");
+    for bad in ["a..b", r#""a"#, "a.", r#"a"b"#] {
+        let (_, code, err) = run_logmill(
+            &["fields", "--format", "jsonl", "--by", bad],
+            Some(&input[..]),
+        );
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(
+            err.contains("--by") && err.lines().count() == 1,
+            "{bad}: {err}"
+        );
+    }
+    // CSV headers too.
+    let csv = b"\"a,b\",c\n1,2\n";
+    let (out, code, err) = run_logmill(
+        &["fields", "--format", "csv", "--by", r#""a,b""#],
+        Some(&csv[..]),
+    );
+    assert_eq!((out, code), (b"1\t1\n".to_vec(), 0), "{err}");
+}
+
+fn path_arg(p: &Path) -> &std::ffi::OsStr {
+    p.as_os_str()
+}
+
+/// The exact sum of decimal strings, by Python's `decimal` module with enough precision.
+fn python_sum(values: &[&str]) -> String {
+    let list = values
+        .iter()
+        .map(|v| format!("'{v}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let script = format!(
+        "python3 -c \"import decimal; decimal.getcontext().prec = 200; \
+         s = sum(decimal.Decimal(v) for v in [{list}]); print(format(s.normalize(), 'f'))\""
+    );
+    String::from_utf8(sh(&script)).unwrap().trim().to_string()
+}
+
+#[test]
+fn exact_sums_hold_whenever_the_final_value_fits() {
+    if !require_tools(&["python3"]) {
+        return;
+    }
+    let x = u128::MAX.to_string();
+    let minus_x = format!("-{x}");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["3e38", "3e38", "-3e38"],
+        vec![&x, &minus_x, "5"],
+        vec![&x, &x, "0.5", &minus_x, "-0.5", &minus_x, "7"],
+        vec!["-3e38", "-3e38", "3e38", "0.25", "-0.25"],
+        vec!["1e-38", "-1e-38", "1e-38"],
+    ];
+    for values in &cases {
+        let want = python_sum(values);
+        let lines: String = values.iter().map(|v| format!("k {v}\n")).collect();
+        for chunk in ["1", "1M"] {
+            let (out, code, err) = run_logmill(
+                &["--chunk-size", chunk, "fields", "--by", "1", "--sum", "2"],
+                Some(lines.as_bytes()),
+            );
+            assert_eq!(code, 0, "{values:?}: {err}");
+            assert_eq!(String::from_utf8(out).unwrap(), format!("k\t{want}\n"));
+            let (out, code, err) = run_logmill(
+                &["--chunk-size", chunk, "match", r"(\w) (\S+)", "--sum", "2"],
+                Some(lines.as_bytes()),
+            );
+            assert_eq!(code, 0, "{values:?}: {err}");
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("k\t{}\t{want}\n", values.len())
+            );
+        }
+    }
+    // A final value out of range is still an error, never rounded.
+    let (out, code, err) = run_logmill(
+        &["match", r"(\w) (\S+)", "--sum", "2"],
+        Some(b"k 3e38\nk 3e38\n"),
+    );
+    assert_eq!((out.len(), code), (0, 2), "{err}");
+    assert!(err.contains("out of range"), "{err}");
+}
+
+#[test]
+fn wide_sums_survive_partials_and_old_partials_still_merge() {
+    let dir = Dir::new("wide_sums_survive_partials_and_old_partials_still_merge");
+    let x = u128::MAX.to_string();
+    // Each partial alone holds a sum past 128 bits; merged, the total fits again.
+    let a = dir.path("a.partial");
+    let b = dir.path("b.partial");
+    let job = [
+        "match",
+        r"(\w) (\S+)",
+        "--sum",
+        "2",
+        "--emit",
+        "partial",
+        "-o",
+    ];
+    let run = |out: &Path, data: String| {
+        let mut args: Vec<&std::ffi::OsStr> = job.iter().map(|s| s.as_ref()).collect();
+        args.push(path_arg(out));
+        let (_, code, err) = run_logmill(&args, Some(data.as_bytes()));
+        assert_eq!(code, 0, "{err}");
+    };
+    run(&a, format!("k {x}\nk {x}\nk 0.5\n"));
+    run(&b, format!("k -{x}\nk -{x}\nk -0.5\nk 9\n"));
+    let text = std::fs::read_to_string(&a).unwrap();
+    assert!(text.contains("\"high\""), "{text}");
+    let (out, code, err) = run_logmill(&["merge", &s(&a), &s(&b)], None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, b"k\t7\t9\n");
+    // The partial form of sums that fit 128 bits is the one older versions wrote and read.
+    let old = dir.path("old.partial");
+    std::fs::write(
+        &old,
+        "#logmill-partial\t1\t{\"job\":\"match\",\"params\":{\"pattern\":\"(\\\\w) (\\\\S+)\",\
+         \"options\":{\"ignore_case\":false,\"fixed_strings\":false,\"word\":false,\"line\":false},\
+         \"sum\":\"2\",\"all\":false}}\n\
+         k\t{\"count\":2,\"sum\":{\"positive\":15,\"negative\":0,\"scale\":1,\"overflow\":false}}\n",
+    )
+    .unwrap();
+    let (out, code, err) = run_logmill(&["merge", &s(&old), &s(&a), &s(&b)], None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, b"k\t9\t10.5\n");
+}
+
+fn s(p: &Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn rejects_and_strict_are_shared_options_of_match_and_fields() {
+    for job in ["match", "fields"] {
+        let (out, _, _) = run_logmill(&[job, "--help"], None);
+        let help = String::from_utf8(out).unwrap();
+        assert!(
+            help.contains("--rejects <FILE>") && help.contains("--strict"),
+            "{job}: {help}"
+        );
+    }
+    // Jobs that never reject a record do not take them.
+    for job in ["words", "grep"] {
+        let (_, code, _) = run_logmill(&[job, "x", "--strict"], Some(b""));
+        assert_eq!(code, 2, "{job}");
+    }
+}
+
+#[test]
+fn fields_partials_with_different_rejects_files_merge() {
+    let dir = Dir::new("fields_partials_with_different_rejects_files_merge");
+    let log = dir.create("f.log", "a 1\nb x\na 2\n");
+    let mut partials = Vec::new();
+    for i in 0..2 {
+        let p = dir.path(format!("{i}.partial"));
+        let r = dir.path(format!("rejects{i}.txt"));
+        let (_, code, err) = run_logmill(
+            &[
+                "fields",
+                "--by",
+                "1",
+                "--sum",
+                "2",
+                "--rejects",
+                &s(&r),
+                "--emit",
+                "partial",
+                "-o",
+                &s(&p),
+                &s(&log),
+            ],
+            None,
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(!std::fs::read_to_string(&p).unwrap().contains("rejects"));
+        partials.push(s(&p));
+    }
+    // One made without --rejects merges too, and so does a header that still names it (as
+    // older versions wrote).
+    let plain = dir.path("plain.partial");
+    let (_, code, _) = run_logmill(
+        &[
+            "fields",
+            "--by",
+            "1",
+            "--sum",
+            "2",
+            "--emit",
+            "partial",
+            "-o",
+            &s(&plain),
+            &s(&log),
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    let old = dir.path("old.partial");
+    let text = std::fs::read_to_string(&plain).unwrap().replacen(
+        "\"filters\":[],",
+        "\"filters\":[],\"rejects\":\"/tmp/somewhere.txt\",",
+        1,
+    );
+    assert!(text.contains("/tmp/somewhere.txt"), "{text}");
+    std::fs::write(&old, text).unwrap();
+    let (out, code, err) = run_logmill(
+        &["merge", &partials[0], &partials[1], &s(&plain), &s(&old)],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, b"a\t12\n");
+    assert!(err.contains("4 bad records"), "{err}");
 }

@@ -2,6 +2,9 @@
 //! real logs in `testdata/`, CLI behaviour (exit codes, errors, `--by-file`, stdin), and a
 //! property test for thread count and chunk size against an independent per-line oracle.
 
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
 use proptest::prelude::*;
 
 use crate::util::*;
@@ -354,4 +357,96 @@ proptest! {
         let want = oracle(pattern, invert, &data);
         prop_assert_eq!(count_with(pattern, invert, &data, threads, chunk), want);
     }
+}
+
+fn s(p: &Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn grep_by_file_lists_each_argument_once_and_no_failed_input() {
+    if !require_tools(&["grep"]) {
+        return;
+    }
+    let dir = Dir::new("grep_by_file_lists_each_argument_once_and_no_failed_input");
+    let a = dir.path("a.log");
+    let total = dir.path("total");
+    std::fs::write(&a, "GET /\nPOST /\nGET /x\n").unwrap();
+    std::fs::write(&total, "GET\n").unwrap();
+    let missing = dir.path("missing.log");
+    let (a_s, t_s, m_s) = (s(&a), s(&total), s(&missing));
+    let (out, code, err) = run_logmill(
+        &[
+            "--keep-going",
+            "grep",
+            "--by-file",
+            "GET",
+            &a_s,
+            &m_s,
+            &a_s,
+            &t_s,
+        ],
+        None,
+    );
+    // As `grep -c GET a a total` lists them (the missing file is an error there too).
+    let want_rows = sh(&format!(
+        "grep -c GET {} {} {} | sed 's/:\\([0-9]*\\)$/\\t\\1/'",
+        shell_quote(&a_s),
+        shell_quote(&a_s),
+        shell_quote(&t_s)
+    ));
+    let mut want = want_rows;
+    want.extend_from_slice(b"\t5\n");
+    assert_bytes_eq!(out, want);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.log"), "{err}");
+    // The total row has an empty file cell: a file named `total` is a row like any other.
+    let rows = parse_tsv_rows(&out);
+    assert_eq!(rows.last().unwrap()[0], b"");
+    assert_eq!(rows[2][0], t_s.as_bytes());
+}
+
+#[test]
+fn grep_by_file_writes_names_as_keys_are_written() {
+    let dir = Dir::new("grep_by_file_writes_names_as_keys_are_written");
+    let name = dir.path(std::ffi::OsStr::from_bytes(b"x\xff.log"));
+    let tab = dir.path("a\tb.log");
+    std::fs::write(&name, "hit\nhit\nmiss\n").unwrap();
+    std::fs::write(&tab, "hit\n").unwrap();
+    let dir_bytes = dir.root().as_os_str().as_bytes();
+    let raw = name.as_os_str().as_bytes();
+    let run = |format: &str| {
+        let (out, code, err) = run_logmill(
+            &[
+                "grep".as_ref(),
+                "--by-file".as_ref(),
+                "--output-format".as_ref(),
+                std::ffi::OsStr::new(format),
+                "hit".as_ref(),
+                name.as_os_str(),
+                tab.as_os_str(),
+            ],
+            None,
+        );
+        assert_eq!(code, 0, "{err}");
+        (out, err)
+    };
+    let (tsv, _) = run("tsv");
+    let mut want = raw.to_vec();
+    want.extend_from_slice(b"\t2\n");
+    want.extend_from_slice(dir_bytes);
+    want.extend_from_slice(b"/a\\tb.log\t1\n\t3\n");
+    assert_bytes_eq!(tsv, want);
+    let (csv, _) = run("csv");
+    let mut want = b"file,count\n".to_vec();
+    want.extend_from_slice(raw);
+    want.extend_from_slice(b",2\n");
+    want.extend_from_slice(dir_bytes);
+    want.extend_from_slice(b"/a\tb.log,1\n,3\n");
+    assert_bytes_eq!(csv, want);
+    let (json, err) = run("jsonl");
+    let text = String::from_utf8(json).unwrap();
+    assert!(text.contains("x\u{fffd}.log\",\"count\":2}"), "{text}");
+    assert!(text.ends_with("{\"file\":\"\",\"count\":3}\n"), "{text}");
+    assert!(err.contains("U+FFFD"), "{err}");
 }

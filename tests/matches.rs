@@ -1,8 +1,10 @@
 //! `logmill match`: differential tests against the `grep -o | sed | sort | uniq -c` pipeline
 //! (and `rg -o -r '$1'` when installed) on the real logs, `--sum` against an independent exact
-//! oracle, CLI behaviour, and a property test for thread count and chunk size.
+//! oracle, CLI behaviour (out-of-range numbers rejected, `--top 0`), and a property test for
+//! thread count and chunk size.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use proptest::prelude::*;
 
@@ -394,4 +396,128 @@ proptest! {
         }
         prop_assert_eq!(counts_with(pattern, all, &data, threads, chunk), oracle(pattern, all, &data));
     }
+}
+
+#[test]
+fn match_sum_on_a_pattern_without_groups_says_so() {
+    let e = refused(&["match", "--sum", "1", "x"], Some(b"x\n"), "--sum");
+    assert!(!e.contains("from 1 to 0"), "{e}");
+    assert!(e.contains("no capture group"), "{e}");
+}
+
+fn s(p: &Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn match_rejects_an_out_of_range_number_and_goes_on() {
+    let dir = Dir::new("match_rejects_an_out_of_range_number_and_goes_on");
+    let log = dir.path("m.log");
+    std::fs::write(
+        &log,
+        "k v=1e400\nj v=5\nk v=-\nk v=1e-400\nk v=2\nk v=1.00000000000000000000000000000000000000001\n",
+    )
+    .unwrap();
+    let rejects = dir.path("rejects.txt");
+    for with_rejects in [false, true] {
+        let mut args = vec!["match".to_string(), r"(\w) v=(\S+)".into(), "--sum".into()];
+        args.push("2".into());
+        if with_rejects {
+            args.extend(["--rejects".to_string(), s(&rejects)]);
+        }
+        args.push(s(&log));
+        let (out, code, err) = run_logmill(&args, None);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out, b"j\t1\t5\nk\t1\t2\n");
+        assert!(err.contains("4 matches rejected in group 2"), "{err}");
+        assert!(
+            err.contains("1 a number too large to hold exactly"),
+            "{err}"
+        );
+        assert!(
+            err.contains("1 a number with more than 38 decimal places"),
+            "{err}"
+        );
+        assert!(
+            err.contains("1 a number with more than 38 significant digits"),
+            "{err}"
+        );
+        assert!(!err.contains("128 bits"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let l = s(&log);
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap(),
+        format!(
+            "{l}:1:k v=1e400\n{l}:3:k v=-\n{l}:4:k v=1e-400\n\
+             {l}:6:k v=1.00000000000000000000000000000000000000001\n"
+        )
+    );
+    // The same listing for any chunking and thread count, from stdin too.
+    let data = std::fs::read(&log).unwrap();
+    for (j, chunk) in [("1", "1"), ("3", "7"), ("2", "1M")] {
+        let (out, code, err) = run_logmill(
+            &[
+                "-j",
+                j,
+                "--chunk-size",
+                chunk,
+                "match",
+                r"(\w) v=(\S+)",
+                "--sum",
+                "2",
+                "--rejects",
+                &s(&rejects),
+            ],
+            Some(&data),
+        );
+        assert_eq!(
+            (out.as_slice(), code),
+            (&b"j\t1\t5\nk\t1\t2\n"[..], 0),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&rejects).unwrap(),
+            "-:1:k v=1e400\n-:3:k v=-\n-:4:k v=1e-400\n\
+             -:6:k v=1.00000000000000000000000000000000000000001\n"
+        );
+    }
+    // --strict: the first bad record in input order is the error.
+    let (out, code, err) = run_logmill(
+        &["match", r"(\w) v=(\S+)", "--sum", "2", "--strict", &l],
+        None,
+    );
+    assert_eq!((out.len(), code), (0, 2));
+    assert!(err.contains(&format!("{l}:1:")), "{err}");
+    assert!(err.contains("too large to hold exactly"), "{err}");
+    let (_, code, err) = run_logmill(
+        &["match", r"(\w) v=(\S+)", "--sum", "2", "--strict", "-"],
+        Some(b"k v=2\nk v=1e-400\n"),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("-:2:") && err.contains("more than 38 decimal places"),
+        "{err}"
+    );
+    assert!(!err.contains("128 bits"), "{err}");
+}
+
+#[test]
+fn match_top_zero_exits_0_when_anything_matched() {
+    let data = "a\n".repeat(5555);
+    let (out, code, _) = run_logmill(&["match", "a", "--top", "0"], Some(data.as_bytes()));
+    assert_eq!((out.len(), code), (0, 0));
+    // Spilled to disk, too.
+    let (out, code, _) = run_logmill(
+        &["--memory", "1", "match", r"(\d+)", "--top", "0"],
+        Some(
+            (0..5000)
+                .map(|i| format!("{i}\n"))
+                .collect::<String>()
+                .as_bytes(),
+        ),
+    );
+    assert_eq!((out.len(), code), (0, 0));
+    let (_, code, _) = run_logmill(&["match", "zzz", "--top", "0"], Some(data.as_bytes()));
+    assert_eq!(code, 1);
 }

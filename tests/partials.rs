@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::util::{logmill, require_tools, sh, testdata};
+use crate::util::{logmill, require_tools, sh, testdata, Dir};
 
 /// stdout of a successful logmill run.
 fn ok(args: &[&str]) -> Vec<u8> {
@@ -84,8 +84,8 @@ fn inputs(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn merge_of_per_file_partials_equals_the_single_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let files = inputs(dir.path());
+    let dir = Dir::new("merge_of_per_file_partials_equals_the_single_run");
+    let files = inputs(dir.root());
     for job in jobs() {
         let mut all: Vec<String> = job.iter().map(|s| s.to_string()).collect();
         all.extend(files.iter().map(|f| s(f)));
@@ -94,7 +94,7 @@ fn merge_of_per_file_partials_equals_the_single_run() {
         let mut partials = Vec::new();
         // Per file, in reverse order: merge does not care about order.
         for (k, f) in files.iter().enumerate().rev() {
-            let p = dir.path().join(format!("{k}.partial"));
+            let p = dir.path(format!("{k}.partial"));
             let mut args = job.clone();
             let (fs, ps) = (s(f), s(&p));
             args.extend(["--emit", "partial", "-o", &ps, &fs]);
@@ -119,16 +119,15 @@ fn merge_of_per_file_partials_equals_the_single_run() {
         // A merge tree: partial of partials, then final.
         let mut args = vec!["merge", "--emit", "partial"];
         args.extend(partials.iter().map(String::as_str));
-        let tree = dir.path().join("tree.partial");
-        std::fs::write(&tree, ok(&args)).unwrap();
+        let tree = dir.create("tree.partial", ok(&args));
         assert_bytes_eq!(ok(&["merge", &s(&tree)]), merged, "{job:?} tree");
     }
 }
 
 #[test]
 fn shards_merge_to_the_single_run_for_several_n() {
-    let dir = tempfile::tempdir().unwrap();
-    let files = inputs(dir.path());
+    let dir = Dir::new("shards_merge_to_the_single_run_for_several_n");
+    let files = inputs(dir.root());
     let file_args: Vec<String> = files.iter().map(|f| s(f)).collect();
     for job in jobs().into_iter().filter(|j| !j.contains(&"--by-file")) {
         let mut direct = job.clone();
@@ -137,7 +136,7 @@ fn shards_merge_to_the_single_run_for_several_n() {
         for n in [1u32, 2, 3, 5, 8] {
             let mut partials = Vec::new();
             for i in 0..n {
-                let p = dir.path().join(format!("s{i}.partial"));
+                let p = dir.path(format!("s{i}.partial"));
                 let shard = format!("{i}/{n}");
                 let ps = s(&p);
                 let mut args = job.clone();
@@ -187,11 +186,11 @@ fn map_shuffle_reduce_equals_the_single_run() {
 
 #[test]
 fn mismatched_partials_are_an_error_naming_the_difference() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new("mismatched_partials_are_an_error_naming_the_difference");
     let log = s(&testdata("apache_access.log"));
-    let a = s(&dir.path().join("a.partial"));
-    let b = s(&dir.path().join("b.partial"));
-    let w = s(&dir.path().join("w.partial"));
+    let a = s(&dir.path("a.partial"));
+    let b = s(&dir.path("b.partial"));
+    let w = s(&dir.path("w.partial"));
     ok(&["match", r"(\d{3})", "--emit", "partial", "-o", &a, &log]);
     ok(&[
         "match", r"(\d{3})", "--all", "--emit", "partial", "-o", &b, &log,
@@ -209,8 +208,7 @@ fn mismatched_partials_are_an_error_naming_the_difference() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a logmill partial"));
     // Bare map lines are for reduce, not merge.
-    let lines = dir.path().join("m.lines");
-    std::fs::write(&lines, ok(&["map", "words", &log])).unwrap();
+    let lines = dir.create("m.lines", ok(&["map", "words", &log]));
     let out = logmill().args(["merge", &s(&lines)]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

@@ -37,10 +37,9 @@ fn high_cardinality_log(lines: usize, distinct: u64) -> Vec<u8> {
 }
 
 /// Writes `data` to `name` in a new temp dir, returned with the path.
-fn input(name: &str, data: &[u8]) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(name);
-    std::fs::write(&path, data).unwrap();
+fn input(name: &str, data: &[u8]) -> (Dir, PathBuf) {
+    let dir = Dir::new("input");
+    let path = dir.create(name, data);
     (dir, path)
 }
 
@@ -63,9 +62,9 @@ fn entries(dir: &Path) -> Vec<String> {
 fn tiny_memory_matches_in_memory_and_sort_uniq_c() {
     let data = high_cardinality_log(120_000, 1_000_000);
     let (dir, path) = input("hc.log", &data);
-    let temp = tempfile::tempdir().unwrap();
+    let temp = Dir::new("tiny_memory_matches_in_memory_and_sort_uniq_c");
     let p = path.to_str().unwrap();
-    let t = temp.path().to_str().unwrap();
+    let t = temp.root().to_str().unwrap();
     for order in [&["--sort", "key"][..], &[], &["--top", "25"]] {
         let mut mem = vec!["words", p, "--memory", "4G"];
         mem.extend_from_slice(order);
@@ -112,7 +111,7 @@ fn tiny_memory_matches_in_memory_and_sort_uniq_c() {
         ]);
         assert_bytes_eq!(got, render_counts(&oracle, Order::Key, None));
     }
-    assert!(entries(temp.path()).is_empty());
+    assert!(entries(temp.root()).is_empty());
     drop(dir);
 }
 
@@ -218,8 +217,8 @@ fn merge_and_reduce_spill_partials_too() {
     // Partials of three slices of a high-cardinality log, merged with a tiny --memory, give
     // the in-memory merge's bytes; so does `reduce` over their bare lines, shuffled.
     let data = high_cardinality_log(30_000, 12_000);
-    let dir = tempfile::tempdir().unwrap();
-    let temp = dir.path().join("tmp");
+    let dir = Dir::new("merge_and_reduce_spill_partials_too");
+    let temp = dir.path("tmp");
     std::fs::create_dir(&temp).unwrap();
     let t = temp.to_str().unwrap();
     let jobs: &[&[&str]] = &[
@@ -234,7 +233,7 @@ fn merge_and_reduce_spill_partials_too() {
     let (a, b) = (cut(third), cut(2 * third));
     let mut paths = Vec::new();
     for (i, slice) in [&data[..a], &data[a..b], &data[b..]].iter().enumerate() {
-        let p = dir.path().join(format!("slice{i}.log"));
+        let p = dir.path(format!("slice{i}.log"));
         std::fs::write(&p, slice).unwrap();
         paths.push(p.to_str().unwrap().to_string());
     }
@@ -245,7 +244,7 @@ fn merge_and_reduce_spill_partials_too() {
             let mut args = job.to_vec();
             args.extend(["--emit", "partial", p]);
             let out = ok(&args);
-            let file = dir.path().join(format!("p{i}.partial"));
+            let file = dir.path(format!("p{i}.partial"));
             std::fs::write(&file, &out).unwrap();
             partials.push(file.to_str().unwrap().to_string());
             lines.extend(
@@ -380,14 +379,14 @@ fn memory_flag_env_and_errors() {
 fn temp_files_are_gone_after_success_error_and_sigterm() {
     let data = high_cardinality_log(30_000, 30_000);
     let (_dir, path) = input("hc.log", &data);
-    let temp = tempfile::tempdir().unwrap();
-    let t = temp.path().to_str().unwrap();
+    let temp = Dir::new("temp_files_are_gone_after_success_error_and_sigterm");
+    let t = temp.root().to_str().unwrap();
     let p = path.to_str().unwrap();
     // Success.
     ok(&["words", p, "--memory", "1", "--temp-dir", t]);
-    assert!(entries(temp.path()).is_empty());
+    assert!(entries(temp.root()).is_empty());
     // An error after runs were written: the output cannot be written.
-    if Path::new("/dev/full").exists() {
+    if require(Path::new("/dev/full").exists(), "/dev/full") {
         let (_, code, err) = run_logmill(
             &[
                 "words",
@@ -402,7 +401,7 @@ fn temp_files_are_gone_after_success_error_and_sigterm() {
             None,
         );
         assert_eq!(code, 2, "{err}");
-        assert!(entries(temp.path()).is_empty());
+        assert!(entries(temp.root()).is_empty());
     }
     // SIGTERM while runs are open: stdin stays open, so the run waits after spilling.
     let bin = assert_cmd::cargo::cargo_bin("logmill");
@@ -442,11 +441,11 @@ fn temp_files_are_gone_after_success_error_and_sigterm() {
     // A run has a name only between its creation and its unlink a moment later; once the input
     // is consumed no spill is under way, and the open runs have no name at all.
     let start = std::time::Instant::now();
-    while !entries(temp.path()).is_empty() && start.elapsed() < std::time::Duration::from_secs(5) {
+    while !entries(temp.root()).is_empty() && start.elapsed() < std::time::Duration::from_secs(5) {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert!(
-        entries(temp.path()).is_empty() && held() > 0,
+        entries(temp.root()).is_empty() && held() > 0,
         "open runs are unlinked"
     );
     // SAFETY: kill(2) on our own child's pid.
@@ -454,7 +453,7 @@ fn temp_files_are_gone_after_success_error_and_sigterm() {
     let status = child.wait().unwrap();
     drop(stdin);
     assert_eq!(status.code(), Some(143));
-    assert!(entries(temp.path()).is_empty());
+    assert!(entries(temp.root()).is_empty());
 }
 
 proptest! {
@@ -501,8 +500,8 @@ impl Drop for Mounted {
 #[test]
 fn a_full_disk_is_one_line_naming_the_directory_and_exit_2() {
     // A 256 KiB tmpfs fills up at once. Mounting needs root (as in CI); elsewhere, skip.
-    let base = tempfile::tempdir().unwrap();
-    let dir = base.path().join("tiny");
+    let base = Dir::new("a_full_disk_is_one_line_naming_the_directory_and_exit_2");
+    let dir = base.path("tiny");
     std::fs::create_dir(&dir).unwrap();
     let mounted = Command::new("mount")
         .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
@@ -510,8 +509,7 @@ fn a_full_disk_is_one_line_naming_the_directory_and_exit_2() {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here (not root?)");
+    if !require(mounted, "a tmpfs mount (mount needs root)") {
         return;
     }
     let guard = Mounted(dir.clone());

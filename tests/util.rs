@@ -1,10 +1,11 @@
-//! Helpers shared by every integration test module: running the binary, running peer tools
-//! through a shell, reading `testdata/`, and comparing count tables.
+//! Helpers shared by every integration test module: temporary directories ([`Dir`]), running
+//! the binary, skipping a test only outside CI ([`require`]), running peer tools through a
+//! shell, reading `testdata/`, and comparing count tables.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The logmill binary under test. `LOGMILL_THREADS` is removed from its environment so a value
@@ -37,17 +38,93 @@ pub fn cmd_exists(name: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Whether a differential test may run: true when every tool exists. Locally a missing tool
-/// skips the test with a message; in CI it fails the test, because a skipped differential test
-/// proves nothing.
-pub fn require_tools(names: &[&str]) -> bool {
-    let missing: Vec<&str> = names.iter().copied().filter(|n| !cmd_exists(n)).collect();
-    if missing.is_empty() {
+/// Whether a test whose precondition is `ok` may run: the one gate for every test that skips
+/// itself. Locally an unmet precondition skips the test with a message naming `what` is
+/// missing; under `CI=true` it fails the test, because a skipped test proves nothing.
+/// Use as `if !require(cond, "what is missing") { return; }`.
+pub fn require(ok: bool, what: &str) -> bool {
+    if ok {
         return true;
     }
-    assert!(!in_ci(), "CI must install peer tools, missing: {missing:?}");
-    eprintln!("skipped: peer tools not installed: {missing:?}");
+    assert!(!in_ci(), "CI must provide this, missing: {what}");
+    eprintln!("skipped: missing {what}");
     false
+}
+
+/// Whether a differential test may run: true when every tool exists ([`require`] for peer
+/// tools).
+pub fn require_tools(names: &[&str]) -> bool {
+    let missing: Vec<&str> = names.iter().copied().filter(|n| !cmd_exists(n)).collect();
+    require(missing.is_empty(), &format!("peer tools {missing:?}"))
+}
+
+/// A fresh temporary directory for one test's inputs and outputs, removed when dropped (after
+/// ripgrep's `tests/util.rs`). Every test that needs files on disk makes one of these rather
+/// than its own temp dir, so names, cleanup and the binary's environment are the same
+/// everywhere.
+pub struct Dir {
+    temp: tempfile::TempDir,
+}
+
+impl Dir {
+    /// A new empty directory whose name starts with `logmill-{name}-` (name it after the test,
+    /// so a directory left behind says whose it was).
+    pub fn new(name: &str) -> Dir {
+        let temp = tempfile::Builder::new()
+            .prefix(&format!("logmill-{name}-"))
+            .tempdir()
+            .expect("a temporary directory");
+        Dir { temp }
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// `rel` inside the directory (nothing is created).
+    pub fn path(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.root().join(rel)
+    }
+
+    /// Writes `data` to `rel` (creating its parent folders) and returns the file's path.
+    pub fn create(&self, rel: impl AsRef<Path>, data: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("parent folders");
+        }
+        std::fs::write(&path, data).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        path
+    }
+
+    /// Creates the folder `rel` (and its parents) and returns its path.
+    pub fn create_dir(&self, rel: impl AsRef<Path>) -> PathBuf {
+        let path = self.path(rel);
+        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("mkdir {}: {e}", path.display()));
+        path
+    }
+
+    /// Makes `link` (inside the directory) a symbolic link to `target` and returns its path.
+    pub fn symlink(&self, target: impl AsRef<Path>, link: impl AsRef<Path>) -> PathBuf {
+        let path = self.path(link);
+        std::os::unix::fs::symlink(target, &path)
+            .unwrap_or_else(|e| panic!("symlink {}: {e}", path.display()));
+        path
+    }
+
+    /// The bytes of the file `rel`.
+    pub fn read(&self, rel: impl AsRef<Path>) -> Vec<u8> {
+        let path = self.path(rel);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+    }
+
+    /// The logmill binary (as [`logmill`]: no `LOGMILL_THREADS`) run in this directory, so
+    /// relative paths in its arguments name files here.
+    pub fn command(&self) -> assert_cmd::Command {
+        let mut cmd = logmill();
+        cmd.current_dir(self.root());
+        cmd
+    }
 }
 
 /// Runs `script` with bash (`set -o pipefail`, `LC_ALL=C`) and returns its stdout. Panics with
@@ -270,4 +347,93 @@ pub fn run_library(job: logmill::JobParams, data: &[u8], threads: usize, chunk: 
     let mut out = Vec::new();
     logmill::run(config, &mut out).expect("the job runs");
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the binary and checking how it ended
+
+/// Runs logmill with `args` on `stdin`, expecting success, and returns stdout.
+pub fn run_ok(args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    let out = logmill().args(args).write_stdin(stdin).output().unwrap();
+    assert!(
+        out.status.success(),
+        "logmill {args:?}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Waits for `child`, killing it and failing if it takes longer than `limit`.
+pub fn wait_with_deadline(
+    mut child: std::process::Child,
+    limit: std::time::Duration,
+) -> std::process::Output {
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("logmill did not stop within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Lines of generated log text, about 64 KiB.
+pub fn log_block(seed: usize) -> Vec<u8> {
+    let mut s = String::new();
+    let mut i = seed;
+    while s.len() < 1 << 16 {
+        s.push_str(&format!(
+            "2024-01-{:02} host{} GET /item/{} status={} user{}\n",
+            i % 28 + 1,
+            i % 7,
+            i % 1000,
+            [200, 404, 500][i % 3],
+            i % 13
+        ));
+        i += 1;
+    }
+    s.into_bytes()
+}
+
+/// stderr is exactly one line.
+pub fn one_line(stderr: &str) -> bool {
+    stderr.ends_with('\n') && stderr.trim_end().lines().count() == 1
+}
+
+/// The run failed with exit 2 and one line on stderr containing `needle`.
+#[track_caller]
+pub fn refused(args: &[&str], stdin: Option<&[u8]>, needle: &str) -> String {
+    let (out, code, err) = run_logmill(args, stdin);
+    assert_eq!(code, 2, "{args:?}: {err}");
+    assert!(out.is_empty(), "{args:?} printed {out:?}");
+    assert!(one_line(&err), "{args:?}: not one line: {err:?}");
+    assert!(err.contains(needle), "{args:?}: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    err
+}
+
+/// The names in `dir`, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The logmill binary as a plain `std` command (for spawning, signalling, closing fds), without
+/// `LOGMILL_THREADS` as in [`logmill`].
+pub fn logmill_std() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_logmill"));
+    cmd.env_remove("LOGMILL_THREADS");
+    cmd
 }

@@ -1,7 +1,8 @@
 //! `logmill words` against oracles that share no code with `src/`: coreutils on real corpora and
 //! hand-made fixtures (differential tests), and small Rust oracles on random input (property
 //! tests). Every output is compared byte for byte, so the row order (count descending, then key
-//! bytes ascending) is checked along with the counts.
+//! bytes ascending) is checked along with the counts. `--unicode` words against Python's NFC
+//! words, and partials of older word rules refused.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -557,9 +558,8 @@ proptest! {
         chunk in 1usize..300,
     ) {
         let expected = render_counts(&ascii_word_counts(&data), Order::Count, None);
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("input");
-        std::fs::write(&file, &data).unwrap();
+        let dir = Dir::new("binary_output_matches_oracle_on_stdin_and_file");
+        let file = dir.create("input", &data);
         let chunk = chunk.to_string();
         for (threads, chunk) in [("1", "1"), ("3", "7"), ("2", chunk.as_str())] {
             let args = ["words", "-j", threads, "--chunk-size", chunk];
@@ -578,4 +578,97 @@ proptest! {
             }
         }
     }
+}
+
+// --- words --unicode: UAX #29 words in NFC --------------------------------------------------
+
+#[test]
+fn unicode_words_keep_combining_marks_and_count_composed_and_decomposed_as_one() {
+    let out = run_ok(
+        &["words", "--unicode"],
+        b"cafe\xcc\x81 caf\xc3\xa9 CAFE\xcc\x81\n",
+    );
+    assert_eq!(out, "café\t3\n".as_bytes());
+    let out = run_ok(
+        &["words", "--unicode", "--sort", "key"],
+        b"Don't stop, don't! rock'n'roll\n",
+    );
+    assert_eq!(out, b"don't\t2\nrock'n'roll\t1\nstop\t1\n");
+    // Invalid UTF-8 separates words, as before.
+    let out = run_ok(&["words", "--unicode", "--sort", "key"], b"ab\xffcd ab\n");
+    assert_eq!(out, b"ab\t2\ncd\t1\n");
+}
+
+#[test]
+fn unicode_words_equal_python_nfc_words() {
+    if !require_tools(&["python3"]) {
+        return;
+    }
+    // Text where UAX #29 and the regex \w+('\w+)* agree (no CJK, no underscores, no numbers
+    // with inner punctuation), in composed and decomposed spellings.
+    let text = "Crème brûlée, CRE\u{300}ME BRU\u{302}LE\u{301}E! Don't panic; l'été rock'n'roll.\n\
+                Ἀθῆναι ΟΔΟΣ οδος Οδος Straße STRASSE naïve nai\u{308}ve Ångström A\u{30a}ngstro\u{308}m\n\
+                Москва МОСКВА москва 42x x42 ÉCOLE e\u{301}cole Zoë ZOE\u{308} ǅemal Ǆemal\n\
+                Ωmega ωmega \"quoted\" (parens) [brackets] a-b a/b ä—ö résumé RE\u{301}SUME\u{301}\n";
+    let dir = Dir::new("unicode_words_equal_python_nfc_words");
+    let file = dir.create("text.txt", text);
+    let script = r#"
+import re, sys, unicodedata, collections
+text = unicodedata.normalize('NFC', open(sys.argv[1], encoding='utf-8').read())
+c = collections.Counter(unicodedata.normalize('NFC', w.lower()) for w in re.findall(r"\w+(?:'\w+)*", text))
+for w, n in c.items():
+    sys.stdout.buffer.write(w.encode() + b'\t' + str(n).encode() + b'\n')
+"#;
+    let python = crate::util::parse_tsv_counts(&sh_stdin(
+        &format!(
+            "python3 -c {} {}",
+            crate::util::shell_quote(script),
+            crate::util::shell_quote(&file)
+        ),
+        b"",
+    ));
+    assert_eq!(python.get("café".as_bytes()), None);
+    assert_eq!(python.get("crème".as_bytes()), Some(&2));
+    let f = file.to_str().unwrap();
+    for extra in [&["-j1"][..], &["-j2", "--chunk-size", "16"]] {
+        let mut args = vec!["words", "--unicode", f];
+        args.extend_from_slice(extra);
+        let got = crate::util::parse_tsv_counts(&run_ok(&args, b""));
+        assert_eq!(got, python, "{extra:?}");
+    }
+}
+
+#[test]
+fn unicode_words_partials_of_older_rules_are_refused() {
+    let dir = Dir::new("unicode_words_partials_of_older_rules_are_refused");
+    let old = dir.path("old.partial");
+    std::fs::write(
+        &old,
+        "#logmill-partial\t1\t{\"job\":\"words\",\"params\":{\"unicode\":true}}\ncafe\t1\n",
+    )
+    .unwrap();
+    let new = dir.path("new.partial");
+    let (o, n) = (old.to_str().unwrap(), new.to_str().unwrap());
+    run_ok(
+        &["words", "--unicode", "--emit", "partial", "-o", n],
+        b"caf\xc3\xa9\n",
+    );
+    for args in [&["merge", n, o][..], &["merge", o, n], &["merge", o]] {
+        let (out, code, err) = run_logmill(args, None);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}");
+        assert!(err.contains("older logmill"), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    // ASCII words partials are unchanged, and still merge.
+    let ascii = dir.path("ascii.partial");
+    std::fs::write(
+        &ascii,
+        "#logmill-partial\t1\t{\"job\":\"words\",\"params\":{\"unicode\":false}}\ncafe\t1\n",
+    )
+    .unwrap();
+    assert_eq!(
+        run_ok(&["merge", ascii.to_str().unwrap()], b""),
+        b"cafe\t1\n"
+    );
 }

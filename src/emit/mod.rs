@@ -3,7 +3,6 @@
 //! whatever the thread count, chunk size or hash seed. One file per output format
 //! behind the [`Emitter`] trait; [`emitter`] picks one from an [`OutputFormat`].
 
-pub mod atomic;
 pub mod csv;
 pub mod json;
 pub mod tsv;

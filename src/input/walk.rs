@@ -70,7 +70,7 @@ fn walk(root: &Path, opts: WalkOptions, out: &mut Expanded) {
                 out.errors.push(Error::Open { path, source });
             }
             // An atomic output's temporary file (this run's `-o` may be inside the walk).
-            Ok(e) if crate::emit::atomic::is_temp_name(e.file_name()) => {}
+            Ok(e) if crate::atomic::is_temp_name(e.file_name()) => {}
             Ok(e) if e.file_type().is_file() => {
                 let path = e.into_path();
                 if !opts.binary && is_binary(&path) {

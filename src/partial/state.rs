@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::emit::atomic::OutputFile;
+use crate::atomic::OutputFile;
 use crate::error::{Error, Result};
 use crate::input::{decompress, InputSpec};
 use crate::partial;

@@ -36,7 +36,7 @@ use super::{
     TableAccess,
 };
 use crate::aggregate::{KeyedTable, Merge};
-use crate::emit::atomic::OutputFile;
+use crate::atomic::OutputFile;
 use crate::emit::{EmitOptions, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};

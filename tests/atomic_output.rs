@@ -1,36 +1,75 @@
-//! Nothing lost: an output never overwrites an input or another output, `--rejects` is
-//! replaced atomically, every catchable terminating signal removes the temporary files (and
-//! the next run removes what a killed one left), and a closed stdout is an error.
+//! The atomic output file (`-o`, `--rejects`): it holds what stdout would, a failed run keeps
+//! the previous one, and outputs that clash with inputs, each other or odd paths are refused.
 
 use std::fs;
-use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Output, Stdio};
+use std::time::Duration;
 
-use crate::util::{logmill, testdata};
+use crate::util::*;
 
-/// The logmill binary as a plain `std` command (for spawning, signalling, closing fds).
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmill"));
-    cmd.env_remove("LOGMILL_THREADS");
-    cmd
+#[test]
+fn output_file_holds_what_stdout_would() {
+    let dir = Dir::new("output_file_holds_what_stdout_would");
+    let out = dir.path("out");
+    let input = testdata("loghub/HDFS_2k.log");
+    for fmt in ["tsv", "csv", "json", "jsonl"] {
+        fs::write(&out, "previous\n").unwrap();
+        let args = ["words", "--output-format", fmt, input.to_str().unwrap()];
+        let stdout = run_ok(&args, b"");
+        let res = logmill().args(args).arg("-o").arg(&out).output().unwrap();
+        assert!(res.status.success(), "{fmt}");
+        assert!(res.stdout.is_empty(), "{fmt}: results went to stdout too");
+        assert_bytes_eq!(fs::read(&out).unwrap(), stdout, "{fmt}");
+        assert_eq!(entries(dir.root()), vec!["out"], "{fmt}");
+    }
 }
 
-fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
+#[test]
+fn failed_run_leaves_the_previous_output_untouched() {
+    let dir = Dir::new("failed_run_leaves_the_previous_output_untouched");
+    let out = dir.create("counts.tsv", "precious\t1\n");
+    let missing = dir.path("no-such-input.log");
+    let res = logmill()
+        .arg("words")
+        .arg(testdata("small.txt"))
+        .arg(&missing)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8(res.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no-such-input.log"), "{err}");
+    assert_eq!(fs::read(&out).unwrap(), b"precious\t1\n");
+    assert_eq!(entries(dir.root()), vec!["counts.tsv"]);
+
+    // An -o in a directory that does not exist fails at once, on one line.
+    let res = logmill()
+        .args(["words", "-o"])
+        .arg(dir.path("nope/out.tsv"))
+        .write_stdin("a\n")
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(2));
+    assert_eq!(String::from_utf8(res.stderr).unwrap().lines().count(), 1);
+    // And -o naming a directory is refused, leaving it alone.
+    let res = logmill()
+        .args(["words", "-o"])
+        .arg(dir.root())
+        .write_stdin("a\n")
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(2));
+    assert_eq!(entries(dir.root()), vec!["counts.tsv"]);
 }
 
 /// Runs logmill in `dir` with `args` and checks it was refused: exit 2, one line on stderr
 /// naming both `a` and `b`, nothing on stdout. Returns the line.
 fn refused(dir: &Path, args: &[&str], stdin: Option<&Path>, a: &str, b: &str) -> String {
-    let mut cmd = bin();
+    let mut cmd = logmill_std();
     cmd.current_dir(dir).args(args);
     match stdin {
         Some(p) => cmd.stdin(fs::File::open(p).unwrap()),
@@ -50,22 +89,22 @@ fn refused(dir: &Path, args: &[&str], stdin: Option<&Path>, a: &str, b: &str) ->
 
 /// A folder holding `in.txt` (words) and `recs.jsonl` (one good, one bad record), with their
 /// contents.
-fn inputs() -> (tempfile::TempDir, Vec<u8>, Vec<u8>) {
-    let d = tempfile::tempdir().unwrap();
+fn inputs() -> (Dir, Vec<u8>, Vec<u8>) {
+    let d = Dir::new("inputs");
     let words = b"a b a\nc\n".to_vec();
     let recs = b"{\"a\":1}\nnot json\n".to_vec();
-    fs::write(d.path().join("in.txt"), &words).unwrap();
-    fs::write(d.path().join("recs.jsonl"), &recs).unwrap();
+    d.create("in.txt", &words);
+    d.create("recs.jsonl", &recs);
     (d, words, recs)
 }
 
 #[test]
 fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
     let (d, words, recs) = inputs();
-    let p = d.path();
-    fs::hard_link(p.join("in.txt"), p.join("hard.txt")).unwrap();
-    std::os::unix::fs::symlink("in.txt", p.join("link.txt")).unwrap();
-    fs::create_dir(p.join("sub")).unwrap();
+    let p = d.root();
+    fs::hard_link(d.path("in.txt"), d.path("hard.txt")).unwrap();
+    d.symlink("in.txt", "link.txt");
+    d.create_dir("sub");
     refused(
         p,
         &["words", "-o", "in.txt", "in.txt"],
@@ -109,7 +148,7 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
         "in.txt",
     );
     // Stdin redirected from the file is that file.
-    let stdin = p.join("in.txt");
+    let stdin = d.path("in.txt");
     refused(
         p,
         &["words", "-o", "in.txt"],
@@ -159,8 +198,8 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
         "input recs.jsonl",
     );
     // The --files-from list is an input too.
-    fs::write(p.join("list"), "in.txt\n").unwrap();
-    let list_before = fs::read(p.join("list")).unwrap();
+    d.create("list", "in.txt\n");
+    let list_before = d.read("list");
     refused(
         p,
         &["words", "--files-from", "list", "-o", "list"],
@@ -168,10 +207,10 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
         "-o list",
         "list",
     );
-    assert_eq!(fs::read(p.join("list")).unwrap(), list_before);
+    assert_eq!(d.read("list"), list_before);
 
-    assert_eq!(fs::read(p.join("in.txt")).unwrap(), words);
-    assert_eq!(fs::read(p.join("recs.jsonl")).unwrap(), recs);
+    assert_eq!(d.read("in.txt"), words);
+    assert_eq!(d.read("recs.jsonl"), recs);
     assert_eq!(
         entries(p),
         vec![
@@ -189,9 +228,9 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
 #[test]
 fn an_output_inside_a_walked_directory_is_refused() {
     let (d, words, _) = inputs();
-    let p = d.path();
-    fs::create_dir_all(p.join("logs/deep")).unwrap();
-    fs::write(p.join("logs/deep/x.log"), "x y\n").unwrap();
+    let p = d.root();
+    d.create_dir("logs/deep");
+    d.create("logs/deep/x.log", "x y\n");
     refused(
         p,
         &["words", "-r", "logs", "-o", "logs/deep/x.log"],
@@ -200,7 +239,7 @@ fn an_output_inside_a_walked_directory_is_refused() {
         "logs/deep/x.log",
     );
     // A hard link from outside to a walked file.
-    fs::hard_link(p.join("logs/deep/x.log"), p.join("outside.txt")).unwrap();
+    fs::hard_link(d.path("logs/deep/x.log"), d.path("outside.txt")).unwrap();
     refused(
         p,
         &["words", "-r", "logs", "-o", "outside.txt"],
@@ -208,11 +247,11 @@ fn an_output_inside_a_walked_directory_is_refused() {
         "outside.txt",
         "x.log",
     );
-    assert_eq!(fs::read(p.join("logs/deep/x.log")).unwrap(), b"x y\n");
+    assert_eq!(d.read("logs/deep/x.log"), b"x y\n");
     // A hidden file is not walked (without --hidden), so it may be written; a new file may be
     // written into a walked directory.
-    let ok = logmill()
-        .current_dir(p)
+    let ok = d
+        .command()
         .args([
             "words",
             "-r",
@@ -229,16 +268,16 @@ fn an_output_inside_a_walked_directory_is_refused() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-    assert_eq!(fs::read(p.join("logs/.counts")).unwrap(), b"x\t1\ny\t1\n");
-    assert_eq!(fs::read(p.join("in.txt")).unwrap(), words);
+    assert_eq!(d.read("logs/.counts"), b"x\t1\ny\t1\n");
+    assert_eq!(d.read("in.txt"), words);
 }
 
 #[test]
 fn two_outputs_on_one_file_are_refused() {
     let (d, _, recs) = inputs();
-    let p = d.path();
-    fs::write(p.join("old.tsv"), "old\n").unwrap();
-    std::os::unix::fs::symlink("old.tsv", p.join("alias.tsv")).unwrap();
+    let p = d.root();
+    d.create("old.tsv", "old\n");
+    d.symlink("old.tsv", "alias.tsv");
     let fields = ["fields", "--format", "jsonl", "--by", "a"];
     let with = |more: &[&'static str]| {
         let mut v = fields.to_vec();
@@ -275,12 +314,12 @@ fn two_outputs_on_one_file_are_refused() {
         "--state alias.tsv",
         "-o old.tsv",
     );
-    assert_eq!(fs::read(p.join("old.tsv")).unwrap(), b"old\n");
-    assert_eq!(fs::read(p.join("recs.jsonl")).unwrap(), recs);
-    assert!(!p.join("new.tsv").exists());
+    assert_eq!(d.read("old.tsv"), b"old\n");
+    assert_eq!(d.read("recs.jsonl"), recs);
+    assert!(!d.path("new.tsv").exists());
     // Two outputs that are the same device are fine: /dev/null is not a file to lose.
-    let ok = logmill()
-        .current_dir(p)
+    let ok = d
+        .command()
         .args(with(&["-o", "/dev/null", "--rejects", "/dev/null"]))
         .output()
         .unwrap();
@@ -293,8 +332,8 @@ fn two_outputs_on_one_file_are_refused() {
 
 #[test]
 fn merge_may_accumulate_a_partial_in_place() {
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path();
+    let d = Dir::new("merge_may_accumulate_a_partial_in_place");
+    let p = d.root();
     for (name, text) in [("total.partial", "a b\n"), ("day.partial", "a c\n")] {
         let out = logmill()
             .args(["words", "--emit", "partial"])
@@ -302,10 +341,10 @@ fn merge_may_accumulate_a_partial_in_place() {
             .output()
             .unwrap();
         assert!(out.status.success());
-        fs::write(p.join(name), out.stdout).unwrap();
+        d.create(name, out.stdout);
     }
-    let out = logmill()
-        .current_dir(p)
+    let out = d
+        .command()
         .args(["merge", "--emit", "partial", "total.partial", "day.partial"])
         .args(["-o", "total.partial"])
         .output()
@@ -315,8 +354,8 @@ fn merge_may_accumulate_a_partial_in_place() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let shown = logmill()
-        .current_dir(p)
+    let shown = d
+        .command()
         .args(["merge", "total.partial"])
         .output()
         .unwrap();
@@ -326,11 +365,10 @@ fn merge_may_accumulate_a_partial_in_place() {
 
 #[test]
 fn output_to_dev_stdout_appends_where_stdout_goes() {
-    let d = tempfile::tempdir().unwrap();
-    let log = d.path().join("log");
-    fs::write(&log, "earlier\n").unwrap();
+    let d = Dir::new("output_to_dev_stdout_appends_where_stdout_goes");
+    let log = d.create("log", "earlier\n");
     let append = fs::OpenOptions::new().append(true).open(&log).unwrap();
-    let out = bin()
+    let out = logmill_std()
         .args(["words", "-o", "/dev/stdout", "-"])
         .stdin(fs::File::open(testdata("small.txt")).unwrap())
         .stdout(append)
@@ -353,19 +391,19 @@ fn output_to_dev_stdout_appends_where_stdout_goes() {
         fs::read(&log).unwrap(),
         [&b"earlier\n"[..], &expected].concat()
     );
-    assert_eq!(entries(d.path()), vec!["log"]);
+    assert_eq!(entries(d.root()), vec!["log"]);
 }
 
 #[test]
 fn odd_output_paths_fail_cleanly() {
     let (d, words, _) = inputs();
-    let p = d.path();
+    let p = d.root();
     for (out, says) in [
         (".", "directory"),
         ("no/such/dir/out.tsv", "no/such/dir/out.tsv"),
     ] {
-        let res = logmill()
-            .current_dir(p)
+        let res = d
+            .command()
             .args(["words", "-o", out, "in.txt"])
             .output()
             .unwrap();
@@ -375,8 +413,8 @@ fn odd_output_paths_fail_cleanly() {
         assert!(err.contains(says), "{err}");
     }
     // --rejects in a missing directory fails before any work, as -o does.
-    let res = logmill()
-        .current_dir(p)
+    let res = d
+        .command()
         .args(["fields", "--format", "jsonl", "--count"])
         .args(["--rejects", "no/such/rejects", "recs.jsonl"])
         .output()
@@ -384,13 +422,13 @@ fn odd_output_paths_fail_cleanly() {
     assert_eq!(res.status.code(), Some(2));
     assert!(res.stdout.is_empty(), "no results printed");
     assert!(String::from_utf8_lossy(&res.stderr).contains("no/such/rejects"));
-    assert_eq!(fs::read(p.join("in.txt")).unwrap(), words);
+    assert_eq!(d.read("in.txt"), words);
     assert_eq!(entries(p), vec!["in.txt", "recs.jsonl"]);
 }
 
 /// Runs `fields --rejects` with a file-size limit (`ulimit -f`) the rejects file cannot fit in.
 fn run_with_file_limit(dir: &Path, input: &Path, rejects: &Path, limit: u64) -> Output {
-    let mut cmd = bin();
+    let mut cmd = logmill_std();
     cmd.current_dir(dir)
         .args(["fields", "--format", "jsonl", "--count", "--rejects"])
         .arg(rejects)
@@ -413,10 +451,10 @@ fn run_with_file_limit(dir: &Path, input: &Path, rejects: &Path, limit: u64) -> 
 
 #[test]
 fn rejects_file_is_replaced_atomically() {
-    let d = tempfile::tempdir().unwrap();
+    let d = Dir::new("rejects_file_is_replaced_atomically");
     // Each reject line starts with the input's long path, so the rejects file is far bigger
     // than the spooled record texts: the write that fails is the rejects file's.
-    let deep = d.path().join("d".repeat(200));
+    let deep = d.path("d".repeat(200));
     fs::create_dir(&deep).unwrap();
     let input = deep.join("recs.jsonl");
     let mut text = String::from("{\"a\":1}\n");
@@ -424,10 +462,9 @@ fn rejects_file_is_replaced_atomically() {
         text.push_str("x\n");
     }
     fs::write(&input, &text).unwrap();
-    let rejects = d.path().join("rejects.txt");
-    fs::write(&rejects, "the previous rejects\n").unwrap();
+    let rejects = d.create("rejects.txt", "the previous rejects\n");
 
-    let res = run_with_file_limit(d.path(), &input, &rejects, 8192);
+    let res = run_with_file_limit(d.root(), &input, &rejects, 8192);
     let err = String::from_utf8_lossy(&res.stderr);
     assert_eq!(res.status.code(), Some(2), "{err}");
     assert!(err.contains("rejects.txt"), "{err}");
@@ -437,13 +474,13 @@ fn rejects_file_is_replaced_atomically() {
         "a failed write keeps the previous rejects file"
     );
     assert_eq!(
-        entries(d.path()),
+        entries(d.root()),
         vec!["d".repeat(200), "rejects.txt".into()],
         "no temporary file left"
     );
 
     // Without the limit: the whole list, in place, no temporary file.
-    let res = run_with_file_limit(d.path(), &input, &rejects, libc::RLIM_INFINITY);
+    let res = run_with_file_limit(d.root(), &input, &rejects, libc::RLIM_INFINITY);
     assert!(
         res.status.success(),
         "{}",
@@ -456,160 +493,13 @@ fn rejects_file_is_replaced_atomically() {
         "{}",
         &listed[listed.len() - 40..]
     );
-    assert_eq!(entries(d.path()).len(), 2);
-}
-
-fn send(child: &Child, sig: libc::c_int) {
-    // SAFETY: kill(2) on our own child's pid, which has not been reaped yet.
-    let rc = unsafe { libc::kill(child.id() as libc::pid_t, sig) };
-    assert_eq!(rc, 0, "kill failed");
-}
-
-/// Waits for `child`, killing it and failing if it takes longer than `limit`.
-fn wait_with_deadline(mut child: Child, limit: Duration) -> Output {
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("logmill did not stop within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Starts `words -o result.tsv` (over a previous result) on a stdin that stays open, waits
-/// for its temporary file, sends `sig`, and checks it exits with `code`, leaving the previous
-/// result and no temporary file.
-fn signal_during_output(sig: libc::c_int, code: i32) {
-    let d = tempfile::tempdir().unwrap();
-    let out = d.path().join("result.tsv");
-    fs::write(&out, "previous\t1\n").unwrap();
-    let mut cmd = bin();
-    cmd.args(["words", "-o"])
-        .arg(&out)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // SAFETY: signal(2) in the forked child before exec: the test must not depend on what
-    // the runner inherited (a nohup'ed runner ignores SIGHUP).
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::signal(sig, libc::SIG_DFL);
-            Ok(())
-        })
-    };
-    let mut child = cmd.spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"some words\nmore words\n").unwrap();
-    let start = Instant::now();
-    while entries(d.path()).len() < 2 {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "no temporary file"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert!(entries(d.path()).iter().any(|n| n.ends_with(".tmp")));
-    send(&child, sig);
-    let res = wait_with_deadline(child, Duration::from_secs(10));
-    drop(stdin);
-    assert_eq!(res.status.code(), Some(code), "{}", res.status);
-    assert_eq!(fs::read(&out).unwrap(), b"previous\t1\n");
-    assert_eq!(
-        entries(d.path()),
-        vec!["result.tsv"],
-        "no temporary file left"
-    );
-}
-
-#[test]
-fn sighup_during_output_removes_the_temporary_file() {
-    signal_during_output(libc::SIGHUP, 129);
-}
-
-#[test]
-fn sigquit_during_output_removes_the_temporary_file() {
-    signal_during_output(libc::SIGQUIT, 131);
-}
-
-#[test]
-fn other_terminating_signals_remove_the_temporary_file() {
-    for sig in [libc::SIGUSR1, libc::SIGUSR2, libc::SIGALRM] {
-        signal_during_output(sig, 128 + sig);
-    }
-}
-
-/// The id of a process that has exited (and been reaped).
-fn dead_pid() -> u32 {
-    let mut c = Command::new("true").spawn().unwrap();
-    let pid = c.id();
-    c.wait().unwrap();
-    pid
-}
-
-#[test]
-fn a_killed_runs_temporary_file_is_removed_by_the_next_run() {
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path();
-    // A run killed by SIGKILL leaves its temporary file.
-    let mut child = bin()
-        .current_dir(p)
-        .args(["words", "-o", "result.tsv"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while entries(p).is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "no temporary file"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let left = entries(p);
-    assert_eq!(left.len(), 1);
-    assert!(left[0].starts_with(".result.tsv.logmill-"), "{left:?}");
-    // Another dead run's file, a live process's one (ours), and a dead run's file that a live
-    // process still holds locked (a run in another PID namespace), plus another target's.
-    let dead = format!(".result.tsv.logmill-{}-3.tmp", dead_pid());
-    let live = format!(".result.tsv.logmill-{}-0.tmp", std::process::id());
-    let locked = format!(".result.tsv.logmill-{}-1.tmp", dead_pid());
-    let other = format!(".other.tsv.logmill-{}-0.tmp", dead_pid());
-    for name in [&dead, &live, &locked, &other] {
-        fs::write(p.join(name), "partial").unwrap();
-    }
-    let lock = fs::File::open(p.join(&locked)).unwrap();
-    // SAFETY: flock(2) on a descriptor we own.
-    assert_eq!(
-        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) },
-        0
-    );
-
-    let res = logmill()
-        .current_dir(p)
-        .args(["words", "-o", "result.tsv"])
-        .write_stdin("a\n")
-        .output()
-        .unwrap();
-    assert!(res.status.success());
-    assert_eq!(fs::read(p.join("result.tsv")).unwrap(), b"a\t1\n");
-    let mut want = vec![live, locked, other, "result.tsv".to_string()];
-    want.sort();
-    assert_eq!(entries(p), want);
-    drop(lock);
+    assert_eq!(entries(d.root()).len(), 2);
 }
 
 #[test]
 fn a_closed_stdout_is_an_error() {
     // `logmill words f >&-`: no one to give the results to (coreutils: "Bad file descriptor").
-    let mut cmd = bin();
+    let mut cmd = logmill_std();
     cmd.arg("words")
         .arg(testdata("small.txt"))
         .stdout(Stdio::null())
@@ -628,9 +518,9 @@ fn a_closed_stdout_is_an_error() {
     assert!(err.contains("standard output is closed"), "{err}");
 
     // With -o the results have somewhere to go.
-    let d = tempfile::tempdir().unwrap();
-    let out = d.path().join("out.tsv");
-    let mut cmd = bin();
+    let d = Dir::new("a_closed_stdout_is_an_error");
+    let out = d.path("out.tsv");
+    let mut cmd = logmill_std();
     cmd.args(["words", "-o"])
         .arg(&out)
         .arg(testdata("small.txt"))
@@ -649,7 +539,7 @@ fn a_closed_stdout_is_an_error() {
 #[test]
 fn a_closed_pipe_without_state_still_exits_0() {
     // `logmill words f | head -1`: the README's promise, kept.
-    let mut child = bin()
+    let mut child = logmill_std()
         .arg("words")
         .arg(testdata("kjv.txt"))
         .stdout(Stdio::piped())
@@ -669,10 +559,10 @@ fn a_closed_pipe_without_state_still_exits_0() {
 #[test]
 fn a_hidden_walk_does_not_read_the_outputs_temporary_file() {
     // `-o` inside the walked directory, new: its temporary file is there during the walk.
-    let d = tempfile::tempdir().unwrap();
-    fs::write(d.path().join("x.log"), "a a\n").unwrap();
-    let res = logmill()
-        .current_dir(d.path())
+    let d = Dir::new("a_hidden_walk_does_not_read_the_outputs_temporary_file");
+    d.create("x.log", "a a\n");
+    let res = d
+        .command()
         .args([
             "grep",
             "--by-file",
@@ -690,7 +580,7 @@ fn a_hidden_walk_does_not_read_the_outputs_temporary_file() {
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    let rows = fs::read_to_string(d.path().join("out.tsv")).unwrap();
+    let rows = fs::read_to_string(d.path("out.tsv")).unwrap();
     assert!(rows.starts_with("./x.log\t1\n"), "{rows}");
     assert!(
         !rows.contains(".tmp"),
