@@ -183,5 +183,6 @@ registry! {
     words::Words,
     grep::Grep,
     matches::Match,
+    lines::Lines,
     fields::Fields,
 }
