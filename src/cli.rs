@@ -17,8 +17,16 @@ Examples:
   logmill completions bash > logmill.bash shell completions (bash, zsh, fish, ...)
   logmill man > logmill.1                 the manual page
 
-Exit codes: 0 success, 1 nothing matched (grep-style jobs), 2 error,
-130 interrupted (SIGINT), 143 terminated (SIGTERM).
+Exit codes (when several apply, the first in this list wins, after the signals):
+  2    no result: bad arguments, unreadable input (--keep-going: every input), failed
+       write; -o is not written, --state not saved
+  5    --fail-if: a result row met a condition
+  4    --max-rejects: too many bad records
+  3    --keep-going: some inputs failed, the others' results are printed
+  1    nothing matched (grep-style jobs)
+  0    success
+  130  interrupted (SIGINT), 143 terminated (SIGTERM)
+With 0, 1, 3, 4 and 5 the results are written (-o) and --state is saved.
 
 Environment: LOGMILL_THREADS (like -j), LOGMILL_MEMORY (like --memory; flags win),
 NO_COLOR (no colour in help).";
@@ -85,9 +93,21 @@ pub struct Cli {
     pub mmap: MmapArg,
 
     /// Go on past inputs that cannot be read: report each on stderr, print the results of
-    /// the rest, and exit 2.
+    /// the rest, and exit 3 (exit 2 when every input failed: no result).
     #[arg(long, global = true)]
     pub keep_going: bool,
+
+    /// Exit 4 (after writing the results) when more than N bad records were left out, or
+    /// more than P% of the records (bad records plus the records counted), e.g. 100 or 0.5%.
+    #[arg(long, global = true, value_name = "N|P%")]
+    pub max_rejects: Option<String>,
+
+    /// Exit 5 (after writing the results) when any result row meets EXPR: zero or more
+    /// COLUMN=VALUE filters, then optionally one COLUMN>N or COLUMN<N, separated by spaces
+    /// (e.g. 'count>1000', 'status=500 count>100'). Columns as --header names them.
+    /// Repeatable: any condition met fails the run.
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub fail_if: Vec<String>,
 
     /// What to print: final results, or a partial result that `logmill merge` combines with
     /// others (from other files, shards, machines or days) into the same final results.

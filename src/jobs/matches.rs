@@ -524,6 +524,10 @@ sum_<group> with --sum. TSV cells escape \\, TAB, LF and CR as \\\\, \\t, \\n, \
         })
     }
 
+    fn key_fields(&self) -> usize {
+        self.mapper.key_groups.len()
+    }
+
     fn count(tally: &Tally) -> u64 {
         tally.count
     }

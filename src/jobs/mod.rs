@@ -124,6 +124,12 @@ pub trait Job: Sized + Send + Sync + 'static {
         None
     }
 
+    /// How many columns a key has (composite keys of [`crate::aggregate::key`] when more than
+    /// one): `--top-per` needs two or more.
+    fn key_fields(&self) -> usize {
+        1
+    }
+
     /// The count that ranks a key's state under `--sort count`.
     fn count(state: &Self::State) -> u64;
 

@@ -70,6 +70,7 @@ impl<S> RowsOrder<S> {
             order: OrderOptions {
                 sort: SortOrder::Key,
                 top: None,
+                top_per: None,
             },
             count,
             refuse_saturated: None,

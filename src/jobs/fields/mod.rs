@@ -955,6 +955,10 @@ impl Job for Fields {
         })
     }
 
+    fn key_fields(&self) -> usize {
+        self.by.len()
+    }
+
     fn count(group: &GroupState) -> u64 {
         group.count
     }
