@@ -319,10 +319,10 @@ fn emit_result<J: Job>(
     let (written, report) = watch::watching(&config.fail_if, || {
         write_result(config, job, merged, shown, from_partials, out)
     });
-    if let Some(reason) = report.error {
+    if let Some((value, reason)) = report.error {
         return Err(Error::InvalidArgument {
             flag: "--fail-if",
-            value: String::new(),
+            value,
             reason,
         });
     }

@@ -98,8 +98,8 @@ pub struct Report {
     /// The first condition (in command-line order) some row met, with that row's first
     /// cell, for the message.
     pub met: Option<(String, String)>,
-    /// A condition naming a column the output does not have.
-    pub error: Option<String>,
+    /// A condition (its text) naming a column the output does not have, and why.
+    pub error: Option<(String, String)>,
 }
 
 struct Active {
@@ -166,13 +166,12 @@ impl Emitter for Watching<'_> {
         for c in &self.conditions {
             if let Some(missing) = c.columns().find(|n| !columns.contains(n)) {
                 let msg = format!(
-                    "--fail-if '{}': the output has no column '{missing}' (its columns: {})",
-                    c.text,
+                    "the output has no column '{missing}' (its columns: {})",
                     columns.join(", ")
                 );
                 ACTIVE.with(|a| {
                     if let Some(a) = a.borrow_mut().as_mut() {
-                        a.report.error = Some(msg.clone());
+                        a.report.error = Some((c.text.clone(), msg.clone()));
                     }
                 });
                 return Err(io::Error::other(msg));
