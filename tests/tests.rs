@@ -21,4 +21,5 @@ mod signals;
 mod spill;
 mod state;
 mod timestamps;
+mod top_per;
 mod words;
