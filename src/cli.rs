@@ -128,6 +128,11 @@ pub struct Cli {
     #[arg(long, global = true, requires = "state")]
     pub since_last: bool,
 
+    /// With --state: print what changed in the running total since the previous run (as
+    /// `logmill diff` of the two states), instead of the total.
+    #[arg(long, global = true, requires = "state", conflicts_with = "since_last")]
+    pub diff: bool,
+
     /// With --state: how long to wait for another run using the same state file to finish
     /// (it holds FILE.lock); 0, the default, fails at once.
     #[arg(long, global = true, requires = "state", value_name = "SECONDS")]
@@ -215,6 +220,15 @@ Examples:
   logmill merge h*.partial --emit partial -o week.partial")]
     Merge(MergeArgs),
 
+    /// What changed between two partial or state files of the same job and parameters: key,
+    /// old count, new count, delta and change (new, gone, up, down), by |delta| descending.
+    #[command(after_help = "\
+Examples:
+  logmill diff yesterday.partial today.partial
+  logmill diff --min-delta 10 --top 20 old.state new.state
+  logmill diff --fail-if 'change=new' last.partial now.partial")]
+    Diff(DiffArgs),
+
     /// Print a shell completion script to stdout.
     #[command(after_help = "\
 Examples:
@@ -241,6 +255,35 @@ pub struct MergeArgs {
     /// Partial files; `-` or none reads stdin.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+/// Flags of `logmill diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Output truncation (--top), format and destination (--sort is always by |delta|).
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Also list keys whose count did not change (change `same`).
+    #[arg(long)]
+    pub unchanged: bool,
+
+    /// Keep only changes of at least N (absolute delta).
+    #[arg(long, value_name = "N", value_parser = crate::jobs::args::parse_rows)]
+    pub min_delta: Option<usize>,
+
+    /// Keep only changes by a factor of at least R (new/old or old/new, e.g. 2 or 1.5); new
+    /// and gone keys always pass.
+    #[arg(long, value_name = "R")]
+    pub min_ratio: Option<String>,
+
+    /// The older partial or state file.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+
+    /// The newer partial or state file (same job and parameters).
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
 }
 
 /// `--emit` values.

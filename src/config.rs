@@ -4,7 +4,10 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command, EmitArg, FormatArg, MmapArg, OutputArgs, ProgressArg, SortArg};
+use crate::cli::{
+    Cli, Command, DiffArgs, EmitArg, FormatArg, MergeArgs, MmapArg, OutputArgs, ProgressArg,
+    SortArg,
+};
 use crate::emit::watch::Condition;
 use crate::emit::{EmitOptions, OutputFormat, SortOrder};
 use crate::engine::EngineOptions;
@@ -60,6 +63,8 @@ pub struct Config {
     pub limits: InputLimits,
     /// The memory limit of partials and where spilled runs go (`--memory`, `--temp-dir`).
     pub spill: SpillOptions,
+    /// `logmill diff`, or `--diff` with `--state`: show the change instead of the result.
+    pub diff: Option<DiffOptions>,
     /// `--max-rejects`: exit 4 past this many bad records.
     pub max_rejects: Option<RejectLimit>,
     /// `--fail-if`: exit 5 when a result row meets one of these.
@@ -67,6 +72,41 @@ pub struct Config {
     /// The file the input names were read from (`--files-from`), `-` for stdin: an input too,
     /// as far as outputs are concerned (see [`crate::same_file`]).
     pub file_list: Option<PathBuf>,
+}
+
+/// What `logmill diff` and `--diff` show.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DiffOptions {
+    /// Also rows whose count did not change (`--unchanged`).
+    pub unchanged: bool,
+    /// Only changes of at least this absolute delta (`--min-delta`).
+    pub min_delta: Option<u64>,
+    /// Only changes by at least this factor (`--min-ratio`); new and gone keys always pass.
+    pub min_ratio: Option<f64>,
+}
+
+impl DiffOptions {
+    fn from_args(a: &DiffArgs) -> Result<DiffOptions> {
+        let min_ratio = match a.min_ratio.as_deref() {
+            None => None,
+            Some(r) => Some(
+                r.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && *x >= 1.0)
+                    .ok_or_else(|| Error::InvalidArgument {
+                        flag: "--min-ratio",
+                        value: r.to_string(),
+                        reason: "expected a factor of at least 1, e.g. 2 or 1.5".into(),
+                    })?,
+            ),
+        };
+        Ok(DiffOptions {
+            unchanged: a.unchanged,
+            min_delta: a.min_delta.map(|n| n as u64),
+            min_ratio,
+        })
+    }
 }
 
 /// `--max-rejects N` or `--max-rejects P%`.
@@ -113,6 +153,8 @@ pub enum Action {
     Reduce,
     /// Read partial files, headers included, and merge them (`logmill merge`).
     Merge,
+    /// Read two partial or state files and show what changed (`logmill diff`).
+    Diff,
 }
 
 impl Config {
@@ -146,6 +188,7 @@ impl Config {
             file_list: None,
             max_rejects: None,
             fail_if: Vec::new(),
+            diff: None,
         }
     }
 
@@ -188,11 +231,30 @@ impl Config {
             EmitArg::Partial => partial,
             EmitArg::Final => EmitMode::Final,
         };
+        let mut diff = None;
+        if cli.diff {
+            diff = Some(DiffOptions::default());
+        }
         let (action, emit_mode, command) = match cli.command {
             Command::Job(j) => (Action::Run, partial_or(EmitMode::Partial), Ok(j)),
             Command::Map(j) => (Action::Run, EmitMode::Lines, Ok(j)),
             Command::Reduce(j) => (Action::Reduce, partial_or(EmitMode::Lines), Ok(j)),
             Command::Merge(a) => (Action::Merge, partial_or(EmitMode::Partial), Err(a)),
+            Command::Diff(a) => {
+                if cli.emit == EmitArg::Partial {
+                    return Err(Error::InvalidArgument {
+                        flag: "--emit",
+                        value: "partial".into(),
+                        reason: "diff prints changes, not a partial".into(),
+                    });
+                }
+                diff = Some(DiffOptions::from_args(&a)?);
+                let merge = MergeArgs {
+                    output: a.output,
+                    files: vec![a.old, a.new],
+                };
+                (Action::Diff, EmitMode::Final, Err(merge))
+            }
             Command::Completions(_) | Command::Man => {
                 return Err(Error::InvalidArgument {
                     flag: "COMMAND",
@@ -295,6 +357,7 @@ impl Config {
             file_list: cli.files_from,
             max_rejects: cli.max_rejects.as_deref().map(parse_max_rejects).transpose()?,
             fail_if,
+            diff,
         })
     }
 }

@@ -73,6 +73,11 @@ impl JobVisitor for Drive<'_> {
             Action::Run if config.state.is_some() => run_incremental(config, &job, self.sink),
             Action::Run => run_inputs(config, &job, self.sink.writer()),
             Action::Reduce | Action::Merge => merge_partials(config, &job, self.sink.writer()),
+            Action::Diff => {
+                let old = crate::diff::read_one(config, &config.inputs[0])?;
+                let new = crate::diff::read_one(config, &config.inputs[1])?;
+                emit_diff(config, &job, old, new, ExitCode::Success, self.sink.writer())
+            }
         }
     }
 }
@@ -178,6 +183,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     }
     let new = job.export(&mapper, mapped.partial, &list)?;
     let mut total = loaded.total;
+    let previous = config.diff.map(|_| total.clone());
     let shown = if config.since_last {
         total.merge(new.clone());
         new
@@ -205,15 +211,19 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
         this_run: config.since_last,
         emit: config.emit,
     };
-    let outcome = emit_result(
-        config,
-        job,
-        Merged::Memory(shown),
-        how,
-        false,
-        base,
-        sink.writer(),
-    )
+    let outcome = match previous {
+        // `--diff`: this run's total against the previous run's.
+        Some(old) => emit_diff(config, job, old, shown, base, sink.writer()),
+        None => emit_result(
+            config,
+            job,
+            Merged::Memory(shown),
+            how,
+            false,
+            base,
+            sink.writer(),
+        ),
+    }
     .map_err(not_delivered)?;
     if !outcome.code.has_result() {
         return Ok(outcome);
@@ -319,6 +329,34 @@ fn emit_result<J: Job>(
     let (written, report) = watch::watching(&config.fail_if, || {
         write_result(config, job, merged, shown, from_partials, out)
     });
+    apply_policy(config, written, report, base, Some(rejects))
+}
+
+/// A diff (`logmill diff`, `--diff`) written with the exit policy of `--fail-if`.
+fn emit_diff<J: Job>(
+    config: &Config,
+    job: &J,
+    old: Keyed<J::State>,
+    new: Keyed<J::State>,
+    base: ExitCode,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let opts = config.diff.unwrap_or_default();
+    let (written, report) = watch::watching(&config.fail_if, || {
+        crate::diff::write_diff(job, old, new, config, &opts, out)
+    });
+    apply_policy(config, written, report, base, None)
+}
+
+/// The exit policy after the rows were written: the inputs' code, then `--max-rejects` and
+/// `--fail-if` raise it.
+fn apply_policy(
+    config: &Config,
+    written: Result<Outcome>,
+    report: watch::Report,
+    base: ExitCode,
+    rejects: Option<Rejects>,
+) -> Result<Outcome> {
     if let Some((value, reason)) = report.error {
         return Err(Error::InvalidArgument {
             flag: "--fail-if",
@@ -328,7 +366,7 @@ fn emit_result<J: Job>(
     }
     let mut outcome = written?;
     outcome.raise(base, None);
-    if let Some(limit) = config.max_rejects {
+    if let (Some(limit), Some(rejects)) = (config.max_rejects, rejects) {
         if let Some(message) = rejects.exceeds(limit) {
             outcome.raise(ExitCode::TooManyRejects, Some(message));
         }

@@ -130,6 +130,12 @@ pub trait Job: Sized + Send + Sync + 'static {
         1
     }
 
+    /// The names of the key columns, as the job's header names them (`logmill diff` shows
+    /// the key under these).
+    fn key_columns(&self) -> Vec<String> {
+        vec!["key".into()]
+    }
+
     /// The count that ranks a key's state under `--sort count`.
     fn count(state: &Self::State) -> u64;
 

@@ -959,6 +959,12 @@ impl Job for Fields {
         self.by.len()
     }
 
+    fn key_columns(&self) -> Vec<String> {
+        let mut c = self.columns();
+        c.truncate(self.by.len());
+        c
+    }
+
     fn count(group: &GroupState) -> u64 {
         group.count
     }
