@@ -7,7 +7,6 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::aggregate::key;
 use crate::aggregate::keyed::Keyed;
 use crate::config::{Config, DiffOptions};
 use crate::emit::Value;
@@ -134,14 +133,13 @@ pub fn write_diff<J: Job>(
     });
     rows.truncate(config.emit.top.unwrap_or(usize::MAX));
 
-    let fields = job.key_fields();
     let mut columns = job.key_columns();
     columns.extend(["old", "new", "delta", "change"].map(String::from));
     let names: Vec<&str> = columns.iter().map(String::as_str).collect();
     let mut e = crate::emit::emitter(config.emit.format, config.emit.header, out);
     e.header(&names).map_err(Error::Output)?;
     for c in &rows {
-        let parts = key::decode(&c.key, fields);
+        let parts = job.key_parts(&c.key);
         let delta = c.delta().to_string();
         let mut cells: Vec<Value<'_>> = parts.iter().map(|p| Value::Text(p)).collect();
         cells.push(Value::Count(c.old.unwrap_or(0)));

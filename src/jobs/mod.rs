@@ -130,6 +130,12 @@ pub trait Job: Sized + Send + Sync + 'static {
         1
     }
 
+    /// A key split into its columns, as the job shows them (by default the composite keys of
+    /// [`crate::aggregate::key`]).
+    fn key_parts<'k>(&self, key: &'k [u8]) -> Vec<std::borrow::Cow<'k, [u8]>> {
+        crate::aggregate::key::decode(key, self.key_fields())
+    }
+
     /// The names of the key columns, as the job's header names them (`logmill diff` shows
     /// the key under these).
     fn key_columns(&self) -> Vec<String> {

@@ -959,6 +959,14 @@ impl Job for Fields {
         self.by.len()
     }
 
+    fn key_parts<'k>(&self, key: &'k [u8]) -> Vec<std::borrow::Cow<'k, [u8]>> {
+        match self.by.len() {
+            0 => Vec::new(),
+            1 => vec![key.into()],
+            _ => decode_key(key).into_iter().map(Into::into).collect(),
+        }
+    }
+
     fn key_columns(&self) -> Vec<String> {
         let mut c = self.columns();
         c.truncate(self.by.len());
