@@ -30,61 +30,59 @@ NO_COLOR (no colour in help).";
     version = env!("LOGMILL_VERSION"),
     about,
     after_long_help = EXAMPLES,
-    max_term_width = 100,
-    next_display_order = 1000
+    max_term_width = 100
 )]
 pub struct Cli {
     /// The job to run.
     #[command(subcommand)]
     pub command: Command,
 
-    // The shared flags, under headings by what they act on (see `jobs::args::heading`); a
-    // job's own flags come first, then these. The first paragraph of each doc comment is the
+    // The shared flags, under headings by what they act on (see `jobs::args::heading`), after
+    // a job's own flags (display orders from 1000, above any job's). The first paragraph of each doc comment is the
     // one line of `-h`; `--help` and the man page show all of it.
-
     /// Read directories recursively.
     ///
     /// Directories are read in name order, skipping hidden and binary files (see --hidden and
     /// --binary).
-    #[arg(short = 'r', long, global = true, help_heading = heading::INPUT)]
+    #[arg(short = 'r', long, global = true, display_order = 1000, help_heading = heading::INPUT)]
     pub recursive: bool,
 
     /// With -r: also read hidden files.
     ///
     /// Hidden files and directories are those whose names start with '.'.
-    #[arg(long, global = true, help_heading = heading::INPUT)]
+    #[arg(long, global = true, display_order = 1001, help_heading = heading::INPUT)]
     pub hidden: bool,
 
     /// With -r: also read binary files.
     ///
     /// A file is binary when its first 8 KiB hold a NUL byte.
-    #[arg(long, global = true, help_heading = heading::INPUT)]
+    #[arg(long, global = true, display_order = 1002, help_heading = heading::INPUT)]
     pub binary: bool,
 
     /// Read input paths from FILE (`-` for stdin).
     ///
     /// One path a line, read after any FILE arguments.
-    #[arg(long, global = true, value_name = "FILE", help_heading = heading::INPUT)]
+    #[arg(long, global = true, display_order = 1003, value_name = "FILE", help_heading = heading::INPUT)]
     pub files_from: Option<PathBuf>,
 
     /// With --files-from: paths are NUL-separated.
     ///
     /// As `find -print0` writes them.
-    #[arg(short = '0', long = "null", global = true, help_heading = heading::INPUT)]
+    #[arg(short = '0', long = "null", global = true, display_order = 1004, help_heading = heading::INPUT)]
     pub null: bool,
 
     /// Memory-map files.
     ///
     /// `auto` maps files of 1 MiB or more; `never` reads them, which is safe against files
     /// truncated in place during the run (copytruncate rotation).
-    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = MmapArg::Auto, help_heading = heading::INPUT)]
+    #[arg(long, global = true, display_order = 1005, value_enum, value_name = "WHEN", default_value_t = MmapArg::Auto, help_heading = heading::INPUT)]
     pub mmap: MmapArg,
 
     /// Fail when one input has more than SIZE bytes.
     ///
     /// Exit 2 when one input has more than SIZE bytes, after decompression: a bound for
     /// endless inputs such as /dev/zero or a gzip bomb. Default: no limit.
-    #[arg(long, global = true, value_name = "SIZE", help_heading = heading::INPUT)]
+    #[arg(long, global = true, display_order = 1006, value_name = "SIZE", help_heading = heading::INPUT)]
     pub max_bytes: Option<String>,
 
     /// Fail when a line of a stream is longer than SIZE.
@@ -92,19 +90,19 @@ pub struct Cli {
     /// Exit 2 when a line (a record, for CSV with quoted newlines) of a stream (stdin, a pipe,
     /// a compressed file, `--mmap never`) is longer than SIZE bytes, not counting its newline,
     /// whatever --chunk-size is. Memory-mapped files need no buffer and are not limited.
-    #[arg(long, global = true, value_name = "SIZE", default_value = "1G", help_heading = heading::INPUT)]
+    #[arg(long, global = true, display_order = 1007, value_name = "SIZE", default_value = "1G", help_heading = heading::INPUT)]
     pub max_line: String,
 
     /// Go on past inputs that cannot be read.
     ///
     /// Report each unreadable input on stderr, print the results of the rest, and exit 2.
-    #[arg(long, global = true, help_heading = heading::INPUT)]
+    #[arg(long, global = true, display_order = 1008, help_heading = heading::INPUT)]
     pub keep_going: bool,
 
     /// Show progress.
     ///
     /// `auto` shows it only when stderr is a terminal.
-    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ProgressArg::Auto, help_heading = heading::OUTPUT)]
+    #[arg(long, global = true, display_order = 1009, value_enum, value_name = "WHEN", default_value_t = ProgressArg::Auto, help_heading = heading::OUTPUT)]
     pub progress: ProgressArg,
 
     /// Bound the memory of aggregates; spill past it.
@@ -112,27 +110,27 @@ pub struct Cli {
     /// Bound the memory of partial aggregates (e.g. 256M, 4G): past it, workers spill sorted
     /// runs to --temp-dir and merge them back, so any number of distinct keys fits. Never
     /// changes the output [default: $LOGMILL_MEMORY, else half of physical memory].
-    #[arg(long, global = true, value_name = "SIZE", help_heading = heading::MEMORY)]
+    #[arg(long, global = true, display_order = 1010, value_name = "SIZE", help_heading = heading::MEMORY)]
     pub memory: Option<String>,
 
     /// Directory for the spilled runs of --memory.
     ///
     /// The default is $TMPDIR, else /tmp. The files are unlinked as soon as they are created:
     /// nothing is left behind, however logmill ends.
-    #[arg(long, global = true, value_name = "DIR", help_heading = heading::MEMORY)]
+    #[arg(long, global = true, display_order = 1011, value_name = "DIR", help_heading = heading::MEMORY)]
     pub temp_dir: Option<PathBuf>,
 
     /// Compress the spilled runs of --memory (zstd).
     ///
     /// For a disk slower than the CPU.
-    #[arg(long, global = true, help_heading = heading::MEMORY)]
+    #[arg(long, global = true, display_order = 1012, help_heading = heading::MEMORY)]
     pub compress_temp: bool,
 
     /// Worker threads, from 1 to 1024.
     ///
     /// Never more than there are chunks to map [default: $LOGMILL_THREADS, else all cores].
     /// Never changes the output.
-    #[arg(short = 'j', long, global = true, value_name = "N", value_parser = parse_threads, help_heading = heading::SCALE_OUT)]
+    #[arg(short = 'j', long, global = true, display_order = 1013, value_name = "N", value_parser = parse_threads, help_heading = heading::SCALE_OUT)]
     pub threads: Option<usize>,
 
     /// Bytes of input per parallel work unit.
@@ -140,41 +138,41 @@ pub struct Cli {
     /// Extended to the next line end (e.g. 64K, 1.5M, 1G; at most 1T). Also the most a stdin
     /// or other stream block holds before it is mapped (blocks grow with the data, never to
     /// this size up front). Never changes the output.
-    #[arg(long, global = true, value_name = "SIZE", default_value = "1M", help_heading = heading::SCALE_OUT)]
+    #[arg(long, global = true, display_order = 1014, value_name = "SIZE", default_value = "1M", help_heading = heading::SCALE_OUT)]
     pub chunk_size: String,
 
     /// What to print.
     ///
     /// Final results, or a partial result that `logmill merge` combines with
     /// others (from other files, shards, machines or days) into the same final results.
-    #[arg(long, global = true, value_enum, value_name = "WHAT", default_value_t = EmitArg::Final, help_heading = heading::SCALE_OUT)]
+    #[arg(long, global = true, display_order = 1015, value_enum, value_name = "WHAT", default_value_t = EmitArg::Final, help_heading = heading::SCALE_OUT)]
     pub emit: EmitArg,
 
     /// Process only shard I of N (0-based).
     ///
     /// The inputs' bytes are split into N newline-aligned ranges, so N runs (on N machines or
     /// cron entries) cover every line exactly once.
-    #[arg(long, global = true, value_name = "I/N", help_heading = heading::SCALE_OUT)]
+    #[arg(long, global = true, display_order = 1016, value_name = "I/N", help_heading = heading::SCALE_OUT)]
     pub shard: Option<String>,
 
     /// Incremental runs: read only what was appended.
     ///
     /// Remember in FILE how far each input was read and the partial so far; the next run
     /// reads only what was appended (starting over a rotated or truncated file).
-    #[arg(long, global = true, value_name = "FILE", help_heading = heading::SCALE_OUT)]
+    #[arg(long, global = true, display_order = 1017, value_name = "FILE", help_heading = heading::SCALE_OUT)]
     pub state: Option<PathBuf>,
 
     /// With --state: results of the new bytes only.
     ///
     /// Print results for the newly read bytes only, not the running total.
-    #[arg(long, global = true, requires = "state", help_heading = heading::SCALE_OUT)]
+    #[arg(long, global = true, display_order = 1018, requires = "state", help_heading = heading::SCALE_OUT)]
     pub since_last: bool,
 
     /// With --state: wait for another run's lock.
     ///
     /// How long to wait for another run using the same state file to finish (it holds
     /// FILE.lock); 0, the default, fails at once.
-    #[arg(long, global = true, requires = "state", value_name = "SECONDS", help_heading = heading::SCALE_OUT)]
+    #[arg(long, global = true, display_order = 1019, requires = "state", value_name = "SECONDS", help_heading = heading::SCALE_OUT)]
     pub lock_timeout: Option<String>,
 }
 
