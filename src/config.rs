@@ -355,7 +355,11 @@ impl Config {
             limits,
             spill,
             file_list: cli.files_from,
-            max_rejects: cli.max_rejects.as_deref().map(parse_max_rejects).transpose()?,
+            max_rejects: cli
+                .max_rejects
+                .as_deref()
+                .map(parse_max_rejects)
+                .transpose()?,
             fail_if,
             diff,
         })

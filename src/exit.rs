@@ -112,7 +112,14 @@ mod tests {
 
     #[test]
     fn the_most_severe_code_wins() {
-        let order = [Success, NoMatch, PartialSuccess, TooManyRejects, ConditionMet, Error];
+        let order = [
+            Success,
+            NoMatch,
+            PartialSuccess,
+            TooManyRejects,
+            ConditionMet,
+            Error,
+        ];
         for (i, a) in order.iter().enumerate() {
             for (j, b) in order.iter().enumerate() {
                 assert_eq!(a.worst(*b), order[i.max(j)]);

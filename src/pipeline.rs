@@ -76,7 +76,14 @@ impl JobVisitor for Drive<'_> {
             Action::Diff => {
                 let old = crate::diff::read_one(config, &config.inputs[0])?;
                 let new = crate::diff::read_one(config, &config.inputs[1])?;
-                emit_diff(config, &job, old, new, ExitCode::Success, self.sink.writer())
+                emit_diff(
+                    config,
+                    &job,
+                    old,
+                    new,
+                    ExitCode::Success,
+                    self.sink.writer(),
+                )
             }
         }
     }
@@ -374,7 +381,9 @@ fn apply_policy(
     if let Some((condition, row)) = report.met {
         outcome.raise(
             ExitCode::ConditionMet,
-            Some(format!("--fail-if '{condition}' is met (first by the row of {row:?})")),
+            Some(format!(
+                "--fail-if '{condition}' is met (first by the row of {row:?})"
+            )),
         );
     }
     Ok(outcome)
@@ -402,9 +411,8 @@ impl Rejects {
     fn exceeds(&self, limit: RejectLimit) -> Option<String> {
         let bad = self.bad;
         match limit {
-            RejectLimit::Count(n) => (bad > n).then(|| {
-                format!("--max-rejects {n} exceeded: {bad} bad record(s) were left out")
-            }),
+            RejectLimit::Count(n) => (bad > n)
+                .then(|| format!("--max-rejects {n} exceeded: {bad} bad record(s) were left out")),
             RejectLimit::Percent(p) => {
                 let total = bad.saturating_add(self.kept.unwrap_or(0));
                 let share = if total == 0 {

@@ -13,7 +13,9 @@ fn slice(dir: &Dir, name: &str, from: f64, to: f64) -> String {
     dir.create(name, part).to_str().unwrap().to_string()
 }
 
-const JOB: [&str; 7] = ["fields", "--format", "combined", "--by", "path", "--by", "status"];
+const JOB: [&str; 7] = [
+    "fields", "--format", "combined", "--by", "path", "--by", "status",
+];
 
 fn partial(dir: &Dir, input: &str, name: &str, extra: &[&str]) -> String {
     let out = dir.path(name).to_str().unwrap().to_string();
@@ -117,7 +119,12 @@ fn diff_is_the_same_for_partials_made_any_way_and_in_every_format() {
     let mut shards = Vec::new();
     for i in 0..3 {
         let s = format!("{i}/3");
-        shards.push(partial(&dir, &new_log, &format!("n{i}.p"), &["--shard", &s]));
+        shards.push(partial(
+            &dir,
+            &new_log,
+            &format!("n{i}.p"),
+            &["--shard", &s],
+        ));
     }
     let merged = dir.path("new2.p").to_str().unwrap().to_string();
     let mut m = vec!["merge", "--emit", "partial", "-o", &merged];
@@ -127,7 +134,10 @@ fn diff_is_the_same_for_partials_made_any_way_and_in_every_format() {
     // Every format holds the same rows.
     let rows = parse_tsv_rows(&want);
     let csv = diff(&["--output-format", "csv", &old, &new]);
-    assert_eq!(csv.split(|&b| b == b'\n').next().unwrap(), b"path,status,old,new,delta,change");
+    assert_eq!(
+        csv.split(|&b| b == b'\n').next().unwrap(),
+        b"path,status,old,new,delta,change"
+    );
     assert_eq!(csv.iter().filter(|&&b| b == b'\n').count(), rows.len() + 1);
     let jsonl = diff(&["--output-format", "jsonl", &old, &new]);
     let first = String::from_utf8_lossy(jsonl.split(|&b| b == b'\n').next().unwrap()).into_owned();
@@ -160,7 +170,9 @@ fn diff_refuses_files_of_other_jobs_or_parameters() {
     let log = slice(&dir, "a.log", 0.0, 0.1);
     let a = partial(&dir, &log, "a.p", &[]);
     let other = dir.path("b.p").to_str().unwrap().to_string();
-    let args = ["fields", "--format", "combined", "--by", "path", "--emit", "partial", "-o"];
+    let args = [
+        "fields", "--format", "combined", "--by", "path", "--emit", "partial", "-o",
+    ];
     let mut b = args.to_vec();
     b.extend([other.as_str(), log.as_str()]);
     assert_eq!(run_logmill(&b, None).1, 0);
@@ -188,7 +200,11 @@ fn state_diff_shows_the_change_since_the_previous_run_and_state_files_diff() {
         a.extend_from_slice(extra);
         a.push("access.log");
         let out = dir.command().args(&a).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
     };
     run(&[]);
@@ -206,8 +222,18 @@ fn state_diff_shows_the_change_since_the_previous_run_and_state_files_diff() {
         dir.path("st").to_str().unwrap(),
     ]);
     assert_bytes_eq!(got.clone(), st);
-    let first = partial(&dir, &slice_bytes(&dir, "first.log", &whole[..cut]), "f.p", &[]);
-    let all = partial(&dir, testdata("apache_access.log").to_str().unwrap(), "all.p", &[]);
+    let first = partial(
+        &dir,
+        &slice_bytes(&dir, "first.log", &whole[..cut]),
+        "f.p",
+        &[],
+    );
+    let all = partial(
+        &dir,
+        testdata("apache_access.log").to_str().unwrap(),
+        "all.p",
+        &[],
+    );
     assert_bytes_eq!(got.clone(), diff(&[&first, &all]));
     assert!(got.windows(3).any(|w| w == b"\tup"));
 }

@@ -70,7 +70,11 @@ fn keep_going_exits_3_with_results_and_2_without_any() {
         ],
     );
     assert_eq!(code, 2, "{err}");
-    assert_eq!(dir.read("out.tsv"), b"a\t2\nb\t1\n", "-o is not written for 2");
+    assert_eq!(
+        dir.read("out.tsv"),
+        b"a\t2\nb\t1\n",
+        "-o is not written for 2"
+    );
 }
 
 #[test]
@@ -112,7 +116,9 @@ fn max_rejects_counts_and_percentages() {
     assert!(bad > 0, "the access log has a bad record");
     let log = access_log();
     let dir = Dir::new("max_rejects");
-    let base = ["fields", "--format", "combined", "--by", "status", "-o", "out.tsv"];
+    let base = [
+        "fields", "--format", "combined", "--by", "status", "-o", "out.tsv",
+    ];
     let run = |limit: &str| {
         let mut args = base.to_vec();
         args.extend(["--max-rejects", limit, log.as_str()]);
@@ -125,7 +131,10 @@ fn max_rejects_counts_and_percentages() {
         .lines()
         .find(|l| l.contains("--max-rejects"))
         .expect("a line names the threshold");
-    assert!(line.contains(&format!("--max-rejects {}", bad - 1)), "{line}");
+    assert!(
+        line.contains(&format!("--max-rejects {}", bad - 1)),
+        "{line}"
+    );
     assert!(dir.path("out.tsv").exists(), "-o is written for 4");
     let (_, code, err) = run(&bad.to_string());
     assert_eq!(code, 0, "{err}");
@@ -137,7 +146,11 @@ fn max_rejects_counts_and_percentages() {
     let (_, code, err) = run(&format!("{}%", share * 1.1));
     assert_eq!(code, 0, "{err}");
     for wrong in ["x", "101%", "%", "1.5", "5%%"] {
-        refused(&["words", "--max-rejects", wrong], Some(b""), "--max-rejects");
+        refused(
+            &["words", "--max-rejects", wrong],
+            Some(b""),
+            "--max-rejects",
+        );
     }
 }
 
@@ -155,7 +168,11 @@ fn fail_if_exits_5_after_writing() {
     let (_, header_code, header_err) = run_in(&dir, &["words", "--fail-if", "x=1", "in.log"]);
     assert_eq!(header_code, 2, "{header_err}");
     assert!(header_err.contains("no column 'x'"), "{header_err}");
-    let cols = header_err.split("columns: ").nth(1).unwrap_or("").to_string();
+    let cols = header_err
+        .split("columns: ")
+        .nth(1)
+        .unwrap_or("")
+        .to_string();
     let key_col = cols.split(',').next().unwrap().trim().to_string();
     // Repeatable: any condition met fails the run; key filters select rows.
     let (_, code, _) = run_in(
@@ -182,7 +199,11 @@ fn fail_if_exits_5_after_writing() {
         ],
     );
     assert_eq!(code, 5, "{err}");
-    assert_eq!(dir.read("out.tsv"), b"a\t3\nb\t1\nc\t1\n", "-o is written for 5");
+    assert_eq!(
+        dir.read("out.tsv"),
+        b"a\t3\nb\t1\nc\t1\n",
+        "-o is written for 5"
+    );
     let (_, code, _) = run_in(
         &dir,
         &["words", "--fail-if", &format!("{key_col}=z"), "in.log"],
@@ -206,7 +227,15 @@ fn fail_if_exits_5_after_writing() {
 
 #[test]
 fn fail_if_refuses_anything_outside_the_grammar() {
-    for bad in ["", "count", "count>=5", "count>1 a=b", "a>1 b<2", "=x", "count>ten"] {
+    for bad in [
+        "",
+        "count",
+        "count>=5",
+        "count>1 a=b",
+        "a>1 b<2",
+        "=x",
+        "count>ten",
+    ] {
         let err = refused(&["words", "--fail-if", bad], Some(b"a\n"), "COLUMN=VALUE");
         assert!(err.contains("COLUMN>N or COLUMN<N"), "{err}");
     }
@@ -225,11 +254,12 @@ fn fail_if_with_state_saves_the_state() {
     let (_, code, err) = run_in(&dir, &args);
     assert_eq!(code, 5, "{err}");
     assert!(dir.path("st").exists(), "--state is saved for 5");
-    let (out, code, _) = run_in(
-        &dir,
-        &["words", "--state", "st", "--since-last", "in.log"],
+    let (out, code, _) = run_in(&dir, &["words", "--state", "st", "--since-last", "in.log"]);
+    assert_eq!(
+        (out.as_slice(), code),
+        (&b""[..], 0),
+        "nothing new was read"
     );
-    assert_eq!((out.as_slice(), code), (&b""[..], 0), "nothing new was read");
 }
 
 #[test]
@@ -239,11 +269,21 @@ fn the_most_severe_code_wins() {
     let code = |args: &[&str]| run_in(&dir, args).1;
     // 5 over 3.
     assert_eq!(
-        code(&["words", "--keep-going", "--fail-if", "count>1", "in.log", "missing"]),
+        code(&[
+            "words",
+            "--keep-going",
+            "--fail-if",
+            "count>1",
+            "in.log",
+            "missing"
+        ]),
         5
     );
     // 3 over 1: grep matched nothing in what it could read.
-    assert_eq!(code(&["grep", "--keep-going", "zzz", "in.log", "missing"]), 3);
+    assert_eq!(
+        code(&["grep", "--keep-going", "zzz", "in.log", "missing"]),
+        3
+    );
     assert_eq!(code(&["grep", "zzz", "in.log"]), 1);
     // 2 over everything: nothing could be read.
     assert_eq!(

@@ -153,7 +153,15 @@ fn spilled_top_per_streams_the_in_memory_answer() {
     let t = temp.to_str().unwrap();
     for order in ["count", "key"] {
         let base = [
-            "fields", "--by", "1", "--by", "2", "--top-per", "4", "--sort", order,
+            "fields",
+            "--by",
+            "1",
+            "--by",
+            "2",
+            "--top-per",
+            "4",
+            "--sort",
+            order,
         ];
         let run = |extra: &[&str]| {
             let mut a: Vec<&str> = base.to_vec();
@@ -167,7 +175,16 @@ fn spilled_top_per_streams_the_in_memory_answer() {
         assert_eq!(want.iter().filter(|&&b| b == b'\n').count(), 97 * 4);
         let got = run(&["--memory", "1M", "--temp-dir", t, "-j", "2"]);
         assert_bytes_eq!(got, want.clone());
-        let got = run(&["--memory", "1M", "--temp-dir", t, "-j", "1", "--chunk-size", "64K"]);
+        let got = run(&[
+            "--memory",
+            "1M",
+            "--temp-dir",
+            t,
+            "-j",
+            "1",
+            "--chunk-size",
+            "64K",
+        ]);
         assert_bytes_eq!(got, want);
     }
 }
@@ -194,22 +211,43 @@ fn match_with_two_groups_gives_the_fields_rows() {
     let m_rows = parse_tsv_rows(&matched);
     assert!(m_rows.len() > 100 && m_rows.len() <= f_rows.len() + 5);
     let common = m_rows.iter().filter(|r| f_rows.contains(r)).count();
-    assert!(common * 10 >= m_rows.len() * 9, "{common} of {}", m_rows.len());
+    assert!(
+        common * 10 >= m_rows.len() * 9,
+        "{common} of {}",
+        m_rows.len()
+    );
 }
 
 #[test]
 fn top_per_needs_two_key_columns_and_final_output() {
-    refused(&["words", "--top-per", "2"], Some(b"a\n"), "two or more key columns");
+    refused(
+        &["words", "--top-per", "2"],
+        Some(b"a\n"),
+        "two or more key columns",
+    );
     refused(
         &["fields", "--by", "1", "--top-per", "2"],
         Some(b"a b\n"),
         "two or more key columns",
     );
     refused(
-        &["fields", "--by", "1", "--by", "2", "--top-per", "2", "--emit", "partial"],
+        &[
+            "fields",
+            "--by",
+            "1",
+            "--by",
+            "2",
+            "--top-per",
+            "2",
+            "--emit",
+            "partial",
+        ],
         Some(b"a b\n"),
         "final results",
     );
-    let out = run_ok(&["fields", "--by", "1", "--by", "2", "--top-per", "0"], b"a b\n");
+    let out = run_ok(
+        &["fields", "--by", "1", "--by", "2", "--top-per", "0"],
+        b"a b\n",
+    );
     assert!(out.is_empty());
 }

@@ -54,10 +54,14 @@ impl Condition {
                 return refuse(format!("'{t}' names no column"));
             }
             if c.test.is_some() {
-                return refuse(format!("'{t}' follows the comparison, which must come last"));
+                return refuse(format!(
+                    "'{t}' follows the comparison, which must come last"
+                ));
             }
             match op {
-                b'=' => c.filters.push((column.to_string(), value.as_bytes().to_vec())),
+                b'=' => c
+                    .filters
+                    .push((column.to_string(), value.as_bytes().to_vec())),
                 _ => {
                     let Some(n) = number(value.as_bytes()) else {
                         return refuse(format!("'{value}' in '{t}' is not a number"));
@@ -86,7 +90,11 @@ impl Condition {
 /// A number written in a cell or a condition (integers, decimals, an optional sign).
 fn number(b: &[u8]) -> Option<f64> {
     let s = std::str::from_utf8(b).ok()?.trim();
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit() || b"+-.eE".contains(&c)) {
+    if s.is_empty()
+        || !s
+            .bytes()
+            .all(|c| c.is_ascii_digit() || b"+-.eE".contains(&c))
+    {
         return None;
     }
     s.parse().ok().filter(|n: &f64| n.is_finite())
