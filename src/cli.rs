@@ -17,15 +17,15 @@ Examples:
   logmill completions bash > logmill.bash shell completions (bash, zsh, fish, ...)
   logmill man > logmill.1                 the manual page
 
-Exit codes (when several apply, the first in this list wins, after the signals):
-  2    no result: bad arguments, unreadable input (--keep-going: every input), failed
-       write; -o is not written, --state not saved
-  5    --fail-if: a result row met a condition
-  4    --max-rejects: too many bad records
-  3    --keep-going: some inputs failed, the others' results are printed
-  1    nothing matched (grep-style jobs)
-  0    success
-  130  interrupted (SIGINT), 143 terminated (SIGTERM)
+Exit codes (when several apply, the first listed wins):
+  2 error (no result): bad arguments, unreadable input (with --keep-going: every
+    input), failed write; -o is not written, --state not saved
+  5 --fail-if: a result row met a condition
+  4 --max-rejects: too many bad records
+  3 --keep-going: some inputs failed; the others' results are printed
+  1 nothing matched (grep-style jobs)
+  0 success
+  130 interrupted (SIGINT), 143 terminated (SIGTERM): they stop the run
 With 0, 1, 3, 4 and 5 the results are written (-o) and --state is saved.
 
 Environment: LOGMILL_THREADS (like -j), LOGMILL_MEMORY (like --memory; flags win),

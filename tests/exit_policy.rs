@@ -311,12 +311,12 @@ fn help_shows_the_exit_code_table() {
     let out = logmill().arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     for row in [
-        "2    no result",
-        "5    --fail-if",
-        "4    --max-rejects",
-        "3    --keep-going",
-        "1    nothing matched",
-        "0    success",
+        "2 error (no result)",
+        "5 --fail-if",
+        "4 --max-rejects",
+        "3 --keep-going",
+        "1 nothing matched",
+        "0 success",
     ] {
         assert!(help.contains(row), "{row}: {help}");
     }
