@@ -331,7 +331,7 @@ fn emit_result<J: Job>(
 ) -> Result<Outcome> {
     let rejects = match &merged {
         Merged::Memory(k) => Rejects::of(&k.meta, Some(k.table.iter().map(|(_, s)| J::count(s)))),
-        Merged::Spilled(_, meta) => Rejects::of(meta, None::<std::iter::Empty<u64>>),
+        Merged::Spilled(s, meta) => Rejects::of(meta, Some(std::iter::once(s.counted()))),
     };
     let (written, report) = watch::watching(&config.fail_if, || {
         write_result(config, job, merged, shown, from_partials, out)
@@ -392,7 +392,7 @@ fn apply_policy(
 /// Bad records of a result, and the records counted, for `--max-rejects`.
 struct Rejects {
     bad: u64,
-    /// The sum of the counts of every key (unknown for a result spilled to disk).
+    /// The sum of the counts of every key.
     kept: Option<u64>,
 }
 

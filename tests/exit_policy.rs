@@ -341,3 +341,44 @@ print(m.RESULT_CODES)'"#,
          (0, 1, 3, 4, 5)\n"
     );
 }
+
+#[test]
+fn max_rejects_percent_is_the_same_when_the_result_spills() {
+    let dir = Dir::new("max_rejects_spill");
+    let mut data = Vec::new();
+    for i in 0..120_000u64 {
+        let v = if i % 50 == 0 {
+            "x".to_string()
+        } else {
+            i.to_string()
+        };
+        data.extend_from_slice(format!("k{i} g{} {v}\n", i % 7).as_bytes());
+    }
+    let input = dir.create("in.log", &data);
+    let temp = dir.create_dir("tmp");
+    // 2,400 bad of 120,000 records: 2%.
+    for (limit, want) in [("1.9%", 4), ("2%", 0)] {
+        let mut seen = Vec::new();
+        for memory in ["4G", "1M"] {
+            let out = dir
+                .command()
+                .args(["fields", "--by", "1", "--sum", "3", "--max-rejects", limit])
+                .args(["--memory", memory, "--temp-dir"])
+                .arg(&temp)
+                .arg(&input)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert_eq!(out.status.code(), Some(want), "{limit} {memory}: {err}");
+            seen.push(err);
+        }
+        assert_eq!(seen[0], seen[1], "{limit}");
+        if want == 4 {
+            assert!(
+                seen[0].contains("2400 of 120000 records (2.00%)"),
+                "{}",
+                seen[0]
+            );
+        }
+    }
+}
