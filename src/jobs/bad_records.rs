@@ -354,6 +354,95 @@ fn write_rejects(
 mod tests {
     use super::*;
 
+    fn chunk(input: usize, offset: u64, data: &[u8]) -> Chunk<'_> {
+        Chunk {
+            input,
+            offset,
+            head: b"",
+            data,
+        }
+    }
+
+    /// Rejects the line starting at `start` of `c` (line `line` of the chunk).
+    fn reject(bad: &BadRecords, c: Chunk<'_>, start: usize, line: u64, list: &mut Listed) -> bool {
+        let text = c.data[start..].split(|&b| b == b'\n').next().unwrap();
+        let mut buffer = ChunkRejects::default();
+        let stop = bad.reject(
+            c,
+            start,
+            line,
+            text,
+            || format!("bad {line}"),
+            &mut buffer,
+            list,
+        );
+        let lines = c.data.iter().filter(|&&b| b == b'\n').count() as u64;
+        bad.chunk_done(c, lines, &mut buffer, list);
+        stop
+    }
+
+    #[test]
+    fn strict_reports_the_first_bad_record_in_input_order() {
+        let bad = BadRecords::new(None, true).unwrap();
+        let names = vec!["a.log".to_string(), "b.log".to_string()];
+        let (first, second) = (b"ok\nno\n".as_slice(), b"ok\nok\nlate\n".as_slice());
+        // The later chunk is mapped first, as parallel workers may.
+        let mut list = Listed::default();
+        assert!(reject(&bad, chunk(0, 6, second), 6, 2, &mut list));
+        assert!(bad.past_first_bad(0, 13));
+        assert!(!bad.past_first_bad(0, 7));
+        assert!(!bad.past_first_bad(0, 0));
+        let mut other = Listed::default();
+        assert!(reject(&bad, chunk(0, 0, first), 3, 1, &mut other));
+        list.merge(other);
+        match bad.settle(&mut list, &names) {
+            Err(Error::BadRecord {
+                input,
+                line,
+                reason,
+                text,
+            }) => assert_eq!(
+                (input.as_str(), line, reason.as_str(), text.as_str()),
+                ("a.log", 2, "bad 1", "no")
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn rejects_file_lists_records_in_input_and_line_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rejects.txt");
+        let bad = BadRecords::new(Some(&path), false).unwrap();
+        assert!(bad.listed());
+        let names = vec!["a.log".to_string(), "b.log".to_string()];
+        let mut list = Listed::default();
+        assert!(!reject(&bad, chunk(1, 0, b"x\ny\n"), 2, 1, &mut list));
+        assert!(!reject(&bad, chunk(0, 4, b"p\nq\n"), 2, 1, &mut list));
+        assert!(!reject(&bad, chunk(0, 0, b"m\nn\n"), 0, 0, &mut list));
+        bad.settle(&mut list, &names).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "a.log:1:m\na.log:4:q\nb.log:2:y\n"
+        );
+    }
+
+    #[test]
+    fn the_first_hard_error_ends_the_run() {
+        let bad = BadRecords::new(None, false).unwrap();
+        assert!(!bad.listed());
+        let mut list = Listed::default();
+        list.error(1, "late".into());
+        list.error(0, "early".into());
+        let err = bad
+            .settle(&mut list, &["a".into(), "b".into()])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            Error::Fields("a: early".into()).to_string()
+        );
+    }
+
     #[test]
     fn line_numbers_add_up_earlier_chunks() {
         let chunks = vec![
