@@ -179,6 +179,15 @@ impl BadRecords {
     }
 }
 
+/// Where a warning about bad records sends the user: the rejects file of the run, or the flag
+/// that would write one.
+pub(crate) fn where_listed(rejects: Option<&Path>) -> String {
+    match rejects {
+        Some(path) => format!("they are listed in {}", path.display()),
+        None => "--rejects FILE lists them".into(),
+    }
+}
+
 /// Rejected texts of one chunk, buffered before they go to the spool.
 #[derive(Debug, Default)]
 pub(crate) struct ChunkRejects {

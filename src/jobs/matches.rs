@@ -35,7 +35,7 @@ use crate::spill::Rows;
 
 pub use crate::aggregate::keyed::Rejected;
 
-use super::bad_records::{BadRecords, ChunkRejects, Listed};
+use super::bad_records::{where_listed, BadRecords, ChunkRejects, Listed};
 
 /// A group of the pattern, by position or by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,9 +94,7 @@ impl Merge for MatchCounts {
     fn merge(&mut self, other: Self) {
         self.table.merge(other.table);
         self.rejected.merge(other.rejected);
-        for (k, v) in other.out_of_range {
-            self.out_of_range.entry(k).or_insert(0).merge(v);
-        }
+        Merge::merge(&mut self.out_of_range, other.out_of_range);
         self.listed.merge(other.listed);
     }
 }
@@ -606,10 +604,7 @@ pub(crate) fn finish_rows(
         }
         let total: u64 = r.count.saturating_add(meta.bad.values().sum());
         if total > 0 {
-            let see = match &job.rejects {
-                Some(path) => format!("they are listed in {}", path.display()),
-                None => "--rejects FILE lists them".into(),
-            };
+            let see = where_listed(job.rejects.as_deref());
             outcome.warnings.push(format!(
                 "{total} match{} rejected in group {}: {}; left out of the counts and sums; {see}",
                 if total == 1 { "" } else { "es" },

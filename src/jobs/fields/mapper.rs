@@ -30,9 +30,7 @@ impl Merge for FieldsPartial {
     fn merge(&mut self, other: Self) {
         self.groups.merge(other.groups);
         self.bad.merge(other.bad);
-        for (k, v) in other.bad_by_reason {
-            self.bad_by_reason.entry(k).or_insert(0).merge(v);
-        }
+        Merge::merge(&mut self.bad_by_reason, other.bad_by_reason);
         self.listed.merge(other.listed);
     }
 }

@@ -10,6 +10,7 @@ use crate::aggregate::key;
 use crate::emit::{EmitOptions, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
+use crate::jobs::bad_records::where_listed;
 use crate::jobs::{Keyed, Meta};
 use crate::order::order_rows;
 use crate::spill::Rows;
@@ -60,12 +61,9 @@ pub fn finish_rows(
     let bad: u64 = meta.bad.values().sum();
     if bad > 0 {
         let reasons: Vec<String> = meta.bad.iter().map(|(k, v)| format!("{v} {k}")).collect();
-        let see = match &job.rejects {
-            Some(path) => format!("; they are listed in {}", path.display()),
-            None => "; --rejects FILE lists them".into(),
-        };
+        let see = where_listed(job.rejects.as_deref());
         outcome.warnings.push(format!(
-            "{bad} bad record{} left out ({}){see}",
+            "{bad} bad record{} left out ({}); {see}",
             if bad == 1 { "" } else { "s" },
             reasons.join(", "),
         ));
