@@ -177,6 +177,7 @@ pub fn whole_table<S>() -> TableAccess<KeyedTable<S>, S> {
     }
 }
 
+pub(crate) mod bad_records;
 pub mod pattern;
 
 registry! {
