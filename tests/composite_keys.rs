@@ -71,3 +71,27 @@ fn merged_fields_partials_decode_their_composite_keys() {
     assert_eq!(merged, b"x\ty\t2\na\0b\tc\t1\n");
     assert_eq!(merged, direct);
 }
+
+/// A version-1 fields partial of two `--by` fields (keys ended with a separator then) still
+/// merges into what a run of today prints.
+#[test]
+fn version_1_fields_partials_of_several_fields_read_as_today() {
+    let dir = Dir::new("v1-fields-keys");
+    let log = testdata("v1/fields-by2.log");
+    let direct = dir
+        .command()
+        .args(["fields", "--by", "1", "--by", "2"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(direct.status.success());
+    let merged = dir
+        .command()
+        .arg("merge")
+        .arg(testdata("v1/fields-by2.partial"))
+        .output()
+        .unwrap();
+    assert!(merged.status.success());
+    assert_eq!(merged.stdout, direct.stdout);
+    assert!(String::from_utf8_lossy(&merged.stderr).contains("version 1"));
+}
