@@ -84,8 +84,7 @@ pub fn decode(key: &[u8], n: usize) -> Vec<Cow<'_, [u8]>> {
 
 /// The first `n` fields of a key of two or more fields, still encoded: a prefix of the key,
 /// equal for keys whose first `n` fields are equal (`n` at least 1, less than the key's
-/// fields). Comparing prefixes as bytes compares those fields as tuples. Also right for the
-/// keys of `fields`, whose encoding ends every field with the separator.
+/// fields). Comparing prefixes as bytes compares those fields as tuples.
 pub fn leading_fields(key: &[u8], n: usize) -> &[u8] {
     let mut seen = 0;
     let mut i = 0;
