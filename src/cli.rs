@@ -192,8 +192,18 @@ Examples:
   logmill words --emit partial -o tue.partial tue.log
   logmill merge mon.partial tue.partial --top 10
   ssh host1 logmill words --emit partial /var/log/app.log > h1.partial  (and so on)
-  logmill merge h*.partial --emit partial -o week.partial")]
+  logmill merge h*.partial --emit partial -o week.partial
+  logmill merge --complete shard-*.partial   (fails, listing what is missing)")]
     Merge(MergeArgs),
+
+    /// Print what partial files cover (inputs, byte ranges, key partitions) without merging
+    /// them; exit 0 when together they cover every input of their runs exactly once, 1 when
+    /// something is missing or counted twice (listed as `missing:`/`overlap:` lines).
+    #[command(after_help = "\
+Examples:
+  logmill coverage shard-*.partial
+  logmill coverage day-*.partial | grep '^missing:'")]
+    Coverage(CoverageArgs),
 
     /// Print a shell completion script to stdout.
     #[command(after_help = "\
@@ -220,6 +230,25 @@ pub struct MergeArgs {
 
     /// Partial files; `-` or none reads stdin.
     #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Merge partials even when two of them count the same bytes of an input (by default
+    /// refused: they would be counted twice).
+    #[arg(long)]
+    pub allow_overlap: bool,
+
+    /// Fail unless the partials cover every input of every run they name, from byte 0 to
+    /// its size, for every key partition; what is missing is listed on stderr as retry lines
+    /// (`missing: shard 2/4 of a.log (bytes 5242880..7864320)`).
+    #[arg(long)]
+    pub complete: bool,
+}
+
+/// Flags of `logmill coverage`.
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// Partial (or state) files.
+    #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
 }
 

@@ -62,6 +62,17 @@ pub struct Config {
     /// The file the input names were read from (`--files-from`), `-` for stdin: an input too,
     /// as far as outputs are concerned (see [`crate::same_file`]).
     pub file_list: Option<PathBuf>,
+    /// What `merge` checks of its partials' coverage (`--allow-overlap`, `--complete`).
+    pub checks: MergeChecks,
+}
+
+/// What `logmill merge` checks of the partials' coverage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MergeChecks {
+    /// Merge partials that count the same bytes twice (`--allow-overlap`).
+    pub allow_overlap: bool,
+    /// Fail unless every input of every run is covered whole (`--complete`).
+    pub complete: bool,
 }
 
 /// What a run does with its inputs.
@@ -105,6 +116,7 @@ impl Config {
             limits: InputLimits::default(),
             spill: SpillOptions::default(),
             file_list: None,
+            checks: MergeChecks::default(),
         }
     }
 
@@ -152,13 +164,20 @@ impl Config {
             Command::Map(j) => (Action::Run, EmitMode::Lines, Ok(j)),
             Command::Reduce(j) => (Action::Reduce, partial_or(EmitMode::Lines), Ok(j)),
             Command::Merge(a) => (Action::Merge, partial_or(EmitMode::Partial), Err(a)),
-            Command::Completions(_) | Command::Man => {
+            Command::Completions(_) | Command::Man | Command::Coverage(_) => {
                 return Err(Error::InvalidArgument {
                     flag: "COMMAND",
                     value: "completions/man".into(),
                     reason: "prints documentation, not a job: handled before the config".into(),
                 })
             }
+        };
+        let checks = match &command {
+            Err(a) => MergeChecks {
+                allow_overlap: a.allow_overlap,
+                complete: a.complete,
+            },
+            Ok(_) => MergeChecks::default(),
         };
         let Parsed {
             params,
@@ -230,6 +249,7 @@ impl Config {
             limits,
             spill,
             file_list: cli.files_from,
+            checks,
         })
     }
 }

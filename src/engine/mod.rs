@@ -160,6 +160,20 @@ pub struct Mapped<P> {
     pub failed: Vec<(Option<usize>, Error)>,
     /// Files skipped as binary while walking directories.
     pub skipped_binary: usize,
+    /// What was read of every input, by `Chunk::input` index: the provenance of the result.
+    pub reads: Vec<InputRead>,
+}
+
+/// What a run read of one input (after directories were expanded): its provenance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InputRead {
+    /// The file, when the input is one (not stdin, not bytes in memory).
+    pub path: Option<std::path::PathBuf>,
+    /// Its size on disk when opened; `None` for stdin, pipes and inputs that failed to open.
+    pub size: Option<u64>,
+    /// The bytes of the file this run mapped (a `--shard`'s range, a `--state` part, or the
+    /// whole file); `None` when it read none (another shard's input, or a failed input).
+    pub range: Option<Range<u64>>,
 }
 
 impl<P> Mapped<P> {
@@ -289,6 +303,17 @@ impl Engine {
         };
         let inputs: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
         let raw_names: Vec<Vec<u8>> = expanded.inputs.iter().map(InputSpec::name_bytes).collect();
+        let mut reads: Vec<InputRead> = expanded
+            .inputs
+            .iter()
+            .map(|spec| InputRead {
+                path: match spec {
+                    InputSpec::Path(p) | InputSpec::Part { path: p, .. } => Some(p.clone()),
+                    InputSpec::Stdin | InputSpec::Bytes { .. } => None,
+                },
+                ..InputRead::default()
+            })
+            .collect();
         let mut opened = Vec::new();
         for (i, spec) in expanded.inputs.into_iter().enumerate() {
             match input::open(spec, &open_opts) {
@@ -305,6 +330,10 @@ impl Engine {
         let mut total = Some(0u64);
         for (k, (i, source)) in opened.into_iter().enumerate() {
             let part = shards.as_ref().map(|s| s[k].clone());
+            reads[i].size = match &source {
+                Source::Slice { data, .. } => Some(data.len() as u64),
+                Source::Stream { raw_len, .. } => *raw_len,
+            };
             if part.as_ref().is_some_and(|r| r.is_none()) {
                 continue; // another shard's input
             }
@@ -314,6 +343,7 @@ impl Engine {
                         Some(r) => window.start + r.start..window.start + r.end,
                         None => window,
                     };
+                    reads[i].range = Some(range.start as u64..range.end as u64);
                     total = total.map(|t| t + range.len() as u64);
                     slices.push((i, data, range));
                 }
@@ -323,6 +353,7 @@ impl Engine {
                     expected_len,
                     raw_len,
                 } => {
+                    reads[i].range = raw_len.map(|n| 0..n);
                     total = total.zip(raw_len).map(|(a, b)| a + b);
                     streams.push((i, name, reader, expected_len));
                 }
@@ -343,6 +374,7 @@ impl Engine {
                     if !self.opts.keep_going {
                         progress.finish();
                     }
+                    reads[i].range = None;
                     self.fail(&mut failed, Some(i), e)?
                 }
             }
@@ -358,6 +390,7 @@ impl Engine {
             raw_names,
             failed,
             skipped_binary: expanded.skipped_binary,
+            reads,
         })
     }
 

@@ -20,6 +20,7 @@ pub use crate::aggregate::keyed::{Keyed, Meta};
 use crate::aggregate::Merge;
 use crate::error::{Error, Result};
 use crate::partial;
+use crate::partial::coverage::{self, Coverage};
 
 /// The header of a partial: what defines a job's result (the job's name and parameters),
 /// serialized as `{"job":"NAME","params":{...}}`. The jobs' registry implements it; the
@@ -123,13 +124,17 @@ pub enum EmitMode {
 pub fn write_partial<S: State>(
     params: &impl Header,
     keyed: &Keyed<S>,
+    cov: Option<&Coverage>,
     mode: EmitMode,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     if mode == EmitMode::Partial {
         out.write_all(params.header_line().as_bytes())?;
         let mut body = partial::Body::new(&mut *out);
-        write_partial(params, keyed, EmitMode::Lines, &mut body)?;
+        if let Some(c) = cov {
+            body.write_all(&coverage::line(c))?;
+        }
+        write_partial(params, keyed, None, EmitMode::Lines, &mut body)?;
         return body.finish();
     }
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
@@ -161,6 +166,7 @@ pub fn write_partial_rows<S: State>(
     params: &impl Header,
     meta: &Meta,
     rows: crate::spill::Rows<S>,
+    cov: Option<&Coverage>,
     mode: EmitMode,
     out: &mut dyn Write,
 ) -> Result<()> {
@@ -168,7 +174,10 @@ pub fn write_partial_rows<S: State>(
         out.write_all(params.header_line().as_bytes())
             .map_err(Error::Output)?;
         let mut body = partial::Body::new(&mut *out);
-        write_partial_rows(params, meta, rows, EmitMode::Lines, &mut body)?;
+        if let Some(c) = cov {
+            body.write_all(&coverage::line(c)).map_err(Error::Output)?;
+        }
+        write_partial_rows(params, meta, rows, None, EmitMode::Lines, &mut body)?;
         return body.finish().map_err(Error::Output);
     }
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
@@ -191,19 +200,21 @@ pub fn read_partial<S: State, H: Header>(
     params: Option<&H>,
     into: &mut Keyed<S>,
 ) -> Result<Option<H>> {
-    read_partial_with(name, reader, params, into, &mut |_| Ok(()))
+    read_partial_with(name, reader, params, into, &mut Vec::new(), &mut |_| Ok(()))
 }
 
 /// Records [`read_partial_with`] reads between two calls of its hook.
 pub const RECORDS_PER_HOOK: usize = 4096;
 
 /// [`read_partial`], calling `hook` with the table every [`RECORDS_PER_HOOK`] records (so a
-/// caller can keep it within `--memory` by spilling it).
+/// caller can keep it within `--memory` by spilling it), and pushing onto `sections` one
+/// entry per partial (header) read: its `#coverage`, or `None` when it has none.
 pub fn read_partial_with<S: State, H: Header>(
     name: &Path,
     reader: &mut dyn BufRead,
     params: Option<&H>,
     into: &mut Keyed<S>,
+    sections: &mut Vec<Option<Coverage>>,
     hook: &mut dyn FnMut(&mut Keyed<S>) -> Result<()>,
 ) -> Result<Option<H>> {
     let mut records = 0usize;
@@ -294,6 +305,14 @@ pub fn read_partial_with<S: State, H: Header>(
                 section = Some((partial::BodySum::default(), line_no));
             }
             header.get_or_insert(found);
+            sections.push(None);
+            continue;
+        }
+        if let Some(json) = text.strip_prefix(format!("{}\t", coverage::TAG).as_bytes()) {
+            let found = coverage::parse(json).map_err(|e| bad(line_no, e))?;
+            if let Some(last) = sections.last_mut() {
+                *last = Some(found);
+            }
             continue;
         }
         if let Some(json) = text.strip_prefix(b"#meta\t") {
@@ -480,7 +499,7 @@ mod tests {
         }
         k.meta.rejected.count = 2;
         let mut out = Vec::new();
-        write_partial(&words(), &k, EmitMode::Partial, &mut out).unwrap();
+        write_partial(&words(), &k, None, EmitMode::Partial, &mut out).unwrap();
         assert!(out.starts_with(b"#logmill-partial\t2\t{\"job\":\"words\""));
         assert!(
             out.ends_with(b"\n")
