@@ -313,6 +313,14 @@ pub fn missing(coverage: &Coverage) -> (Vec<String>, Vec<String>) {
     let mut seen: BTreeMap<(String, u64, u64), ()> = BTreeMap::new();
     for run in &coverage.runs {
         let total: u64 = run.inputs.iter().filter_map(|i| i.size).sum();
+        // The shards of this run that were read (a range of any of its inputs): a shard whose
+        // cut point falls in a gap's last line is not the one missing.
+        let present: Vec<u64> = coverage
+            .ranges
+            .iter()
+            .filter(|r| run.inputs.iter().any(|i| r.same_input(i)))
+            .filter_map(|r| r.shard.filter(|s| Some(s[1]) == run.shards).map(|s| s[0]))
+            .collect();
         let mut offset = 0u64;
         for input in &run.inputs {
             let Some(size) = input.size else {
@@ -359,10 +367,6 @@ pub fn missing(coverage: &Coverage) -> (Vec<String>, Vec<String>) {
                     }
                 }
             }
-            let present: Vec<u64> = spans
-                .iter()
-                .filter_map(|r| r.shard.filter(|s| Some(s[1]) == run.shards).map(|s| s[0]))
-                .collect();
             for ((a, b), residues) in by_gap {
                 let keys = if residues.len() as u64 == modulus {
                     String::new()
