@@ -308,7 +308,16 @@ fn read_partials<S: crate::aggregate::State>(
         }
     }
     if !needs_header {
-        return Ok((keyed, None));
+        // Bare lines (a reducer's input) may carry the `#coverage` lines of the partials they
+        // were shuffled from (the Spark driver's exact mode): checked for overlap and passed
+        // on, so the final merge can check the whole.
+        if found.iter().all(|(_, c)| c.is_none()) {
+            return Ok((keyed, None));
+        }
+        found.retain(|(_, c)| c.is_some());
+        for (k, (name, _)) in found.iter_mut().enumerate() {
+            *name = format!("{name} (coverage line {})", k + 1);
+        }
     }
     let covered = check_coverage(config, found)?;
     Ok((keyed, covered))

@@ -118,9 +118,9 @@ pub enum EmitMode {
     Lines,
 }
 
-/// Writes `keyed` as a partial: the header and the end marker (unless `Lines`), a `#meta`
-/// line when there is anything to say, then one line per key in key order, so the same input
-/// always gives the same partial bytes.
+/// Writes `keyed` as a partial: the header and the end marker (unless `Lines`), the
+/// `#coverage` line of `cov` and a `#meta` line when there is anything to say, then one line
+/// per key in key order, so the same input always gives the same partial bytes.
 pub fn write_partial<S: State>(
     params: &impl Header,
     keyed: &Keyed<S>,
@@ -131,13 +131,13 @@ pub fn write_partial<S: State>(
     if mode == EmitMode::Partial {
         out.write_all(params.header_line().as_bytes())?;
         let mut body = partial::Body::new(&mut *out);
-        if let Some(c) = cov {
-            body.write_all(&coverage::line(c))?;
-        }
-        write_partial(params, keyed, None, EmitMode::Lines, &mut body)?;
+        write_partial(params, keyed, cov, EmitMode::Lines, &mut body)?;
         return body.finish();
     }
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    if let Some(c) = cov {
+        out.write_all(&coverage::line(c))?;
+    }
     write_meta(&keyed.meta, &mut out)?;
     let mut rows: Vec<(&[u8], &S)> = keyed.table.iter().collect();
     rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
@@ -174,13 +174,13 @@ pub fn write_partial_rows<S: State>(
         out.write_all(params.header_line().as_bytes())
             .map_err(Error::Output)?;
         let mut body = partial::Body::new(&mut *out);
-        if let Some(c) = cov {
-            body.write_all(&coverage::line(c)).map_err(Error::Output)?;
-        }
-        write_partial_rows(params, meta, rows, None, EmitMode::Lines, &mut body)?;
+        write_partial_rows(params, meta, rows, cov, EmitMode::Lines, &mut body)?;
         return body.finish().map_err(Error::Output);
     }
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    if let Some(c) = cov {
+        out.write_all(&coverage::line(c)).map_err(Error::Output)?;
+    }
     write_meta(meta, &mut out).map_err(Error::Output)?;
     let mut line = Vec::new();
     let mut state = Vec::new();
@@ -310,8 +310,10 @@ pub fn read_partial_with<S: State, H: Header>(
         }
         if let Some(json) = text.strip_prefix(format!("{}\t", coverage::TAG).as_bytes()) {
             let found = coverage::parse(json).map_err(|e| bad(line_no, e))?;
-            if let Some(last) = sections.last_mut() {
-                *last = Some(found);
+            // In a partial, its coverage; among bare lines (a reducer's input), one more.
+            match (section.is_some(), sections.last_mut()) {
+                (true, Some(last)) => *last = Some(found),
+                _ => sections.push(Some(found)),
             }
             continue;
         }
