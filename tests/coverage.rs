@@ -277,3 +277,81 @@ cmp total.tsv single.tsv && echo same
         "{missing}"
     );
 }
+
+/// The Spark driver's exact mode without Spark: shards' partials, their lines shuffled by key to
+/// reducers (`#coverage` lines all to one, by their common key), `reduce --emit partial` each,
+/// and the gathered lines under the job's header merged with `--complete`: the single run's
+/// bytes; a shard lost, or a shard's lines shuffled twice (a retried task counted twice), fail.
+#[test]
+fn coverage_passes_through_reducers_to_a_complete_merge() {
+    let dir = Dir::new("coverage_reducers");
+    let (a, b) = two_logs(&dir);
+    write_shards(&dir, 3, &[&a, &b]);
+    let header = {
+        let p = String::from_utf8(dir.read("part-0.partial")).unwrap();
+        p.lines().next().unwrap().to_string()
+    };
+    let reducers = 2usize;
+    // The stages as the driver runs them; `shards` lists the shard partials fed in.
+    let final_input = |shards: &[usize]| -> Result<Vec<u8>, String> {
+        let mut buckets = vec![Vec::new(); reducers];
+        for &i in shards {
+            let text = dir.read(format!("part-{i}.partial"));
+            for line in text.split_inclusive(|&c| c == b'\n').skip(1) {
+                if line.starts_with(b"#logmill-end\t") {
+                    continue;
+                }
+                let key = line.split(|&c| c == b'\t').next().unwrap();
+                let r = key.iter().map(|&c| c as usize).sum::<usize>() % reducers;
+                buckets[r].extend_from_slice(line);
+            }
+        }
+        let mut body = Vec::new();
+        for bucket in buckets {
+            let out = dir
+                .command()
+                .args(["--emit", "partial", "reduce", "words"])
+                .write_stdin(bucket)
+                .output()
+                .unwrap();
+            if out.status.code() != Some(0) {
+                return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+            }
+            body.extend_from_slice(&out.stdout);
+        }
+        // The driver's end marker: rows and CRC-32 of the body.
+        let rows = body
+            .split_inclusive(|&c| c == b'\n')
+            .filter(|l| !l.starts_with(b"#"))
+            .count();
+        let crc = crc32(&body);
+        let mut data = format!("{header}\n").into_bytes();
+        data.extend_from_slice(&body);
+        data.extend_from_slice(format!("#logmill-end\t{rows}\t{crc:08x}\n").as_bytes());
+        Ok(data)
+    };
+    let merge = |data: Vec<u8>| dir.command().args(["merge", "--complete"]).write_stdin(data).output().unwrap();
+    let whole = merge(final_input(&[0, 1, 2]).unwrap());
+    assert_eq!(whole.status.code(), Some(0), "{}", String::from_utf8_lossy(&whole.stderr));
+    assert_eq!(whole.stdout, ok(&dir, &["words", &a, &b]));
+    // A lost shard: the retry list.
+    let lost = merge(final_input(&[0, 2]).unwrap());
+    assert_eq!(lost.status.code(), Some(2));
+    let err = String::from_utf8(lost.stderr).unwrap();
+    assert!(err.contains("missing: shard 1/3 of a.log (bytes "), "{err}");
+    // A shard counted twice: the reducer holding the coverage lines refuses.
+    let err = final_input(&[0, 1, 1, 2]).unwrap_err();
+    assert!(err.contains("both count bytes"), "{err}");
+}
+
+/// CRC-32 (IEEE), bit by bit: independent of logmill's table.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in bytes {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+        }
+    }
+    !c
+}
