@@ -99,6 +99,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "I/N")]
     pub shard: Option<String>,
 
+    /// With merge or reduce: keep only the keys of partition P of R (the CRC-32 of the key,
+    /// as a partial writes it, mod R is P: how the Spark driver sends keys to reducers); the
+    /// result's coverage says so, and `merge --complete` wants every partition.
+    #[arg(long, global = true, value_name = "P/R")]
+    pub partition: Option<String>,
+
     /// Incremental runs: remember in FILE how far each input was read and the partial so far;
     /// the next run reads only what was appended (starting over a rotated or truncated file).
     #[arg(long, global = true, value_name = "FILE")]

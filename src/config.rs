@@ -64,6 +64,8 @@ pub struct Config {
     pub file_list: Option<PathBuf>,
     /// What `merge` checks of its partials' coverage (`--allow-overlap`, `--complete`).
     pub checks: MergeChecks,
+    /// With merge or reduce: the key partition `(P, R)` kept (`--partition P/R`).
+    pub partition: Option<(u64, u64)>,
 }
 
 /// What `logmill merge` checks of the partials' coverage.
@@ -117,6 +119,7 @@ impl Config {
             spill: SpillOptions::default(),
             file_list: None,
             checks: MergeChecks::default(),
+            partition: None,
         }
     }
 
@@ -202,6 +205,25 @@ impl Config {
             files.extend(read_file_list(list, cli.null)?);
         }
         let shard = cli.shard.as_deref().map(parse_shard).transpose()?;
+        let partition = match cli.partition.as_deref() {
+            Some(_) if action == Action::Run => {
+                return Err(Error::InvalidArgument {
+                    flag: "--partition",
+                    value: cli.partition.clone().unwrap_or_default(),
+                    reason: "applies to merge and reduce (it picks keys of partial results)"
+                        .into(),
+                })
+            }
+            Some(v) => {
+                let s = parse_shard(v).map_err(|_| Error::InvalidArgument {
+                    flag: "--partition",
+                    value: v.to_string(),
+                    reason: "expected P/R with 0 <= P < R, e.g. 1/4".into(),
+                })?;
+                Some((s.index, s.count))
+            }
+            None => None,
+        };
         if action != Action::Run && (shard.is_some() || cli.state.is_some()) {
             return Err(Error::InvalidArgument {
                 flag: if shard.is_some() {
@@ -250,6 +272,7 @@ impl Config {
             spill,
             file_list: cli.files_from,
             checks,
+            partition,
         })
     }
 }

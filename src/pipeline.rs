@@ -287,6 +287,7 @@ fn read_partials<S: crate::aggregate::State>(
             Some(&config.params),
             &mut keyed,
             &mut sections,
+            config.partition,
             &mut keep_within,
         )?;
         let several = sections.len() > 1;
@@ -358,6 +359,9 @@ fn check_coverage(config: &Config, found: Vec<(String, Option<Coverage>)>) -> Re
     let mut union = Coverage::default();
     for n in named {
         union.union(n.coverage);
+    }
+    if let Some((p, count)) = config.partition {
+        union = union.for_keys(p, count).map_err(Error::Coverage)?;
     }
     if config.checks.complete {
         let (missing, unchecked) = coverage::missing(&union);

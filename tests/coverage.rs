@@ -355,3 +355,57 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !c
 }
+
+/// `--partition P/R` keeps the keys of one partition (CRC-32 of the escaped key mod R, checked
+/// here with an independent CRC) and says so in the coverage: partitions of one partial do not
+/// overlap, all of them merge `--complete` into the whole, and a missing one is named.
+#[test]
+fn key_partitions_split_and_merge_back_whole() {
+    let dir = Dir::new("coverage_partitions");
+    let (a, _) = two_logs(&dir);
+    ok(&dir, &["words", "--emit", "partial", "-o", "all.partial", &a]);
+    let mut keys_seen = 0;
+    for p in 0..3 {
+        let part = format!("p{p}.partial");
+        let which = format!("{p}/3");
+        ok(
+            &dir,
+            &["merge", "--partition", &which, "--emit", "partial", "-o", &part, "all.partial"],
+        );
+        let text = dir.read(&part);
+        for line in text.split(|&c| c == b'\n').filter(|l| !l.is_empty() && l[0] != b'#') {
+            let key = line.split(|&c| c == b'\t').next().unwrap();
+            assert_eq!(u64::from(crc32(key)) % 3, p, "{}", String::from_utf8_lossy(line));
+            keys_seen += 1;
+        }
+        assert!(String::from_utf8_lossy(&text).contains(&format!("\"keys\":[{p},3]")));
+    }
+    let single = ok(&dir, &["words", &a]);
+    assert_eq!(keys_seen, single.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count());
+    assert_eq!(
+        ok(&dir, &["merge", "--complete", "p0.partial", "p1.partial", "p2.partial"]),
+        single
+    );
+    let out = dir
+        .command()
+        .args(["merge", "--complete", "p0.partial", "p2.partial"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(&format!("missing: {a} (bytes 0..")) && err.contains("keys with hash mod 3 in {1})"),
+        "{err}"
+    );
+    refused(
+        &["merge", &s(&dir.path("p1.partial")), &s(&dir.path("p1.partial"))],
+        None,
+        "both count bytes",
+    );
+    refused(
+        &["merge", &s(&dir.path("p1.partial")), &s(&dir.path("all.partial"))],
+        None,
+        "both count bytes",
+    );
+    refused(&["words", "--partition", "1/3", &s(&dir.path(&a))], None, "--partition");
+}

@@ -255,12 +255,30 @@ impl Coverage {
         self.ranges = out;
     }
 
-    /// This coverage restricted to key partition `p` of `count`.
-    pub fn for_keys(mut self, p: u64, count: u64) -> Coverage {
-        for r in &mut self.ranges {
-            r.keys = Some([p, count]);
+    /// This coverage restricted to the keys of partition `p` of `count` (`--partition`):
+    /// ranges of every key get that partition; ranges of a partition that holds none of its
+    /// keys are dropped. Fails when a range's partition and this one cannot be expressed as
+    /// one (neither count divides the other).
+    pub fn for_keys(mut self, p: u64, count: u64) -> std::result::Result<Coverage, String> {
+        let mut kept = Vec::with_capacity(self.ranges.len());
+        for mut r in self.ranges {
+            let (q, s) = r.keys();
+            if !keys_meet((q, s), (p, count)) {
+                continue;
+            }
+            if count % s == 0 {
+                r.keys = Some([p, count]);
+            } else if s % count != 0 {
+                return Err(format!(
+                    "--partition {p}/{count}: {} holds the keys of partition {q}/{s}; \
+                     partitions of {count} and {s} do not nest",
+                    r.path
+                ));
+            }
+            kept.push(r);
         }
-        self
+        self.ranges = kept;
+        Ok(self)
     }
 }
 

@@ -200,7 +200,7 @@ pub fn read_partial<S: State, H: Header>(
     params: Option<&H>,
     into: &mut Keyed<S>,
 ) -> Result<Option<H>> {
-    read_partial_with(name, reader, params, into, &mut Vec::new(), &mut |_| Ok(()))
+    read_partial_with(name, reader, params, into, &mut Vec::new(), None, &mut |_| Ok(()))
 }
 
 /// Records [`read_partial_with`] reads between two calls of its hook.
@@ -208,13 +208,15 @@ pub const RECORDS_PER_HOOK: usize = 4096;
 
 /// [`read_partial`], calling `hook` with the table every [`RECORDS_PER_HOOK`] records (so a
 /// caller can keep it within `--memory` by spilling it), and pushing onto `sections` one
-/// entry per partial (header) read: its `#coverage`, or `None` when it has none.
+/// entry per partial (header) read: its `#coverage`, or `None` when it has none. With
+/// `keys` `(p, R)`, only the keys of that partition are kept (see [`coverage::key_partition`]).
 pub fn read_partial_with<S: State, H: Header>(
     name: &Path,
     reader: &mut dyn BufRead,
     params: Option<&H>,
     into: &mut Keyed<S>,
     sections: &mut Vec<Option<Coverage>>,
+    keys: Option<(u64, u64)>,
     hook: &mut dyn FnMut(&mut Keyed<S>) -> Result<()>,
 ) -> Result<Option<H>> {
     let mut records = 0usize;
@@ -330,6 +332,9 @@ pub fn read_partial_with<S: State, H: Header>(
         }
         let (k, state) = partial::split_line(text)
             .ok_or_else(|| bad(line_no, "expected KEY<TAB>STATE".to_string()))?;
+        if keys.is_some_and(|(p, count)| coverage::key_partition(k, count) != p) {
+            continue;
+        }
         partial::unescape_key(k, &mut key)
             .map_err(|e| bad(line_no, format!("bad escape in the key at byte {}", e.at)))?;
         let state: S = serde_json::from_slice(state).map_err(|e| {

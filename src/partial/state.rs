@@ -114,6 +114,7 @@ pub fn load<S: State>(path: &Path, params: &impl Header) -> Result<Loaded<S>> {
         Some(params),
         &mut loaded.total,
         &mut sections,
+        None,
         &mut |_| Ok(()),
     )?;
     loaded.coverage = sections.into_iter().next().flatten();
