@@ -341,7 +341,8 @@ fn check_coverage(config: &Config, found: Vec<(String, Option<Coverage>)>) -> Re
     for name in &unknown {
         diag::warning(format_args!(
             "{name}: this partial does not record what it covers (written by an older \
-             logmill); it cannot be checked for double counting or completeness"
+             logmill, or made of `map` lines); it cannot be checked for double counting or \
+             completeness"
         ));
     }
     if !config.checks.allow_overlap {
