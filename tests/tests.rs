@@ -15,6 +15,7 @@ mod grep;
 mod help;
 mod inputs;
 mod layering;
+mod lines;
 mod matches;
 mod partials;
 mod signals;
