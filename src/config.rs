@@ -210,8 +210,7 @@ impl Config {
                 return Err(Error::InvalidArgument {
                     flag: "--partition",
                     value: cli.partition.clone().unwrap_or_default(),
-                    reason: "applies to merge and reduce (it picks keys of partial results)"
-                        .into(),
+                    reason: "applies to merge and reduce (it picks keys of partial results)".into(),
                 })
             }
             Some(v) => {

@@ -204,15 +204,8 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
         failed,
         coverage: shown_coverage.as_ref(),
     };
-    let outcome = emit_result(
-        config,
-        job,
-        Merged::Memory(shown),
-        how,
-        emit,
-        sink.writer(),
-    )
-    .map_err(not_delivered)?;
+    let outcome = emit_result(config, job, Merged::Memory(shown), how, emit, sink.writer())
+        .map_err(not_delivered)?;
     sink.deliver().map_err(not_delivered)?;
     if let Some(p) = prepared {
         p.publish()?;
@@ -329,7 +322,10 @@ fn read_partials<S: crate::aggregate::State>(
 /// listed on stderr as a `missing:` line first). Returns the union, or `None` when a partial
 /// has no coverage (it was written by an older logmill: warned about, refused by
 /// `--complete`).
-fn check_coverage(config: &Config, found: Vec<(String, Option<Coverage>)>) -> Result<Option<Coverage>> {
+fn check_coverage(
+    config: &Config,
+    found: Vec<(String, Option<Coverage>)>,
+) -> Result<Option<Coverage>> {
     let mut named = Vec::with_capacity(found.len());
     let mut unknown = Vec::new();
     for (name, c) in found {

@@ -52,7 +52,10 @@ fn shard_pieces(files: &[Vec<u8>], i: u64, n: u64) -> Vec<(usize, u64, u64)> {
     for (k, f) in files.iter().enumerate() {
         let size = f.len() as u64;
         let local = |g: u64| g.saturating_sub(offset).min(size);
-        let (a, b) = (line_start(f, local(cut(i))), line_start(f, local(cut(i + 1))));
+        let (a, b) = (
+            line_start(f, local(cut(i))),
+            line_start(f, local(cut(i + 1))),
+        );
         if a < b {
             out.push((k, a, b));
         }
@@ -76,17 +79,30 @@ fn merging_a_partial_with_itself_is_refused() {
     let dir = Dir::new("coverage_self_merge");
     let log = dir.create("a.log", "x y\nx\n");
     let p = dir.path("a.partial");
-    ok(&dir, &["words", "--emit", "partial", "-o", &s(&p), &s(&log)]);
+    ok(
+        &dir,
+        &["words", "--emit", "partial", "-o", &s(&p), &s(&log)],
+    );
     let text = String::from_utf8(dir.read("a.partial")).unwrap();
-    assert!(text.lines().nth(1).unwrap().starts_with("#coverage\t{"), "{text}");
+    assert!(
+        text.lines().nth(1).unwrap().starts_with("#coverage\t{"),
+        "{text}"
+    );
     let err = refused(&["merge", &s(&p), &s(&p)], None, "twice");
     assert!(
-        err.contains(&format!("{0} and {0} both count bytes 0..6 of {1}", s(&p), s(&log))),
+        err.contains(&format!(
+            "{0} and {0} both count bytes 0..6 of {1}",
+            s(&p),
+            s(&log)
+        )),
         "{err}"
     );
     // Through a merged partial too: the week refuses a day it already holds.
     let week = dir.path("week.partial");
-    ok(&dir, &["merge", "--emit", "partial", "-o", &s(&week), &s(&p)]);
+    ok(
+        &dir,
+        &["merge", "--emit", "partial", "-o", &s(&week), &s(&p)],
+    );
     refused(&["merge", &s(&week), &s(&p)], None, "both count bytes 0..6");
     // Those who mean it.
     let (out, code, err) = run_logmill(&["merge", "--allow-overlap", &s(&p), &s(&p)], None);
@@ -165,7 +181,17 @@ fn daily_state_partials_are_complete_and_the_state_refuses_a_day_it_holds() {
         let p = format!("day{n}.partial");
         ok(
             &dir,
-            &["words", "--state", "st", "--since-last", "--emit", "partial", "-o", &p, "app.log"],
+            &[
+                "words",
+                "--state",
+                "st",
+                "--since-last",
+                "--emit",
+                "partial",
+                "-o",
+                &p,
+                "app.log",
+            ],
         );
         p
     };
@@ -175,11 +201,19 @@ fn daily_state_partials_are_complete_and_the_state_refuses_a_day_it_holds() {
     let merged = ok(&dir, &["merge", "--complete", &d1, &d2]);
     assert_eq!(merged, ok(&dir, &["words", "app.log"]));
     // The state file holds the total: merging a day into it again is double counting.
-    refused(&["merge", &s(&dir.path("st")), &s(&dir.path(&d2))], None, "bytes 6..10");
+    refused(
+        &["merge", &s(&dir.path("st")), &s(&dir.path(&d2))],
+        None,
+        "bytes 6..10",
+    );
     let text = String::from_utf8(ok(&dir, &["coverage", "st"])).unwrap();
     assert!(text.contains("app.log: 10 bytes; counted: 0..10"), "{text}");
     // Only day 2: bytes 0..6 are missing.
-    let out = dir.command().args(["merge", "--complete", &d2]).output().unwrap();
+    let out = dir
+        .command()
+        .args(["merge", "--complete", &d2])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("missing: app.log (bytes 0..6)"), "{err}");
@@ -189,7 +223,10 @@ fn daily_state_partials_are_complete_and_the_state_refuses_a_day_it_holds() {
 fn partials_without_coverage_warn_and_fail_complete() {
     let dir = Dir::new("coverage_old");
     dir.create("a.log", "x y\n");
-    ok(&dir, &["words", "--emit", "partial", "-o", "new.partial", "a.log"]);
+    ok(
+        &dir,
+        &["words", "--emit", "partial", "-o", "new.partial", "a.log"],
+    );
     // As an older logmill wrote it: version 1, no coverage, no end marker.
     let text = String::from_utf8(dir.read("new.partial")).unwrap();
     let old: String = text
@@ -198,10 +235,17 @@ fn partials_without_coverage_warn_and_fail_complete() {
         .map(|l| l.replacen("#logmill-partial\t2\t", "#logmill-partial\t1\t", 1) + "\n")
         .collect();
     dir.create("old.partial", old);
-    let out = dir.command().args(["merge", "old.partial"]).output().unwrap();
+    let out = dir
+        .command()
+        .args(["merge", "old.partial"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("cannot be checked for double counting"), "{err}");
+    assert!(
+        err.contains("cannot be checked for double counting"),
+        "{err}"
+    );
     let out = dir
         .command()
         .args(["merge", "--complete", "old.partial"])
@@ -209,7 +253,10 @@ fn partials_without_coverage_warn_and_fail_complete() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("--complete: old.partial does not record"), "{err}");
+    assert!(
+        err.contains("--complete: old.partial does not record"),
+        "{err}"
+    );
     // A bad coverage line is one clear error.
     let bad = text.replacen("#coverage\t{", "#coverage\t{oops", 1);
     dir.create("bad.partial", bad);
@@ -269,7 +316,11 @@ cmp total.tsv single.tsv && echo same
         "part-0.partial part-1.partial part-3.partial",
         "{out}"
     );
-    assert_eq!(lines[2].trim(), "2", "the retry list names shard 2 only: {out}");
+    assert_eq!(
+        lines[2].trim(),
+        "2",
+        "the retry list names shard 2 only: {out}"
+    );
     assert_eq!(lines[3], "same", "{out}");
     let missing = String::from_utf8(dir.read("missing.txt")).unwrap();
     assert!(
@@ -330,9 +381,20 @@ fn coverage_passes_through_reducers_to_a_complete_merge() {
         data.extend_from_slice(format!("#logmill-end\t{rows}\t{crc:08x}\n").as_bytes());
         Ok(data)
     };
-    let merge = |data: Vec<u8>| dir.command().args(["merge", "--complete"]).write_stdin(data).output().unwrap();
+    let merge = |data: Vec<u8>| {
+        dir.command()
+            .args(["merge", "--complete"])
+            .write_stdin(data)
+            .output()
+            .unwrap()
+    };
     let whole = merge(final_input(&[0, 1, 2]).unwrap());
-    assert_eq!(whole.status.code(), Some(0), "{}", String::from_utf8_lossy(&whole.stderr));
+    assert_eq!(
+        whole.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
     assert_eq!(whole.stdout, ok(&dir, &["words", &a, &b]));
     // A lost shard: the retry list.
     let lost = merge(final_input(&[0, 2]).unwrap());
@@ -350,7 +412,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         c ^= u32::from(b);
         for _ in 0..8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
         }
     }
     !c
@@ -363,27 +429,62 @@ fn crc32(bytes: &[u8]) -> u32 {
 fn key_partitions_split_and_merge_back_whole() {
     let dir = Dir::new("coverage_partitions");
     let (a, _) = two_logs(&dir);
-    ok(&dir, &["words", "--emit", "partial", "-o", "all.partial", &a]);
+    ok(
+        &dir,
+        &["words", "--emit", "partial", "-o", "all.partial", &a],
+    );
     let mut keys_seen = 0;
     for p in 0..3 {
         let part = format!("p{p}.partial");
         let which = format!("{p}/3");
         ok(
             &dir,
-            &["merge", "--partition", &which, "--emit", "partial", "-o", &part, "all.partial"],
+            &[
+                "merge",
+                "--partition",
+                &which,
+                "--emit",
+                "partial",
+                "-o",
+                &part,
+                "all.partial",
+            ],
         );
         let text = dir.read(&part);
-        for line in text.split(|&c| c == b'\n').filter(|l| !l.is_empty() && l[0] != b'#') {
+        for line in text
+            .split(|&c| c == b'\n')
+            .filter(|l| !l.is_empty() && l[0] != b'#')
+        {
             let key = line.split(|&c| c == b'\t').next().unwrap();
-            assert_eq!(u64::from(crc32(key)) % 3, p, "{}", String::from_utf8_lossy(line));
+            assert_eq!(
+                u64::from(crc32(key)) % 3,
+                p,
+                "{}",
+                String::from_utf8_lossy(line)
+            );
             keys_seen += 1;
         }
         assert!(String::from_utf8_lossy(&text).contains(&format!("\"keys\":[{p},3]")));
     }
     let single = ok(&dir, &["words", &a]);
-    assert_eq!(keys_seen, single.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count());
     assert_eq!(
-        ok(&dir, &["merge", "--complete", "p0.partial", "p1.partial", "p2.partial"]),
+        keys_seen,
+        single
+            .split(|&c| c == b'\n')
+            .filter(|l| !l.is_empty())
+            .count()
+    );
+    assert_eq!(
+        ok(
+            &dir,
+            &[
+                "merge",
+                "--complete",
+                "p0.partial",
+                "p1.partial",
+                "p2.partial"
+            ]
+        ),
         single
     );
     let out = dir
@@ -394,18 +495,31 @@ fn key_partitions_split_and_merge_back_whole() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
-        err.contains(&format!("missing: {a} (bytes 0..")) && err.contains("keys with hash mod 3 in {1})"),
+        err.contains(&format!("missing: {a} (bytes 0.."))
+            && err.contains("keys with hash mod 3 in {1})"),
         "{err}"
     );
     refused(
-        &["merge", &s(&dir.path("p1.partial")), &s(&dir.path("p1.partial"))],
+        &[
+            "merge",
+            &s(&dir.path("p1.partial")),
+            &s(&dir.path("p1.partial")),
+        ],
         None,
         "both count bytes",
     );
     refused(
-        &["merge", &s(&dir.path("p1.partial")), &s(&dir.path("all.partial"))],
+        &[
+            "merge",
+            &s(&dir.path("p1.partial")),
+            &s(&dir.path("all.partial")),
+        ],
         None,
         "both count bytes",
     );
-    refused(&["words", "--partition", "1/3", &s(&dir.path(&a))], None, "--partition");
+    refused(
+        &["words", "--partition", "1/3", &s(&dir.path(&a))],
+        None,
+        "--partition",
+    );
 }

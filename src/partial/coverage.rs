@@ -377,7 +377,10 @@ pub fn missing(coverage: &Coverage) -> (Vec<String>, Vec<String>) {
                 let mut at = 0u64;
                 for (from, to) in held.into_iter().chain([(size, size)]) {
                     if from > at {
-                        by_gap.entry((at, from.min(size))).or_default().push(residue);
+                        by_gap
+                            .entry((at, from.min(size)))
+                            .or_default()
+                            .push(residue);
                     }
                     at = at.max(to);
                     if at >= size {
@@ -394,10 +397,7 @@ pub fn missing(coverage: &Coverage) -> (Vec<String>, Vec<String>) {
                 };
                 let pieces = shard_pieces(run.shards, total, start, (a, b), &present);
                 if pieces.is_empty() {
-                    lines.push(format!(
-                        "missing: {} (bytes {a}..{b}{keys})",
-                        input.path
-                    ));
+                    lines.push(format!("missing: {} (bytes {a}..{b}{keys})", input.path));
                 }
                 for (i, n, x, y) in pieces {
                     lines.push(format!(
@@ -458,7 +458,11 @@ pub fn describe(coverage: &Coverage, out: &mut String) {
         );
         for input in &run.inputs {
             let Some(size) = input.size else {
-                let _ = writeln!(out, "    {}: no size (stdin or a pipe): unchecked", input.path);
+                let _ = writeln!(
+                    out,
+                    "    {}: no size (stdin or a pipe): unchecked",
+                    input.path
+                );
                 continue;
             };
             let spans: Vec<String> = coverage
@@ -653,7 +657,10 @@ mod tests {
             runs: vec![run(&[("a", 100), ("b", 100)], Some(2))],
             ranges: vec![span("a", 0, 100, Some([0, 2]))],
         };
-        assert_eq!(missing(&c).0, vec!["missing: shard 1/2 of b (bytes 0..100)"]);
+        assert_eq!(
+            missing(&c).0,
+            vec!["missing: shard 1/2 of b (bytes 0..100)"]
+        );
     }
 
     #[test]
@@ -690,7 +697,10 @@ mod tests {
         let x = named("x.partial", span("a", 0, 60, None));
         let y = named("y.partial", span("a", 50, 100, None));
         let why = first_overlap(&[x.clone(), y]).unwrap();
-        assert!(why.contains("x.partial and y.partial both count bytes 50..60 of a"), "{why}");
+        assert!(
+            why.contains("x.partial and y.partial both count bytes 50..60 of a"),
+            "{why}"
+        );
         let z = named("z.partial", span("a", 60, 100, None));
         assert_eq!(first_overlap(&[x.clone(), z.clone()]), None);
         let mut u = x.coverage;

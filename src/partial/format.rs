@@ -200,7 +200,15 @@ pub fn read_partial<S: State, H: Header>(
     params: Option<&H>,
     into: &mut Keyed<S>,
 ) -> Result<Option<H>> {
-    read_partial_with(name, reader, params, into, &mut Vec::new(), None, &mut |_| Ok(()))
+    read_partial_with(
+        name,
+        reader,
+        params,
+        into,
+        &mut Vec::new(),
+        None,
+        &mut |_| Ok(()),
+    )
 }
 
 /// Records [`read_partial_with`] reads between two calls of its hook.
