@@ -9,6 +9,7 @@
 //! exactly associative and commutative and emit sorts by a total order.
 
 pub mod budget;
+mod reads;
 mod shard;
 
 use std::ops::Range;
@@ -31,6 +32,7 @@ use crate::input::{self, Data, InputSpec, MmapPolicy, OpenOptions, Source};
 use crate::progress::{Progress, ProgressMode};
 
 pub use budget::{Budget, Spiller};
+pub use reads::InputRead;
 pub use shard::Shard;
 
 /// Stream blocks queued between the reader thread and the mappers. With the blocks the workers
@@ -164,18 +166,6 @@ pub struct Mapped<P> {
     pub reads: Vec<InputRead>,
 }
 
-/// What a run read of one input (after directories were expanded): its provenance.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InputRead {
-    /// The file, when the input is one (not stdin, not bytes in memory).
-    pub path: Option<std::path::PathBuf>,
-    /// Its size on disk when opened; `None` for stdin, pipes and inputs that failed to open.
-    pub size: Option<u64>,
-    /// The bytes of the file this run mapped (a `--shard`'s range, a `--state` part, or the
-    /// whole file); `None` when it read none (another shard's input, or a failed input).
-    pub range: Option<Range<u64>>,
-}
-
 impl<P> Mapped<P> {
     /// Reports inputs that failed (with `keep_going`) and files skipped as binary on stderr,
     /// one line each. True when any input failed: the run must then exit with 2.
@@ -303,17 +293,7 @@ impl Engine {
         };
         let inputs: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
         let raw_names: Vec<Vec<u8>> = expanded.inputs.iter().map(InputSpec::name_bytes).collect();
-        let mut reads: Vec<InputRead> = expanded
-            .inputs
-            .iter()
-            .map(|spec| InputRead {
-                path: match spec {
-                    InputSpec::Path(p) | InputSpec::Part { path: p, .. } => Some(p.clone()),
-                    InputSpec::Stdin | InputSpec::Bytes { .. } => None,
-                },
-                ..InputRead::default()
-            })
-            .collect();
+        let mut reads: Vec<InputRead> = expanded.inputs.iter().map(InputRead::unread).collect();
         let mut opened = Vec::new();
         for (i, spec) in expanded.inputs.into_iter().enumerate() {
             match input::open(spec, &open_opts) {
