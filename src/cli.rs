@@ -179,6 +179,14 @@ pub struct Cli {
     #[arg(long, global = true, display_order = 1016, value_name = "I/N", help_heading = heading::SCALE_OUT)]
     pub shard: Option<String>,
 
+    /// With merge or reduce: keep only key partition P of R.
+    ///
+    /// Keeps the keys whose CRC-32 (of the key as a partial writes it) mod R is P, as the
+    /// Spark driver sends keys to reducers; the result's coverage records the partition, and
+    /// `merge --complete` wants every partition of every input.
+    #[arg(long, global = true, display_order = 1016, value_name = "P/R", help_heading = heading::SCALE_OUT)]
+    pub partition: Option<String>,
+
     /// Incremental runs: read only what was appended.
     ///
     /// Remember in FILE how far each input was read and the partial so far; the next run
@@ -266,7 +274,8 @@ Examples:
   logmill words --emit partial -o tue.partial tue.log
   logmill merge mon.partial tue.partial --top 10
   ssh host1 logmill words --emit partial /var/log/app.log > h1.partial  (and so on)
-  logmill merge h*.partial --emit partial -o week.partial")]
+  logmill merge h*.partial --emit partial -o week.partial
+  logmill merge --complete shard-*.partial   (fails, listing what is missing)")]
     Merge(MergeArgs),
 
     /// Show what changed between two partial or state files of one job.
@@ -279,6 +288,17 @@ Examples:
   logmill diff --min-delta 10 --top 20 old.state new.state
   logmill diff --fail-if 'change=new' last.partial now.partial")]
     Diff(DiffArgs),
+    /// Print what partial files cover, without merging them.
+    ///
+    /// For each partial: its runs' inputs and the byte ranges (and key partitions) it counted.
+    /// Then `overlap:` when two count the same bytes and `missing:` retry lines for what none
+    /// counted. Exit 0 when together they cover every input of their runs exactly once, 1
+    /// otherwise.
+    #[command(after_long_help = "\
+Examples:
+  logmill coverage shard-*.partial
+  logmill coverage day-*.partial | grep '^missing:'")]
+    Coverage(CoverageArgs),
 
     /// Print a shell completion script to stdout.
     #[command(after_long_help = "\
@@ -305,6 +325,29 @@ pub struct MergeArgs {
 
     /// Partial files; `-` or none reads stdin.
     #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Merge partials that count the same bytes twice.
+    ///
+    /// By default two partials that count the same bytes of an input (the same file merged
+    /// twice, a day merged into a week that holds it) are refused: they would be counted twice.
+    #[arg(long)]
+    pub allow_overlap: bool,
+
+    /// Fail unless the partials cover every input whole.
+    ///
+    /// Every input of every run named in any partial must be covered from byte 0 to its size,
+    /// for every key partition; what is missing is listed on stderr as retry lines, e.g.
+    /// `missing: shard 2/4 of a.log (bytes 5242880..7864320)`.
+    #[arg(long)]
+    pub complete: bool,
+}
+
+/// Flags of `logmill coverage`.
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// Partial (or state) files.
+    #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
 }
 

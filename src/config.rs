@@ -72,6 +72,19 @@ pub struct Config {
     /// The file the input names were read from (`--files-from`), `-` for stdin: an input too,
     /// as far as outputs are concerned (see [`crate::same_file`]).
     pub file_list: Option<PathBuf>,
+    /// What `merge` checks of its partials' coverage (`--allow-overlap`, `--complete`).
+    pub checks: MergeChecks,
+    /// With merge or reduce: the key partition `(P, R)` kept (`--partition P/R`).
+    pub partition: Option<(u64, u64)>,
+}
+
+/// What `logmill merge` checks of the partials' coverage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MergeChecks {
+    /// Merge partials that count the same bytes twice (`--allow-overlap`).
+    pub allow_overlap: bool,
+    /// Fail unless every input of every run is covered whole (`--complete`).
+    pub complete: bool,
 }
 
 /// What `logmill diff` and `--diff` show.
@@ -189,6 +202,8 @@ impl Config {
             max_rejects: None,
             fail_if: Vec::new(),
             diff: None,
+            checks: MergeChecks::default(),
+            partition: None,
         }
     }
 
@@ -252,16 +267,25 @@ impl Config {
                 let merge = MergeArgs {
                     output: a.output,
                     files: vec![a.old, a.new],
+                    allow_overlap: false,
+                    complete: false,
                 };
                 (Action::Diff, EmitMode::Final, Err(merge))
             }
-            Command::Completions(_) | Command::Man => {
+            Command::Completions(_) | Command::Man | Command::Coverage(_) => {
                 return Err(Error::InvalidArgument {
                     flag: "COMMAND",
                     value: "completions/man".into(),
                     reason: "prints documentation, not a job: handled before the config".into(),
                 })
             }
+        };
+        let checks = match &command {
+            Err(a) => MergeChecks {
+                allow_overlap: a.allow_overlap,
+                complete: a.complete,
+            },
+            Ok(_) => MergeChecks::default(),
         };
         let Parsed {
             params,
@@ -308,6 +332,24 @@ impl Config {
             files.extend(read_file_list(list, cli.null)?);
         }
         let shard = cli.shard.as_deref().map(parse_shard).transpose()?;
+        let partition = match cli.partition.as_deref() {
+            Some(_) if action == Action::Run => {
+                return Err(Error::InvalidArgument {
+                    flag: "--partition",
+                    value: cli.partition.clone().unwrap_or_default(),
+                    reason: "applies to merge and reduce (it picks keys of partial results)".into(),
+                })
+            }
+            Some(v) => {
+                let s = parse_shard(v).map_err(|_| Error::InvalidArgument {
+                    flag: "--partition",
+                    value: v.to_string(),
+                    reason: "expected P/R with 0 <= P < R, e.g. 1/4".into(),
+                })?;
+                Some((s.index, s.count))
+            }
+            None => None,
+        };
         if action != Action::Run && (shard.is_some() || cli.state.is_some()) {
             return Err(Error::InvalidArgument {
                 flag: if shard.is_some() {
@@ -362,6 +404,8 @@ impl Config {
                 .transpose()?,
             fail_if,
             diff,
+            checks,
+            partition,
         })
     }
 }

@@ -27,6 +27,8 @@ pub fn read_one<S: crate::aggregate::State>(config: &Config, spec: &InputSpec) -
         &mut *reader,
         Some(&config.params),
         &mut keyed,
+        &mut Vec::new(),
+        None,
         &mut |_| Ok(()),
     )?;
     if header.is_none() {

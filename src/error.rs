@@ -59,6 +59,10 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// Partials' coverage refuses a merge: two count the same bytes, or (with `--complete`)
+    /// something is missing.
+    #[error("{0}")]
+    Coverage(String),
     /// A flag's value is not acceptable.
     #[error("invalid value {value:?} for {flag}: {reason}")]
     InvalidArgument {

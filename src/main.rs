@@ -65,6 +65,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             check_stdout(None)?;
             return print_docs(docs::man);
         }
+        Command::Coverage(a) => {
+            check_stdout(None)?;
+            let whole = logmill::partial::coverage::report(&a.files, &mut io::stdout().lock())?;
+            return Ok(if whole {
+                ExitCode::Success
+            } else {
+                ExitCode::NoMatch
+            });
+        }
         _ => {}
     }
     let config = Config::from_cli(cli)?;

@@ -17,6 +17,7 @@ use crate::exit::{ExitCode, Outcome};
 use crate::input;
 use crate::jobs::{Job, JobParams, JobVisitor, RunShape, Shown};
 use crate::order::{GroupPrefix, OrderOptions, PerGroup, SortOrder};
+use crate::partial::coverage::{self, Coverage};
 use crate::partial::format::{self, EmitMode};
 use crate::partial::state;
 use crate::spill::{Rows, RowsOrder, Spilled, TableSpiller};
@@ -121,6 +122,10 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
     let failed = mapped.report();
     let list = mapped.input_list();
     let base = keep_going_code(failed, &list.failed);
+    let covered = match config.emit_mode {
+        EmitMode::Partial => Some(Coverage::of_run(&mapped.reads, config.shard)?),
+        _ => None,
+    };
     let mut partial = mapped.partial;
     let merged = match spiller.filter(|s| s.must_spill_result(&partial)) {
         Some(s) => {
@@ -135,7 +140,16 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
         this_run: true,
         emit: config.emit,
     };
-    emit_result(config, job, merged, shown, false, base, out)
+    emit_result(
+        config,
+        job,
+        merged,
+        shown,
+        false,
+        covered.as_ref(),
+        base,
+        out,
+    )
 }
 
 /// The code of a run as far as its inputs go: 0 when every input was read; with
@@ -167,7 +181,11 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     if let Some(e) = expanded.errors.into_iter().next() {
         return Err(e);
     }
+    // A state from before coverage was recorded covers what it covers: nothing can be said.
+    let fresh = loaded.marks.is_empty() && loaded.total.table.is_empty();
+    let loaded_coverage = loaded.coverage;
     let mut plan = state::plan(&expanded.inputs, loaded.marks)?;
+    let this_run = plan.coverage();
     for f in &plan.restarted {
         diag::note(format_args!(
             "{f}: rotated or truncated since the last run; reading it from the start"
@@ -191,12 +209,23 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     let new = job.export(&mapper, mapped.partial, &list)?;
     let mut total = loaded.total;
     let previous = config.diff.map(|_| total.clone());
-    let shown = if config.since_last {
+    // The state's coverage: what it covered (none for a state from before coverage was
+    // recorded: nothing can be said of it then) and this run's.
+    let total_coverage = match loaded_coverage {
+        Some(mut c) => {
+            c.runs.clear();
+            c.union(this_run.clone());
+            Some(c)
+        }
+        None if fresh => Some(this_run.clone()),
+        None => None,
+    };
+    let (shown, shown_coverage) = if config.since_last {
         total.merge(new.clone());
-        new
+        (new, Some(this_run))
     } else {
         total.merge(new);
-        total.clone()
+        (total.clone(), total_coverage.clone())
     };
     total.check_counts()?;
     // Before any result is printed: a state that cannot be written fails the run here. A run
@@ -204,7 +233,13 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     let prepared = if base == ExitCode::Error || unknown_failure {
         None
     } else {
-        Some(state::prepare(path, &config.params, &plan.marks, &total)?)
+        Some(state::prepare(
+            path,
+            &config.params,
+            &plan.marks,
+            &total,
+            total_coverage.as_ref(),
+        )?)
     };
     let not_delivered = |e: Error| match e {
         Error::Output(source) | Error::OutputFile { source, .. } => Error::NotDelivered {
@@ -227,6 +262,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
             Merged::Memory(shown),
             how,
             false,
+            shown_coverage.as_ref(),
             base,
             sink.writer(),
         ),
@@ -255,7 +291,7 @@ fn merge_partials<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Resu
             J::count,
         )
     });
-    let mut keyed = read_partials(config, needs_header, spiller.as_ref())?;
+    let (mut keyed, covered) = read_partials(config, needs_header, spiller.as_ref())?;
     if let Some(e) = spiller.as_ref().and_then(TableSpiller::take_error) {
         return Err(e);
     }
@@ -272,18 +308,28 @@ fn merge_partials<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Resu
         this_run: false,
         emit: config.emit,
     };
-    emit_result(config, job, merged, shown, true, ExitCode::Success, out)
+    emit_result(
+        config,
+        job,
+        merged,
+        shown,
+        true,
+        covered.as_ref(),
+        ExitCode::Success,
+        out,
+    )
 }
 
 /// Reads and merges the partial inputs of `merge` and `reduce` as partials of the config's job.
 /// With `needs_header` (merge), each input must be a partial file with a matching header. With
 /// `spiller`, the table is spilled whenever it could pass `--memory`. Counts are not checked
-/// here (see [`Keyed::check_counts`]).
+/// here (see [`Keyed::check_counts`]). With `needs_header`, the partials' coverage is checked
+/// (see [`check_coverage`]) and their union returned.
 fn read_partials<S: crate::aggregate::State>(
     config: &Config,
     needs_header: bool,
     spiller: Option<&TableSpiller<Keyed<S>, S>>,
-) -> Result<Keyed<S>> {
+) -> Result<(Keyed<S>, Option<Coverage>)> {
     let mut keyed = Keyed::default();
     let mut counted = 0;
     let mut keep_within = |k: &mut Keyed<S>| -> Result<()> {
@@ -293,15 +339,27 @@ fn read_partials<S: crate::aggregate::State>(
         s.make_room(k, &mut counted, 2 * format::RECORDS_PER_HOOK);
         s.take_error().map_or(Ok(()), Err)
     };
+    let mut found: Vec<(String, Option<Coverage>)> = Vec::new();
     for spec in &config.inputs {
         let (name, mut reader) = input::open_lines(spec, config.limits)?;
+        let mut sections = Vec::new();
         let header: Option<JobParams> = format::read_partial_with(
             &name,
             &mut *reader,
             Some(&config.params),
             &mut keyed,
+            &mut sections,
+            config.partition,
             &mut keep_within,
         )?;
+        let several = sections.len() > 1;
+        for (k, c) in sections.into_iter().enumerate() {
+            let label = match several {
+                true => format!("{} (partial {})", name.display(), k + 1),
+                false => name.display().to_string(),
+            };
+            found.push((label, c));
+        }
         if needs_header && header.is_none() {
             return Err(Error::BadPartial {
                 path: name,
@@ -312,20 +370,101 @@ fn read_partials<S: crate::aggregate::State>(
             });
         }
     }
-    Ok(keyed)
+    if !needs_header {
+        // Bare lines (a reducer's input) may carry the `#coverage` lines of the partials they
+        // were shuffled from (the Spark driver's exact mode): checked for overlap and passed
+        // on, so the final merge can check the whole.
+        if found.iter().all(|(_, c)| c.is_none()) {
+            return Ok((keyed, None));
+        }
+        found.retain(|(_, c)| c.is_some());
+        for (k, (name, _)) in found.iter_mut().enumerate() {
+            *name = format!("{name} (coverage line {})", k + 1);
+        }
+    }
+    let covered = check_coverage(config, found)?;
+    Ok((keyed, covered))
+}
+
+/// The checks of `merge` on its partials' coverage: no two partials count the same bytes
+/// (unless `--allow-overlap`), and with `--complete` nothing is missing (each missing piece is
+/// listed on stderr as a `missing:` line first). Returns the union, or `None` when a partial
+/// has no coverage (it was written by an older logmill: warned about, refused by
+/// `--complete`).
+fn check_coverage(
+    config: &Config,
+    found: Vec<(String, Option<Coverage>)>,
+) -> Result<Option<Coverage>> {
+    let mut named = Vec::with_capacity(found.len());
+    let mut unknown = Vec::new();
+    for (name, c) in found {
+        match c {
+            Some(coverage) => named.push(coverage::Named { name, coverage }),
+            None => unknown.push(name),
+        }
+    }
+    for name in &unknown {
+        diag::warning(format_args!(
+            "{name}: this partial does not record what it covers (written by an older \
+             logmill, or made of `map` lines); it cannot be checked for double counting or \
+             completeness"
+        ));
+    }
+    if !config.checks.allow_overlap {
+        if let Some(why) = coverage::first_overlap(&named) {
+            return Err(Error::Coverage(why));
+        }
+    }
+    if config.checks.complete && !unknown.is_empty() {
+        return Err(Error::Coverage(format!(
+            "--complete: {} does not record what it covers, so the merge cannot be shown \
+             complete",
+            unknown[0]
+        )));
+    }
+    let mut union = Coverage::default();
+    for n in named {
+        union.union(n.coverage);
+    }
+    if let Some((p, count)) = config.partition {
+        union = union.for_keys(p, count).map_err(Error::Coverage)?;
+    }
+    if config.checks.complete {
+        let (missing, unchecked) = coverage::missing(&union);
+        for name in unchecked {
+            diag::warning(format_args!(
+                "{name}: has no size (stdin or a pipe); its coverage cannot be checked"
+            ));
+        }
+        if !missing.is_empty() {
+            let mut err = std::io::stderr().lock();
+            for line in &missing {
+                let _ = writeln!(err, "{line}");
+            }
+            return Err(Error::Coverage(format!(
+                "--complete: the partials do not cover their inputs whole: {} piece(s) \
+                 missing (listed above as 'missing:' lines; rerun those and merge again)",
+                missing.len()
+            )));
+        }
+    }
+    Ok(unknown.is_empty().then_some(union))
 }
 
 /// The one end of every action: the result as final rows through the job (in memory, or
 /// streamed from the merge of spilled runs in the final order), or as a partial in key order.
 /// `from_partials`: the rows were merged from partial files, so a saturated count fails the
 /// run. `base`: the code as far as the inputs go (see [`keep_going_code`]); the exit policy
-/// (`--fail-if`, `--max-rejects`) may raise it after the rows are written.
+/// (`--fail-if`, `--max-rejects`) may raise it after the rows are written. `coverage`: what the
+/// result covers, written in a partial.
+#[allow(clippy::too_many_arguments)]
 fn emit_result<J: Job>(
     config: &Config,
     job: &J,
     merged: Merged<J::State>,
     shown: Shown<'_>,
     from_partials: bool,
+    coverage: Option<&Coverage>,
     base: ExitCode,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
@@ -334,7 +473,7 @@ fn emit_result<J: Job>(
         Merged::Spilled(s, meta) => Rejects::of(meta, Some(std::iter::once(s.counted()))),
     };
     let (written, report) = watch::watching(&config.fail_if, || {
-        write_result(config, job, merged, shown, from_partials, out)
+        write_result(config, job, merged, shown, from_partials, coverage, out)
     });
     apply_policy(config, written, report, base, Some(rejects))
 }
@@ -438,6 +577,7 @@ fn write_result<J: Job>(
     merged: Merged<J::State>,
     shown: Shown<'_>,
     from_partials: bool,
+    coverage: Option<&Coverage>,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let checked = |order: RowsOrder<J::State>| {
@@ -479,12 +619,13 @@ fn write_result<J: Job>(
             }
         },
         (mode, Merged::Memory(keyed)) => {
-            format::write_partial(&config.params, &keyed, mode, out).map_err(Error::Output)?;
+            format::write_partial(&config.params, &keyed, coverage, mode, out)
+                .map_err(Error::Output)?;
             ExitCode::Success.into()
         }
         (mode, Merged::Spilled(spilled, meta)) => {
             let rows = Rows::Spilled(spilled, checked(RowsOrder::by_key(J::count)));
-            format::write_partial_rows(&config.params, &meta, rows, mode, out)?;
+            format::write_partial_rows(&config.params, &meta, rows, coverage, mode, out)?;
             ExitCode::Success.into()
         }
     })

@@ -43,6 +43,10 @@ In both modes the header line of each shard's partial is checked against the job
 starting with `#` is written `\\#...`), so the partitioner sends them all to one reducer, which
 merges them. The reducers' key sets are disjoint; the driver gathers their lines and runs
 `logmill reduce JOB ARGS` once on them, so the final order and formatting are logmill's own.
+In exact mode each shard's partial also records what it covers (a `#coverage` line: the whole
+input set, and the byte range the shard read); those lines share the key `#coverage`, pass
+through one reducer, and the driver's final `logmill merge --complete` fails the run, listing
+`missing: shard I/N ...` lines, if any byte of any input was not counted exactly once.
 The final result table (one line per distinct key) passes through the driver, like `--top`
 output; it must fit there.
 
@@ -454,11 +458,19 @@ def finish(run: Run, lines: List[bytes]) -> int:
     env = dict(os.environ, LC_ALL="C")
     env.pop("LOGMILL_THREADS", None)
     rc = 0
+    # Exact mode: the shards' partials record what they cover (their `#coverage` lines pass
+    # through the shuffle and the reducers), so the final merge checks that every byte of every
+    # input was counted exactly once (`--complete`): a lost or doubled shard fails the run.
+    check = ["--complete"] if run.mode == "exact" else []
     if run.partial_out is not None:
-        cmd = [run.logmill, "--progress", "never", "--emit", "partial", "merge"]
+        cmd = [run.logmill, "--progress", "never", "--emit", "partial", "merge", *check]
         if run.partial_out != "-":
             cmd += ["-o", run.partial_out]
         rc = _final(cmd, data, env)
+    elif check:
+        # No partial asked for: the same merge only as the check, its output discarded.
+        cmd = [run.logmill, "--progress", "never", "--emit", "partial", "merge", *check]
+        rc = _final(cmd, data, env, stdout=subprocess.DEVNULL)
     if run.out is not None:
         cmd = [run.logmill, "--progress", "never", "reduce", *run.job_args, *run.final_args]
         if run.out != "-":
@@ -467,9 +479,10 @@ def finish(run: Run, lines: List[bytes]) -> int:
     return rc
 
 
-def _final(cmd: List[str], data: bytes, env: dict) -> int:
+def _final(cmd: List[str], data: bytes, env: dict, stdout=None) -> int:
     sys.stdout.flush()
-    r = subprocess.run(cmd, input=data, env=env)  # stdout/stderr pass through (warnings too)
+    # stdout/stderr pass through (warnings, and the `missing:` retry list of --complete)
+    r = subprocess.run(cmd, input=data, env=env, stdout=stdout)
     if r.returncode not in RESULT_CODES:
         raise StageError(f"final stage failed (exit {r.returncode}): {shlex.join(cmd)}")
     return r.returncode

@@ -23,7 +23,7 @@ fn round_trip<S: State + PartialEq + std::fmt::Debug>(data: &[u8]) {
     };
     let Some(params) = header else { return };
     let mut out = Vec::new();
-    write_partial(&params, &keyed, mode, &mut out).unwrap();
+    write_partial(&params, &keyed, None, mode, &mut out).unwrap();
     let mut again = Keyed::<S>::default();
     read_partial(Path::new("again"), &mut &out[..], Some(&params), &mut again)
         .expect("a written partial reads back");

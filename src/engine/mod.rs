@@ -9,6 +9,7 @@
 //! exactly associative and commutative and emit sorts by a total order.
 
 pub mod budget;
+mod reads;
 mod shard;
 
 use std::ops::Range;
@@ -31,6 +32,7 @@ use crate::input::{self, Data, InputSpec, MmapPolicy, OpenOptions, Source};
 use crate::progress::{Progress, ProgressMode};
 
 pub use budget::{Budget, Spiller};
+pub use reads::InputRead;
 pub use shard::Shard;
 
 /// Stream blocks queued between the reader thread and the mappers. With the blocks the workers
@@ -160,6 +162,8 @@ pub struct Mapped<P> {
     pub failed: Vec<(Option<usize>, Error)>,
     /// Files skipped as binary while walking directories.
     pub skipped_binary: usize,
+    /// What was read of every input, by `Chunk::input` index: the provenance of the result.
+    pub reads: Vec<InputRead>,
 }
 
 impl<P> Mapped<P> {
@@ -289,6 +293,7 @@ impl Engine {
         };
         let inputs: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
         let raw_names: Vec<Vec<u8>> = expanded.inputs.iter().map(InputSpec::name_bytes).collect();
+        let mut reads: Vec<InputRead> = expanded.inputs.iter().map(InputRead::unread).collect();
         let mut opened = Vec::new();
         for (i, spec) in expanded.inputs.into_iter().enumerate() {
             match input::open(spec, &open_opts) {
@@ -305,6 +310,10 @@ impl Engine {
         let mut total = Some(0u64);
         for (k, (i, source)) in opened.into_iter().enumerate() {
             let part = shards.as_ref().map(|s| s[k].clone());
+            reads[i].size = match &source {
+                Source::Slice { data, .. } => Some(data.len() as u64),
+                Source::Stream { raw_len, .. } => *raw_len,
+            };
             if part.as_ref().is_some_and(|r| r.is_none()) {
                 continue; // another shard's input
             }
@@ -314,6 +323,7 @@ impl Engine {
                         Some(r) => window.start + r.start..window.start + r.end,
                         None => window,
                     };
+                    reads[i].range = Some(range.start as u64..range.end as u64);
                     total = total.map(|t| t + range.len() as u64);
                     slices.push((i, data, range));
                 }
@@ -323,6 +333,7 @@ impl Engine {
                     expected_len,
                     raw_len,
                 } => {
+                    reads[i].range = raw_len.map(|n| 0..n);
                     total = total.zip(raw_len).map(|(a, b)| a + b);
                     streams.push((i, name, reader, expected_len));
                 }
@@ -343,6 +354,7 @@ impl Engine {
                     if !self.opts.keep_going {
                         progress.finish();
                     }
+                    reads[i].range = None;
                     self.fail(&mut failed, Some(i), e)?
                 }
             }
@@ -358,6 +370,7 @@ impl Engine {
             raw_names,
             failed,
             skipped_binary: expanded.skipped_binary,
+            reads,
         })
     }
 

@@ -20,6 +20,7 @@ pub use crate::aggregate::keyed::{Keyed, Meta};
 use crate::aggregate::Merge;
 use crate::error::{Error, Result};
 use crate::partial;
+use crate::partial::coverage::{self, Coverage};
 
 /// The header of a partial: what defines a job's result (the job's name and parameters),
 /// serialized as `{"job":"NAME","params":{...}}`. The jobs' registry implements it; the
@@ -121,22 +122,26 @@ pub enum EmitMode {
     Lines,
 }
 
-/// Writes `keyed` as a partial: the header and the end marker (unless `Lines`), a `#meta`
-/// line when there is anything to say, then one line per key in key order, so the same input
-/// always gives the same partial bytes.
+/// Writes `keyed` as a partial: the header and the end marker (unless `Lines`), the
+/// `#coverage` line of `cov` and a `#meta` line when there is anything to say, then one line
+/// per key in key order, so the same input always gives the same partial bytes.
 pub fn write_partial<S: State>(
     params: &impl Header,
     keyed: &Keyed<S>,
+    cov: Option<&Coverage>,
     mode: EmitMode,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     if mode == EmitMode::Partial {
         out.write_all(params.header_line().as_bytes())?;
         let mut body = partial::Body::new(&mut *out);
-        write_partial(params, keyed, EmitMode::Lines, &mut body)?;
+        write_partial(params, keyed, cov, EmitMode::Lines, &mut body)?;
         return body.finish();
     }
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    if let Some(c) = cov {
+        out.write_all(&coverage::line(c))?;
+    }
     write_meta(&keyed.meta, &mut out)?;
     let mut rows: Vec<(&[u8], &S)> = keyed.table.iter().collect();
     rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
@@ -165,6 +170,7 @@ pub fn write_partial_rows<S: State>(
     params: &impl Header,
     meta: &Meta,
     rows: crate::spill::Rows<S>,
+    cov: Option<&Coverage>,
     mode: EmitMode,
     out: &mut dyn Write,
 ) -> Result<()> {
@@ -172,10 +178,13 @@ pub fn write_partial_rows<S: State>(
         out.write_all(params.header_line().as_bytes())
             .map_err(Error::Output)?;
         let mut body = partial::Body::new(&mut *out);
-        write_partial_rows(params, meta, rows, EmitMode::Lines, &mut body)?;
+        write_partial_rows(params, meta, rows, cov, EmitMode::Lines, &mut body)?;
         return body.finish().map_err(Error::Output);
     }
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    if let Some(c) = cov {
+        out.write_all(&coverage::line(c)).map_err(Error::Output)?;
+    }
     write_meta(meta, &mut out).map_err(Error::Output)?;
     let mut line = Vec::new();
     let mut state = Vec::new();
@@ -195,19 +204,31 @@ pub fn read_partial<S: State, H: Header>(
     params: Option<&H>,
     into: &mut Keyed<S>,
 ) -> Result<Option<H>> {
-    read_partial_with(name, reader, params, into, &mut |_| Ok(()))
+    read_partial_with(
+        name,
+        reader,
+        params,
+        into,
+        &mut Vec::new(),
+        None,
+        &mut |_| Ok(()),
+    )
 }
 
 /// Records [`read_partial_with`] reads between two calls of its hook.
 pub const RECORDS_PER_HOOK: usize = 4096;
 
 /// [`read_partial`], calling `hook` with the table every [`RECORDS_PER_HOOK`] records (so a
-/// caller can keep it within `--memory` by spilling it).
+/// caller can keep it within `--memory` by spilling it), and pushing onto `sections` one
+/// entry per partial (header) read: its `#coverage`, or `None` when it has none. With
+/// `keys` `(p, R)`, only the keys of that partition are kept (see [`coverage::key_partition`]).
 pub fn read_partial_with<S: State, H: Header>(
     name: &Path,
     reader: &mut dyn BufRead,
     params: Option<&H>,
     into: &mut Keyed<S>,
+    sections: &mut Vec<Option<Coverage>>,
+    keys: Option<(u64, u64)>,
     hook: &mut dyn FnMut(&mut Keyed<S>) -> Result<()>,
 ) -> Result<Option<H>> {
     let mut records = 0usize;
@@ -301,6 +322,16 @@ pub fn read_partial_with<S: State, H: Header>(
                 section = Some((partial::BodySum::default(), line_no));
             }
             header.get_or_insert(found);
+            sections.push(None);
+            continue;
+        }
+        if let Some(json) = text.strip_prefix(format!("{}\t", coverage::TAG).as_bytes()) {
+            let found = coverage::parse(json).map_err(|e| bad(line_no, e))?;
+            // In a partial, its coverage; among bare lines (a reducer's input), one more.
+            match (section.is_some(), sections.last_mut()) {
+                (true, Some(last)) => *last = Some(found),
+                _ => sections.push(Some(found)),
+            }
             continue;
         }
         if let Some(json) = text.strip_prefix(b"#meta\t") {
@@ -316,6 +347,9 @@ pub fn read_partial_with<S: State, H: Header>(
         }
         let (k, state) = partial::split_line(text)
             .ok_or_else(|| bad(line_no, "expected KEY<TAB>STATE".to_string()))?;
+        if keys.is_some_and(|(p, count)| coverage::key_partition(k, count) != p) {
+            continue;
+        }
         partial::unescape_key(k, &mut key)
             .map_err(|e| bad(line_no, format!("bad escape in the key at byte {}", e.at)))?;
         if v1 {
@@ -492,7 +526,7 @@ mod tests {
         }
         k.meta.rejected.count = 2;
         let mut out = Vec::new();
-        write_partial(&words(), &k, EmitMode::Partial, &mut out).unwrap();
+        write_partial(&words(), &k, None, EmitMode::Partial, &mut out).unwrap();
         assert!(out.starts_with(b"#logmill-partial\t2\t{\"job\":\"words\""));
         assert!(
             out.ends_with(b"\n")

@@ -41,10 +41,8 @@ use crate::atomic::OutputFile;
 use crate::error::{Error, Result};
 use crate::input::{decompress, InputSpec};
 use crate::partial;
+use crate::partial::coverage::{self, fingerprints, Coverage};
 use crate::partial::format::{self, EmitMode, Header, Keyed, State};
-
-/// How many bytes each fingerprint covers.
-const PRINT_LEN: u64 = 4096;
 
 /// What is remembered of one input file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +68,8 @@ pub struct Loaded<S> {
     pub marks: BTreeMap<String, FileMark>,
     /// The running total so far.
     pub total: Keyed<S>,
+    /// What the total covers (`None` for a state written before coverage was recorded).
+    pub coverage: Option<Coverage>,
 }
 
 /// Reads the state file at `path` (an absent file is an empty state). Its job must be `params`.
@@ -77,6 +77,7 @@ pub fn load<S: State>(path: &Path, params: &impl Header) -> Result<Loaded<S>> {
     let mut loaded = Loaded {
         marks: BTreeMap::new(),
         total: Keyed::default(),
+        coverage: None,
     };
     let file = match File::open(path) {
         Ok(f) => f,
@@ -106,7 +107,17 @@ pub fn load<S: State>(path: &Path, params: &impl Header) -> Result<Loaded<S>> {
         }
     })?;
     // Checks the header, the end marker and the total; `#file` lines are skipped there.
-    let header = format::read_partial(path, &mut &text[..], Some(params), &mut loaded.total)?;
+    let mut sections = Vec::new();
+    let header = format::read_partial_with(
+        path,
+        &mut &text[..],
+        Some(params),
+        &mut loaded.total,
+        &mut sections,
+        None,
+        &mut |_| Ok(()),
+    )?;
+    loaded.coverage = sections.into_iter().next().flatten();
     if header.is_none() && !text.is_empty() {
         return Err(Error::BadPartial {
             path: path.to_path_buf(),
@@ -194,6 +205,47 @@ pub struct Plan {
     pub marks: BTreeMap<String, FileMark>,
     /// Files read from the start although the state knew them (rotated or truncated).
     pub restarted: Vec<String>,
+    /// The inputs named this time (escaped paths, in order): the run's input set.
+    pub named: Vec<String>,
+    /// What this run reads of each: `(escaped path, from, to)`.
+    pub ranges: Vec<(String, u64, u64)>,
+}
+
+impl Plan {
+    /// The coverage of this run: its input set (each as far as its last complete line) and
+    /// the `[from, to)` it reads of each.
+    pub fn coverage(&self) -> Coverage {
+        let mark = |k: &String| &self.marks[k];
+        Coverage {
+            runs: vec![coverage::Run {
+                inputs: self
+                    .named
+                    .iter()
+                    .map(|k| coverage::Input {
+                        path: k.clone(),
+                        size: Some(mark(k).offset),
+                        head: mark(k).head,
+                        tail: mark(k).tail,
+                    })
+                    .collect(),
+                shards: None,
+            }],
+            ranges: self
+                .ranges
+                .iter()
+                .map(|(k, from, to)| coverage::Span {
+                    path: k.clone(),
+                    size: mark(k).offset,
+                    head: mark(k).head,
+                    from: *from,
+                    to: *to,
+                    tail: mark(k).tail,
+                    shard: None,
+                    keys: None,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Decides what to read of `inputs` given the previous `marks`. Every input must be a file.
@@ -202,6 +254,8 @@ pub fn plan(inputs: &[InputSpec], mut marks: BTreeMap<String, FileMark>) -> Resu
         inputs: Vec::new(),
         marks: BTreeMap::new(),
         restarted: Vec::new(),
+        named: Vec::new(),
+        ranges: Vec::new(),
     };
     for spec in inputs {
         let path = match spec {
@@ -257,7 +311,11 @@ pub fn plan(inputs: &[InputSpec], mut marks: BTreeMap<String, FileMark>) -> Resu
                 source,
             })?
         };
+        if !out.named.contains(&key) {
+            out.named.push(key.clone());
+        }
         if end > start {
+            out.ranges.push((key.clone(), start, end));
             out.inputs.push(if compressed {
                 InputSpec::Path(path.clone())
             } else {
@@ -333,6 +391,7 @@ pub fn prepare<S: State>(
     params: &impl Header,
     marks: &BTreeMap<String, FileMark>,
     total: &Keyed<S>,
+    cov: Option<&Coverage>,
 ) -> Result<Prepared> {
     let write_err = |source| Error::OutputFile {
         path: path.to_path_buf(),
@@ -345,12 +404,16 @@ pub fn prepare<S: State>(
         out.write_all(params.header_line().as_bytes())
             .map_err(write_err)?;
         let mut body = partial::Body::new(&mut out);
+        if let Some(c) = cov {
+            body.write_all(&coverage::line(c)).map_err(write_err)?;
+        }
         for m in marks.values() {
             body.write_all(b"#file\t").map_err(write_err)?;
             serde_json::to_writer(&mut body, m).map_err(|e| write_err(e.into()))?;
             body.write_all(b"\n").map_err(write_err)?;
         }
-        format::write_partial(params, total, EmitMode::Lines, &mut body).map_err(write_err)?;
+        format::write_partial(params, total, None, EmitMode::Lines, &mut body)
+            .map_err(write_err)?;
         body.finish().map_err(write_err)?;
     }
     file.sync().map_err(write_err)?;
@@ -363,8 +426,9 @@ pub fn save<S: State>(
     params: &impl Header,
     marks: &BTreeMap<String, FileMark>,
     total: &Keyed<S>,
+    cov: Option<&Coverage>,
 ) -> Result<()> {
-    prepare(path, params, marks, total)?.publish()
+    prepare(path, params, marks, total, cov)?.publish()
 }
 
 /// One past the last `\n` in `start..size` of `file`, or `start` when there is none.
@@ -381,28 +445,6 @@ fn last_line_end(file: &File, start: u64, size: u64) -> io::Result<u64> {
         end = from;
     }
     Ok(start)
-}
-
-/// Fingerprints of the first `min(offset, 4096)` bytes and of the same number of bytes
-/// before `offset`.
-fn fingerprints(file: &File, offset: u64) -> io::Result<(u64, u64)> {
-    let n = offset.min(PRINT_LEN) as usize;
-    let mut buf = vec![0u8; n];
-    file.read_exact_at(&mut buf, 0)?;
-    let head = fnv1a(&buf);
-    file.read_exact_at(&mut buf, offset - n as u64)?;
-    Ok((head, fnv1a(&buf)))
-}
-
-/// FNV-1a, 64-bit: a fingerprint that stays the same across builds and machines (the state
-/// file outlives the binary that wrote it).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
 }
 
 #[cfg(test)]
