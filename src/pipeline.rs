@@ -14,7 +14,9 @@ use crate::engine::{Engine, Spiller};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::input;
-use crate::jobs::{Job, JobParams, JobVisitor, RunShape, Shown};
+use crate::jobs::timed::{export_timed, RunParams, TimeRun, TimedMapper};
+use crate::jobs::timed_emit::{write_per, PerRows};
+use crate::jobs::{Job, JobVisitor, RunShape, Shown};
 use crate::partial::format::{self, EmitMode};
 use crate::partial::state;
 use crate::spill::{Rows, RowsOrder, Spilled, TableSpiller};
@@ -56,6 +58,17 @@ impl JobVisitor for Drive<'_> {
             shard: config.shard,
             state: config.state.as_deref(),
         })?;
+        if config.fill && !job.time_only() {
+            return Err(Error::InvalidArgument {
+                flag: "--fill",
+                value: String::new(),
+                reason: format!(
+                    "applies to outputs whose only key is the time (grep counts, fields \
+                     without --by); this {} output has more key columns",
+                    J::NAME
+                ),
+            });
+        }
         match config.action {
             Action::Run if config.state.is_some() => run_incremental(config, &job, self.sink),
             Action::Run => run_inputs(config, &job, self.sink.writer()),
@@ -74,6 +87,9 @@ enum Merged<S> {
 /// A run over inputs: map every input, keeping the workers' tables within `--memory` when the
 /// job's partial can spill.
 fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<Outcome> {
+    if let Some(time) = &config.time {
+        return run_timed(config, job, &TimeRun::new(time)?, out);
+    }
     let engine = Engine::with_options(config.engine_options())?;
     let mapper = job.mapper()?;
     let spiller = J::spill_access().map(|t| {
@@ -112,6 +128,41 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
     emit_result(config, job, merged, shown, false, failed, out)
 }
 
+/// A run over inputs with time options: the job's mapper behind [`TimedMapper`]. The
+/// workers' tables do not spill (they are per bucket); the merged result does, as a merge's.
+fn run_timed<J: Job>(
+    config: &Config,
+    job: &J,
+    time: &TimeRun,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let engine = Engine::with_options(config.engine_options())?;
+    let mapper = TimedMapper::new(job.mapper()?, time);
+    let mapped = engine.run(config.inputs.clone(), &mapper)?;
+    let failed = mapped.report();
+    let list = mapped.input_list();
+    let mut keyed = export_timed(job, &mapper, mapped.partial, &list)?;
+    let spiller = J::spill_access().map(|_| {
+        TableSpiller::new(
+            &config.spill,
+            1,
+            |k: &mut Keyed<J::State>| &mut k.table,
+            |k: &Keyed<J::State>| &k.table,
+            J::count,
+        )
+    });
+    let merged = match spiller.filter(|s| s.must_spill_result(&keyed)) {
+        Some(s) => Merged::Spilled(s.into_spilled(&mut keyed)?, keyed.meta),
+        None => Merged::Memory(keyed),
+    };
+    let shown = Shown {
+        inputs: Some(&list),
+        this_run: true,
+        emit: config.emit,
+    };
+    emit_result(config, job, merged, shown, false, failed, out)
+}
+
 /// An incremental run (`--state`): under the state's lock, map what is new since the last run,
 /// prepare the new state before printing anything, print, and put the state in place only when
 /// every result was delivered. Exit 0 means the state was saved. The running total stays in
@@ -123,7 +174,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
         .expect("an incremental run has a state");
     // Held until the new state is in place (or the run fails): a second run waits or fails.
     let _lock = state::lock(path, config.lock_timeout)?;
-    let loaded = state::load::<J::State>(path, &config.params)?;
+    let loaded = state::load::<J::State>(path, &config.header())?;
     let expanded = input::walk::expand(config.inputs.clone(), config.walk);
     if let Some(e) = expanded.errors.into_iter().next() {
         return Err(e);
@@ -135,11 +186,23 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
         ));
     }
     let engine = Engine::with_options(config.engine_options())?;
-    let mapper = job.mapper()?;
-    let mapped = engine.run(plan.inputs, &mapper)?;
-    let failed = mapped.report();
-    let list = mapped.input_list();
-    let new = job.export(&mapper, mapped.partial, &list)?;
+    let (new, failed, list) = match &config.time {
+        Some(time) => {
+            let time = TimeRun::new(time)?;
+            let mapper = TimedMapper::new(job.mapper()?, &time);
+            let mapped = engine.run(plan.inputs, &mapper)?;
+            let failed = mapped.report();
+            let list = mapped.input_list();
+            (export_timed(job, &mapper, mapped.partial, &list)?, failed, list)
+        }
+        None => {
+            let mapper = job.mapper()?;
+            let mapped = engine.run(plan.inputs, &mapper)?;
+            let failed = mapped.report();
+            let list = mapped.input_list();
+            (job.export(&mapper, mapped.partial, &list)?, failed, list)
+        }
+    };
     let mut total = loaded.total;
     let shown = if config.since_last {
         total.merge(new.clone());
@@ -154,7 +217,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     let prepared = if failed {
         None
     } else {
-        Some(state::prepare(path, &config.params, &plan.marks, &total)?)
+        Some(state::prepare(path, &config.header(), &plan.marks, &total)?)
     };
     let not_delivered = |e: Error| match e {
         Error::Output(source) | Error::OutputFile { source, .. } => Error::NotDelivered {
@@ -238,10 +301,10 @@ fn read_partials<S: crate::aggregate::State>(
     };
     for spec in &config.inputs {
         let (name, mut reader) = input::open_lines(spec, config.limits)?;
-        let header: Option<JobParams> = format::read_partial_with(
+        let header: Option<RunParams> = format::read_partial_with(
             &name,
             &mut *reader,
-            Some(&config.params),
+            Some(&config.header()),
             &mut keyed,
             &mut keep_within,
         )?;
@@ -278,22 +341,49 @@ fn emit_result<J: Job>(
             order
         }
     };
-    let mut outcome = match (config.emit_mode, merged) {
-        (EmitMode::Final, Merged::Memory(keyed)) => job.finish(keyed, shown, out)?,
-        (EmitMode::Final, Merged::Spilled(spilled, meta)) => {
+    let time = config.time.as_ref().map(TimeRun::new).transpose()?;
+    let untimed = match &merged {
+        Merged::Memory(k) => k.meta.untimed,
+        Merged::Spilled(_, meta) => meta.untimed,
+    };
+    let per = time.as_ref().filter(|t| t.per());
+    let mut outcome = match (config.emit_mode, merged, per) {
+        (EmitMode::Final, Merged::Memory(keyed), Some(t)) => {
+            write_per(job, t, config.fill, PerRows::Memory(keyed), shown, out)?
+        }
+        (EmitMode::Final, Merged::Spilled(spilled, meta), Some(t)) => write_per(
+            job,
+            t,
+            config.fill,
+            PerRows::Spilled(spilled, meta),
+            shown,
+            out,
+        )?,
+        (EmitMode::Final, Merged::Memory(keyed), None) => job.finish(keyed, shown, out)?,
+        (EmitMode::Final, Merged::Spilled(spilled, meta), None) => {
             let order = checked(RowsOrder::new(config.emit, J::count));
             job.write_rows(meta, Rows::Spilled(spilled, order), config.emit, out)?
         }
-        (mode, Merged::Memory(keyed)) => {
-            format::write_partial(&config.params, &keyed, mode, out).map_err(Error::Output)?;
+        (mode, Merged::Memory(keyed), _) => {
+            format::write_partial(&config.header(), &keyed, mode, out).map_err(Error::Output)?;
             ExitCode::Success.into()
         }
-        (mode, Merged::Spilled(spilled, meta)) => {
+        (mode, Merged::Spilled(spilled, meta), _) => {
             let rows = Rows::Spilled(spilled, checked(RowsOrder::by_key(J::count)));
-            format::write_partial_rows(&config.params, &meta, rows, mode, out)?;
+            format::write_partial_rows(&config.header(), &meta, rows, mode, out)?;
             ExitCode::Success.into()
         }
     };
+    if untimed > 0 && config.emit_mode == EmitMode::Final {
+        outcome.warnings.push(format!(
+            "{untimed} line{} without a timestamp left out (bad records: no timestamp{})",
+            if untimed == 1 { "" } else { "s" },
+            match config.time.as_ref().and_then(|t| t.format.as_deref()) {
+                Some(f) => format!(" matching --time-format '{f}'"),
+                None => " of a known format; see --time-format".into(),
+            }
+        ));
+    }
     if failed {
         outcome.code = ExitCode::Error;
     }

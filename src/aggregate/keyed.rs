@@ -53,11 +53,21 @@ pub struct Meta {
     /// Bad records (that did not parse) by reason, for jobs that parse records.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub bad: std::collections::BTreeMap<String, u64>,
+    /// Records left out because they have no timestamp when one is needed (`--per`,
+    /// `--since`, `--until`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub untimed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Merge for Meta {
     fn saturated(&self) -> bool {
-        self.rejected.saturated() || self.bad.values().any(u64::saturated)
+        self.rejected.saturated()
+            || self.bad.values().any(u64::saturated)
+            || self.untimed.saturated()
     }
 
     fn merge(&mut self, other: Self) {
@@ -65,6 +75,7 @@ impl Merge for Meta {
         for (k, v) in other.bad {
             self.bad.entry(k).or_insert(0).merge(v);
         }
+        self.untimed.merge(other.untimed);
     }
 }
 

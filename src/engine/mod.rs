@@ -67,6 +67,10 @@ pub struct Chunk<'a> {
     pub head: &'a [u8],
     /// The bytes: whole lines, the last possibly without its `\n`.
     pub data: &'a [u8],
+    /// The input's first lines ([`crate::chunk::sample_end`]), the same for every chunk of
+    /// the input, for mappers that ask for it ([`Mapper::wants_sample`]; empty otherwise):
+    /// what a mapper decides once per input (a timestamp format) it decides from these.
+    pub sample: &'a [u8],
 }
 
 impl<'a> Chunk<'a> {
@@ -78,6 +82,7 @@ impl<'a> Chunk<'a> {
             offset: 0,
             head: &data[..Framing::Lines.head_end(data)],
             data,
+            sample: &data[..crate::chunk::sample_end(data)],
         }
     }
 }
@@ -95,6 +100,11 @@ pub trait Mapper: Sync {
     fn framing(&self) -> Framing {
         Framing::Lines
     }
+
+    /// Whether chunks should carry the input's first lines ([`Chunk::sample`]). No by default.
+    fn wants_sample(&self) -> bool {
+        false
+    }
 }
 
 /// A borrowed mapper maps as the mapper does (a job can hand out the mapper it holds).
@@ -108,6 +118,10 @@ impl<M: Mapper> Mapper for &M {
 
     fn framing(&self) -> Framing {
         (**self).framing()
+    }
+
+    fn wants_sample(&self) -> bool {
+        (**self).wants_sample()
     }
 }
 
@@ -383,6 +397,7 @@ impl Engine {
         &self,
         slices: &'a [(usize, Data, Range<usize>)],
         framing: Framing,
+        sample: bool,
         mut cut: impl FnMut(usize, &Data, Range<usize>),
     ) -> Vec<Chunk<'a>> {
         let mut work = Vec::new();
@@ -390,6 +405,7 @@ impl Engine {
             let full: &[u8] = whole;
             // The head is the input's first record even when this run maps a later shard.
             let head = &full[..framing.head_end(full)];
+            let sample = &full[..if sample { crate::chunk::sample_end(full) } else { 0 }];
             let data = &full[range.clone()];
             for r in framed_chunks(data, self.opts.chunk_size, framing) {
                 let at = range.start + r.start..range.start + r.end;
@@ -399,6 +415,7 @@ impl Engine {
                     offset: at.start as u64,
                     head,
                     data: &full[at],
+                    sample,
                 });
             }
         }
@@ -411,7 +428,7 @@ impl Engine {
         mapper: &M,
         progress: &Progress,
     ) -> Result<M::Partial> {
-        let work = self.chunk_list(slices, mapper.framing(), |_, _, _| {});
+        let work = self.chunk_list(slices, mapper.framing(), mapper.wants_sample(), |_, _, _| {});
         Ok(self.pool(work.len())?.install(|| {
             work.par_iter()
                 .fold(M::Partial::default, |mut p, c| {
@@ -453,7 +470,7 @@ impl Engine {
         // Finding a boundary touches a page per chunk, which may map a huge page each: release
         // each input's pages as the list is cut. `released` is (slice, bytes released so far).
         let mut released = (usize::MAX, 0);
-        let work = self.chunk_list(slices, mapper.framing(), |k, whole, r| {
+        let work = self.chunk_list(slices, mapper.framing(), mapper.wants_sample(), |k, whole, r| {
             if !release {
                 return;
             }
@@ -553,6 +570,23 @@ impl Engine {
                 }
             }
         }
+        // A mapper that wants the input's first lines gets them whole in the first block,
+        // whatever the block size (`sample_end` of the data read, not of one block).
+        if mapper.wants_sample() {
+            while let Some(b) = first.as_mut() {
+                if crate::chunk::sample_end(b) < b.len() || b.len() >= crate::chunk::SAMPLE_BYTES {
+                    break;
+                }
+                match blocks.next() {
+                    Some(next) => b.extend_from_slice(&next),
+                    None => break,
+                }
+            }
+        }
+        let sample: Vec<u8> = match &first {
+            Some(b) if mapper.wants_sample() => b[..crate::chunk::sample_end(b)].to_vec(),
+            _ => Vec::new(),
+        };
         // Only quoted (CSV) framing has a header that later blocks need. A line format's first
         // line is not copied: it can be the whole input (one 1 GiB line on stdin).
         let head: Vec<u8> = match framing {
@@ -577,6 +611,7 @@ impl Engine {
                             offset: at,
                             head: &head,
                             data: &buf,
+                            sample: &sample,
                         };
                         mapper.map(chunk, &mut p);
                         // The reader may have finished already; then the block is simply
@@ -596,6 +631,7 @@ impl Engine {
                                 offset: at,
                                 head: &head,
                                 data: &buf,
+                                sample: &sample,
                             };
                             slots.map(chunk, mapper, s);
                         }

@@ -53,6 +53,14 @@ pub struct FormatArgs {
     /// an input (except for merge) nor another output.
     #[arg(short = 'o', long, value_name = "PATH")]
     pub output: Option<PathBuf>,
+
+    /// Draw `--output-format chart` with ASCII characters only (also under LC_ALL=C).
+    #[arg(long)]
+    pub ascii: bool,
+
+    /// Time buckets and windows (every job has them, so they sit with the output flags).
+    #[command(flatten)]
+    pub time: TimeArgs,
 }
 
 /// `--output-format` values.
@@ -67,6 +75,8 @@ pub enum FormatArg {
     Json,
     /// One JSON object a line (JSON Lines).
     Jsonl,
+    /// A horizontal bar chart for the terminal: one bar per row, scaled to the largest count.
+    Chart,
 }
 
 /// `--sort` values.
@@ -90,4 +100,66 @@ pub fn whole_number(s: &str) -> Option<usize> {
         return None;
     }
     t.parse().ok()
+}
+
+/// Flags shared by every job: time buckets and windows from the records' own timestamps.
+/// (`--since TIME` is a time window; `--since-last` of `--state` is something else.)
+#[derive(Debug, Args, Default, Clone)]
+#[group(id = "time-options", multiple = true)]
+pub struct TimeArgs {
+    /// Count per time bucket of DURATION (`1s`, `5m`, `1h`, `1d`, `1w`): adds a leading `time`
+    /// column, the bucket's start in RFC 3339 in the --tz zone. Rows come in time order, then
+    /// the job's own order; --top N keeps the top N of each bucket.
+    #[arg(long, value_name = "DURATION", help_heading = "Time")]
+    pub per: Option<String>,
+
+    /// How timestamps are found: `auto` (the leftmost known timestamp of each line; implied by
+    /// --per, --since and --until unless --time-format is given).
+    #[arg(long = "time", value_enum, value_name = "HOW", help_heading = "Time")]
+    pub time: Option<TimeMode>,
+
+    /// A strftime/strptime format (like `%Y-%m-%d %H:%M:%S`) matched at the start of each line
+    /// after leading blanks, instead of the known formats.
+    #[arg(long, value_name = "FMT", help_heading = "Time")]
+    pub time_format: Option<String>,
+
+    /// The field holding the timestamp (fields job). The presets combined, common and syslog
+    /// know theirs: there the known formats find it.
+    #[arg(long, value_name = "FIELD", help_heading = "Time")]
+    pub time_field: Option<String>,
+
+    /// The zone of timestamps without an offset, and of buckets: an IANA name
+    /// (Europe/Berlin), UTC, or an offset (+02:00). Default: the local zone (TZ honoured).
+    #[arg(long, value_name = "ZONE", help_heading = "Time")]
+    pub tz: Option<String>,
+
+    /// The year of year-less timestamps (syslog, Android, Proxifier). Default: the current
+    /// year, one earlier for months later than the current month.
+    #[arg(long, value_name = "N", help_heading = "Time")]
+    pub year: Option<i16>,
+
+    /// Keep records at or after TIME: RFC 3339, a date (2015-05-17), or relative to --now
+    /// (`--since=-2h`, `-1d`). Not to be confused with --since-last of --state.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, help_heading = "Time")]
+    pub since: Option<String>,
+
+    /// Keep records before TIME (the window is [since, until)); forms as --since.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, help_heading = "Time")]
+    pub until: Option<String>,
+
+    /// Pin "now" for relative --since/--until and the default year (tests, replays).
+    #[arg(long, value_name = "TIME", help_heading = "Time")]
+    pub now: Option<String>,
+
+    /// With --per: print empty buckets between the first and the last as zero rows (only for
+    /// outputs whose only key is the time: grep counts, fields without --by).
+    #[arg(long, requires = "per", help_heading = "Time")]
+    pub fill: bool,
+}
+
+/// `--time` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimeMode {
+    /// Find the leftmost timestamp of a known format in each line.
+    Auto,
 }

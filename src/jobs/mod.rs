@@ -27,6 +27,8 @@ use crate::spill::Rows;
 pub mod args;
 #[macro_use]
 mod registry;
+pub mod timed;
+pub mod timed_emit;
 
 pub use args::{OutputArgs, RejectArgs};
 pub use registry::JobVisitor;
@@ -122,6 +124,12 @@ pub trait Job: Sized + Send + Sync + 'static {
     /// Where the keyed table sits in a worker partial, when it may spill to disk.
     fn spill_access() -> Option<TableAccess<Self::Partial, Self::State>> {
         None
+    }
+
+    /// Whether the output has no key column of its own (grep's count, `fields` without
+    /// `--by`): then `--per` makes the time its only key, and `--fill` may add empty buckets.
+    fn time_only(&self) -> bool {
+        false
     }
 
     /// The count that ranks a key's state under `--sort count`.

@@ -955,6 +955,10 @@ impl Job for Fields {
         })
     }
 
+    fn time_only(&self) -> bool {
+        self.by.is_empty()
+    }
+
     fn count(group: &GroupState) -> u64 {
         group.count
     }
