@@ -192,6 +192,14 @@ impl Config {
                 (p, time)
             }
             Err(a) => {
+                let t = &a.output.format.time;
+                if t.per.is_some() || t.since.is_some() || t.until.is_some() || t.tz.is_some() {
+                    return Err(Error::InvalidArgument {
+                        flag: "--per/--since/--until/--tz",
+                        value: String::new(),
+                        reason: "a merge takes the time options from its partials' headers".into(),
+                    });
+                }
                 let header = merge_params(&a.files)?;
                 let p = Parsed {
                     params: header.job,

@@ -58,6 +58,13 @@ impl JobVisitor for Drive<'_> {
             shard: config.shard,
             state: config.state.as_deref(),
         })?;
+        if config.fill && !config.time.as_ref().is_some_and(|t| t.per.is_some()) {
+            return Err(Error::InvalidArgument {
+                flag: "--fill",
+                value: String::new(),
+                reason: "fills empty time buckets: it needs --per".into(),
+            });
+        }
         if config.fill && !job.time_only() {
             return Err(Error::InvalidArgument {
                 flag: "--fill",
@@ -193,7 +200,11 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
             let mapped = engine.run(plan.inputs, &mapper)?;
             let failed = mapped.report();
             let list = mapped.input_list();
-            (export_timed(job, &mapper, mapped.partial, &list)?, failed, list)
+            (
+                export_timed(job, &mapper, mapped.partial, &list)?,
+                failed,
+                list,
+            )
         }
         None => {
             let mapper = job.mapper()?;

@@ -19,5 +19,6 @@ mod partials;
 mod signals;
 mod spill;
 mod state;
+mod time;
 mod timestamps;
 mod words;

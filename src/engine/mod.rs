@@ -405,7 +405,11 @@ impl Engine {
             let full: &[u8] = whole;
             // The head is the input's first record even when this run maps a later shard.
             let head = &full[..framing.head_end(full)];
-            let sample = &full[..if sample { crate::chunk::sample_end(full) } else { 0 }];
+            let sample = &full[..if sample {
+                crate::chunk::sample_end(full)
+            } else {
+                0
+            }];
             let data = &full[range.clone()];
             for r in framed_chunks(data, self.opts.chunk_size, framing) {
                 let at = range.start + r.start..range.start + r.end;
@@ -428,7 +432,12 @@ impl Engine {
         mapper: &M,
         progress: &Progress,
     ) -> Result<M::Partial> {
-        let work = self.chunk_list(slices, mapper.framing(), mapper.wants_sample(), |_, _, _| {});
+        let work = self.chunk_list(
+            slices,
+            mapper.framing(),
+            mapper.wants_sample(),
+            |_, _, _| {},
+        );
         Ok(self.pool(work.len())?.install(|| {
             work.par_iter()
                 .fold(M::Partial::default, |mut p, c| {
@@ -470,18 +479,23 @@ impl Engine {
         // Finding a boundary touches a page per chunk, which may map a huge page each: release
         // each input's pages as the list is cut. `released` is (slice, bytes released so far).
         let mut released = (usize::MAX, 0);
-        let work = self.chunk_list(slices, mapper.framing(), mapper.wants_sample(), |k, whole, r| {
-            if !release {
-                return;
-            }
-            if released.0 != k {
-                released = (k, r.start);
-            }
-            if r.end - released.1 >= release_every {
-                whole.release(released.1..r.end);
-                released.1 = r.end;
-            }
-        });
+        let work = self.chunk_list(
+            slices,
+            mapper.framing(),
+            mapper.wants_sample(),
+            |k, whole, r| {
+                if !release {
+                    return;
+                }
+                if released.0 != k {
+                    released = (k, r.start);
+                }
+                if r.end - released.1 >= release_every {
+                    whole.release(released.1..r.end);
+                    released.1 = r.end;
+                }
+            },
+        );
         if release {
             release_all();
         }

@@ -113,8 +113,9 @@ pub struct TimeArgs {
     #[arg(long, value_name = "DURATION", help_heading = "Time")]
     pub per: Option<String>,
 
-    /// How timestamps are found: `auto` (the leftmost known timestamp of each line; implied by
-    /// --per, --since and --until unless --time-format is given).
+    /// How timestamps are found: `auto` (the format of each input is decided from its first
+    /// lines among the known formats; implied by --per, --since and --until unless
+    /// --time-format is given).
     #[arg(long = "time", value_enum, value_name = "HOW", help_heading = "Time")]
     pub time: Option<TimeMode>,
 
@@ -140,11 +141,21 @@ pub struct TimeArgs {
 
     /// Keep records at or after TIME: RFC 3339, a date (2015-05-17), or relative to --now
     /// (`--since=-2h`, `-1d`). Not to be confused with --since-last of --state.
-    #[arg(long, value_name = "TIME", allow_hyphen_values = true, help_heading = "Time")]
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        help_heading = "Time"
+    )]
     pub since: Option<String>,
 
     /// Keep records before TIME (the window is [since, until)); forms as --since.
-    #[arg(long, value_name = "TIME", allow_hyphen_values = true, help_heading = "Time")]
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        help_heading = "Time"
+    )]
     pub until: Option<String>,
 
     /// Pin "now" for relative --since/--until and the default year (tests, replays).
@@ -153,13 +164,13 @@ pub struct TimeArgs {
 
     /// With --per: print empty buckets between the first and the last as zero rows (only for
     /// outputs whose only key is the time: grep counts, fields without --by).
-    #[arg(long, requires = "per", help_heading = "Time")]
+    #[arg(long, help_heading = "Time")]
     pub fill: bool,
 }
 
 /// `--time` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TimeMode {
-    /// Find the leftmost timestamp of a known format in each line.
+    /// Detect a known format from each input's first lines.
     Auto,
 }

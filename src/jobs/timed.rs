@@ -21,8 +21,8 @@ use super::{Chunk, InputList, Job, JobParams, Keyed, Mapper};
 use crate::aggregate::Merge;
 use crate::error::{Error, Result};
 use crate::timestamp::{
-    detect, parse_time_arg, resolve_zone, Bucketer, CustomFormat, Detected, Per, Resolver,
-    Stamp, TimeError, YearRule, Zone,
+    detect, parse_time_arg, resolve_zone, Bucketer, CustomFormat, Detected, Per, Resolver, Stamp,
+    TimeError, YearRule, Zone,
 };
 
 /// Bytes of the bucket in front of every key under `--per`.
@@ -195,9 +195,8 @@ impl TimeRun {
         let instant = |flag: &'static str, v: &Option<String>| -> Result<Option<Timestamp>> {
             v.as_deref()
                 .map(|s| {
-                    s.parse::<Timestamp>().map_err(|_| {
-                        bad(flag, s, TimeError::BadTime { value: s.into() })
-                    })
+                    s.parse::<Timestamp>()
+                        .map_err(|_| bad(flag, s, TimeError::BadTime { value: s.into() }))
                 })
                 .transpose()
         };
