@@ -193,7 +193,7 @@ Examples:
   logmill merge mon.partial tue.partial --top 10
   ssh host1 logmill words --emit partial /var/log/app.log > h1.partial  (and so on)
   logmill merge h*.partial --emit partial -o week.partial")]
-    Merge(MergeArgs),
+    Merge(Box<MergeArgs>),
 
     /// Print a shell completion script to stdout.
     #[command(after_help = "\

@@ -89,15 +89,15 @@ pub fn order_rows<K: AsRef<[u8]>, S>(
     rows
 }
 
+/// A group of rows: their common key prefix, and the rows.
+pub type Group<K, S> = (Vec<u8>, Vec<(K, S)>);
+
 /// Splits rows into groups by the first `prefix_len` bytes of their keys (a key shorter than
 /// that is its own prefix): the groups in ascending prefix order, each with its rows in the
 /// order given. This is the "group prefix" of `--per` (the bucket in front of every key, so
 /// rows come in time order and `--top N` is per bucket) and of a top-per-group: order each
 /// group's rows with [`order_rows`] ([`order_grouped_rows`] does both).
-pub fn group_rows<K: AsRef<[u8]>, S>(
-    mut rows: Vec<(K, S)>,
-    prefix_len: usize,
-) -> Vec<(Vec<u8>, Vec<(K, S)>)> {
+pub fn group_rows<K: AsRef<[u8]>, S>(mut rows: Vec<(K, S)>, prefix_len: usize) -> Vec<Group<K, S>> {
     let prefix = |k: &K| -> Vec<u8> {
         let k = k.as_ref();
         k[..k.len().min(prefix_len)].to_vec()
@@ -106,7 +106,7 @@ pub fn group_rows<K: AsRef<[u8]>, S>(
         let (a, b) = (a.0.as_ref(), b.0.as_ref());
         a[..a.len().min(prefix_len)].cmp(&b[..b.len().min(prefix_len)])
     });
-    let mut groups: Vec<(Vec<u8>, Vec<(K, S)>)> = Vec::new();
+    let mut groups: Vec<Group<K, S>> = Vec::new();
     for row in rows {
         let p = prefix(&row.0);
         match groups.last_mut() {

@@ -58,7 +58,7 @@ impl JobVisitor for Drive<'_> {
             shard: config.shard,
             state: config.state.as_deref(),
         })?;
-        if config.fill && !config.time.as_ref().is_some_and(|t| t.per.is_some()) {
+        if config.fill && config.time.as_ref().is_none_or(|t| t.per.is_none()) {
             return Err(Error::InvalidArgument {
                 flag: "--fill",
                 value: String::new(),

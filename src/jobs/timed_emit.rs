@@ -70,7 +70,7 @@ pub fn write_per<J: Job>(
         }
         PerRows::Spilled(spilled, meta) => {
             w.meta = Some(meta);
-            let mut current: Option<(i64, Vec<(Vec<u8>, J::State)>)> = None;
+            let mut current: Option<(i64, BucketRows<J::State>)> = None;
             Rows::Spilled(spilled, RowsOrder::by_key(J::count)).for_each(|k, s| {
                 let bucket = bucket_of(k)?;
                 if current.as_ref().is_some_and(|c| c.0 != bucket) {
@@ -90,6 +90,9 @@ pub fn write_per<J: Job>(
     }
     w.finish()
 }
+
+/// One bucket's rows, keys without the bucket.
+type BucketRows<S> = Vec<(Vec<u8>, S)>;
 
 fn bucket_of(key: &[u8]) -> Result<i64> {
     key_bucket(key).ok_or_else(|| Error::BadPartial {
