@@ -68,6 +68,9 @@ pub struct Config {
     pub time: Option<TimeParams>,
     /// `--fill`: empty buckets between the first and the last as zero rows.
     pub fill: bool,
+    /// `--sorted SLACK`: how far timestamps may go back (checked; not a parameter of the
+    /// result, which it does not change).
+    pub sorted: Option<String>,
 }
 
 /// What a run does with its inputs.
@@ -113,6 +116,7 @@ impl Config {
             file_list: None,
             time: None,
             fill: false,
+            sorted: None,
         }
     }
 
@@ -267,6 +271,13 @@ impl Config {
             spill,
             file_list: cli.files_from,
             fill: output.format.time.fill,
+            sorted: match &output.format.time.sorted {
+                Some(s) => {
+                    crate::jobs::timed::parse_slack(s)?;
+                    Some(s.clone())
+                }
+                None => None,
+            },
             time,
         })
     }

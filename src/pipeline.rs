@@ -95,7 +95,12 @@ enum Merged<S> {
 /// job's partial can spill.
 fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<Outcome> {
     if let Some(time) = &config.time {
-        return run_timed(config, job, &TimeRun::new(time)?, out);
+        return run_timed(
+            config,
+            job,
+            &TimeRun::new(time)?.sorted(config.sorted.as_deref())?,
+            out,
+        );
     }
     let engine = Engine::with_options(config.engine_options())?;
     let mapper = job.mapper()?;
@@ -195,7 +200,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     let engine = Engine::with_options(config.engine_options())?;
     let (new, failed, list) = match &config.time {
         Some(time) => {
-            let time = TimeRun::new(time)?;
+            let time = TimeRun::new(time)?.sorted(config.sorted.as_deref())?;
             let mapper = TimedMapper::new(job.mapper()?, &time);
             let mapped = engine.run(plan.inputs, &mapper)?;
             let failed = mapped.report();

@@ -526,3 +526,74 @@ fn chart_through_a_terminal_takes_its_width() {
         "{s:?}"
     );
 }
+
+#[test]
+fn sorted_gives_the_bytes_of_the_exact_filter() {
+    let log = testdata("apache_access.log");
+    let log = log.to_str().unwrap();
+    for (since, until) in [
+        ("2015-05-19T10:00:00Z", "2015-05-19T14:00:00Z"),
+        ("2015-05-17T09:00:00Z", "2015-05-17T10:30:00Z"),
+        ("2015-05-20T20:00:00Z", "2015-05-30T00:00:00Z"),
+    ] {
+        let base = [
+            "grep", "-c", "GET", "--per", "1h", "--tz", "UTC", "--since", since, "--until", until,
+        ];
+        let (want, _) = ok(&[&base[..], &[log]].concat());
+        for chunk in ["1K", "64K"] {
+            let args = [
+                &["-j", "2", "--chunk-size", chunk][..],
+                &base,
+                &["--sorted", "5m", log],
+            ]
+            .concat();
+            let (got, _) = ok(&args);
+            assert_eq!(text(&got), text(&want), "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn sorted_skips_chunks_before_the_window_and_checks_every_record_read() {
+    let dir = Dir::new("time-sorted");
+    let mut log = String::new();
+    for i in 0..2000 {
+        let t = jiff::Timestamp::from_second(1_700_000_000 + i * 60).unwrap();
+        log.push_str(&format!("{} line {i}\n", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
+        if i == 2 {
+            // Hours older than its neighbours: breaks any declaration below a day.
+            log.push_str("2023-11-14T00:00:00Z early\n");
+        }
+    }
+    let f = dir.create("a.log", &log);
+    let f = f.to_str().unwrap();
+    let window = [
+        "--since",
+        "2023-11-15T12:00:00Z",
+        "--until",
+        "2023-11-15T14:00:00Z",
+    ];
+    let base = [&["--chunk-size", "2K", "grep", "-c", "line"][..], &window].concat();
+    let (want, _) = ok(&[&base[..], &[f]].concat());
+    assert_eq!(text(&want), "120\n");
+    // The out-of-order line is in a chunk before the window: never read, so not refused.
+    let (got, _) = ok(&[&base[..], &["--sorted", "5m", f]].concat());
+    assert_eq!(text(&got), text(&want));
+    // Read (a window from the start), it is an error naming its line.
+    let err = refused(
+        &[
+            "grep",
+            "-c",
+            "line",
+            "--since",
+            "2023-11-14T00:00:00Z",
+            "--sorted",
+            "5m",
+            f,
+        ],
+        None,
+        ":4: time 2023-11-14T00:00:00Z",
+    );
+    assert!(err.contains("--sorted 5m"), "{err}");
+    refused(&["grep", "x", "--sorted", "soon", f], None, "--sorted");
+}

@@ -105,6 +105,13 @@ pub trait Mapper: Sync {
     fn wants_sample(&self) -> bool {
         false
     }
+
+    /// Of the chunks of one mapped (not streamed) input slice, in order, the range to map: a
+    /// mapper that knows which records it needs may leave out chunks at either end without
+    /// their being read (all of them by default).
+    fn select_chunks(&self, chunks: &[Chunk<'_>]) -> Range<usize> {
+        0..chunks.len()
+    }
 }
 
 /// A borrowed mapper maps as the mapper does (a job can hand out the mapper it holds).
@@ -122,6 +129,10 @@ impl<M: Mapper> Mapper for &M {
 
     fn wants_sample(&self) -> bool {
         (**self).wants_sample()
+    }
+
+    fn select_chunks(&self, chunks: &[Chunk<'_>]) -> Range<usize> {
+        (**self).select_chunks(chunks)
     }
 }
 
@@ -393,13 +404,14 @@ impl Engine {
     /// The chunks of every slice, in order, cut at `framing`'s record boundaries. `cut` sees
     /// each chunk as it is listed: the slice's index, its data and the chunk's byte range in
     /// that data.
-    fn chunk_list<'a>(
+    fn chunk_list<'a, M: Mapper>(
         &self,
         slices: &'a [(usize, Data, Range<usize>)],
-        framing: Framing,
-        sample: bool,
+        mapper: &M,
         mut cut: impl FnMut(usize, &Data, Range<usize>),
     ) -> Vec<Chunk<'a>> {
+        let framing = mapper.framing();
+        let sample = mapper.wants_sample();
         let mut work = Vec::new();
         for (k, (input, whole, range)) in slices.iter().enumerate() {
             let full: &[u8] = whole;
@@ -411,6 +423,7 @@ impl Engine {
                 0
             }];
             let data = &full[range.clone()];
+            let start = work.len();
             for r in framed_chunks(data, self.opts.chunk_size, framing) {
                 let at = range.start + r.start..range.start + r.end;
                 cut(k, whole, at.clone());
@@ -422,6 +435,11 @@ impl Engine {
                     sample,
                 });
             }
+            // The mapper may leave out chunks it knows it does not need (`--sorted`).
+            let listed = start;
+            let keep = mapper.select_chunks(&work[listed..]);
+            work.truncate(listed + keep.end);
+            work.drain(listed..listed + keep.start);
         }
         work
     }
@@ -432,12 +450,7 @@ impl Engine {
         mapper: &M,
         progress: &Progress,
     ) -> Result<M::Partial> {
-        let work = self.chunk_list(
-            slices,
-            mapper.framing(),
-            mapper.wants_sample(),
-            |_, _, _| {},
-        );
+        let work = self.chunk_list(slices, mapper, |_, _, _| {});
         Ok(self.pool(work.len())?.install(|| {
             work.par_iter()
                 .fold(M::Partial::default, |mut p, c| {
@@ -479,23 +492,18 @@ impl Engine {
         // Finding a boundary touches a page per chunk, which may map a huge page each: release
         // each input's pages as the list is cut. `released` is (slice, bytes released so far).
         let mut released = (usize::MAX, 0);
-        let work = self.chunk_list(
-            slices,
-            mapper.framing(),
-            mapper.wants_sample(),
-            |k, whole, r| {
-                if !release {
-                    return;
-                }
-                if released.0 != k {
-                    released = (k, r.start);
-                }
-                if r.end - released.1 >= release_every {
-                    whole.release(released.1..r.end);
-                    released.1 = r.end;
-                }
-            },
-        );
+        let work = self.chunk_list(slices, mapper, |k, whole, r| {
+            if !release {
+                return;
+            }
+            if released.0 != k {
+                released = (k, r.start);
+            }
+            if r.end - released.1 >= release_every {
+                whole.release(released.1..r.end);
+                released.1 = r.end;
+            }
+        });
         if release {
             release_all();
         }

@@ -162,6 +162,13 @@ pub struct TimeArgs {
     #[arg(long, value_name = "TIME", help_heading = "Time")]
     pub now: Option<String>,
 
+    /// Declare that timestamps never go back by more than SLACK (`5m`; access logs stamp the
+    /// request start, so they are nearly ordered): the chunks of a mapped file before
+    /// --since - SLACK and from --until + SLACK on are skipped without being read, and every
+    /// record read is checked (an older one is an error naming its line).
+    #[arg(long, value_name = "SLACK", help_heading = "Time")]
+    pub sorted: Option<String>,
+
     /// With --per: print empty buckets between the first and the last as zero rows (only for
     /// outputs whose only key is the time: grep counts, fields without --by).
     #[arg(long, help_heading = "Time")]

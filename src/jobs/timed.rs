@@ -13,10 +13,11 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::args::{TimeArgs, TimeMode};
+use super::timed_sorted::{self, ChunkOrder, Track};
 use super::{Chunk, InputList, Job, JobParams, Keyed, Mapper};
 use crate::aggregate::Merge;
 use crate::error::{Error, Result};
@@ -81,7 +82,8 @@ impl TimeParams {
             || a.until.is_some()
             || a.time == Some(TimeMode::Auto)
             || a.time_format.is_some()
-            || a.time_field.is_some();
+            || a.time_field.is_some()
+            || a.sorted.is_some();
         if !used {
             return Ok(None);
         }
@@ -185,9 +187,25 @@ pub struct TimeRun {
     per: Option<Per>,
     since: Option<Timestamp>,
     until: Option<Timestamp>,
+    /// `--sorted`: as given, and as a duration.
+    sorted: Option<(String, SignedDuration)>,
+}
+
+/// Parses `--sorted SLACK` (a duration as `--per` takes it).
+pub fn parse_slack(s: &str) -> Result<SignedDuration> {
+    let per: Per = s.parse().map_err(|e| time_err("--sorted", s, e))?;
+    Ok(SignedDuration::from_secs(per.seconds()))
 }
 
 impl TimeRun {
+    /// With `--sorted SLACK`.
+    pub fn sorted(mut self, slack: Option<&str>) -> Result<TimeRun> {
+        self.sorted = slack
+            .map(|s| parse_slack(s).map(|d| (s.to_string(), d)))
+            .transpose()?;
+        Ok(self)
+    }
+
     /// Builds the run from resolved parameters (from this run's flags or a partial's header).
     pub fn new(p: &TimeParams) -> Result<TimeRun> {
         let bad = |flag: &'static str, v: &str, e: TimeError| time_err(flag, v, e);
@@ -221,6 +239,7 @@ impl TimeRun {
                 .transpose()?,
             since: instant("--since", &p.since)?,
             until: instant("--until", &p.until)?,
+            sorted: None,
             params: p.clone(),
         })
     }
@@ -248,6 +267,8 @@ pub struct TimedPartial<P> {
     pub buckets: BTreeMap<i64, P>,
     /// Lines without a timestamp.
     pub no_time: u64,
+    /// Under `--sorted`: each mapped chunk's order summary.
+    pub order: Vec<ChunkOrder>,
 }
 
 impl<P> Default for TimedPartial<P> {
@@ -255,6 +276,7 @@ impl<P> Default for TimedPartial<P> {
         TimedPartial {
             buckets: BTreeMap::new(),
             no_time: 0,
+            order: Vec::new(),
         }
     }
 }
@@ -270,6 +292,7 @@ impl<P: Merge> Merge for TimedPartial<P> {
             }
         }
         self.no_time.merge(other.no_time);
+        self.order.extend(other.order);
     }
 
     fn saturated(&self) -> bool {
@@ -334,13 +357,22 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
         };
         let mut resolver = Resolver::new(self.run.zone.tz().clone(), self.run.years);
         let mut bucketer = self.run.bucketer();
-        let mut fate = |line: &[u8]| -> Fate {
+        let mut track = self
+            .run
+            .sorted
+            .as_ref()
+            .map(|(_, d)| Track::new(*d, chunk.input, chunk.offset, chunk.data.len()));
+        let mut fate = |line: &[u8], at: usize| -> Fate {
             let stamp: Option<Stamp> = match (&self.run.format, &detected) {
                 (Some(f), _) => f.find(line),
                 (None, Some(d)) => d.find(line),
                 (None, None) => None,
             };
-            let Some(ts) = stamp.and_then(|s| resolver.instant(s)) else {
+            let ts = stamp.and_then(|s| resolver.instant(s));
+            if let Some(t) = track.as_mut() {
+                t.line(ts, at);
+            }
+            let Some(ts) = ts else {
                 return Fate::NoTime;
             };
             if self.run.since.is_some_and(|s| ts < s) || self.run.until.is_some_and(|u| ts >= u) {
@@ -367,7 +399,7 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
             let line = &data[pos..end];
             let line = line.strip_suffix(b"\n").unwrap_or(line);
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            match fate(line) {
+            match fate(line, pos) {
                 Fate::Bucket(b) if run.is_some_and(|(r, _)| r == b) => {}
                 Fate::Bucket(b) => {
                     flush(run, pos, partial);
@@ -383,6 +415,48 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
             pos = end;
         }
         flush(run, data.len(), partial);
+        drop(fate);
+        if let Some(t) = track {
+            partial.order.push(t.finish());
+        }
+    }
+
+    fn select_chunks(&self, chunks: &[Chunk<'_>]) -> std::ops::Range<usize> {
+        let all = 0..chunks.len();
+        let (Some((_, slack)), Some(c0)) = (&self.run.sorted, chunks.first()) else {
+            return all;
+        };
+        if self.run.since.is_none() && self.run.until.is_none() {
+            return all;
+        }
+        let detected = match &self.run.format {
+            Some(_) => None,
+            None => self.detected(c0),
+        };
+        let mut resolver = Resolver::new(self.run.zone.tz().clone(), self.run.years);
+        let mut first = |i: usize| -> Option<Timestamp> {
+            // The first time among the chunk's first lines.
+            chunks[i]
+                .data
+                .split(|&b| b == b'\n')
+                .take(64)
+                .find_map(|line| {
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    let stamp = match (&self.run.format, &detected) {
+                        (Some(f), _) => f.find(line),
+                        (None, Some(d)) => d.find(line),
+                        (None, None) => None,
+                    };
+                    stamp.and_then(|s| resolver.instant(s))
+                })
+        };
+        timed_sorted::select(
+            chunks.len(),
+            &mut first,
+            self.run.since,
+            self.run.until,
+            *slack,
+        )
     }
 }
 
@@ -398,6 +472,9 @@ pub fn export_timed<J: Job>(
     let mut out: Keyed<J::State> = Keyed::default();
     let per = mapper.run.per();
     let mut partial = partial;
+    if let Some((slack, d)) = &mapper.run.sorted {
+        timed_sorted::check(std::mem::take(&mut partial.order), &inputs.names, slack, *d)?;
+    }
     if !per && partial.buckets.is_empty() {
         // The job's own empty result (grep's zero counts per input).
         partial.buckets.insert(0, J::Partial::default());
