@@ -415,7 +415,6 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
             pos = end;
         }
         flush(run, data.len(), partial);
-        drop(fate);
         if let Some(t) = track {
             partial.order.push(t.finish());
         }
