@@ -65,16 +65,12 @@ fn is_zero(n: &u64) -> bool {
 
 impl Merge for Meta {
     fn saturated(&self) -> bool {
-        self.rejected.saturated()
-            || self.bad.values().any(u64::saturated)
-            || self.untimed.saturated()
+        self.rejected.saturated() || self.bad.saturated() || self.untimed.saturated()
     }
 
     fn merge(&mut self, other: Self) {
         self.rejected.merge(other.rejected);
-        for (k, v) in other.bad {
-            self.bad.entry(k).or_insert(0).merge(v);
-        }
+        Merge::merge(&mut self.bad, other.bad);
         self.untimed.merge(other.untimed);
     }
 }
