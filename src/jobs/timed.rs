@@ -174,6 +174,31 @@ impl crate::partial::format::Header for RunParams {
     fn name(&self) -> &'static str {
         self.job.name()
     }
+
+    fn upgrade_v1_key(&self, key: &mut Vec<u8>) {
+        self.job.upgrade_v1_key(key);
+    }
+
+    fn mismatch(&self, a: &str, other: &Self, b: &str) -> Option<String> {
+        if self.job != other.job {
+            return self.job.mismatch(a, &other.job, b);
+        }
+        if self.time == other.time {
+            return None;
+        }
+        let show = |t: &Option<TimeParams>| {
+            t.as_ref().map_or_else(
+                || "none".to_string(),
+                |t| serde_json::to_string(t).unwrap_or_default(),
+            )
+        };
+        Some(format!(
+            "cannot merge '{}' partials made with different time options: {} in {a} but {} in {b}",
+            self.name(),
+            show(&self.time),
+            show(&other.time)
+        ))
+    }
 }
 
 /// [`TimeParams`] made runnable.
