@@ -393,7 +393,7 @@ fn time_options_are_part_of_a_partial_and_bad_values_are_refused() {
     refused(
         &["merge", a.to_str().unwrap(), b.to_str().unwrap()],
         None,
-        "different parameters",
+        "different time options",
     );
     let (out, _) = ok(&["merge", a.to_str().unwrap(), a.to_str().unwrap()]);
     assert_eq!(text(&out), "2024-01-01T11:00:00+00:00\t2\n");

@@ -179,13 +179,23 @@ pub struct TimeArgs {
     ///
     /// RFC 3339, a date (2015-05-17), or relative to --now (`--since=-2h`, `-1d`). Not to be
     /// confused with --since-last of --state.
-    #[arg(long, value_name = "TIME", allow_hyphen_values = true, help_heading = "Time")]
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        help_heading = "Time"
+    )]
     pub since: Option<String>,
 
     /// Keep records before TIME: the window is [since, until)
     ///
     /// The same forms as --since.
-    #[arg(long, value_name = "TIME", allow_hyphen_values = true, help_heading = "Time")]
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        help_heading = "Time"
+    )]
     pub until: Option<String>,
 
     /// Pin "now" for relative --since/--until and the default year
