@@ -49,6 +49,32 @@ impl Framing {
     }
 }
 
+/// How many first lines of an input a mapper's sample holds at most (see [`sample_end`]).
+pub const SAMPLE_LINES: usize = 64;
+/// How many bytes a sample holds at most.
+pub const SAMPLE_BYTES: usize = 64 << 10;
+
+/// One past the end of an input's sample in `data` (its start): its first [`SAMPLE_LINES`]
+/// lines, cut after the last whole line within [`SAMPLE_BYTES`] (or at that size when the
+/// first line is longer).
+pub fn sample_end(data: &[u8]) -> usize {
+    let cap = &data[..data.len().min(SAMPLE_BYTES)];
+    let mut end = 0;
+    for (n, i) in memchr::memchr_iter(b'\n', cap).enumerate() {
+        end = i + 1;
+        if n + 1 == SAMPLE_LINES {
+            return end;
+        }
+    }
+    if data.len() <= SAMPLE_BYTES {
+        data.len()
+    } else if end == 0 {
+        cap.len()
+    } else {
+        end
+    }
+}
+
 /// A scan for record ends under CSV quoting, following csv-core's reader (quoting on, doubled
 /// quotes as escapes, no escape byte, `\r`, `\n` or `\r\n` as terminators): a `"` opens a
 /// quoted field only at the start of a field (the start of the data, or right after the

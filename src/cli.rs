@@ -276,7 +276,7 @@ Examples:
   ssh host1 logmill words --emit partial /var/log/app.log > h1.partial  (and so on)
   logmill merge h*.partial --emit partial -o week.partial
   logmill merge --complete shard-*.partial   (fails, listing what is missing)")]
-    Merge(MergeArgs),
+    Merge(Box<MergeArgs>),
 
     /// Show what changed between two partial or state files of one job.
     ///
@@ -287,7 +287,7 @@ Examples:
   logmill diff yesterday.partial today.partial
   logmill diff --min-delta 10 --top 20 old.state new.state
   logmill diff --fail-if 'change=new' last.partial now.partial")]
-    Diff(DiffArgs),
+    Diff(Box<DiffArgs>),
     /// Print what partial files cover, without merging them.
     ///
     /// For each partial: its runs' inputs and the byte ranges (and key partitions) it counted.

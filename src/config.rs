@@ -15,6 +15,7 @@ pub use crate::engine::{default_threads, Shard, DEFAULT_CHUNK_SIZE, MAX_THREADS}
 use crate::error::{Error, Result};
 use crate::input::walk::WalkOptions;
 use crate::input::{InputLimits, InputSpec, MmapPolicy};
+use crate::jobs::timed::{RunParams, TimeParams};
 use crate::jobs::{JobParams, Parsed, RejectArgs};
 use crate::partial::format::{self, EmitMode};
 use crate::progress::ProgressMode;
@@ -76,6 +77,14 @@ pub struct Config {
     pub checks: MergeChecks,
     /// With merge or reduce: the key partition `(P, R)` kept (`--partition P/R`).
     pub partition: Option<(u64, u64)>,
+    /// What the time options resolved to (`--per`, `--since`, `--until`, ...), when given:
+    /// part of the result's parameters, as the job's are.
+    pub time: Option<TimeParams>,
+    /// `--fill`: empty buckets between the first and the last as zero rows.
+    pub fill: bool,
+    /// `--sorted SLACK`: how far timestamps may go back (checked; not a parameter of the
+    /// result, which it does not change).
+    pub sorted: Option<String>,
 }
 
 /// What `logmill merge` checks of the partials' coverage.
@@ -204,6 +213,18 @@ impl Config {
             diff: None,
             checks: MergeChecks::default(),
             partition: None,
+            time: None,
+            fill: false,
+            sorted: None,
+        }
+    }
+
+    /// The parameters written in (and compared with) partial headers: the job's, and the
+    /// time options'.
+    pub fn header(&self) -> RunParams {
+        RunParams {
+            job: self.params.clone(),
+            time: self.time.clone(),
         }
     }
 
@@ -270,7 +291,7 @@ impl Config {
                     allow_overlap: false,
                     complete: false,
                 };
-                (Action::Diff, EmitMode::Final, Err(merge))
+                (Action::Diff, EmitMode::Final, Err(Box::new(merge)))
             }
             Command::Completions(_) | Command::Man | Command::Coverage(_) => {
                 return Err(Error::InvalidArgument {
@@ -287,19 +308,38 @@ impl Config {
             },
             Ok(_) => MergeChecks::default(),
         };
-        let Parsed {
-            params,
-            mut files,
-            output,
-            bad,
-        } = match command {
-            Ok(j) => j.parse()?,
-            Err(a) => Parsed {
-                params: merge_params(&a.files)?,
-                files: a.files,
-                output: a.output,
-                bad: RejectArgs::default(),
+        let (
+            Parsed {
+                params,
+                mut files,
+                output,
+                bad,
             },
+            time,
+        ) = match command {
+            Ok(j) => {
+                let p = j.parse()?;
+                let time = time_params(&p.params, &p.output.format.time)?;
+                (p, time)
+            }
+            Err(a) => {
+                let t = &a.output.format.time;
+                if t.per.is_some() || t.since.is_some() || t.until.is_some() || t.tz.is_some() {
+                    return Err(Error::InvalidArgument {
+                        flag: "--per/--since/--until/--tz",
+                        value: String::new(),
+                        reason: "a merge takes the time options from its partials' headers".into(),
+                    });
+                }
+                let header = merge_params(&a.files)?;
+                let p = Parsed {
+                    params: header.job,
+                    files: a.files,
+                    output: a.output,
+                    bad: RejectArgs::default(),
+                };
+                (p, header.time)
+            }
         };
         // Builds the job once (compiling its patterns) so bad parameters fail here, before
         // any output is created or any input read.
@@ -406,6 +446,15 @@ impl Config {
             diff,
             checks,
             partition,
+            fill: output.format.time.fill,
+            sorted: match &output.format.time.sorted {
+                Some(s) => {
+                    crate::jobs::timed::parse_slack(s)?;
+                    Some(s.clone())
+                }
+                None => None,
+            },
+            time,
         })
     }
 }
@@ -423,7 +472,7 @@ impl crate::jobs::JobVisitor for Validate {
 
 /// The job of a merge: the header of its first input (a file, or stdin peeked without
 /// consuming it). Every other input is checked against it as it is read.
-fn merge_params(files: &[PathBuf]) -> Result<JobParams> {
+fn merge_params(files: &[PathBuf]) -> Result<RunParams> {
     use std::io::BufRead;
     match files.first().filter(|f| f.as_path() != Path::new("-")) {
         Some(f) => {
@@ -444,6 +493,61 @@ fn merge_params(files: &[PathBuf]) -> Result<JobParams> {
             format::peek_header(Path::new("<stdin>"), &mut &buf[..end])
         }
     }
+}
+
+/// The time options of a job's run, resolved ("now" is the clock unless `--now`).
+/// `--time-field` is accepted where the known formats find that field: the `fields` presets
+/// combined, common and syslog.
+fn time_params(job: &JobParams, a: &crate::jobs::args::TimeArgs) -> Result<Option<TimeParams>> {
+    if let Some(field) = &a.time_field {
+        let preset = match job {
+            JobParams::Fields(p) => matches!(p.format.as_str(), "combined" | "common" | "syslog"),
+            _ => false,
+        };
+        if !preset {
+            return Err(Error::InvalidArgument {
+                flag: "--time-field",
+                value: field.clone(),
+                reason: "is only supported by `fields --format combined|common|syslog` (whose \
+                         time field the known formats find); use --time-format for a time at \
+                         the start of the line"
+                    .into(),
+            });
+        }
+    }
+    TimeParams::from_args(a, jiff::Timestamp::now())
+}
+
+/// How `--output-format chart` is drawn: as wide as `COLUMNS`, else the terminal on stdout,
+/// else 80 columns; ASCII with `--ascii` or when the locale (`LC_ALL`, else `LC_CTYPE`, else
+/// `LANG`) is `C`, `POSIX` or not UTF-8.
+fn chart_style(ascii: bool) -> crate::emit::chart::ChartStyle {
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&w| w > 0)
+        .or_else(terminal_width)
+        .unwrap_or(80);
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.is_empty());
+    let c_locale = locale.is_some_and(|l| {
+        let l = l.to_ascii_lowercase();
+        l == "c" || l == "posix" || !(l.contains("utf-8") || l.contains("utf8"))
+    });
+    crate::emit::chart::ChartStyle {
+        width,
+        ascii: ascii || c_locale,
+    }
+}
+
+/// The width of the terminal on stdout, if it is one.
+fn terminal_width() -> Option<usize> {
+    // SAFETY: TIOCGWINSZ fills a `winsize` the size of the one passed; nothing else is read.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+    (ok && ws.ws_col > 0).then_some(usize::from(ws.ws_col))
 }
 
 /// Parses `--shard I/N`.
@@ -575,6 +679,7 @@ fn emit_options(o: &OutputArgs) -> EmitOptions {
             FormatArg::Csv => OutputFormat::Csv,
             FormatArg::Json => OutputFormat::Json,
             FormatArg::Jsonl => OutputFormat::Jsonl,
+            FormatArg::Chart => OutputFormat::Chart(chart_style(o.format.ascii)),
         },
         header: o.format.header,
     }

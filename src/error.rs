@@ -182,6 +182,16 @@ pub enum Error {
     /// header, an exact sum past 128 bits).
     #[error("{0}")]
     Fields(String),
+    /// A record older than `--sorted SLACK` allows.
+    #[error("{place}: {detail}: the input is not sorted within --sorted {slack} (drop --sorted, or give a larger SLACK)")]
+    Unsorted {
+        /// `input:line`, or `input: the line at byte N` after skipped chunks.
+        place: String,
+        /// The record's time and the latest time before it.
+        detail: String,
+        /// The slack declared.
+        slack: String,
+    },
     /// Writing or reading the temporary files of a spilled run (`--memory`) failed.
     #[error("{}: {}", dir.display(), spill_message(source))]
     Spill {

@@ -198,6 +198,49 @@ pub fn order_rows<K: AsRef<[u8]>, S>(
     rows
 }
 
+/// A group of rows: their common key prefix, and the rows.
+pub type Group<K, S> = (Vec<u8>, Vec<(K, S)>);
+
+/// Splits rows into groups by the first `prefix_len` bytes of their keys (a key shorter than
+/// that is its own prefix): the groups in ascending prefix order, each with its rows in the
+/// order given. This is the "group prefix" of `--per` (the bucket in front of every key, so
+/// rows come in time order and `--top N` is per bucket) and of a top-per-group: order each
+/// group's rows with [`order_rows`] ([`order_grouped_rows`] does both).
+pub fn group_rows<K: AsRef<[u8]>, S>(mut rows: Vec<(K, S)>, prefix_len: usize) -> Vec<Group<K, S>> {
+    let prefix = |k: &K| -> Vec<u8> {
+        let k = k.as_ref();
+        k[..k.len().min(prefix_len)].to_vec()
+    };
+    rows.sort_by(|a, b| {
+        let (a, b) = (a.0.as_ref(), b.0.as_ref());
+        a[..a.len().min(prefix_len)].cmp(&b[..b.len().min(prefix_len)])
+    });
+    let mut groups: Vec<Group<K, S>> = Vec::new();
+    for row in rows {
+        let p = prefix(&row.0);
+        match groups.last_mut() {
+            Some((last, members)) if *last == p => members.push(row),
+            _ => groups.push((p, vec![row])),
+        }
+    }
+    groups
+}
+
+/// Rows in prefix-group order ([`group_rows`]), each group in `opts` order with `--top N`
+/// applied per group: the order of "top N per group" (`--top` under `--per`, `--top-per`).
+pub fn order_grouped_rows<K: AsRef<[u8]>, S>(
+    rows: Vec<(K, S)>,
+    prefix_len: usize,
+    count: impl Fn(&S) -> u64 + Copy,
+    opts: impl Into<OrderOptions>,
+) -> Vec<(K, S)> {
+    let opts = opts.into();
+    group_rows(rows, prefix_len)
+        .into_iter()
+        .flat_map(|(_, g)| order_rows(g, count, opts))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +264,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn groups_come_in_prefix_order_with_top_per_group() {
+        let rows = vec![
+            (b"2b".to_vec(), 1u64),
+            (b"1a".to_vec(), 1),
+            (b"2a".to_vec(), 5),
+            (b"1b".to_vec(), 3),
+            (b"2c".to_vec(), 4),
+        ];
+        let groups = group_rows(rows.clone(), 1);
+        let prefixes: Vec<&[u8]> = groups.iter().map(|g| &g.0[..]).collect();
+        assert_eq!(prefixes, vec![&b"1"[..], b"2"]);
+        let top = OrderOptions {
+            top: Some(2),
+            ..OrderOptions::default()
+        };
+        let got = order_grouped_rows(rows, 1, |c| *c, top);
+        let keys: Vec<&[u8]> = got.iter().map(|r| &r.0[..]).collect();
+        assert_eq!(keys, vec![&b"1b"[..], b"1a", b"2a", b"2c"]);
     }
 
     #[test]

@@ -15,7 +15,9 @@ use crate::engine::{Engine, Spiller};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::input;
-use crate::jobs::{Job, JobParams, JobVisitor, RunShape, Shown};
+use crate::jobs::timed::{export_timed, RunParams, TimeRun, TimedMapper};
+use crate::jobs::timed_emit::{write_per, PerRows};
+use crate::jobs::{Job, JobVisitor, RunShape, Shown};
 use crate::order::{GroupPrefix, OrderOptions, PerGroup, SortOrder};
 use crate::partial::coverage::{self, Coverage};
 use crate::partial::format::{self, EmitMode};
@@ -70,6 +72,24 @@ impl JobVisitor for Drive<'_> {
                 ),
             });
         }
+        if config.fill && config.time.as_ref().is_none_or(|t| t.per.is_none()) {
+            return Err(Error::InvalidArgument {
+                flag: "--fill",
+                value: String::new(),
+                reason: "fills empty time buckets: it needs --per".into(),
+            });
+        }
+        if config.fill && !job.time_only() {
+            return Err(Error::InvalidArgument {
+                flag: "--fill",
+                value: String::new(),
+                reason: format!(
+                    "applies to outputs whose only key is the time (grep counts, fields \
+                     without --by); this {} output has more key columns",
+                    J::NAME
+                ),
+            });
+        }
         match config.action {
             Action::Run if config.state.is_some() => run_incremental(config, &job, self.sink),
             Action::Run => run_inputs(config, &job, self.sink.writer()),
@@ -100,6 +120,14 @@ enum Merged<S> {
 /// A run over inputs: map every input, keeping the workers' tables within `--memory` when the
 /// job's partial can spill.
 fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<Outcome> {
+    if let Some(time) = &config.time {
+        return run_timed(
+            config,
+            job,
+            &TimeRun::new(time)?.sorted(config.sorted.as_deref())?,
+            out,
+        );
+    }
     let engine = Engine::with_options(config.engine_options())?;
     let mapper = job.mapper()?;
     let spiller = J::spill_access().map(|t| {
@@ -164,6 +192,55 @@ fn keep_going_code(failed: bool, inputs_failed: &[bool]) -> ExitCode {
     }
 }
 
+/// A run over inputs with time options: the job's mapper behind [`TimedMapper`]. The
+/// workers' tables do not spill (they are per bucket); the merged result does, as a merge's.
+fn run_timed<J: Job>(
+    config: &Config,
+    job: &J,
+    time: &TimeRun,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let engine = Engine::with_options(config.engine_options())?;
+    let mapper = TimedMapper::new(job.mapper()?, time);
+    let mapped = engine.run(config.inputs.clone(), &mapper)?;
+    let failed = mapped.report();
+    let list = mapped.input_list();
+    let base = keep_going_code(failed, &list.failed);
+    let covered = match config.emit_mode {
+        EmitMode::Partial => Some(Coverage::of_run(&mapped.reads, config.shard)?),
+        _ => None,
+    };
+    let mut keyed = export_timed(job, &mapper, mapped.partial, &list)?;
+    let spiller = J::spill_access().map(|_| {
+        TableSpiller::new(
+            &config.spill,
+            1,
+            |k: &mut Keyed<J::State>| &mut k.table,
+            |k: &Keyed<J::State>| &k.table,
+            J::count,
+        )
+    });
+    let merged = match spiller.filter(|s| s.must_spill_result(&keyed)) {
+        Some(s) => Merged::Spilled(s.into_spilled(&mut keyed)?, keyed.meta),
+        None => Merged::Memory(keyed),
+    };
+    let shown = Shown {
+        inputs: Some(&list),
+        this_run: true,
+        emit: config.emit,
+    };
+    emit_result(
+        config,
+        job,
+        merged,
+        shown,
+        false,
+        covered.as_ref(),
+        base,
+        out,
+    )
+}
+
 /// An incremental run (`--state`): under the state's lock, map what is new since the last run,
 /// prepare the new state before printing anything, print, and put the state in place only when
 /// every result was delivered. Exit 0 means the state was saved. The running total stays in
@@ -175,7 +252,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
         .expect("an incremental run has a state");
     // Held until the new state is in place (or the run fails): a second run waits or fails.
     let _lock = state::lock(path, config.lock_timeout)?;
-    let loaded = state::load::<J::State>(path, &config.params)?;
+    let loaded = state::load::<J::State>(path, &config.header())?;
     let previous_marks = loaded.marks.clone();
     let expanded = input::walk::expand(config.inputs.clone(), config.walk);
     if let Some(e) = expanded.errors.into_iter().next() {
@@ -192,21 +269,41 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
         ));
     }
     let engine = Engine::with_options(config.engine_options())?;
-    let mapper = job.mapper()?;
-    let mapped = engine.run(plan.inputs.clone(), &mapper)?;
-    let failed = mapped.report();
-    let list = mapped.input_list();
+    let (new, failed, list, failed_inputs) = match &config.time {
+        Some(time) => {
+            let time = TimeRun::new(time)?.sorted(config.sorted.as_deref())?;
+            let mapper = TimedMapper::new(job.mapper()?, &time);
+            let mapped = engine.run(plan.inputs.clone(), &mapper)?;
+            let failed = mapped.report();
+            let list = mapped.input_list();
+            let failed_inputs: Vec<Option<usize>> = mapped.failed.iter().map(|f| f.0).collect();
+            (
+                export_timed(job, &mapper, mapped.partial, &list)?,
+                failed,
+                list,
+                failed_inputs,
+            )
+        }
+        None => {
+            let mapper = job.mapper()?;
+            let mapped = engine.run(plan.inputs.clone(), &mapper)?;
+            let failed = mapped.report();
+            let list = mapped.input_list();
+            let failed_inputs: Vec<Option<usize>> = mapped.failed.iter().map(|f| f.0).collect();
+            let new = job.export(&mapper, mapped.partial, &list)?;
+            (new, failed, list, failed_inputs)
+        }
+    };
     let base = keep_going_code(failed, &list.failed);
     // An input that failed was left out of the result: its mark goes back to where it was,
     // so the next run reads it again. A failure not tied to one input saves no state.
     let mut unknown_failure = false;
-    for (i, _) in &mapped.failed {
+    for i in &failed_inputs {
         match i.and_then(|i| plan.inputs.get(i)) {
             Some(spec) => state::forget_progress(&mut plan.marks, &previous_marks, spec),
             None => unknown_failure = true,
         }
     }
-    let new = job.export(&mapper, mapped.partial, &list)?;
     let mut total = loaded.total;
     let previous = config.diff.map(|_| total.clone());
     // The state's coverage: what it covered (none for a state from before coverage was
@@ -235,7 +332,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     } else {
         Some(state::prepare(
             path,
-            &config.params,
+            &config.header(),
             &plan.marks,
             &total,
             total_coverage.as_ref(),
@@ -343,10 +440,10 @@ fn read_partials<S: crate::aggregate::State>(
     for spec in &config.inputs {
         let (name, mut reader) = input::open_lines(spec, config.limits)?;
         let mut sections = Vec::new();
-        let header: Option<JobParams> = format::read_partial_with(
+        let header: Option<RunParams> = format::read_partial_with(
             &name,
             &mut *reader,
-            Some(&config.params),
+            Some(&config.header()),
             &mut keyed,
             &mut sections,
             config.partition,
@@ -587,9 +684,26 @@ fn write_result<J: Job>(
             order
         }
     };
-    Ok(match (config.emit_mode, merged) {
-        (EmitMode::Final, Merged::Memory(keyed)) => job.finish(keyed, shown, out)?,
-        (EmitMode::Final, Merged::Spilled(spilled, meta)) => match config.emit.top_per {
+    let time = config.time.as_ref().map(TimeRun::new).transpose()?;
+    let untimed = match &merged {
+        Merged::Memory(k) => k.meta.untimed,
+        Merged::Spilled(_, meta) => meta.untimed,
+    };
+    let per = time.as_ref().filter(|t| t.per());
+    let mut outcome = match (config.emit_mode, merged, per) {
+        (EmitMode::Final, Merged::Memory(keyed), Some(t)) => {
+            write_per(job, t, config.fill, PerRows::Memory(keyed), shown, out)?
+        }
+        (EmitMode::Final, Merged::Spilled(spilled, meta), Some(t)) => write_per(
+            job,
+            t,
+            config.fill,
+            PerRows::Spilled(spilled, meta),
+            shown,
+            out,
+        )?,
+        (EmitMode::Final, Merged::Memory(keyed), None) => job.finish(keyed, shown, out)?,
+        (EmitMode::Final, Merged::Spilled(spilled, meta), None) => match config.emit.top_per {
             // `--top-per`: streamed from the merge in count order, keeping N rows per group.
             Some(n) => {
                 let by_count = OrderOptions {
@@ -618,15 +732,26 @@ fn write_result<J: Job>(
                 job.write_rows(meta, Rows::Spilled(spilled, order), config.emit, out)?
             }
         },
-        (mode, Merged::Memory(keyed)) => {
-            format::write_partial(&config.params, &keyed, coverage, mode, out)
+        (mode, Merged::Memory(keyed), _) => {
+            format::write_partial(&config.header(), &keyed, coverage, mode, out)
                 .map_err(Error::Output)?;
             ExitCode::Success.into()
         }
-        (mode, Merged::Spilled(spilled, meta)) => {
+        (mode, Merged::Spilled(spilled, meta), _) => {
             let rows = Rows::Spilled(spilled, checked(RowsOrder::by_key(J::count)));
-            format::write_partial_rows(&config.params, &meta, rows, coverage, mode, out)?;
+            format::write_partial_rows(&config.header(), &meta, rows, coverage, mode, out)?;
             ExitCode::Success.into()
         }
-    })
+    };
+    if untimed > 0 && config.emit_mode == EmitMode::Final {
+        outcome.warnings.push(format!(
+            "{untimed} line{} without a timestamp left out (bad records: no timestamp{})",
+            if untimed == 1 { "" } else { "s" },
+            match config.time.as_ref().and_then(|t| t.format.as_deref()) {
+                Some(f) => format!(" matching --time-format '{f}'"),
+                None => " of a known format; see --time-format".into(),
+            }
+        ));
+    }
+    Ok(outcome)
 }

@@ -24,6 +24,7 @@ mod partials;
 mod signals;
 mod spill;
 mod state;
+mod time;
 mod timestamps;
 mod top_per;
 mod words;

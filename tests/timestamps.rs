@@ -12,14 +12,14 @@ use crate::util::{require_tools, sh, shell_quote, testdata};
 
 /// How the reference finds a file's timestamps: a regex whose group 1 is the timestamp text,
 /// and what that text is.
-struct Sample {
-    file: &'static str,
+pub(crate) struct Sample {
+    pub(crate) file: &'static str,
     format: Format,
     regex: &'static str,
     kind: Kind,
 }
 
-enum Kind {
+pub(crate) enum Kind {
     /// `strptime` with this format (and its own `%z` when it has one).
     Civil(&'static str),
     /// `strptime` without a year; the year is given.
@@ -28,7 +28,7 @@ enum Kind {
     Epoch,
 }
 
-const SAMPLES: &[Sample] = &[
+pub(crate) const SAMPLES: &[Sample] = &[
     Sample {
         file: "apache_access.log",
         format: Format::ApacheAccess,
@@ -179,7 +179,7 @@ fn our_counts(
 /// The same counted by Python: the timestamp text found by the sample's regex, read by
 /// `datetime.strptime` (or `fromtimestamp`), naive ones in the fixed offset `tz`, truncated
 /// to the hour (`h`) or day (`d`) in that offset.
-fn python_counts(sample: &Sample, tz: &str, per: &str) -> (BTreeMap<String, u64>, u64) {
+pub(crate) fn python_counts(sample: &Sample, tz: &str, per: &str) -> (BTreeMap<String, u64>, u64) {
     let script = r#"
 import datetime as dt, re, sys
 from collections import Counter
@@ -242,7 +242,7 @@ print('bad', bad)
     (counts, bad)
 }
 
-fn year_of(sample: &Sample) -> i16 {
+pub(crate) fn year_of(sample: &Sample) -> i16 {
     match sample.kind {
         Kind::YearLess(_, y) => y,
         _ => 1970,

@@ -53,16 +53,25 @@ pub struct Meta {
     /// Bad records (that did not parse) by reason, for jobs that parse records.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub bad: std::collections::BTreeMap<String, u64>,
+    /// Records left out because they have no timestamp when one is needed (`--per`,
+    /// `--since`, `--until`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub untimed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Merge for Meta {
     fn saturated(&self) -> bool {
-        self.rejected.saturated() || self.bad.saturated()
+        self.rejected.saturated() || self.bad.saturated() || self.untimed.saturated()
     }
 
     fn merge(&mut self, other: Self) {
         self.rejected.merge(other.rejected);
         Merge::merge(&mut self.bad, other.bad);
+        self.untimed.merge(other.untimed);
     }
 }
 

@@ -3,6 +3,8 @@
 //! whatever the thread count, chunk size or hash seed. One file per output format
 //! behind the [`Emitter`] trait; [`emitter`] picks one from an [`OutputFormat`].
 
+pub mod capture;
+pub mod chart;
 pub mod csv;
 pub mod json;
 pub mod tsv;
@@ -46,6 +48,10 @@ pub enum OutputFormat {
     Json,
     /// One JSON object a line (JSON Lines).
     Jsonl,
+    /// A horizontal bar chart (see [`chart`]).
+    Chart(chart::ChartStyle),
+    /// Cells recorded for the caller to write again (see [`capture`]); never user-facing.
+    Capture,
 }
 
 /// An emitter for `format` writing to `out`. Each format does its own buffering, so `out` can
@@ -72,6 +78,8 @@ pub fn emitter<'a, W: Write + 'a>(
             io::BufWriter::with_capacity(BUF, out),
             true,
         )),
+        OutputFormat::Chart(style) => Box::new(chart::ChartEmitter::new(out, style)),
+        OutputFormat::Capture => Box::new(capture::CaptureEmitter::new(out)),
     };
     // Checked against `--fail-if` when the pipeline watches this emit.
     watch::wrap(e)

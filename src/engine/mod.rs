@@ -69,6 +69,10 @@ pub struct Chunk<'a> {
     pub head: &'a [u8],
     /// The bytes: whole lines, the last possibly without its `\n`.
     pub data: &'a [u8],
+    /// The input's first lines ([`crate::chunk::sample_end`]), the same for every chunk of
+    /// the input, for mappers that ask for it ([`Mapper::wants_sample`]; empty otherwise):
+    /// what a mapper decides once per input (a timestamp format) it decides from these.
+    pub sample: &'a [u8],
 }
 
 impl<'a> Chunk<'a> {
@@ -80,6 +84,7 @@ impl<'a> Chunk<'a> {
             offset: 0,
             head: &data[..Framing::Lines.head_end(data)],
             data,
+            sample: &data[..crate::chunk::sample_end(data)],
         }
     }
 }
@@ -97,6 +102,18 @@ pub trait Mapper: Sync {
     fn framing(&self) -> Framing {
         Framing::Lines
     }
+
+    /// Whether chunks should carry the input's first lines ([`Chunk::sample`]). No by default.
+    fn wants_sample(&self) -> bool {
+        false
+    }
+
+    /// Of the chunks of one mapped (not streamed) input slice, in order, the range to map: a
+    /// mapper that knows which records it needs may leave out chunks at either end without
+    /// their being read (all of them by default).
+    fn select_chunks(&self, chunks: &[Chunk<'_>]) -> Range<usize> {
+        0..chunks.len()
+    }
 }
 
 /// A borrowed mapper maps as the mapper does (a job can hand out the mapper it holds).
@@ -110,6 +127,14 @@ impl<M: Mapper> Mapper for &M {
 
     fn framing(&self) -> Framing {
         (**self).framing()
+    }
+
+    fn wants_sample(&self) -> bool {
+        (**self).wants_sample()
+    }
+
+    fn select_chunks(&self, chunks: &[Chunk<'_>]) -> Range<usize> {
+        (**self).select_chunks(chunks)
     }
 }
 
@@ -392,18 +417,26 @@ impl Engine {
     /// The chunks of every slice, in order, cut at `framing`'s record boundaries. `cut` sees
     /// each chunk as it is listed: the slice's index, its data and the chunk's byte range in
     /// that data.
-    fn chunk_list<'a>(
+    fn chunk_list<'a, M: Mapper>(
         &self,
         slices: &'a [(usize, Data, Range<usize>)],
-        framing: Framing,
+        mapper: &M,
         mut cut: impl FnMut(usize, &Data, Range<usize>),
     ) -> Vec<Chunk<'a>> {
+        let framing = mapper.framing();
+        let sample = mapper.wants_sample();
         let mut work = Vec::new();
         for (k, (input, whole, range)) in slices.iter().enumerate() {
             let full: &[u8] = whole;
             // The head is the input's first record even when this run maps a later shard.
             let head = &full[..framing.head_end(full)];
+            let sample = &full[..if sample {
+                crate::chunk::sample_end(full)
+            } else {
+                0
+            }];
             let data = &full[range.clone()];
+            let start = work.len();
             for r in framed_chunks(data, self.opts.chunk_size, framing) {
                 let at = range.start + r.start..range.start + r.end;
                 cut(k, whole, at.clone());
@@ -412,8 +445,14 @@ impl Engine {
                     offset: at.start as u64,
                     head,
                     data: &full[at],
+                    sample,
                 });
             }
+            // The mapper may leave out chunks it knows it does not need (`--sorted`).
+            let listed = start;
+            let keep = mapper.select_chunks(&work[listed..]);
+            work.truncate(listed + keep.end);
+            work.drain(listed..listed + keep.start);
         }
         work
     }
@@ -424,7 +463,7 @@ impl Engine {
         mapper: &M,
         progress: &Progress,
     ) -> Result<M::Partial> {
-        let work = self.chunk_list(slices, mapper.framing(), |_, _, _| {});
+        let work = self.chunk_list(slices, mapper, |_, _, _| {});
         Ok(self.pool(work.len())?.install(|| {
             work.par_iter()
                 .fold(M::Partial::default, |mut p, c| {
@@ -466,7 +505,7 @@ impl Engine {
         // Finding a boundary touches a page per chunk, which may map a huge page each: release
         // each input's pages as the list is cut. `released` is (slice, bytes released so far).
         let mut released = (usize::MAX, 0);
-        let work = self.chunk_list(slices, mapper.framing(), |k, whole, r| {
+        let work = self.chunk_list(slices, mapper, |k, whole, r| {
             if !release {
                 return;
             }
@@ -566,6 +605,23 @@ impl Engine {
                 }
             }
         }
+        // A mapper that wants the input's first lines gets them whole in the first block,
+        // whatever the block size (`sample_end` of the data read, not of one block).
+        if mapper.wants_sample() {
+            while let Some(b) = first.as_mut() {
+                if crate::chunk::sample_end(b) < b.len() || b.len() >= crate::chunk::SAMPLE_BYTES {
+                    break;
+                }
+                match blocks.next() {
+                    Some(next) => b.extend_from_slice(&next),
+                    None => break,
+                }
+            }
+        }
+        let sample: Vec<u8> = match &first {
+            Some(b) if mapper.wants_sample() => b[..crate::chunk::sample_end(b)].to_vec(),
+            _ => Vec::new(),
+        };
         // Only quoted (CSV) framing has a header that later blocks need. A line format's first
         // line is not copied: it can be the whole input (one 1 GiB line on stdin).
         let head: Vec<u8> = match framing {
@@ -590,6 +646,7 @@ impl Engine {
                             offset: at,
                             head: &head,
                             data: &buf,
+                            sample: &sample,
                         };
                         mapper.map(chunk, &mut p);
                         // The reader may have finished already; then the block is simply
@@ -609,6 +666,7 @@ impl Engine {
                                 offset: at,
                                 head: &head,
                                 data: &buf,
+                                sample: &sample,
                             };
                             slots.map(chunk, mapper, s);
                         }

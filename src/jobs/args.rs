@@ -71,9 +71,9 @@ pub struct OutputArgs {
 #[derive(Debug, Args, Default)]
 #[command(next_help_heading = heading::OUTPUT)]
 pub struct FormatArgs {
-    /// Output format.
+    /// Format
     ///
-    /// Keys are raw bytes in tsv and csv; json and jsonl show bytes that are not UTF-8 as
+    /// The output format. Keys are raw bytes in tsv and csv; json and jsonl show bytes that are not UTF-8 as
     /// U+FFFD and say so on stderr.
     #[arg(long, value_enum, default_value_t = FormatArg::Tsv, value_name = "FMT")]
     pub output_format: FormatArg,
@@ -90,6 +90,14 @@ pub struct FormatArgs {
     /// an input (except for merge) nor another output.
     #[arg(short = 'o', long, value_name = "PATH")]
     pub output: Option<PathBuf>,
+
+    /// Draw `--output-format chart` with ASCII only (as under LC_ALL=C)
+    #[arg(long)]
+    pub ascii: bool,
+
+    /// Time buckets and windows (every job has them, so they sit with the output flags).
+    #[command(flatten)]
+    pub time: TimeArgs,
 }
 
 /// `--output-format` values.
@@ -104,6 +112,8 @@ pub enum FormatArg {
     Json,
     /// One JSON object a line (JSON Lines).
     Jsonl,
+    /// A bar chart for the terminal
+    Chart,
 }
 
 /// `--sort` values.
@@ -127,4 +137,99 @@ pub fn whole_number(s: &str) -> Option<usize> {
         return None;
     }
     t.parse().ok()
+}
+
+/// Flags shared by every job: time buckets and windows from the records' own timestamps.
+/// (`--since TIME` is a time window; `--since-last` of `--state` is something else.)
+#[derive(Debug, Args, Default, Clone)]
+#[group(id = "time-options", multiple = true)]
+pub struct TimeArgs {
+    /// Count per time bucket: 1s, 5m, 1h, 1d, 1w (adds a leading `time` column)
+    ///
+    /// The `time` column holds the bucket's start in RFC 3339 in the --tz zone. Rows come in
+    /// time order, then the job's own order; --top N keeps the top N of each bucket.
+    #[arg(long, value_name = "DURATION", help_heading = "Time")]
+    pub per: Option<String>,
+
+    /// How timestamps are found
+    ///
+    /// `auto`: the format of each input is decided from its first lines among the known
+    /// formats. Implied by --per, --since and --until unless --time-format is given.
+    #[arg(long = "time", value_enum, value_name = "HOW", help_heading = "Time")]
+    pub time: Option<TimeMode>,
+
+    /// A strptime format for the timestamps, like '%Y-%m-%d %H:%M:%S'
+    ///
+    /// Matched at the start of each line after leading blanks, instead of the known formats.
+    #[arg(long, value_name = "FMT", help_heading = "Time")]
+    pub time_format: Option<String>,
+
+    /// The timestamp's field (fields presets: combined, common, syslog)
+    ///
+    /// The presets know their time field: there the known formats find it.
+    #[arg(long, value_name = "FIELD", help_heading = "Time")]
+    pub time_field: Option<String>,
+
+    /// The zone of timestamps without an offset and of buckets [default: local]
+    ///
+    /// An IANA name (Europe/Berlin), UTC, or an offset (+02:00). By default the local zone, as
+    /// `date` finds it (TZ honoured).
+    #[arg(long, value_name = "ZONE", help_heading = "Time")]
+    pub tz: Option<String>,
+
+    /// The year of year-less timestamps (syslog, Android, Proxifier)
+    ///
+    /// By default the current year, one earlier for months later than the current month.
+    #[arg(long, value_name = "N", help_heading = "Time")]
+    pub year: Option<i16>,
+
+    /// Keep records at or after TIME (a time window; not --since-last)
+    ///
+    /// RFC 3339, a date (2015-05-17), or relative to --now (`--since=-2h`, `-1d`). Not to be
+    /// confused with --since-last of --state.
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        help_heading = "Time"
+    )]
+    pub since: Option<String>,
+
+    /// Keep records before TIME: the window is [since, until)
+    ///
+    /// The same forms as --since.
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        help_heading = "Time"
+    )]
+    pub until: Option<String>,
+
+    /// Pin "now" for relative --since/--until and the default year
+    ///
+    /// For tests and replays.
+    #[arg(long, value_name = "TIME", help_heading = "Time")]
+    pub now: Option<String>,
+
+    /// Declare timestamps never go back by more than SLACK, e.g. 5m
+    ///
+    /// Access logs stamp the request start, so they are nearly ordered. The chunks of a mapped
+    /// file before --since - SLACK and from --until + SLACK on are skipped without being read,
+    /// and every record read is checked: an older one is an error naming its line.
+    #[arg(long, value_name = "SLACK", help_heading = "Time")]
+    pub sorted: Option<String>,
+
+    /// With --per: print empty buckets as zero rows
+    ///
+    /// Only for outputs whose only key is the time: grep counts, fields without --by.
+    #[arg(long, help_heading = "Time")]
+    pub fill: bool,
+}
+
+/// `--time` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimeMode {
+    /// Detect a known format from each input's first lines.
+    Auto,
 }

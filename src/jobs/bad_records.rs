@@ -369,6 +369,7 @@ mod tests {
             offset,
             head: b"",
             data,
+            sample: b"",
         }
     }
 

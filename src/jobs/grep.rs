@@ -252,6 +252,10 @@ Lines end at \\n (a \\r before it is part of the line); ^ and $ match at line ed
         Ok(k)
     }
 
+    fn time_only(&self) -> bool {
+        self.output == GrepOutput::Total
+    }
+
     fn count(count: &u64) -> u64 {
         *count
     }

@@ -518,6 +518,7 @@ pub(crate) fn export(
         meta: Meta {
             rejected: counts.rejected,
             bad: counts.out_of_range,
+            ..Meta::default()
         },
     })
 }

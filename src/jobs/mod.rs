@@ -27,6 +27,9 @@ use crate::spill::Rows;
 pub mod args;
 #[macro_use]
 mod registry;
+pub mod timed;
+pub mod timed_emit;
+pub mod timed_sorted;
 
 pub use args::{OutputArgs, RejectArgs};
 pub use registry::JobVisitor;
@@ -144,6 +147,12 @@ pub trait Job: Sized + Send + Sync + 'static {
     /// the key under these).
     fn key_columns(&self) -> Vec<String> {
         vec!["key".into()]
+    }
+
+    /// Whether the output has no key column of its own (grep's count, `fields` without
+    /// `--by`): then `--per` makes the time its only key, and `--fill` may add empty buckets.
+    fn time_only(&self) -> bool {
+        false
     }
 
     /// The count that ranks a key's state under `--sort count`.

@@ -107,6 +107,10 @@ impl Job for Fields {
         c
     }
 
+    fn time_only(&self) -> bool {
+        self.by.is_empty()
+    }
+
     fn count(group: &GroupState) -> u64 {
         group.count
     }
