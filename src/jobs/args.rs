@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use crate::chunk::{Preset, RecordRule, RecordSpec};
+
 /// Flags shared by every job that can reject a record (a bad record is left out of the
 /// results and counted on stderr): where the bad records go, or whether one stops the run.
 #[derive(Debug, Args, Default, Clone)]
@@ -90,4 +92,50 @@ pub fn whole_number(s: &str) -> Option<usize> {
         return None;
     }
     t.parse().ok()
+}
+
+/// Flags shared by every job: multi-line records (a stack trace with its log line) instead of
+/// lines.
+#[derive(Debug, Args, Default, Clone)]
+pub struct RecordArgs {
+    /// A line matching REGEX (anywhere in it) starts a record; the lines after it up to the
+    /// next start belong to it. Lines before the first start form a record of their own.
+    #[arg(long, value_name = "REGEX", conflicts_with = "records")]
+    pub record_start: Option<String>,
+
+    /// Records of a common shape: indented (lines starting with a space or tab continue),
+    /// java (stack traces, `Caused by:`), python (tracebacks).
+    #[arg(long, value_enum, value_name = "PRESET")]
+    pub records: Option<Preset>,
+}
+
+impl RecordArgs {
+    /// What the flags ask for: `None` for lines.
+    pub fn spec(&self) -> Option<RecordSpec> {
+        match (&self.record_start, self.records) {
+            (Some(re), _) => Some(RecordSpec::Start(re.clone())),
+            (None, Some(p)) => Some(RecordSpec::Preset(p)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The compiled record rule of a job's parameters, `None` for lines.
+pub fn record_rule(spec: Option<&RecordSpec>) -> crate::error::Result<Option<&'static RecordRule>> {
+    spec.map(|s| {
+        s.rule().map_err(|reason| crate::error::Error::InvalidArgument {
+            flag: "--record-start",
+            value: match s {
+                RecordSpec::Start(re) => re.clone(),
+                RecordSpec::Preset(_) => String::new(),
+            },
+            reason,
+        })
+    })
+    .transpose()
+}
+
+/// The framing of a record rule (lines without one).
+pub fn record_framing(rule: Option<&'static RecordRule>) -> crate::chunk::Framing {
+    rule.map_or(crate::chunk::Framing::Lines, crate::chunk::Framing::Records)
 }

@@ -28,7 +28,7 @@ pub mod args;
 #[macro_use]
 mod registry;
 
-pub use args::{OutputArgs, RejectArgs};
+pub use args::{OutputArgs, RecordArgs, RejectArgs};
 pub use registry::JobVisitor;
 
 /// A job's flags resolved: its parameters, and the flags every job shares.
@@ -178,6 +178,7 @@ pub fn whole_table<S>() -> TableAccess<KeyedTable<S>, S> {
 }
 
 pub mod pattern;
+pub mod search;
 
 registry! {
     words::Words,
