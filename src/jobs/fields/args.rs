@@ -113,6 +113,10 @@ pub struct FieldsArgs {
     #[command(flatten)]
     pub bad: RejectArgs,
 
+    /// Multi-line records: each record's first line is parsed (line formats only).
+    #[command(flatten)]
+    pub records: crate::jobs::RecordArgs,
+
     /// Output order and truncation.
     #[command(flatten)]
     pub output: OutputArgs,

@@ -17,6 +17,7 @@
 pub mod agg;
 pub mod args;
 pub mod record;
+mod records;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -97,6 +98,9 @@ pub struct FieldsParams {
     // with different rejects files merge (older headers still name it; serde skips it).
     /// `--strict`.
     pub strict: bool,
+    /// `--records`/`--record-start`: parse each record's first line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<crate::chunk::RecordSpec>,
 }
 
 impl FieldsParams {
@@ -136,6 +140,7 @@ impl FieldsParams {
             exact_pct: a.exact_pct,
             filters: a.filters.clone(),
             strict: a.bad.strict,
+            records: a.records.spec(),
         })
     }
 }
@@ -162,6 +167,8 @@ pub struct Fields {
     pub rejects: Option<PathBuf>,
     /// Make the first bad record an error.
     pub strict: bool,
+    /// Multi-line records, whose first lines are parsed.
+    pub records: Option<&'static crate::chunk::RecordRule>,
 }
 
 /// A parse error in the flags of `fields`, with the flag.
@@ -172,6 +179,7 @@ impl Fields {
     /// format, assigns slots, parses aggregations and filters. No aggregation means count.
     pub fn from_params(params: &FieldsParams) -> Result<Fields> {
         let format = record_format(params)?;
+        let records = records::rule(params)?;
         let mut aggs = Vec::with_capacity(params.aggs.len());
         for (kind, value) in &params.aggs {
             aggs.push(parse_agg(kind, value, params.exact_pct)?);
@@ -188,6 +196,7 @@ impl Fields {
             filters: Vec::new(),
             rejects,
             strict,
+            records,
         };
         let invalid = |(flag, value, reason): FlagError| Error::InvalidArgument {
             flag,
@@ -859,6 +868,9 @@ impl Mapper for FieldsMapper<'_> {
         }
         match (&self.job.format, &self.parser) {
             (Format::Csv { delimiter, headers }, _) => self.map_csv(*delimiter, *headers, chunk, p),
+            (_, Some(parser)) if self.job.records.is_some() => {
+                self.map_records(parser, chunk, p)
+            }
             (_, Some(parser)) => self.map_lines(parser, chunk, p),
             (_, None) => {}
         }
@@ -867,7 +879,7 @@ impl Mapper for FieldsMapper<'_> {
     fn framing(&self) -> Framing {
         match self.job.format {
             Format::Csv { delimiter, .. } => Framing::Quoted { delimiter },
-            _ => Framing::Lines,
+            _ => super::args::record_framing(self.job.records),
         }
     }
 }
