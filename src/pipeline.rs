@@ -14,7 +14,7 @@ use crate::engine::{Engine, Spiller};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::input;
-use crate::jobs::{Job, JobParams, JobVisitor, RunShape, Shown};
+use crate::jobs::{Job, JobParams, JobVisitor, Mapper, RunShape, Shown};
 use crate::partial::format::{self, EmitMode};
 use crate::partial::state;
 use crate::spill::{Rows, RowsOrder, Spilled, TableSpiller};
@@ -128,14 +128,14 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     if let Some(e) = expanded.errors.into_iter().next() {
         return Err(e);
     }
-    let plan = state::plan(&expanded.inputs, loaded.marks)?;
+    let mapper = job.mapper()?;
+    let plan = state::plan(&expanded.inputs, loaded.marks, mapper.framing())?;
     for f in &plan.restarted {
         diag::note(format_args!(
             "{f}: rotated or truncated since the last run; reading it from the start"
         ));
     }
     let engine = Engine::with_options(config.engine_options())?;
-    let mapper = job.mapper()?;
     let mapped = engine.run(plan.inputs, &mapper)?;
     let failed = mapped.report();
     let list = mapped.input_list();
