@@ -16,6 +16,7 @@ mod inputs;
 mod layering;
 mod matches;
 mod partials;
+mod records;
 mod signals;
 mod spill;
 mod state;

@@ -32,8 +32,8 @@ pub enum RecordSpec {
 pub enum Preset {
     /// A line starting with a space or a tab continues the record.
     Indented,
-    /// Java stack traces: indented lines, `Caused by:`, `Suppressed:`, `... N more`, and the
-    /// unindented exception header printed on the line after the log message.
+    /// Java stack traces: indented and blank lines, `Caused by:`, `Suppressed:`, `... N more`,
+    /// and the unindented exception header printed on the line after the log message.
     Java,
     /// Python tracebacks: `Traceback (most recent call last):`, indented lines, blank lines,
     /// the chaining sentences and the final `ValueError: msg` line after an indented one.
@@ -142,8 +142,11 @@ fn java_exception_header(line: &[u8]) -> bool {
     simple.ends_with(b"Exception") || simple.ends_with(b"Error") || simple.ends_with(b"Throwable")
 }
 
+/// A blank line continues too: java.util.logging's `SimpleFormatter` ends a stack trace with
+/// one.
 fn java_continues(line: &[u8]) -> bool {
-    indented(line)
+    line.is_empty()
+        || indented(line)
         || line.starts_with(b"Caused by:")
         || line.starts_with(b"Suppressed:")
         || line.starts_with(b"Exception in thread \"")

@@ -404,6 +404,10 @@ impl Mapper for MatchRun<'_> {
             .mapper
             .map_chunk(chunk, partial, listed.then_some(&sink));
     }
+
+    fn framing(&self) -> Framing {
+        self.job.mapper.framing()
+    }
 }
 
 /// Refuses what needs line numbers the run cannot know: `--rejects` and `--strict` of a shard
