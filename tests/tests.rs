@@ -14,6 +14,7 @@ mod grep;
 mod help;
 mod inputs;
 mod layering;
+mod lines;
 mod matches;
 mod partials;
 mod records;
