@@ -114,7 +114,10 @@ fn py_captures(dir: &Dir, records: &[String], re: &str) -> BTreeMap<String, u64>
 }
 
 fn total(tsv: &[u8]) -> u64 {
-    String::from_utf8_lossy(tsv).trim().parse().expect("a count")
+    String::from_utf8_lossy(tsv)
+        .trim()
+        .parse()
+        .expect("a count")
 }
 
 #[test]
@@ -126,13 +129,27 @@ fn java_log_records_and_exceptions_match_an_independent_parser() {
     let log = testdata("records/java-app.log");
     let path = log.to_str().unwrap();
     let records = py_records(&dir, "java", &log);
-    assert!(records.len() > 40 && records.len() < 100, "{}", records.len());
+    assert!(
+        records.len() > 40 && records.len() < 100,
+        "{}",
+        records.len()
+    );
     for chunk in ["1", "100", "1M"] {
         let all = ok(&["grep", "--records", "java", "--chunk-size", chunk, "", path]);
         assert_eq!(total(&all), records.len() as u64, "chunk {chunk}");
     }
     let severe = records.iter().filter(|r| r.contains("SEVERE")).count() as u64;
-    let got = ok(&["grep", "-j", "3", "--chunk-size", "64", "--records", "java", "SEVERE", path]);
+    let got = ok(&[
+        "grep",
+        "-j",
+        "3",
+        "--chunk-size",
+        "64",
+        "--records",
+        "java",
+        "SEVERE",
+        path,
+    ]);
     assert_eq!(total(&got), severe);
     // Exception classes, causes included: the README's example.
     let re = r"^(?:Caused by: )?([\w.$]+(?:Exception|Error))";
@@ -157,7 +174,10 @@ fn java_log_records_and_exceptions_match_an_independent_parser() {
         r"([\w.]+Exception)[^\n]*\n\s+at ([^\s(]+)",
         path,
     ]));
-    assert!(ours.contains_key("java.lang.IllegalStateException\tLogDemo.place"), "{ours:?}");
+    assert!(
+        ours.contains_key("java.lang.IllegalStateException\tLogDemo.place"),
+        "{ours:?}"
+    );
     // lines: identical records; their counts add up to the records.
     let lines = table(&ok(&["lines", "--records", "java", path]));
     assert_eq!(lines.values().sum::<u64>(), records.len() as u64);
@@ -174,7 +194,17 @@ fn python_log_records_and_exceptions_match_an_independent_parser() {
     let records = py_records(&dir, "python", &log);
     assert!(records.len() > 40, "{}", records.len());
     for (j, chunk) in [("1", "1"), ("2", "33"), ("3", "1M")] {
-        let all = ok(&["grep", "-j", j, "--records", "python", "--chunk-size", chunk, "", path]);
+        let all = ok(&[
+            "grep",
+            "-j",
+            j,
+            "--records",
+            "python",
+            "--chunk-size",
+            chunk,
+            "",
+            path,
+        ]);
         assert_eq!(total(&all), records.len() as u64, "chunk {chunk}");
     }
     let re = r"^([A-Za-z_][\w.]*(?:Error|Exception)):";
@@ -217,9 +247,14 @@ fn random_log(seed: u64) -> Vec<u8> {
     }
     for i in 0..r.below(60) + 20 {
         let level = ["INFO", "WARN", "SEVERE"][r.below(3) as usize];
-        out.push_str(&format!("2024-01-01 00:00:{:02} {level} event {}\n", i % 60, r.below(9)));
+        out.push_str(&format!(
+            "2024-01-01 00:00:{:02} {level} event {}\n",
+            i % 60,
+            r.below(9)
+        ));
         if r.below(3) == 0 {
-            let ex = ["java.lang.IllegalStateException", "java.io.IOException"][r.below(2) as usize];
+            let ex =
+                ["java.lang.IllegalStateException", "java.io.IOException"][r.below(2) as usize];
             out.push_str(&format!("{ex}: boom {}\n", r.below(4)));
             for f in 0..r.below(6) {
                 out.push_str(&format!("\tat com.x.C{f}.m(C.java:{})\n", r.below(99)));
@@ -243,7 +278,12 @@ fn output_is_identical_for_any_split_of_random_logs() {
     let dir = Dir::new("records_any_split");
     let jobs: [&[&str]; 4] = [
         &["grep", "--records", "java", "SEVERE"],
-        &["match", "--records", "java", r"(\w+Exception)[^\n]*\n\s+at ([^\s(]+)"],
+        &[
+            "match",
+            "--records",
+            "java",
+            r"(\w+Exception)[^\n]*\n\s+at ([^\s(]+)",
+        ],
         &["lines", "--record-start", r"^\d{4}-"],
         &["fields", "--records", "java", "--by", "3", "--count"],
     ];
@@ -269,11 +309,19 @@ fn output_is_identical_for_any_split_of_random_logs() {
             for j in ["1", "3"] {
                 for size in ["1", "2", "17", "300", "1M"] {
                     let extra = ["-j", j, "--chunk-size", size];
-                    assert_eq!(with(&extra, f), want, "seed {seed} {job:?} -j {j} size {size}");
+                    assert_eq!(
+                        with(&extra, f),
+                        want,
+                        "seed {seed} {job:?} -j {j} size {size}"
+                    );
                     assert_eq!(with(&extra, g), want, "gzip seed {seed} {job:?} {size}");
                     let mut a: Vec<&str> = job.to_vec();
                     a.extend_from_slice(&extra);
-                    assert_eq!(ok_stdin(&a, &data), want, "stdin seed {seed} {job:?} {size}");
+                    assert_eq!(
+                        ok_stdin(&a, &data),
+                        want,
+                        "stdin seed {seed} {job:?} {size}"
+                    );
                 }
             }
             // Shards, each a partial, merged.
@@ -320,7 +368,17 @@ fn edge_cases_no_start_every_line_crlf_and_long_records() {
     let lf = ok_stdin(&["lines", "--records", "indented"], log);
     assert_eq!(ok_stdin(&["lines", "--records", "indented"], &crlf), lf);
     assert_eq!(
-        ok_stdin(&["grep", "--records", "indented", "--chunk-size", "1", r"^\tat z"], &crlf),
+        ok_stdin(
+            &[
+                "grep",
+                "--records",
+                "indented",
+                "--chunk-size",
+                "1",
+                r"^\tat z"
+            ],
+            &crlf
+        ),
         b"1\n"
     );
     // A record far larger than the chunk size stays whole, in files and on stdin.
@@ -330,10 +388,28 @@ fn edge_cases_no_start_every_line_crlf_and_long_records() {
     }
     big.extend_from_slice(b"next\n");
     for size in ["1", "16", "4096"] {
-        let got = ok_stdin(&["grep", "--records", "indented", "--chunk-size", size, "-c", ""], &big);
+        let got = ok_stdin(
+            &[
+                "grep",
+                "--records",
+                "indented",
+                "--chunk-size",
+                size,
+                "-c",
+                "",
+            ],
+            &big,
+        );
         assert_eq!(total(&got), 2, "size {size}");
         let got = ok_stdin(
-            &["grep", "--records", "indented", "--chunk-size", size, r"^start\n(?:  frame \d+\n){2999}  frame 2999$"],
+            &[
+                "grep",
+                "--records",
+                "indented",
+                "--chunk-size",
+                size,
+                r"^start\n(?:  frame \d+\n){2999}  frame 2999$",
+            ],
             &big,
         );
         assert_eq!(total(&got), 1, "size {size}");
@@ -350,7 +426,15 @@ fn a_100_mb_record_on_stdin_is_held_to_max_line() {
     }
     data.extend_from_slice(b"next\n");
     let out = logmill()
-        .args(["grep", "--records", "java", "--max-line", "64M", "-c", "next"])
+        .args([
+            "grep",
+            "--records",
+            "java",
+            "--max-line",
+            "64M",
+            "-c",
+            "next",
+        ])
         .write_stdin(data)
         .output()
         .unwrap();
@@ -365,7 +449,16 @@ fn a_100_mb_record_on_stdin_is_held_to_max_line() {
     }
     small.extend_from_slice(b"next\n");
     let got = ok_stdin(
-        &["grep", "--records", "java", "--max-line", "2M", "--chunk-size", "4096", ""],
+        &[
+            "grep",
+            "--records",
+            "java",
+            "--max-line",
+            "2M",
+            "--chunk-size",
+            "4096",
+            "",
+        ],
         &small,
     );
     assert_eq!(total(&got), 2);
@@ -383,7 +476,15 @@ fn state_reads_a_files_last_record_once_it_has_ended() {
     let log = dir.create("app.log", "2024 a\n at 1\n2024 b\n at 2\n");
     let state = dir.path("s.state");
     let (l, s) = (log.to_str().unwrap(), state.to_str().unwrap());
-    let args = ["lines", "--records", "indented", "--state", s, "--since-last", l];
+    let args = [
+        "lines",
+        "--records",
+        "indented",
+        "--state",
+        s,
+        "--since-last",
+        l,
+    ];
     assert_eq!(ok(&args), b"2024 a\\n at 1\t1\n");
     // The last record grows: still not read.
     std::fs::write(&log, "2024 a\n at 1\n2024 b\n at 2\n at 3\n").unwrap();
@@ -392,7 +493,10 @@ fn state_reads_a_files_last_record_once_it_has_ended() {
     std::fs::write(&log, "2024 a\n at 1\n2024 b\n at 2\n at 3\n2024 c\n").unwrap();
     assert_eq!(ok(&args), b"2024 b\\n at 2\\n at 3\t1\n");
     let total = ["lines", "--records", "indented", "--state", s, l];
-    assert_eq!(ok(&total), b"2024 a\\n at 1\t1\n2024 b\\n at 2\\n at 3\t1\n");
+    assert_eq!(
+        ok(&total),
+        b"2024 a\\n at 1\t1\n2024 b\\n at 2\\n at 3\t1\n"
+    );
 }
 
 #[test]
@@ -402,16 +506,38 @@ fn rejects_list_a_record_at_its_first_line_with_line_ends_escaped() {
     let rej = dir.path("rej.txt");
     let (l, r) = (log.to_str().unwrap(), rej.to_str().unwrap());
     let out = run(&[
-        "fields", "--records", "indented", "--by", "1", "--sum", "2", "--rejects", r, l,
+        "fields",
+        "--records",
+        "indented",
+        "--by",
+        "1",
+        "--sum",
+        "2",
+        "--rejects",
+        r,
+        l,
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.stdout, b"x\t1\nz\t2\n");
     assert_eq!(
         std::fs::read(&rej).unwrap(),
         format!("{l}:3:y oops\\n  at b\\\\c\n").into_bytes()
     );
     let out = run(&[
-        "match", "--records", "indented", "--rejects", r, "--sum", "1", r"(?m)^\w (\S+)", l,
+        "match",
+        "--records",
+        "indented",
+        "--rejects",
+        r,
+        "--sum",
+        "1",
+        r"(?m)^\w (\S+)",
+        l,
     ]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
@@ -427,7 +553,15 @@ fn bad_record_flags_are_one_line_errors() {
         &["fields", "--format", "jsonl", "--record-start", "^x", "-"],
         &["grep", "--record-start", "(", "x", "-"],
         &["lines", "--records", "cobol", "-"],
-        &["grep", "--records", "java", "--record-start", "^x", "x", "-"],
+        &[
+            "grep",
+            "--records",
+            "java",
+            "--record-start",
+            "^x",
+            "x",
+            "-",
+        ],
     ] {
         let out = logmill().args(args).write_stdin("a\n").output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -446,7 +580,8 @@ fn spark_streaming_mode_refuses_records() {
     if !require_tools(&["python3"]) {
         return;
     }
-    let driver = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/spark/logmill_spark.py");
+    let driver =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/spark/logmill_spark.py");
     let bin = assert_cmd::cargo::cargo_bin("logmill");
     let out = std::process::Command::new("python3")
         .arg(&driver)

@@ -70,4 +70,3 @@ pub(super) fn shard_ranges(
     }
     Ok(out)
 }
-

@@ -123,14 +123,15 @@ impl RecordArgs {
 /// The compiled record rule of a job's parameters, `None` for lines.
 pub fn record_rule(spec: Option<&RecordSpec>) -> crate::error::Result<Option<&'static RecordRule>> {
     spec.map(|s| {
-        s.rule().map_err(|reason| crate::error::Error::InvalidArgument {
-            flag: "--record-start",
-            value: match s {
-                RecordSpec::Start(re) => re.clone(),
-                RecordSpec::Preset(_) => String::new(),
-            },
-            reason,
-        })
+        s.rule()
+            .map_err(|reason| crate::error::Error::InvalidArgument {
+                flag: "--record-start",
+                value: match s {
+                    RecordSpec::Start(re) => re.clone(),
+                    RecordSpec::Preset(_) => String::new(),
+                },
+                reason,
+            })
     })
     .transpose()
 }

@@ -415,6 +415,7 @@ mod tests {
             options: PatternOptions::default(),
             invert,
             output,
+            records: None,
         };
         Grep::build(&params, &RejectArgs::default()).unwrap()
     }

@@ -118,8 +118,13 @@ impl Search {
     /// Calls `visit(haystack, captures)` for the first non-empty match of each line or record
     /// of `data`, or for every non-empty match when `all` is set. Over records the haystack
     /// is the record without its final `\n`.
-    pub fn for_each_match<F>(&self, data: &[u8], locs: &mut CaptureLocations, all: bool, mut visit: F)
-    where
+    pub fn for_each_match<F>(
+        &self,
+        data: &[u8],
+        locs: &mut CaptureLocations,
+        all: bool,
+        mut visit: F,
+    ) where
         F: FnMut(&[u8], &CaptureLocations),
     {
         match self {

@@ -425,7 +425,12 @@ mod tests {
     use super::*;
 
     fn plan_for(path: &Path, marks: BTreeMap<String, FileMark>) -> Plan {
-        plan(&[InputSpec::Path(path.to_path_buf())], marks, Framing::Lines).unwrap()
+        plan(
+            &[InputSpec::Path(path.to_path_buf())],
+            marks,
+            Framing::Lines,
+        )
+        .unwrap()
     }
 
     #[test]
