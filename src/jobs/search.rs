@@ -7,6 +7,7 @@
 //! `\s` or `[^x]` do. `-x` then means the whole record, `-w` a whole word.
 
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+use regex_syntax::hir::Look;
 
 use super::pattern::{LineRegex, PatternOptions, DFA_SIZE_LIMIT, SIZE_LIMIT};
 use crate::chunk::RecordRule;
@@ -23,6 +24,9 @@ pub enum Search {
         re: Regex,
         /// Where records start.
         rule: &'static RecordRule,
+        /// The regex may first run over the whole chunk to find the records worth searching
+        /// (see [`Search::candidates`]): false for patterns with `\A`, `\z` or CRLF anchors.
+        prefilter: bool,
     },
 }
 
@@ -85,7 +89,24 @@ impl Search {
                         .to_string(),
                 },
             })?;
-        Ok(Search::Records { re, rule })
+        let prefilter = regex_syntax::ParserBuilder::new()
+            .multi_line(true)
+            .case_insensitive(opts.ignore_case)
+            .utf8(false)
+            .build()
+            .parse(&source)
+            .is_ok_and(|hir| {
+                let looks = hir.properties().look_set();
+                !(looks.contains(Look::Start)
+                    || looks.contains(Look::End)
+                    || looks.contains(Look::StartCRLF)
+                    || looks.contains(Look::EndCRLF))
+            });
+        Ok(Search::Records {
+            re,
+            rule,
+            prefilter,
+        })
     }
 
     /// The compiled regex (for its capture groups' names and count).
@@ -108,10 +129,13 @@ impl Search {
     pub fn count_matching(&self, data: &[u8]) -> u64 {
         match self {
             Search::Lines(l) => l.count_matching_lines(data),
-            Search::Records { re, rule } => rule
-                .records(data)
-                .filter(|r| re.is_match(without_newline(&data[r.clone()])))
-                .count() as u64,
+            Search::Records { re, .. } => {
+                let mut n = 0;
+                self.candidates(data, |r| {
+                    n += u64::from(re.is_match(without_newline(&data[r])));
+                });
+                n
+            }
         }
     }
 
@@ -129,8 +153,8 @@ impl Search {
     {
         match self {
             Search::Lines(l) => l.for_each_match(data, locs, all, visit),
-            Search::Records { re, rule } => {
-                for r in rule.records(data) {
+            Search::Records { re, .. } => {
+                self.candidates(data, |r| {
                     let hay = without_newline(&data[r]);
                     let mut at = 0;
                     while at <= hay.len() {
@@ -147,8 +171,45 @@ impl Search {
                         }
                         at = m.end();
                     }
+                });
+            }
+        }
+    }
+
+    /// Calls `visit` with the byte range of each record of `data` that may match. With the
+    /// prefilter, the regex first runs over the chunk: a record's own match is a match of the
+    /// chunk at the same place (the bytes around a record, `\n` or the chunk's edges, look
+    /// the same to `^`, `$` and `\b`), so records that end before the chunk's leftmost match
+    /// from their start cannot match and are skipped at the regex's speed.
+    fn candidates(&self, data: &[u8], mut visit: impl FnMut(std::ops::Range<usize>)) {
+        let Search::Records {
+            re,
+            rule,
+            prefilter,
+        } = self
+        else {
+            return;
+        };
+        // The leftmost match of the chunk at or after `from`, and where that search began.
+        let mut next: Option<(usize, usize)> = None;
+        for r in rule.records(data) {
+            if *prefilter {
+                let at = match next {
+                    Some((from, at)) if from <= r.start && (at >= r.start) => at,
+                    _ => {
+                        let at = re.find_at(data, r.start).map_or(usize::MAX, |m| m.start());
+                        next = Some((r.start, at));
+                        at
+                    }
+                };
+                if at == usize::MAX {
+                    return;
+                }
+                if at >= r.end {
+                    continue;
                 }
             }
+            visit(r);
         }
     }
 
@@ -199,5 +260,43 @@ mod tests {
         let mut out = Vec::new();
         escape_line_ends(b"a\\b\r\nc", &mut out);
         assert_eq!(out, b"a\\\\b\\r\\nc");
+    }
+
+    /// The chunk-wide prefilter never changes an answer: every pattern counts as a plain
+    /// record-by-record search does.
+    #[test]
+    fn prefilter_agrees_with_searching_every_record() {
+        let rule = RecordSpec::Preset(Preset::Java).rule().unwrap();
+        let data =
+            b"2024 a Exc\n\tat x\r\n2024 b\nfoo.BarException: y\n\tat z\n\n2024 at\nat\n2024 x";
+        for p in [
+            r"",
+            r"\bat\b",
+            r"^\s+at",
+            r"x$",
+            r"\Aat",
+            r"Exc\n\s+at",
+            r"(?R)x$",
+            r"(?s)a.*z",
+            r"[^\n]*\n\s+at (\w)",
+            r"^2024",
+            r"y\n\tat z\z",
+            r"at$",
+            r"\n\n",
+        ] {
+            let s = Search::new(&[p], PatternOptions::default(), Some(rule)).unwrap();
+            let Search::Records { re, .. } = &s else {
+                panic!()
+            };
+            let naive = rule
+                .records(data)
+                .filter(|r| re.is_match(without_newline(&data[r.clone()])))
+                .count() as u64;
+            assert_eq!(s.count_matching(data), naive, "{p:?}");
+            let mut locs = re.capture_locations();
+            let mut seen = 0;
+            s.for_each_match(data, &mut locs, false, |_, _| seen += 1);
+            assert!(seen <= naive, "{p:?}");
+        }
     }
 }
