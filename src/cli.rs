@@ -52,10 +52,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "SIZE")]
     pub max_bytes: Option<String>,
 
-    /// Fail (exit 2) when a line (a record, for CSV with quoted newlines) of a stream (stdin,
-    /// a pipe, a compressed file, `--mmap never`) is longer than SIZE bytes, not counting its
-    /// newline, whatever --chunk-size is. Memory-mapped files need no buffer and are not
-    /// limited.
+    /// Fail (exit 2) when a line (a record, for CSV with quoted newlines and under --records)
+    /// of a stream (stdin, a pipe, a compressed file, `--mmap never`) is longer than SIZE bytes,
+    /// not counting its newline, whatever --chunk-size is. Memory-mapped files need no buffer
+    /// and are not limited.
     #[arg(long, global = true, value_name = "SIZE", default_value = "1G")]
     pub max_line: String,
 

@@ -104,7 +104,8 @@ pub struct RecordArgs {
     pub record_start: Option<String>,
 
     /// Records of a common shape: indented (lines starting with a space or tab continue),
-    /// java (stack traces, `Caused by:`), python (tracebacks).
+    /// java (stack traces, `Caused by:`), python (tracebacks). With --state, a file's last
+    /// record is read in the next run, once a later record start shows that it has ended.
     #[arg(long, value_enum, value_name = "PRESET")]
     pub records: Option<Preset>,
 }
