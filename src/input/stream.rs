@@ -281,6 +281,28 @@ mod tests {
     }
 
     #[test]
+    fn record_blocks_start_at_record_starts_and_carry_unfinished_records() {
+        let rule = crate::chunk::RecordSpec::Preset(crate::chunk::Preset::Python)
+            .rule()
+            .unwrap();
+        let f = Framing::Records(rule);
+        let data = b"a\nTraceback (most recent call last):\n  x\nKeyError: 1\nb\n c\n\nd\n  e";
+        let whole: Vec<&[u8]> = rule.records(data).map(|r| &data[r]).collect();
+        assert_eq!(whole.len(), 3, "{whole:?}");
+        for target in 1..data.len() + 2 {
+            for step in [1, 3, 64] {
+                let mut r = BlockReader::framed(Trickle { data, step }, target, f);
+                let mut got: Vec<Vec<u8>> = Vec::new();
+                let mut buf = Vec::new();
+                while r.fill(&mut buf).unwrap() {
+                    got.extend(rule.records(&buf).map(|x| buf[x].to_vec()));
+                }
+                assert_eq!(got, whole, "target {target} step {step}");
+            }
+        }
+    }
+
+    #[test]
     fn empty_input_has_no_blocks() {
         assert!(blocks(b"", 8, 3).is_empty());
     }
