@@ -57,14 +57,12 @@ pub struct Meta {
 
 impl Merge for Meta {
     fn saturated(&self) -> bool {
-        self.rejected.saturated() || self.bad.values().any(u64::saturated)
+        self.rejected.saturated() || self.bad.saturated()
     }
 
     fn merge(&mut self, other: Self) {
         self.rejected.merge(other.rejected);
-        for (k, v) in other.bad {
-            self.bad.entry(k).or_insert(0).merge(v);
-        }
+        Merge::merge(&mut self.bad, other.bad);
     }
 }
 
@@ -88,6 +86,16 @@ impl<S> Default for Keyed<S> {
     fn default() -> Self {
         Keyed {
             table: KeyedTable::default(),
+            meta: Meta::default(),
+        }
+    }
+}
+
+/// A table with nothing else to say (no record was rejected).
+impl<S> From<KeyedTable<S>> for Keyed<S> {
+    fn from(table: KeyedTable<S>) -> Self {
+        Keyed {
+            table,
             meta: Meta::default(),
         }
     }

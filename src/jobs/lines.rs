@@ -34,7 +34,7 @@ pub struct LinesArgs {
     pub records: RecordArgs,
 
     /// Input files; `-` or none reads stdin.
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
 }
 
@@ -141,10 +141,7 @@ With --records or --record-start, a key is a whole record, in a column named rec
     }
 
     fn export(&self, _: &&Lines, counts: KeyedTable<u64>, _: &InputList) -> Result<Keyed<u64>> {
-        Ok(Keyed {
-            table: counts,
-            meta: Meta::default(),
-        })
+        Ok(Keyed::from(counts))
     }
 
     fn spill_access() -> Option<TableAccess<KeyedTable<u64>, u64>> {
@@ -163,8 +160,7 @@ With --records or --record-start, a key is a whole record, in a column named rec
         out: &mut dyn Write,
     ) -> Result<Outcome> {
         if self.rule.is_none() {
-            write_counts(&["line", "count"], rows, emit, out)?;
-            return Ok(ExitCode::Success.into());
+            return write_counts("line", rows, emit, out);
         }
         // A record holds line ends: written as text (TSV escapes \\, TAB, LF and CR).
         let mut e = crate::emit::emitter(emit.format, emit.header, out);

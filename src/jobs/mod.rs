@@ -96,6 +96,10 @@ pub trait Job: Sized + Send + Sync + 'static {
     where
         Self: 'j;
 
+    /// Rewrites a key of a version-1 partial into today's key bytes, for a job whose key
+    /// encoding changed since (users may hold version-1 partials).
+    fn upgrade_v1_key(_params: &Self::Params, _key: &mut Vec<u8>) {}
+
     /// Resolves the job's flags.
     fn parse(args: Self::Args) -> Result<Parsed<Self::Params>>;
 
@@ -153,20 +157,22 @@ pub trait Job: Sized + Send + Sync + 'static {
     ) -> Result<Outcome>;
 }
 
-/// Writes `KEY<TAB>COUNT` rows (the table of `words` and `lines`) in the configured format.
+/// Writes `KEY<TAB>COUNT` rows (the table of `words` and `lines`) in the configured format,
+/// the key column named `key_column`: a run that printed them succeeded.
 pub fn write_counts(
-    columns: &[&str],
+    key_column: &str,
     rows: Rows<u64>,
     emit: EmitOptions,
     out: &mut dyn Write,
-) -> Result<()> {
+) -> Result<Outcome> {
     let mut e = crate::emit::emitter(emit.format, emit.header, out);
-    e.header(columns).map_err(Error::Output)?;
+    e.header(&[key_column, "count"]).map_err(Error::Output)?;
     rows.for_each(|key, count| {
         e.row(&[Value::Bytes(key), Value::Count(*count)])
             .map_err(Error::Output)
     })?;
-    e.finish().map_err(Error::Output)
+    e.finish().map_err(Error::Output)?;
+    Ok(crate::exit::ExitCode::Success.into())
 }
 
 /// The keyed table of a partial that is nothing but the table (`words`, `lines`).
@@ -177,6 +183,7 @@ pub fn whole_table<S>() -> TableAccess<KeyedTable<S>, S> {
     }
 }
 
+pub(crate) mod bad_records;
 pub mod pattern;
 pub mod search;
 

@@ -37,7 +37,7 @@ macro_rules! registry {
             $(
                 #[command(
                     about = <$module::$job as Job>::ABOUT,
-                    after_help = <$module::$job as Job>::EXAMPLES
+                    after_long_help = <$module::$job as Job>::EXAMPLES
                 )]
                 #[allow(missing_docs)]
                 $job(Box<<$module::$job as Job>::Args>),
@@ -87,6 +87,12 @@ macro_rules! registry {
             fn name(&self) -> &'static str {
                 match self {
                     $(JobParams::$job(_) => <$module::$job as Job>::NAME,)*
+                }
+            }
+
+            fn upgrade_v1_key(&self, key: &mut Vec<u8>) {
+                match self {
+                    $(JobParams::$job(p) => <$module::$job as Job>::upgrade_v1_key(p, key),)*
                 }
             }
         }

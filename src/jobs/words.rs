@@ -19,12 +19,14 @@ use super::{
 use crate::aggregate::KeyedTable;
 use crate::emit::EmitOptions;
 use crate::error::Result;
-use crate::exit::{ExitCode, Outcome};
+use crate::exit::Outcome;
 use crate::spill::Rows;
 
 /// Flags of `logmill words`.
 #[derive(Debug, Args)]
 pub struct WordsArgs {
+    /// Unicode words, lowercased, in NFC.
+    ///
     /// Words are Unicode words (UAX #29 segments holding a letter or digit: `don't` is one
     /// word), lowercased by Unicode rules and written in NFC; invalid UTF-8 separates words.
     #[arg(long)]
@@ -39,7 +41,7 @@ pub struct WordsArgs {
     pub records: RecordArgs,
 
     /// Input files; `-` or none reads stdin.
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
 }
 
@@ -102,10 +104,7 @@ Examples:
     }
 
     fn export(&self, _: &&WordsMapper, counts: WordCounts, _: &InputList) -> Result<Keyed<u64>> {
-        Ok(Keyed {
-            table: counts,
-            meta: Meta::default(),
-        })
+        Ok(Keyed::from(counts))
     }
 
     fn spill_access() -> Option<TableAccess<WordCounts, u64>> {
@@ -123,8 +122,7 @@ Examples:
         emit: EmitOptions,
         out: &mut dyn Write,
     ) -> Result<Outcome> {
-        write_counts(&["word", "count"], rows, emit, out)?;
-        Ok(ExitCode::Success.into())
+        write_counts("word", rows, emit, out)
     }
 }
 

@@ -2,15 +2,16 @@
 //! is parsed by the line format; the lines after it (a stack trace) are not fields. A bad
 //! record is listed at its first line's number, its whole text with line ends escaped.
 
-use super::record::LineParser;
-use super::{fold, FieldsMapper, FieldsParams, FieldsPartial, Scratch};
+use super::super::params::FieldsParams;
+use super::super::record::LineParser;
+use super::{fold, FieldsMapper, FieldsPartial, Scratch};
 use crate::chunk::{records, RecordRule};
 use crate::error::{Error, Result};
 use crate::jobs::search::escape_line_ends;
 use crate::jobs::Chunk;
 
 /// The record rule of `params`, refused for formats whose records are not lines.
-pub(super) fn rule(params: &FieldsParams) -> Result<Option<&'static RecordRule>> {
+pub(crate) fn rule(params: &FieldsParams) -> Result<Option<&'static RecordRule>> {
     if params.records.is_some() && matches!(params.format.as_str(), "csv" | "jsonl") {
         return Err(Error::InvalidArgument {
             flag: "--format",
