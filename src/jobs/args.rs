@@ -128,14 +128,22 @@ pub fn whole_number(s: &str) -> Option<usize> {
 #[derive(Debug, Args, Default, Clone)]
 #[command(next_help_heading = heading::INPUT)]
 pub struct RecordArgs {
-    /// A line matching REGEX (anywhere in it) starts a record; the lines after it up to the
-    /// next start belong to it. Lines before the first start form a record of their own.
+    /// A line matching REGEX starts a multi-line record.
+    ///
+    /// The lines after it up to the next start belong to it (a log line with its stack trace);
+    /// lines before the first start form a record of their own. The regex may match anywhere in
+    /// the line (anchor it with ^). Every job then works on records.
     #[arg(long, value_name = "REGEX", conflicts_with = "records")]
     pub record_start: Option<String>,
 
-    /// Records of a common shape: indented (lines starting with a space or tab continue),
-    /// java (stack traces, `Caused by:`), python (tracebacks). With --state, a file's last
-    /// record is read in the next run, once a later record start shows that it has ended.
+    /// Multi-line records of a common shape.
+    ///
+    /// indented: a line starting with a space or tab continues the record. java: also blank
+    /// lines, `Caused by:`, `Suppressed:`, `... N more`, `Exception in thread "..."` and an
+    /// exception header such as `java.lang.IllegalStateException: msg`. python: indented and
+    /// blank lines, `Traceback (most recent call last):`, the chaining sentences and the
+    /// `ValueError: msg` line after an indented one. With --state, a file's last record is read
+    /// in the next run, once a later record start shows that it has ended.
     #[arg(long, value_enum, value_name = "PRESET")]
     pub records: Option<Preset>,
 }
