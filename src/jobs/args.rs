@@ -128,15 +128,15 @@ pub fn whole_number(s: &str) -> Option<usize> {
 #[derive(Debug, Args, Default, Clone)]
 #[command(next_help_heading = heading::INPUT)]
 pub struct RecordArgs {
-    /// A line matching REGEX starts a multi-line record.
+    /// A line matching RE starts a multi-line record.
     ///
     /// The lines after it up to the next start belong to it (a log line with its stack trace);
     /// lines before the first start form a record of their own. The regex may match anywhere in
     /// the line (anchor it with ^). Every job then works on records.
-    #[arg(long, value_name = "REGEX", conflicts_with = "records")]
+    #[arg(long, value_name = "RE", conflicts_with = "records")]
     pub record_start: Option<String>,
 
-    /// Multi-line records of a common shape.
+    /// Multi-line records: indented, java or python.
     ///
     /// indented: a line starting with a space or tab continues the record. java: also blank
     /// lines, `Caused by:`, `Suppressed:`, `... N more`, `Exception in thread "..."` and an
@@ -144,7 +144,7 @@ pub struct RecordArgs {
     /// blank lines, `Traceback (most recent call last):`, the chaining sentences and the
     /// `ValueError: msg` line after an indented one. With --state, a file's last record is read
     /// in the next run, once a later record start shows that it has ended.
-    #[arg(long, value_enum, value_name = "PRESET")]
+    #[arg(long, value_enum, value_name = "PRESET", hide_possible_values = true)]
     pub records: Option<Preset>,
 }
 

@@ -131,13 +131,13 @@ pub struct FieldsArgs {
     #[command(flatten)]
     pub bad: RejectArgs,
 
-    /// Multi-line records: each record's first line is parsed (line formats only).
-    #[command(flatten)]
-    pub records: crate::jobs::RecordArgs,
-
     /// Output order and truncation.
     #[command(flatten)]
     pub output: OutputArgs,
+
+    /// Multi-line records: each record's first line is parsed (line formats only).
+    #[command(flatten)]
+    pub records: crate::jobs::RecordArgs,
 
     /// Input files; `-` or none reads stdin.
     #[arg(value_name = "FILE", help_heading = None::<&str>)]
