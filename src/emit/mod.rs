@@ -6,6 +6,7 @@
 pub mod csv;
 pub mod json;
 pub mod tsv;
+pub mod watch;
 
 use std::io::{self, Write};
 
@@ -24,6 +25,9 @@ pub struct EmitOptions {
     pub sort: SortOrder,
     /// Keep only the first N rows in that order.
     pub top: Option<usize>,
+    /// `--top-per N`: the first N rows in count order within each value of the first key
+    /// column (see [`crate::order`]).
+    pub top_per: Option<usize>,
     /// The output format.
     pub format: OutputFormat,
     /// Print a header line of column names in TSV (CSV always has one).
@@ -46,14 +50,15 @@ pub enum OutputFormat {
 
 /// An emitter for `format` writing to `out`. Each format does its own buffering, so `out` can
 /// be unbuffered (stdout, a file). `header` asks TSV for a header line; CSV always writes one
-/// and JSON uses the column names as object keys.
+/// and JSON uses the column names as object keys. Inside [`watch::watching`], the rows
+/// are also checked against its conditions.
 pub fn emitter<'a, W: Write + 'a>(
     format: OutputFormat,
     header: bool,
     out: W,
 ) -> Box<dyn Emitter + 'a> {
     const BUF: usize = 1 << 16;
-    match format {
+    let e: Box<dyn Emitter + 'a> = match format {
         OutputFormat::Tsv => Box::new(TsvEmitter::new(
             io::BufWriter::with_capacity(BUF, out),
             header,
@@ -67,7 +72,9 @@ pub fn emitter<'a, W: Write + 'a>(
             io::BufWriter::with_capacity(BUF, out),
             true,
         )),
-    }
+    };
+    // Checked against `--fail-if` when the pipeline watches this emit.
+    watch::wrap(e)
 }
 
 /// One output cell.
@@ -102,6 +109,7 @@ impl From<EmitOptions> for OrderOptions {
         OrderOptions {
             sort: o.sort,
             top: o.top,
+            top_per: o.top_per,
         }
     }
 }

@@ -252,6 +252,7 @@ counted instead: the regex runs over the whole record, ^ and $ match at the line
             output: OutputArgs {
                 sort: SortArg::Count,
                 top: None,
+                top_per: None,
                 format: a.format,
             },
             bad: RejectArgs::default(),

@@ -148,6 +148,10 @@ With --records or --record-start, a key is a whole record, in a column named rec
         Some(whole_table())
     }
 
+    fn key_columns(&self) -> Vec<String> {
+        vec!["line".into()]
+    }
+
     fn count(count: &u64) -> u64 {
         *count
     }

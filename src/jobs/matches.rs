@@ -526,6 +526,16 @@ with its stack trace): ^ and $ match at the lines inside it, . stops at a line e
         })
     }
 
+    fn key_fields(&self) -> usize {
+        self.mapper.key_groups.len()
+    }
+
+    fn key_columns(&self) -> Vec<String> {
+        let c = self.mapper.columns();
+        let n = self.mapper.key_groups.len();
+        c.into_iter().take(n).map(String::from).collect()
+    }
+
     fn count(tally: &Tally) -> u64 {
         tally.count
     }
