@@ -95,9 +95,9 @@ pub struct Cli {
 
     /// Fail when a line of a stream is longer than SIZE.
     ///
-    /// Exit 2 when a line (a record, for CSV with quoted newlines) of a stream (stdin, a pipe,
-    /// a compressed file, `--mmap never`) is longer than SIZE bytes, not counting its newline,
-    /// whatever --chunk-size is. Memory-mapped files need no buffer and are not limited.
+    /// Exit 2 when a line (a record, for CSV with quoted newlines and under --records) of a
+    /// stream (stdin, a pipe, a compressed file, `--mmap never`) is longer than SIZE bytes, not
+    /// counting its newline, whatever --chunk-size is. Memory-mapped files need no buffer and are not limited.
     #[arg(long, global = true, display_order = 1007, value_name = "SIZE", default_value = "1G", help_heading = heading::INPUT)]
     pub max_line: String,
 

@@ -17,7 +17,7 @@ use crate::exit::{ExitCode, Outcome};
 use crate::input;
 use crate::jobs::timed::{export_timed, RunParams, TimeRun, TimedMapper};
 use crate::jobs::timed_emit::{write_per, PerRows};
-use crate::jobs::{Job, JobVisitor, RunShape, Shown};
+use crate::jobs::{Job, JobVisitor, Mapper, RunShape, Shown};
 use crate::order::{GroupPrefix, OrderOptions, PerGroup, SortOrder};
 use crate::partial::coverage::{self, Coverage};
 use crate::partial::format::{self, EmitMode};
@@ -261,7 +261,9 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     // A state from before coverage was recorded covers what it covers: nothing can be said.
     let fresh = loaded.marks.is_empty() && loaded.total.table.is_empty();
     let loaded_coverage = loaded.coverage;
-    let mut plan = state::plan(&expanded.inputs, loaded.marks)?;
+    // Where records end, so a file's last record waits until a later one shows it has ended.
+    let framing = job.mapper()?.framing();
+    let mut plan = state::plan(&expanded.inputs, loaded.marks, framing)?;
     let this_run = plan.coverage();
     for f in &plan.restarted {
         diag::note(format_args!(

@@ -328,6 +328,7 @@ fn count_with(pattern: &str, invert: bool, data: &[u8], threads: usize, chunk: u
         options: Default::default(),
         invert,
         output: GrepOutput::Total,
+        records: None,
     });
     let out = crate::util::run_library(job, data, threads, chunk);
     String::from_utf8(out).unwrap().trim().parse().unwrap()

@@ -360,6 +360,7 @@ fn counts_with(
         options: Default::default(),
         sum: None,
         all,
+        records: None,
     });
     let out = crate::util::run_library(job, data, threads, chunk);
     parse_tsv_rows(&out)

@@ -21,6 +21,7 @@ mod layering;
 mod lines;
 mod matches;
 mod partials;
+mod records;
 mod signals;
 mod spill;
 mod state;

@@ -4,7 +4,8 @@
 Two ways, one result: the same bytes as `logmill JOB ARGS... INPUTS...` on one machine, for
 every job (words, grep, match, lines, fields). `fields --format csv` runs in neither mode: its records
 may span lines and each input starts with a header, so it can be neither split by `textFile`
-nor sharded by byte ranges (logmill refuses `--shard` for it).
+nor sharded by byte ranges (logmill refuses `--shard` for it). Multi-line records
+(`--records`, `--record-start`) run in exact mode only: `textFile` splits lines.
 
     spark-submit [--master local[2]] examples/spark/logmill_spark.py \\
         --mode streaming|exact [--logmill PATH] [--shards N] [--reducers R] \\
@@ -228,6 +229,13 @@ def parse_run(argv: List[str]) -> Run:
         raise UsageError(
             "fields --format csv cannot run in streaming mode: textFile splits would cut quoted "
             "records and lose the header line; convert to a line format"
+        )
+    if ns.mode == "streaming" and any(
+        a.split("=", 1)[0] in ("--records", "--record-start") for a in job_args
+    ):
+        raise UsageError(
+            "--records and --record-start cannot run in streaming mode: textFile splits lines, "
+            "so a record (a log line with its stack trace) would be cut; use --mode exact"
         )
     for n, what in ((ns.shards, "--shards"), (ns.reducers, "--reducers"), (ns.threads, "--threads")):
         if n is not None and n < 1:

@@ -327,7 +327,7 @@ impl Engine {
             }
         }
         let shards = match self.opts.shard {
-            Some(shard) => Some(shard_ranges(&opened, shard)?),
+            Some(shard) => Some(shard_ranges(&opened, shard, mapper.framing())?),
             None => None,
         };
         let mut slices = Vec::new();
@@ -628,7 +628,7 @@ impl Engine {
             Framing::Quoted { .. } => first
                 .as_deref()
                 .map_or_else(Vec::new, |b| b[..framing.head_end(b)].to_vec()),
-            Framing::Lines => Vec::new(),
+            Framing::Lines | Framing::Records(_) => Vec::new(),
         };
         let mut offset = 0u64;
         let numbered = first.into_iter().chain(blocks).map(|buf| {

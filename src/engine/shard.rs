@@ -2,6 +2,7 @@
 
 use std::ops::Range;
 
+use crate::chunk::Framing;
 use crate::error::{Error, Result};
 use crate::input::Source;
 
@@ -18,12 +19,14 @@ pub struct Shard {
 /// `Some(..)` (whole) for a stream that belongs to it, `None` for an input of another shard.
 ///
 /// The inputs' sizes are laid end to end and cut into `N` equal byte ranges; a line belongs to
-/// the shard that holds its first byte, so the shards cover every line exactly once. Streams
+/// the shard that holds its first byte, so the shards cover every line exactly once (under
+/// record framing, a record belongs to the shard holding its first byte). Streams
 /// (compressed files, `--mmap never`) cannot be cut: each belongs whole to the shard that
 /// holds its first byte. Stdin and pipes have no size: they cannot be sharded.
 pub(super) fn shard_ranges(
     opened: &[(usize, Source)],
     shard: Shard,
+    framing: Framing,
 ) -> Result<Vec<Option<Range<usize>>>> {
     let mut sizes = Vec::with_capacity(opened.len());
     for (_, s) in opened {
@@ -57,8 +60,8 @@ pub(super) fn shard_ranges(
                 let data = &data[window.clone()];
                 let local = |g: u64| g.saturating_sub(start).min(size) as usize;
                 let (a, b) = (
-                    line_start_at(data, local(lo)),
-                    line_start_at(data, local(hi)),
+                    framing.boundary_at(data, local(lo)),
+                    framing.boundary_at(data, local(hi)),
                 );
                 (a < b).then_some(a..b)
             }
@@ -66,15 +69,4 @@ pub(super) fn shard_ranges(
         });
     }
     Ok(out)
-}
-
-/// The first line start at or after `pos`: 0, or just past a `\n` (the length if none).
-fn line_start_at(data: &[u8], pos: usize) -> usize {
-    if pos == 0 {
-        return 0;
-    }
-    match memchr::memchr(b'\n', &data[pos - 1..]) {
-        Some(i) => pos + i,
-        None => data.len(),
-    }
 }

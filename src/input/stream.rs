@@ -8,7 +8,7 @@
 
 use std::io::{self, Read};
 
-use crate::chunk::{Framing, RecordScan};
+use crate::chunk::{last_line_end, Framing, RecordScan};
 
 /// The most bytes read into a block at a time: the buffer grows by at most this much a read.
 const READ_STEP: usize = 1 << 20;
@@ -78,12 +78,13 @@ impl<R: Read> BlockReader<R> {
                 self.check_records(buf)?;
                 return Ok(!buf.is_empty());
             }
-            // Quoted framing needs the quote state from the block's start, so it rescans.
-            let from = match self.framing {
-                Framing::Lines => scanned,
-                Framing::Quoted { .. } => 0,
+            // Quoted framing needs the quote state from the block's start, so it rescans;
+            // record framing looks back from the end, down to the lines it has seen.
+            let (from, cut) = match self.framing {
+                Framing::Lines => (scanned, self.framing.last_end(&buf[scanned..])),
+                Framing::Quoted { .. } => (0, self.framing.last_end(buf)),
+                Framing::Records(rule) => (0, rule.last_complete_start(buf, scanned)),
             };
-            let cut = self.framing.last_end(&buf[from..]);
             if cut > 0 {
                 let cut = from + cut;
                 self.carry.extend_from_slice(&buf[cut..]);
@@ -91,11 +92,17 @@ impl<R: Read> BlockReader<R> {
                 self.check_records(buf)?;
                 return Ok(true);
             }
-            // One line is longer than the block: read on until it ends, within the limit.
+            // One line (record) is longer than the block: read on until it ends, within the
+            // limit.
             if buf.len() > self.max_line {
                 return Err(super::line_too_long(self.max_line));
             }
-            scanned = buf.len();
+            scanned = match self.framing {
+                // Every complete line but the first has been looked at: only the last,
+                // unfinished line is new next time.
+                Framing::Records(_) => last_line_end(buf).saturating_sub(1),
+                _ => buf.len(),
+            };
             need = buf.len() + self.target;
         }
     }
@@ -122,6 +129,13 @@ impl<R: Read> BlockReader<R> {
                 }
                 if too_long(start, block.len()) {
                     return Err(super::line_too_long(self.max_line));
+                }
+            }
+            Framing::Records(rule) => {
+                for r in rule.records(block) {
+                    if too_long(r.start, r.end) {
+                        return Err(super::line_too_long(self.max_line));
+                    }
                 }
             }
             Framing::Quoted { delimiter } => {
@@ -264,6 +278,28 @@ mod tests {
         assert!(r.fill(&mut buf).unwrap());
         assert_eq!(buf, b"hi\n");
         assert!(buf.capacity() <= READ_STEP);
+    }
+
+    #[test]
+    fn record_blocks_start_at_record_starts_and_carry_unfinished_records() {
+        let rule = crate::chunk::RecordSpec::Preset(crate::chunk::Preset::Python)
+            .rule()
+            .unwrap();
+        let f = Framing::Records(rule);
+        let data = b"a\nTraceback (most recent call last):\n  x\nKeyError: 1\nb\n c\n\nd\n  e";
+        let whole: Vec<&[u8]> = rule.records(data).map(|r| &data[r]).collect();
+        assert_eq!(whole.len(), 3, "{whole:?}");
+        for target in 1..data.len() + 2 {
+            for step in [1, 3, 64] {
+                let mut r = BlockReader::framed(Trickle { data, step }, target, f);
+                let mut got: Vec<Vec<u8>> = Vec::new();
+                let mut buf = Vec::new();
+                while r.fill(&mut buf).unwrap() {
+                    got.extend(rule.records(&buf).map(|x| buf[x].to_vec()));
+                }
+                assert_eq!(got, whole, "target {target} step {step}");
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use crate::chunk::{Preset, RecordRule, RecordSpec};
+
 /// The headings of `-h` and `--help` under which the shared flags are listed, by what they act
 /// on; a job's own flags come first, under clap's "Options".
 pub mod heading {
@@ -232,4 +234,61 @@ pub struct TimeArgs {
 pub enum TimeMode {
     /// Detect a known format from each input's first lines.
     Auto,
+}
+
+/// Flags shared by every job: multi-line records (a stack trace with its log line) instead of
+/// lines.
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = heading::INPUT)]
+pub struct RecordArgs {
+    /// A line matching RE starts a multi-line record.
+    ///
+    /// The lines after it up to the next start belong to it (a log line with its stack trace);
+    /// lines before the first start form a record of their own. The regex may match anywhere in
+    /// the line (anchor it with ^). Every job then works on records.
+    #[arg(long, value_name = "RE", conflicts_with = "records")]
+    pub record_start: Option<String>,
+
+    /// Multi-line records: indented, java or python.
+    ///
+    /// indented: a line starting with a space or tab continues the record. java: also blank
+    /// lines, `Caused by:`, `Suppressed:`, `... N more`, `Exception in thread "..."` and an
+    /// exception header such as `java.lang.IllegalStateException: msg`. python: indented and
+    /// blank lines, `Traceback (most recent call last):`, the chaining sentences and the
+    /// `ValueError: msg` line after an indented one. With --state, a file's last record is read
+    /// in the next run, once a later record start shows that it has ended.
+    #[arg(long, value_enum, value_name = "PRESET", hide_possible_values = true)]
+    pub records: Option<Preset>,
+}
+
+impl RecordArgs {
+    /// What the flags ask for: `None` for lines.
+    pub fn spec(&self) -> Option<RecordSpec> {
+        match (&self.record_start, self.records) {
+            (Some(re), _) => Some(RecordSpec::Start(re.clone())),
+            (None, Some(p)) => Some(RecordSpec::Preset(p)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The compiled record rule of a job's parameters, `None` for lines.
+pub fn record_rule(spec: Option<&RecordSpec>) -> crate::error::Result<Option<&'static RecordRule>> {
+    spec.map(|s| {
+        s.rule()
+            .map_err(|reason| crate::error::Error::InvalidArgument {
+                flag: "--record-start",
+                value: match s {
+                    RecordSpec::Start(re) => re.clone(),
+                    RecordSpec::Preset(_) => String::new(),
+                },
+                reason,
+            })
+    })
+    .transpose()
+}
+
+/// The framing of a record rule (lines without one).
+pub fn record_framing(rule: Option<&'static RecordRule>) -> crate::chunk::Framing {
+    rule.map_or(crate::chunk::Framing::Lines, crate::chunk::Framing::Records)
 }

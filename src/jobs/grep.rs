@@ -13,8 +13,11 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 
 use super::args::{FormatArgs, OutputArgs, SortArg};
-use super::pattern::{count_lines, LineRegex, PatternOptions, PerThread};
-use super::{Chunk, InputList, Job, Keyed, Mapper, Meta, Parsed, RejectArgs, Shown};
+use super::args::{record_rule, RecordArgs};
+use super::pattern::{PatternOptions, PerThread};
+use super::search::Search;
+use super::{Chunk, Framing, InputList, Job, Keyed, Mapper, Meta, Parsed, RejectArgs, Shown};
+use crate::chunk::{RecordRule, RecordSpec};
 use crate::emit::{EmitOptions, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
@@ -85,6 +88,10 @@ pub struct GrepArgs {
     #[command(flatten)]
     pub format: FormatArgs,
 
+    /// Multi-line records.
+    #[command(flatten)]
+    pub records: RecordArgs,
+
     /// Input files; `-` or none reads stdin.
     #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
@@ -102,12 +109,15 @@ pub struct GrepParams {
     pub invert: bool,
     /// What is printed: the total, per file, or nothing.
     pub output: GrepOutput,
+    /// `--records`/`--record-start`: count records instead of lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<RecordSpec>,
 }
 
 /// Counts selected lines per input.
 #[derive(Debug, Clone)]
 pub struct GrepMapper {
-    regex: PerThread<LineRegex>,
+    regex: PerThread<Search>,
     invert: bool,
 }
 
@@ -118,8 +128,18 @@ impl GrepMapper {
         options: PatternOptions,
         invert: bool,
     ) -> Result<GrepMapper> {
+        GrepMapper::with_records(patterns, options, invert, None)
+    }
+
+    /// A mapper selecting records of `rule` (lines without one).
+    pub fn with_records<S: AsRef<str>>(
+        patterns: &[S],
+        options: PatternOptions,
+        invert: bool,
+        rule: Option<&'static RecordRule>,
+    ) -> Result<GrepMapper> {
         Ok(GrepMapper {
-            regex: PerThread::new(LineRegex::new(patterns, options)?),
+            regex: PerThread::new(Search::new(patterns, options, rule)?),
             invert,
         })
     }
@@ -129,9 +149,10 @@ impl Mapper for GrepMapper {
     type Partial = Vec<u64>;
 
     fn map(&self, chunk: Chunk<'_>, counts: &mut Vec<u64>) {
-        let matching = self.regex.get().count_matching_lines(chunk.data);
+        let search = self.regex.get();
+        let matching = search.count_matching(chunk.data);
         let selected = if self.invert {
-            count_lines(chunk.data) - matching
+            search.count_units(chunk.data) - matching
         } else {
             matching
         };
@@ -139,6 +160,13 @@ impl Mapper for GrepMapper {
             counts.resize(chunk.input + 1, 0);
         }
         counts[chunk.input] += selected;
+    }
+
+    fn framing(&self) -> Framing {
+        match self.regex.shared() {
+            Search::Records { rule, .. } => Framing::Records(rule),
+            Search::Lines(_) => Framing::Lines,
+        }
     }
 }
 
@@ -179,7 +207,10 @@ Examples:
   logmill grep -q ERROR app.log && echo hit  exit code only: 0 found, 1 none, 2 error
 
 Lines end at \\n (a \\r before it is part of the line); ^ and $ match at line edges and so do
-\\A and \\z. Matches never span lines.";
+\\A and \\z. Matches never span lines.
+
+With --records PRESET or --record-start REGEX, records (a log line with its stack trace) are
+counted instead: the regex runs over the whole record, ^ and $ match at the lines inside it.";
 
     type Args = GrepArgs;
     type Params = GrepParams;
@@ -215,6 +246,7 @@ Lines end at \\n (a \\r before it is part of the line); ^ and $ match at line ed
                 },
                 invert: a.invert_match,
                 output,
+                records: a.records.spec(),
             },
             files,
             output: OutputArgs {
@@ -229,7 +261,12 @@ Lines end at \\n (a \\r before it is part of the line); ^ and $ match at line ed
 
     fn build(p: &GrepParams, _: &RejectArgs) -> Result<Grep> {
         Ok(Grep {
-            mapper: GrepMapper::new(&p.patterns, p.options, p.invert)?,
+            mapper: GrepMapper::with_records(
+                &p.patterns,
+                p.options,
+                p.invert,
+                record_rule(p.records.as_ref())?,
+            )?,
             output: p.output,
             per_input: Mutex::new(None),
         })
@@ -395,6 +432,7 @@ mod tests {
             options: PatternOptions::default(),
             invert,
             output,
+            records: None,
         };
         Grep::build(&params, &RejectArgs::default()).unwrap()
     }

@@ -10,14 +10,16 @@ use clap::Args;
 use memchr::memchr_iter;
 use serde::{Deserialize, Serialize};
 
+use super::args::{record_framing, record_rule};
 use super::{
-    whole_table, write_counts, Chunk, InputList, Job, Keyed, Mapper, Meta, OutputArgs, Parsed,
-    RejectArgs, TableAccess,
+    whole_table, write_counts, Chunk, Framing, InputList, Job, Keyed, Mapper, Meta, OutputArgs,
+    Parsed, RecordArgs, RejectArgs, TableAccess,
 };
+use crate::chunk::{records, RecordRule, RecordSpec};
 use crate::aggregate::KeyedTable;
-use crate::emit::EmitOptions;
-use crate::error::Result;
-use crate::exit::Outcome;
+use crate::emit::{EmitOptions, Value};
+use crate::error::{Error, Result};
+use crate::exit::{ExitCode, Outcome};
 use crate::spill::Rows;
 
 /// Flags of `logmill lines`.
@@ -27,24 +29,55 @@ pub struct LinesArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 
+    /// Multi-line records: identical records are counted.
+    #[command(flatten)]
+    pub records: RecordArgs,
+
     /// Input files; `-` or none reads stdin.
     #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
 }
 
-/// What defines a `lines` result: nothing but the job (a line is always the same thing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct LinesParams {}
+/// What defines a `lines` result: lines, or the records counted instead.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LinesParams {
+    /// `--records`/`--record-start`: count identical records instead of lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<RecordSpec>,
+}
 
 /// The `lines` job; it is its own mapper.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Lines;
+pub struct Lines {
+    rule: Option<&'static RecordRule>,
+}
 
 impl Mapper for Lines {
     type Partial = KeyedTable<u64>;
 
     fn map(&self, chunk: Chunk<'_>, counts: &mut KeyedTable<u64>) {
         let data = chunk.data;
+        if let Some(rule) = self.rule {
+            // A record is its bytes without its final line end; a CRLF inside counts as LF.
+            let mut key = Vec::new();
+            for r in rule.records(data) {
+                let rec = records::trim_end(&data[r]);
+                if memchr::memchr(b'\r', rec).is_none() {
+                    *counts.entry(rec) += 1;
+                } else {
+                    key.clear();
+                    let mut start = 0;
+                    for end in memchr_iter(b'\n', rec) {
+                        key.extend_from_slice(strip_cr(&rec[start..end]));
+                        key.push(b'\n');
+                        start = end + 1;
+                    }
+                    key.extend_from_slice(&rec[start..]);
+                    *counts.entry(&key) += 1;
+                }
+            }
+            return;
+        }
         let mut start = 0;
         for end in memchr_iter(b'\n', data) {
             *counts.entry(strip_cr(&data[start..end])) += 1;
@@ -53,6 +86,10 @@ impl Mapper for Lines {
         if start < data.len() {
             *counts.entry(strip_cr(&data[start..])) += 1;
         }
+    }
+
+    fn framing(&self) -> Framing {
+        record_framing(self.rule)
     }
 }
 
@@ -70,7 +107,11 @@ impl Job for Lines {
 Examples:
   logmill lines app.log | head              the most repeated lines
   logmill lines --sort key --top 20 a.log   the first 20 distinct lines in byte order
-  cut -d' ' -f1 access.log | logmill lines  requests per client, from a pipe";
+  cut -d' ' -f1 access.log | logmill lines  requests per client, from a pipe
+  logmill lines --records java app.log      identical log lines with their stack traces
+
+With --records or --record-start, a key is a whole record, in a column named record
+(TSV escapes \\, TAB, LF and CR as \\\\, \\t, \\n, \\r).";
 
     type Args = LinesArgs;
     type Params = LinesParams;
@@ -80,15 +121,19 @@ Examples:
 
     fn parse(args: LinesArgs) -> Result<Parsed<LinesParams>> {
         Ok(Parsed {
-            params: LinesParams {},
+            params: LinesParams {
+                records: args.records.spec(),
+            },
             files: args.files,
             output: args.output,
             bad: RejectArgs::default(),
         })
     }
 
-    fn build(_: &LinesParams, _: &RejectArgs) -> Result<Lines> {
-        Ok(Lines)
+    fn build(p: &LinesParams, _: &RejectArgs) -> Result<Lines> {
+        Ok(Lines {
+            rule: record_rule(p.records.as_ref())?,
+        })
     }
 
     fn mapper(&self) -> Result<&Lines> {
@@ -118,7 +163,18 @@ Examples:
         emit: EmitOptions,
         out: &mut dyn Write,
     ) -> Result<Outcome> {
-        write_counts("line", rows, emit, out)
+        if self.rule.is_none() {
+            return write_counts("line", rows, emit, out);
+        }
+        // A record holds line ends: written as text (TSV escapes \\, TAB, LF and CR).
+        let mut e = crate::emit::emitter(emit.format, emit.header, out);
+        e.header(&["record", "count"]).map_err(Error::Output)?;
+        rows.for_each(|key, count| {
+            e.row(&[Value::Text(key), Value::Count(*count)])
+                .map_err(Error::Output)
+        })?;
+        e.finish().map_err(Error::Output)?;
+        Ok(ExitCode::Success.into())
     }
 }
 
@@ -129,7 +185,7 @@ mod tests {
     #[test]
     fn lines_are_counted_without_their_ends() {
         let mut t = KeyedTable::default();
-        Lines.map(Chunk::whole(0, b"a\r\nb\na\n\n\nb"), &mut t);
+        Lines::default().map(Chunk::whole(0, b"a\r\nb\na\n\n\nb"), &mut t);
         assert_eq!(t.get(b"a"), Some(&2));
         assert_eq!(t.get(b"b"), Some(&2));
         assert_eq!(t.get(b""), Some(&2));

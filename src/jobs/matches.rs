@@ -21,9 +21,13 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
-use super::args::{OutputArgs, RejectArgs};
-use super::pattern::{LineRegex, PatternOptions, PerThread};
-use super::{Chunk, InputList, Job, Keyed, Mapper, Meta, Parsed, RunShape, Shown, TableAccess};
+use super::args::{record_rule, OutputArgs, RecordArgs, RejectArgs};
+use super::pattern::{PatternOptions, PerThread};
+use super::search::Search;
+use super::{
+    Chunk, Framing, InputList, Job, Keyed, Mapper, Meta, Parsed, RunShape, Shown, TableAccess,
+};
+use crate::chunk::{RecordRule, RecordSpec};
 use crate::aggregate::key::{self, KeyBuilder};
 use crate::aggregate::{KeyedTable, Merge};
 use crate::emit::{EmitOptions, Value};
@@ -102,7 +106,7 @@ impl Merge for MatchCounts {
 /// The `match` job's mapper.
 #[derive(Debug, Clone)]
 pub struct MatchMapper {
-    regex: PerThread<LineRegex>,
+    regex: PerThread<Search>,
     /// Capture indices forming the key, in order (`[0]` for a pattern without groups).
     key_groups: Vec<usize>,
     /// Output column names of the key fields.
@@ -121,7 +125,18 @@ impl MatchMapper {
         sum: Option<GroupRef>,
         all: bool,
     ) -> Result<MatchMapper> {
-        let regex = LineRegex::new(&[pattern], options)?;
+        MatchMapper::with_records(pattern, options, sum, all, None)
+    }
+
+    /// [`MatchMapper::new`] over records of `rule` (lines without one).
+    pub fn with_records(
+        pattern: &str,
+        options: PatternOptions,
+        sum: Option<GroupRef>,
+        all: bool,
+        rule: Option<&'static RecordRule>,
+    ) -> Result<MatchMapper> {
+        let regex = Search::new(&[pattern], options, rule)?;
         let re = regex.regex();
         let groups = re.captures_len() - 1;
         let column = |i: usize| -> String {
@@ -202,6 +217,13 @@ impl Mapper for MatchMapper {
     fn map(&self, chunk: Chunk<'_>, partial: &mut MatchCounts) {
         self.map_chunk(chunk, partial, None);
     }
+
+    fn framing(&self) -> Framing {
+        match self.regex.shared() {
+            Search::Records { rule, .. } => Framing::Records(rule),
+            Search::Lines(_) => Framing::Lines,
+        }
+    }
 }
 
 impl MatchMapper {
@@ -242,10 +264,26 @@ impl MatchMapper {
                         // `hay` is the chunk or one of its lines: where it starts in `data`.
                         let hay_at = hay.as_ptr() as usize - data.as_ptr() as usize;
                         let at = hay_at + locs.get(0).map_or(0, |(s, _)| s);
-                        let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
-                        let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
+                        // A record is its haystack; a line is found around the match.
+                        let (start, end) = if regex.is_records() {
+                            (hay_at, hay_at + hay.len())
+                        } else {
+                            let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+                            let end =
+                                memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
+                            (start, end)
+                        };
                         let text = &data[start..end];
                         let text = text.strip_suffix(b"\r").unwrap_or(text);
+                        let escaped;
+                        let text = if regex.is_records() {
+                            let mut e = Vec::with_capacity(text.len() + 8);
+                            crate::jobs::search::escape_line_ends(text, &mut e);
+                            escaped = e;
+                            &escaped[..]
+                        } else {
+                            text
+                        };
                         if start >= cursor.0 {
                             cursor.1 +=
                                 memchr::memchr_iter(b'\n', &data[cursor.0..start]).count() as u64;
@@ -312,6 +350,10 @@ impl Mapper for MatchRun<'_> {
         let bad = self.bad.listed().then_some(&self.bad);
         self.job.mapper.map_chunk(chunk, partial, bad);
     }
+
+    fn framing(&self) -> Framing {
+        self.job.mapper.framing()
+    }
 }
 
 /// Refuses what needs line numbers the run cannot know: `--rejects` and `--strict` of a shard
@@ -348,6 +390,9 @@ pub struct MatchParams {
     pub sum: Option<String>,
     /// `--all`.
     pub all: bool,
+    /// `--records`/`--record-start`: match over records instead of lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<RecordSpec>,
 }
 
 /// Flags of `logmill match`.
@@ -380,6 +425,10 @@ pub struct MatchArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 
+    /// Multi-line records.
+    #[command(flatten)]
+    pub records: RecordArgs,
+
     /// Input files; `-` or none reads stdin.
     #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
@@ -409,7 +458,11 @@ Examples:
   logmill match --all 'user=(\\w+)' app.log              every user= on each line
 
 Output: one column per capture group (the whole match without groups), then count, then
-sum_<group> with --sum. TSV cells escape \\, TAB, LF and CR as \\\\, \\t, \\n, \\r.";
+sum_<group> with --sum. TSV cells escape \\, TAB, LF and CR as \\\\, \\t, \\n, \\r.
+
+With --records PRESET or --record-start REGEX the regex runs over whole records (a log line
+with its stack trace): ^ and $ match at the lines inside it, . stops at a line end unless (?s).
+  logmill match --records java '(?m)^(?:Caused by: )?([\\w.$]+(?:Exception|Error))' --all app.log";
 
     type Args = MatchArgs;
     type Params = MatchParams;
@@ -427,6 +480,7 @@ sum_<group> with --sum. TSV cells escape \\, TAB, LF and CR as \\\\, \\t, \\n, \
                 },
                 sum: a.sum,
                 all: a.all,
+                records: a.records.spec(),
             },
             files: a.files,
             output: a.output,
@@ -436,11 +490,12 @@ sum_<group> with --sum. TSV cells escape \\, TAB, LF and CR as \\\\, \\t, \\n, \
 
     fn build(p: &MatchParams, bad: &RejectArgs) -> Result<Match> {
         Ok(Match {
-            mapper: MatchMapper::new(
+            mapper: MatchMapper::with_records(
                 &p.pattern,
                 p.options,
                 p.sum.as_deref().map(GroupRef::parse),
                 p.all,
+                record_rule(p.records.as_ref())?,
             )?,
             rejects: bad.rejects.clone(),
             strict: bad.strict,

@@ -31,7 +31,7 @@ pub mod timed;
 pub mod timed_emit;
 pub mod timed_sorted;
 
-pub use args::{OutputArgs, RejectArgs};
+pub use args::{OutputArgs, RecordArgs, RejectArgs};
 pub use registry::JobVisitor;
 
 /// A job's flags resolved: its parameters, and the flags every job shares.
@@ -212,6 +212,7 @@ pub fn whole_table<S>() -> TableAccess<KeyedTable<S>, S> {
 
 pub(crate) mod bad_records;
 pub mod pattern;
+pub mod search;
 
 registry! {
     words::Words,

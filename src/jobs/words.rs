@@ -13,8 +13,8 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    write_counts, Chunk, InputList, Job, Keyed, Mapper, Meta, OutputArgs, Parsed, RejectArgs,
-    TableAccess,
+    write_counts, Chunk, InputList, Job, Keyed, Mapper, Meta, OutputArgs, Parsed, RecordArgs,
+    RejectArgs, TableAccess,
 };
 use crate::aggregate::KeyedTable;
 use crate::emit::EmitOptions;
@@ -35,6 +35,10 @@ pub struct WordsArgs {
     /// Output order and truncation.
     #[command(flatten)]
     pub output: OutputArgs,
+
+    /// Multi-line records (accepted for every job; words are counted the same either way).
+    #[command(flatten)]
+    pub records: RecordArgs,
 
     /// Input files; `-` or none reads stdin.
     #[arg(value_name = "FILE", help_heading = None::<&str>)]
@@ -74,6 +78,9 @@ Examples:
     type Mapper<'j> = &'j WordsMapper;
 
     fn parse(args: WordsArgs) -> Result<Parsed<WordsParams>> {
+        // Records change nothing in what words counts (a line end is whitespace): the rule is
+        // checked, and the chunks stay cut at lines.
+        super::args::record_rule(args.records.spec().as_ref())?;
         Ok(Parsed {
             params: WordsParams {
                 unicode: args.unicode,

@@ -570,6 +570,7 @@ mod tests {
             options: PatternOptions::default(),
             sum: None,
             all: false,
+            records: None,
         });
         let mut b = a.clone();
         if let JobParams::Match(p) = &mut b {

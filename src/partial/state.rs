@@ -24,7 +24,8 @@
 //! recorded. Otherwise it was rotated (renamed away and recreated: a new inode) or truncated in
 //! place (copytruncate: shorter, or different bytes) and is read from the start. Only complete
 //! lines are read: a last line without its newline (perhaps still being written) waits for the
-//! next run. Compressed files are read whole once and skipped while unchanged.
+//! next run. Under multi-line records (`--records`), a file's last record waits too: it is read
+//! in the next run, once a later record start shows that it has ended. Compressed files are read whole once and skipped while unchanged.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -38,6 +39,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::OutputFile;
+use crate::chunk::{Framing, RecordRule};
 use crate::error::{Error, Result};
 use crate::input::{decompress, InputSpec};
 use crate::partial;
@@ -249,7 +251,11 @@ impl Plan {
 }
 
 /// Decides what to read of `inputs` given the previous `marks`. Every input must be a file.
-pub fn plan(inputs: &[InputSpec], mut marks: BTreeMap<String, FileMark>) -> Result<Plan> {
+pub fn plan(
+    inputs: &[InputSpec],
+    mut marks: BTreeMap<String, FileMark>,
+    framing: Framing,
+) -> Result<Plan> {
     let mut out = Plan {
         inputs: Vec::new(),
         marks: BTreeMap::new(),
@@ -306,10 +312,15 @@ pub fn plan(inputs: &[InputSpec], mut marks: BTreeMap<String, FileMark>) -> Resu
                 size
             }
         } else {
-            last_line_end(&file, start, size).map_err(|source| Error::Read {
+            let read_err = |source| Error::Read {
                 path: path.clone(),
                 source,
-            })?
+            };
+            let end = last_line_end(&file, start, size).map_err(read_err)?;
+            match framing.record_rule() {
+                Some(rule) => last_record_start(&file, start, end, rule).map_err(read_err)?,
+                None => end,
+            }
         };
         if !out.named.contains(&key) {
             out.named.push(key.clone());
@@ -447,12 +458,44 @@ fn last_line_end(file: &File, start: u64, size: u64) -> io::Result<u64> {
     Ok(start)
 }
 
+/// Where the last record of `file[start..end]` begins (`end` is a line end, `start` a record
+/// start): that record is left for the next run, which reads it once a later record start shows
+/// that it has ended. `start` when the range is one record. Reads backward in growing windows.
+fn last_record_start(file: &File, start: u64, end: u64, rule: &RecordRule) -> io::Result<u64> {
+    let mut len: u64 = 64 << 10;
+    loop {
+        let from = end.saturating_sub(len).max(start);
+        let mut buf = vec![0u8; (end - from) as usize];
+        file.read_exact_at(&mut buf, from)?;
+        // Lines from the window's first whole line on are complete; a start needs the line
+        // before it whole (the python preset looks at it).
+        let floor = if from == start {
+            0
+        } else {
+            memchr::memchr(b'\n', &buf).map_or(buf.len(), |i| i + 1)
+        };
+        let s = rule.last_complete_start(&buf, floor);
+        if s > 0 {
+            return Ok(from + s as u64);
+        }
+        if from == start {
+            return Ok(start);
+        }
+        len = len.saturating_mul(2);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn plan_for(path: &Path, marks: BTreeMap<String, FileMark>) -> Plan {
-        plan(&[InputSpec::Path(path.to_path_buf())], marks).unwrap()
+        plan(
+            &[InputSpec::Path(path.to_path_buf())],
+            marks,
+            Framing::Lines,
+        )
+        .unwrap()
     }
 
     #[test]

@@ -135,6 +135,10 @@ pub struct FieldsArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 
+    /// Multi-line records: each record's first line is parsed (line formats only).
+    #[command(flatten)]
+    pub records: crate::jobs::RecordArgs,
+
     /// Input files; `-` or none reads stdin.
     #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,

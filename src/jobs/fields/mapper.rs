@@ -2,6 +2,8 @@
 //! group; a record that does not parse, or whose value under a numeric aggregation is not a
 //! number, is rejected ([`crate::jobs::bad_records`]) before anything is counted.
 
+pub(super) mod records;
+
 use std::collections::BTreeMap;
 
 use memchr::memchr;
@@ -285,6 +287,9 @@ impl Mapper for FieldsMapper<'_> {
         }
         match (&self.job.format, &self.parser) {
             (Format::Csv { delimiter, headers }, _) => self.map_csv(*delimiter, *headers, chunk, p),
+            (_, Some(parser)) if self.job.records.is_some() => {
+                self.map_records(parser, chunk, p)
+            }
             (_, Some(parser)) => self.map_lines(parser, chunk, p),
             (_, None) => {}
         }
@@ -293,7 +298,7 @@ impl Mapper for FieldsMapper<'_> {
     fn framing(&self) -> Framing {
         match self.job.format {
             Format::Csv { delimiter, .. } => Framing::Quoted { delimiter },
-            _ => Framing::Lines,
+            _ => crate::jobs::args::record_framing(self.job.records),
         }
     }
 }

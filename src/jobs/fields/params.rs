@@ -65,6 +65,9 @@ pub struct FieldsParams {
     // with different rejects files merge (older headers still name it; serde skips it).
     /// `--strict`.
     pub strict: bool,
+    /// `--records`/`--record-start`: parse each record's first line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<crate::chunk::RecordSpec>,
 }
 
 impl FieldsParams {
@@ -104,6 +107,7 @@ impl FieldsParams {
             exact_pct: a.exact_pct,
             filters: a.filters.clone(),
             strict: a.bad.strict,
+            records: a.records.spec(),
         })
     }
 }
@@ -130,6 +134,8 @@ pub struct Fields {
     pub rejects: Option<PathBuf>,
     /// Make the first bad record an error.
     pub strict: bool,
+    /// Multi-line records, whose first lines are parsed.
+    pub records: Option<&'static crate::chunk::RecordRule>,
 }
 
 /// A parse error in the flags of `fields`, with the flag.
@@ -140,6 +146,7 @@ impl Fields {
     /// format, assigns slots, parses aggregations and filters. No aggregation means count.
     pub fn from_params(params: &FieldsParams) -> Result<Fields> {
         let format = record_format(params)?;
+        let records = super::mapper::records::rule(params)?;
         let mut aggs = Vec::with_capacity(params.aggs.len());
         for (kind, value) in &params.aggs {
             aggs.push(parse_agg(kind, value, params.exact_pct)?);
@@ -156,6 +163,7 @@ impl Fields {
             filters: Vec::new(),
             rejects,
             strict,
+            records,
         };
         let invalid = |(flag, value, reason): FlagError| Error::InvalidArgument {
             flag,

@@ -6,8 +6,15 @@
 //! A job whose records may span lines (CSV with quoted newlines) asks for [`Framing::Quoted`]:
 //! chunks then end only at newlines outside quoted fields, found by a sequential scan that
 //! follows the csv crate's quoting rules (see [`RecordScan`]).
+//!
+//! Multi-line records (`--records`, `--record-start`) use [`Framing::Records`]: chunks end at
+//! the first record start at or after the target size (see [`records`]).
+
+pub mod records;
 
 use std::ops::Range;
+
+pub use records::{Preset, RecordRule, RecordSpec};
 
 /// Where records end, and so where chunks and stream blocks may be cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -21,6 +28,8 @@ pub enum Framing {
         /// The field delimiter (a quote right after it opens a quoted field).
         delimiter: u8,
     },
+    /// Records of one or more lines, each begun by a line the rule says starts one.
+    Records(&'static RecordRule),
 }
 
 impl Framing {
@@ -37,6 +46,7 @@ impl Framing {
                     .unwrap_or(data.len());
                 RecordScan::new(delimiter).end_at_or_after(data, start, start + 1)
             }
+            Framing::Records(rule) => rule.start_at_or_after(data, 1),
         }
     }
 
@@ -45,7 +55,37 @@ impl Framing {
         match self {
             Framing::Lines => last_line_end(data),
             Framing::Quoted { delimiter } => RecordScan::new(delimiter).last_end(data),
+            Framing::Records(rule) => rule.last_complete_start(data, 0),
         }
+    }
+
+    /// The first place at or after `pos` where a record may start (0 stays 0): where a shard
+    /// of the input begins. Under [`Framing::Quoted`] this is a line start (shards of CSV cut
+    /// at lines, as before).
+    pub fn boundary_at(self, data: &[u8], pos: usize) -> usize {
+        match self {
+            Framing::Records(rule) => rule.start_at_or_after(data, pos),
+            _ => line_start_at(data, pos),
+        }
+    }
+
+    /// The record rule, under [`Framing::Records`].
+    pub fn record_rule(self) -> Option<&'static RecordRule> {
+        match self {
+            Framing::Records(rule) => Some(rule),
+            _ => None,
+        }
+    }
+}
+
+/// The first line start at or after `pos`: 0, or just past a `\n` (the length if none).
+fn line_start_at(data: &[u8], pos: usize) -> usize {
+    if pos == 0 {
+        return 0;
+    }
+    match memchr::memchr(b'\n', &data[pos - 1..]) {
+        Some(i) => pos + i,
+        None => data.len(),
     }
 }
 
@@ -239,6 +279,8 @@ impl Iterator for Chunks<'_> {
             len
         } else if let Framing::Quoted { delimiter } = self.framing {
             RecordScan::new(delimiter).end_at_or_after(self.data, start, target)
+        } else if let Framing::Records(rule) = self.framing {
+            rule.start_at_or_after(self.data, target)
         } else {
             // The chunk must end just past a newline at or after byte `target - 1`, so a chunk
             // of size 1 is exactly one line.
