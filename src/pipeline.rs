@@ -107,7 +107,7 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
     let shown = Shown {
         inputs: Some(&list),
         this_run: true,
-        emit: config.emit,
+        emit: config.emit.clone(),
     };
     emit_result(config, job, merged, shown, false, failed, out)
 }
@@ -166,7 +166,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     let how = Shown {
         inputs: Some(&list),
         this_run: config.since_last,
-        emit: config.emit,
+        emit: config.emit.clone(),
     };
     let outcome = emit_result(
         config,
@@ -213,7 +213,7 @@ fn merge_partials<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Resu
     let shown = Shown {
         inputs: None,
         this_run: false,
-        emit: config.emit,
+        emit: config.emit.clone(),
     };
     emit_result(config, job, merged, shown, true, false, out)
 }
@@ -281,8 +281,8 @@ fn emit_result<J: Job>(
     let mut outcome = match (config.emit_mode, merged) {
         (EmitMode::Final, Merged::Memory(keyed)) => job.finish(keyed, shown, out)?,
         (EmitMode::Final, Merged::Spilled(spilled, meta)) => {
-            let order = checked(RowsOrder::new(config.emit, J::count));
-            job.write_rows(meta, Rows::Spilled(spilled, order), config.emit, out)?
+            let order = checked(RowsOrder::new(&config.emit, J::count));
+            job.write_rows(meta, Rows::Spilled(spilled, order), config.emit.clone(), out)?
         }
         (mode, Merged::Memory(keyed)) => {
             format::write_partial(&config.params, &keyed, mode, out).map_err(Error::Output)?;

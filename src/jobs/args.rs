@@ -67,6 +67,8 @@ pub enum FormatArg {
     Json,
     /// One JSON object a line (JSON Lines).
     Jsonl,
+    /// A self-contained HTML report page (at most --top rows, 1000 by default).
+    Html,
 }
 
 /// `--sort` values.

@@ -112,12 +112,12 @@ Examples:
 
     fn write_rows(
         &self,
-        _: Meta,
+        meta: Meta,
         rows: Rows<u64>,
         emit: EmitOptions,
         out: &mut dyn Write,
     ) -> Result<Outcome> {
-        write_counts(&["line", "count"], rows, emit, out)?;
+        write_counts(&["line", "count"], &meta, rows, emit, out)?;
         Ok(ExitCode::Success.into())
     }
 }

@@ -111,12 +111,12 @@ Examples:
 
     fn write_rows(
         &self,
-        _: Meta,
+        meta: Meta,
         rows: Rows<u64>,
         emit: EmitOptions,
         out: &mut dyn Write,
     ) -> Result<Outcome> {
-        write_counts(&["word", "count"], rows, emit, out)?;
+        write_counts(&["word", "count"], &meta, rows, emit, out)?;
         Ok(ExitCode::Success.into())
     }
 }
