@@ -282,7 +282,12 @@ fn emit_result<J: Job>(
         (EmitMode::Final, Merged::Memory(keyed)) => job.finish(keyed, shown, out)?,
         (EmitMode::Final, Merged::Spilled(spilled, meta)) => {
             let order = checked(RowsOrder::new(&config.emit, J::count));
-            job.write_rows(meta, Rows::Spilled(spilled, order), config.emit.clone(), out)?
+            job.write_rows(
+                meta,
+                Rows::Spilled(spilled, order),
+                config.emit.clone(),
+                out,
+            )?
         }
         (mode, Merged::Memory(keyed)) => {
             format::write_partial(&config.params, &keyed, mode, out).map_err(Error::Output)?;

@@ -12,6 +12,7 @@ mod formats;
 mod fuzz_regress;
 mod grep;
 mod help;
+mod html;
 mod inputs;
 mod layering;
 mod matches;

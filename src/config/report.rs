@@ -34,16 +34,51 @@ pub(super) fn attach(
     emit.report = Some(Arc::new(report));
 }
 
+/// Flags that never change a result (how it is computed, where it goes), with whether they
+/// take a value: left out of the title, so `-j1` and `-j8`, or `-o` to a dated file, give the
+/// same page.
+const NOT_IN_TITLE: &[(&str, bool)] = &[
+    ("-j", true),
+    ("--threads", true),
+    ("--chunk-size", true),
+    ("--memory", true),
+    ("--temp-dir", true),
+    ("--compress-temp", false),
+    ("--mmap", true),
+    ("--progress", true),
+    ("--lock-timeout", true),
+    ("-o", true),
+    ("--output", true),
+];
+
 /// Names the report after the command line `args` (the program's arguments after its name),
-/// quoted as a POSIX shell would need, when the output is an HTML report.
+/// quoted as a POSIX shell would need, when the output is an HTML report. Flags that do not
+/// change the result ([`NOT_IN_TITLE`]) are left out.
 pub fn set_command_line(emit: &mut EmitOptions, args: impl IntoIterator<Item = OsString>) {
     let Some(report) = emit.report.as_mut() else {
         return;
     };
     let mut title = String::from("logmill");
-    for arg in args {
+    let mut args = args.into_iter().map(|a| a.to_string_lossy().into_owned());
+    let mut flags_done = false;
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            flags_done = true;
+        } else if !flags_done {
+            if let Some(&(_, value)) = NOT_IN_TITLE.iter().find(|(f, _)| {
+                arg == *f
+                    || arg.starts_with(&format!("{f}="))
+                    // `-j4`, `-ofile`: a short flag with its value attached.
+                    || (f.len() == 2 && arg.starts_with(f) && arg.len() > 2)
+            }) {
+                if value && NOT_IN_TITLE.iter().any(|(f, _)| arg == *f) {
+                    args.next();
+                }
+                continue;
+            }
+        }
         title.push(' ');
-        title.push_str(&shell_quote(&arg.to_string_lossy()));
+        title.push_str(&shell_quote(&arg));
     }
     Arc::make_mut(report).title = title;
 }
@@ -89,5 +124,33 @@ mod tests {
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
         assert_eq!(shell_quote("$HOME"), "'$HOME'");
+    }
+
+    #[test]
+    fn the_title_leaves_out_flags_that_do_not_change_the_result() {
+        let mut emit = EmitOptions {
+            report: Some(Arc::new(Report::default())),
+            ..EmitOptions::default()
+        };
+        let args = [
+            "words",
+            "-j4",
+            "--threads",
+            "2",
+            "--chunk-size=64K",
+            "-o",
+            "out.html",
+            "--compress-temp",
+            "--top",
+            "5",
+            "a b.log",
+            "--",
+            "-j1",
+        ];
+        set_command_line(&mut emit, args.iter().map(OsString::from));
+        assert_eq!(
+            emit.report.unwrap().title,
+            "logmill words --top 5 'a b.log' -- -j1"
+        );
     }
 }

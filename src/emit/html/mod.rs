@@ -224,7 +224,8 @@ impl<W: Write> HtmlEmitter<W> {
         }
         if let Some(path) = rejects {
             let path = self.text(path).into_owned();
-            self.out.write_all(b"<dt>Rejects</dt><dd>listed in <code>")?;
+            self.out
+                .write_all(b"<dt>Rejects</dt><dd>listed in <code>")?;
             encode_text_to_writer(&path, &mut self.out)?;
             self.out.write_all(b"</code></dd>\n")?;
         }
@@ -243,8 +244,11 @@ impl<W: Write> HtmlEmitter<W> {
             }
             false => (text, 0),
         };
-        self.out
-            .write_all(if numeric { b"<td class=\"n\"" } else { b"<td class=\"k\"" })?;
+        self.out.write_all(if numeric {
+            b"<td class=\"n\""
+        } else {
+            b"<td class=\"k\""
+        })?;
         if cut > 0 || shown.chars().nth(TOOLTIP_CHARS).is_some() {
             self.out.write_all(b" title=\"")?;
             encode_quoted_attribute_to_writer(shown, &mut self.out)?;
@@ -307,7 +311,8 @@ impl<W: Write> Emitter for HtmlEmitter<W> {
             let numeric = vec![false; self.columns.len()];
             self.start(&numeric)?;
         }
-        self.out.write_all(b"</tbody>\n</table>\n<p class=\"note\">")?;
+        self.out
+            .write_all(b"</tbody>\n</table>\n<p class=\"note\">")?;
         let s = |n: u64| if n == 1 { "" } else { "s" };
         match (self.shown, self.left_out) {
             (0, _) => self.out.write_all(b"No rows.")?,
@@ -334,9 +339,8 @@ impl<W: Write> Emitter for HtmlEmitter<W> {
             })
             .collect();
         let data = serde_json::json!({ "columns": columns });
-        self.out.write_all(
-            b"<script type=\"application/json\" id=\"logmill-columns\">",
-        )?;
+        self.out
+            .write_all(b"<script type=\"application/json\" id=\"logmill-columns\">")?;
         self.out.write_all(page::script_json(&data).as_bytes())?;
         self.out.write_all(b"</script>\n<script>")?;
         self.out.write_all(page::SCRIPT.as_bytes())?;

@@ -82,12 +82,17 @@ fn huge_cells_are_cut_on_a_char_boundary() {
     let key = "é".repeat(MAX_CELL_BYTES);
     let (html, _) = page(Report::default(), &Meta::default(), &[(key.as_bytes(), 1)]);
     assert!(html.len() < 3 * MAX_CELL_BYTES + 20_000, "{}", html.len());
-    assert!(html.contains(&format!(" <i>({} more bytes)</i>", key.len() - MAX_CELL_BYTES)));
+    assert!(html.contains(&format!(
+        " <i>({} more bytes)</i>",
+        key.len() - MAX_CELL_BYTES
+    )));
 }
 
 #[test]
 fn rows_past_the_limit_are_counted_not_shown() {
-    let rows: Vec<(Vec<u8>, u64)> = (0..10).map(|i| (format!("k{i}").into_bytes(), 10 - i)).collect();
+    let rows: Vec<(Vec<u8>, u64)> = (0..10)
+        .map(|i| (format!("k{i}").into_bytes(), 10 - i))
+        .collect();
     let refs: Vec<(&[u8], u64)> = rows.iter().map(|(k, n)| (&k[..], *n)).collect();
     let report = Report {
         rows: Some(3),
