@@ -198,9 +198,9 @@ impl<W: Write> HtmlEmitter<W> {
     fn write_bad(&mut self, rejects: Option<&[u8]>) -> io::Result<()> {
         let total: u64 = self.bad.iter().map(|b| b.1).sum();
         if total > 0 {
-            write!(
+            writeln!(
                 self.out,
-                "<dt>Bad records</dt><dd>{total} left out<ul class=\"bad\">\n"
+                "<dt>Bad records</dt><dd>{total} left out<ul class=\"bad\">"
             )?;
             for (reason, n) in std::mem::take(&mut self.bad) {
                 write!(self.out, "<li><span class=\"n\">{n}</span> ")?;
