@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::jobs::args::whole_number;
+use crate::jobs::args::{heading, whole_number};
 pub use crate::jobs::args::{FormatArg, FormatArgs, OutputArgs, RejectArgs, SortArg};
 pub use crate::jobs::JobCommand;
 
@@ -29,108 +29,151 @@ NO_COLOR (no colour in help).";
     name = "logmill",
     version = env!("LOGMILL_VERSION"),
     about,
-    after_help = EXAMPLES
+    after_long_help = EXAMPLES,
+    max_term_width = 100
 )]
 pub struct Cli {
     /// The job to run.
     #[command(subcommand)]
     pub command: Command,
 
-    /// Worker threads, from 1 to 1024; never more than there are chunks to map
-    /// [default: $LOGMILL_THREADS, else all cores].
-    #[arg(short = 'j', long, global = true, value_name = "N", value_parser = parse_threads)]
-    pub threads: Option<usize>,
-
-    /// Bytes of input per parallel work unit, extended to the next line end (e.g. 64K, 1.5M,
-    /// 1G; at most 1T). Also the most a stdin or other stream block holds before it is mapped
-    /// (blocks grow with the data, never to this size up front). Never changes the output.
-    #[arg(long, global = true, value_name = "SIZE", default_value = "1M")]
-    pub chunk_size: String,
-
-    /// Fail (exit 2) when one input has more than SIZE bytes, after decompression: a bound for
-    /// endless inputs such as /dev/zero or a gzip bomb. Default: no limit.
-    #[arg(long, global = true, value_name = "SIZE")]
-    pub max_bytes: Option<String>,
-
-    /// Fail (exit 2) when a line (a record, for CSV with quoted newlines) of a stream (stdin,
-    /// a pipe, a compressed file, `--mmap never`) is longer than SIZE bytes, not counting its
-    /// newline, whatever --chunk-size is. Memory-mapped files need no buffer and are not
-    /// limited.
-    #[arg(long, global = true, value_name = "SIZE", default_value = "1G")]
-    pub max_line: String,
-
-    /// Read directories recursively (in name order), skipping hidden and binary files.
-    #[arg(short = 'r', long, global = true)]
+    // The shared flags, under headings by what they act on (see `jobs::args::heading`), after
+    // a job's own flags (display orders from 1000, above any job's). The first paragraph of each doc comment is the
+    // one line of `-h`; `--help` and the man page show all of it.
+    /// Read directories recursively.
+    ///
+    /// Directories are read in name order, skipping hidden and binary files (see --hidden and
+    /// --binary).
+    #[arg(short = 'r', long, global = true, display_order = 1000, help_heading = heading::INPUT)]
     pub recursive: bool,
 
-    /// With -r: also read hidden files and directories (names starting with '.').
-    #[arg(long, global = true)]
+    /// With -r: also read hidden files.
+    ///
+    /// Hidden files and directories are those whose names start with '.'.
+    #[arg(long, global = true, display_order = 1001, help_heading = heading::INPUT)]
     pub hidden: bool,
 
-    /// With -r: also read binary files (a NUL byte in the first 8 KiB).
-    #[arg(long, global = true)]
+    /// With -r: also read binary files.
+    ///
+    /// A file is binary when its first 8 KiB hold a NUL byte.
+    #[arg(long, global = true, display_order = 1002, help_heading = heading::INPUT)]
     pub binary: bool,
 
-    /// Read input paths from FILE (`-` for stdin), one per line, after any FILE arguments.
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Read input paths from FILE (`-` for stdin).
+    ///
+    /// One path a line, read after any FILE arguments.
+    #[arg(long, global = true, display_order = 1003, value_name = "FILE", help_heading = heading::INPUT)]
     pub files_from: Option<PathBuf>,
 
-    /// With --files-from: paths are separated by NUL bytes (as `find -print0` writes them).
-    #[arg(short = '0', long = "null", global = true)]
+    /// With --files-from: paths are NUL-separated.
+    ///
+    /// As `find -print0` writes them.
+    #[arg(short = '0', long = "null", global = true, display_order = 1004, help_heading = heading::INPUT)]
     pub null: bool,
 
-    /// Memory-map files: `auto` maps files of 1 MiB or more; `never` reads them, which is safe
-    /// against files truncated in place during the run (copytruncate rotation).
-    #[arg(long, global = true, value_enum, default_value_t = MmapArg::Auto)]
+    /// Memory-map files.
+    ///
+    /// `auto` maps files of 1 MiB or more; `never` reads them, which is safe against files
+    /// truncated in place during the run (copytruncate rotation).
+    #[arg(long, global = true, display_order = 1005, value_enum, value_name = "WHEN", default_value_t = MmapArg::Auto, help_heading = heading::INPUT)]
     pub mmap: MmapArg,
 
-    /// Go on past inputs that cannot be read: report each on stderr, print the results of
-    /// the rest, and exit 2.
-    #[arg(long, global = true)]
+    /// Fail when one input has more than SIZE bytes.
+    ///
+    /// Exit 2 when one input has more than SIZE bytes, after decompression: a bound for
+    /// endless inputs such as /dev/zero or a gzip bomb. Default: no limit.
+    #[arg(long, global = true, display_order = 1006, value_name = "SIZE", help_heading = heading::INPUT)]
+    pub max_bytes: Option<String>,
+
+    /// Fail when a line of a stream is longer than SIZE.
+    ///
+    /// Exit 2 when a line (a record, for CSV with quoted newlines) of a stream (stdin, a pipe,
+    /// a compressed file, `--mmap never`) is longer than SIZE bytes, not counting its newline,
+    /// whatever --chunk-size is. Memory-mapped files need no buffer and are not limited.
+    #[arg(long, global = true, display_order = 1007, value_name = "SIZE", default_value = "1G", help_heading = heading::INPUT)]
+    pub max_line: String,
+
+    /// Go on past inputs that cannot be read.
+    ///
+    /// Report each unreadable input on stderr, print the results of the rest, and exit 2.
+    #[arg(long, global = true, display_order = 1008, help_heading = heading::INPUT)]
     pub keep_going: bool,
 
-    /// What to print: final results, or a partial result that `logmill merge` combines with
-    /// others (from other files, shards, machines or days) into the same final results.
-    #[arg(long, global = true, value_enum, default_value_t = EmitArg::Final)]
-    pub emit: EmitArg,
+    /// Show progress.
+    ///
+    /// `auto` shows it only when stderr is a terminal.
+    #[arg(long, global = true, display_order = 1009, value_enum, value_name = "WHEN", default_value_t = ProgressArg::Auto, help_heading = heading::OUTPUT)]
+    pub progress: ProgressArg,
 
-    /// Process only shard I of N (0-based): the inputs' bytes are split into N newline-aligned
-    /// ranges, so N runs (on N machines or cron entries) cover every line exactly once.
-    #[arg(long, global = true, value_name = "I/N")]
-    pub shard: Option<String>,
-
-    /// Incremental runs: remember in FILE how far each input was read and the partial so far;
-    /// the next run reads only what was appended (starting over a rotated or truncated file).
-    #[arg(long, global = true, value_name = "FILE")]
-    pub state: Option<PathBuf>,
-
-    /// With --state: print results for the newly read bytes only, not the running total.
-    #[arg(long, global = true, requires = "state")]
-    pub since_last: bool,
-
-    /// With --state: how long to wait for another run using the same state file to finish
-    /// (it holds FILE.lock); 0, the default, fails at once.
-    #[arg(long, global = true, requires = "state", value_name = "SECONDS")]
-    pub lock_timeout: Option<String>,
-
+    /// Bound the memory of aggregates; spill past it.
+    ///
     /// Bound the memory of partial aggregates (e.g. 256M, 4G): past it, workers spill sorted
     /// runs to --temp-dir and merge them back, so any number of distinct keys fits. Never
     /// changes the output [default: $LOGMILL_MEMORY, else half of physical memory].
-    #[arg(long, global = true, value_name = "SIZE")]
+    #[arg(long, global = true, display_order = 1010, value_name = "SIZE", help_heading = heading::MEMORY)]
     pub memory: Option<String>,
 
-    /// Directory for the temporary runs of --memory [default: $TMPDIR, else /tmp]. The files
-    /// are unlinked as soon as they are created: nothing is left behind, however logmill ends.
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Directory for the spilled runs of --memory.
+    ///
+    /// The default is $TMPDIR, else /tmp. The files are unlinked as soon as they are created:
+    /// nothing is left behind, however logmill ends.
+    #[arg(long, global = true, display_order = 1011, value_name = "DIR", help_heading = heading::MEMORY)]
     pub temp_dir: Option<PathBuf>,
 
-    /// Compress the temporary runs of --memory with zstd (for a disk slower than the CPU).
-    #[arg(long, global = true)]
+    /// Compress the spilled runs of --memory (zstd).
+    ///
+    /// For a disk slower than the CPU.
+    #[arg(long, global = true, display_order = 1012, help_heading = heading::MEMORY)]
     pub compress_temp: bool,
 
-    /// Show progress on stderr: `auto` only when stderr is a terminal.
-    #[arg(long, global = true, value_enum, default_value_t = ProgressArg::Auto)]
-    pub progress: ProgressArg,
+    /// Worker threads, from 1 to 1024.
+    ///
+    /// Never more than there are chunks to map [default: $LOGMILL_THREADS, else all cores].
+    /// Never changes the output.
+    #[arg(short = 'j', long, global = true, display_order = 1013, value_name = "N", value_parser = parse_threads, help_heading = heading::SCALE_OUT)]
+    pub threads: Option<usize>,
+
+    /// Bytes of input per parallel work unit.
+    ///
+    /// Extended to the next line end (e.g. 64K, 1.5M, 1G; at most 1T). Also the most a stdin
+    /// or other stream block holds before it is mapped (blocks grow with the data, never to
+    /// this size up front). Never changes the output.
+    #[arg(long, global = true, display_order = 1014, value_name = "SIZE", default_value = "1M", help_heading = heading::SCALE_OUT)]
+    pub chunk_size: String,
+
+    /// What to print.
+    ///
+    /// Final results, or a partial result that `logmill merge` combines with
+    /// others (from other files, shards, machines or days) into the same final results.
+    #[arg(long, global = true, display_order = 1015, value_enum, value_name = "WHAT", default_value_t = EmitArg::Final, help_heading = heading::SCALE_OUT)]
+    pub emit: EmitArg,
+
+    /// Process only shard I of N (0-based).
+    ///
+    /// The inputs' bytes are split into N newline-aligned ranges, so N runs (on N machines or
+    /// cron entries) cover every line exactly once.
+    #[arg(long, global = true, display_order = 1016, value_name = "I/N", help_heading = heading::SCALE_OUT)]
+    pub shard: Option<String>,
+
+    /// Incremental runs: read only what was appended.
+    ///
+    /// Remember in FILE how far each input was read and the partial so far; the next run
+    /// reads only what was appended (starting over a rotated or truncated file).
+    #[arg(long, global = true, display_order = 1017, value_name = "FILE", help_heading = heading::SCALE_OUT)]
+    pub state: Option<PathBuf>,
+
+    /// With --state: results of the new bytes only.
+    ///
+    /// Print results for the newly read bytes only, not the running total.
+    #[arg(long, global = true, display_order = 1018, requires = "state", help_heading = heading::SCALE_OUT)]
+    pub since_last: bool,
+
+    /// With --state: wait for another run's lock.
+    ///
+    /// How long to wait for another run using the same state file to finish (it holds
+    /// FILE.lock); 0, the default, fails at once.
+    #[arg(long, global = true, display_order = 1019, requires = "state", value_name = "SECONDS", help_heading = heading::SCALE_OUT)]
+    pub lock_timeout: Option<String>,
 }
 
 /// `--mmap` values.
@@ -166,7 +209,7 @@ pub enum Command {
     /// per process (the mapper of Hadoop Streaming or Spark's `RDD.pipe`).
     #[command(
         subcommand,
-        after_help = "\
+        after_long_help = "\
 Examples:
   cat part-0001 | logmill map words > words.map
   logmill map match '\" ([0-9]{3}) ' access.log"
@@ -177,7 +220,7 @@ Examples:
     /// on stdin (or FILEs), merged into final results (or `--emit partial` lines again).
     #[command(
         subcommand,
-        after_help = "\
+        after_long_help = "\
 Examples:
   logmill map words < a.txt > a.map; logmill map words < b.txt > b.map
   cat a.map b.map | logmill reduce words --top 10"
@@ -186,7 +229,7 @@ Examples:
 
     /// Merge partial files (from `--emit partial`) of one job, in any order, into final
     /// results or one partial again.
-    #[command(after_help = "\
+    #[command(after_long_help = "\
 Examples:
   logmill words --emit partial -o mon.partial mon.log
   logmill words --emit partial -o tue.partial tue.log
@@ -196,7 +239,7 @@ Examples:
     Merge(MergeArgs),
 
     /// Print a shell completion script to stdout.
-    #[command(after_help = "\
+    #[command(after_long_help = "\
 Examples:
   logmill completions bash > ~/.local/share/bash-completion/completions/logmill
   logmill completions zsh > ~/.zfunc/_logmill
@@ -204,7 +247,7 @@ Examples:
     Completions(CompletionsArgs),
 
     /// Print the man page (roff) to stdout.
-    #[command(after_help = "\
+    #[command(after_long_help = "\
 Examples:
   logmill man | man -l -                   read it
   logmill man > /usr/local/share/man/man1/logmill.1")]

@@ -47,7 +47,7 @@ pub fn man(out: &mut dyn Write) -> io::Result<()> {
         if sub.get_arguments().any(|a| !a.is_hide_set()) {
             sub_page.render_options_section(&mut sections)?;
         }
-        if sub.get_after_help().is_some() {
+        if sub.get_after_help().is_some() || sub.get_after_long_help().is_some() {
             sub_page.render_extra_section(&mut sections)?;
         }
         buf.extend_from_slice(&retitle(&sections, ".SS ", "EXAMPLES"));

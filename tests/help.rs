@@ -131,3 +131,189 @@ fn help_documents_exit_codes_and_formats() {
         assert!(words.contains(s), "words --help lacks {s:?}");
     }
 }
+
+/// `logmill ARGS` at 100 columns (the widest help logmill lays out), its stdout as text.
+fn help_text(args: &[&str]) -> String {
+    let out = logmill()
+        .args(args)
+        .env("COLUMNS", "100")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The shared headings, in the order `-h` lists them after a job's own options.
+const SHARED_HEADINGS: [&str; 4] = ["Output:", "Input:", "Memory:", "Scale-out:"];
+
+/// Every command that takes job options, and two jobs under map and reduce.
+const COMMANDS: [&[&str]; 10] = [
+    &["words"],
+    &["grep"],
+    &["match"],
+    &["lines"],
+    &["fields"],
+    &["map"],
+    &["reduce"],
+    &["merge"],
+    &["map", "words"],
+    &["reduce", "fields"],
+];
+
+/// The lines of a help text's argument and option sections that continue the line above: in
+/// `-h`, an option's help must fit on its own line. (The list of subcommands may wrap.)
+fn continuation_lines(help: &str) -> Vec<&str> {
+    let mut section = "";
+    let mut found = Vec::new();
+    for l in help.lines() {
+        if l.ends_with(':') && !l.starts_with(' ') {
+            section = l;
+            continue;
+        }
+        let t = l.trim_start();
+        let starts_an_entry = ['-', '[', '<'].iter().any(|c| t.starts_with(*c));
+        if !section.is_empty() && section != "Commands:" && l.starts_with(' ') && !starts_an_entry {
+            found.push(l);
+        }
+    }
+    found
+}
+
+#[test]
+fn short_help_puts_the_jobs_own_options_first_and_shared_ones_under_headings() {
+    let help = help_text(&["fields", "-h"]);
+    let lines: Vec<&str> = help.lines().collect();
+    assert!(
+        lines.len() < 80,
+        "fields -h is {} lines:\n{help}",
+        lines.len()
+    );
+    // The first option section is the job's own, and it starts with the job's first option.
+    let options = lines.iter().position(|l| *l == "Options:").expect(&help);
+    assert!(lines[options + 1].contains("--format <FORMAT>"), "{help}");
+    let own: Vec<&str> = lines[options..]
+        .iter()
+        .take_while(|l| !l.is_empty())
+        .copied()
+        .collect();
+    for flag in ["--by", "--count", "--sum", "--pct", "--where"] {
+        assert!(
+            own.iter().any(|l| l.contains(flag)),
+            "{flag} not among own options"
+        );
+    }
+    for flag in [
+        "--threads",
+        "--chunk-size",
+        "--memory",
+        "--sort",
+        "--top",
+        "--recursive",
+    ] {
+        assert!(
+            !own.iter().any(|l| l.contains(flag)),
+            "{flag} among own options"
+        );
+    }
+    // Then the shared ones, by what they act on, each where it belongs.
+    let at = |heading: &str| lines.iter().position(|l| *l == heading);
+    let mut last = options;
+    for heading in ["Bad records:"].iter().chain(&SHARED_HEADINGS) {
+        let i = at(heading).unwrap_or_else(|| panic!("no {heading}\n{help}"));
+        assert!(i > last, "{heading} out of order\n{help}");
+        last = i;
+    }
+    let section_of = |flag: &str| {
+        let i = lines.iter().position(|l| l.contains(flag)).unwrap();
+        lines[..i]
+            .iter()
+            .rev()
+            .find(|l| l.ends_with(':') && !l.starts_with(' '))
+            .copied()
+    };
+    for (flag, heading) in [
+        ("--strict", "Bad records:"),
+        ("--output-format", "Output:"),
+        ("--progress", "Output:"),
+        ("--files-from", "Input:"),
+        ("--temp-dir", "Memory:"),
+        ("-j, --threads", "Scale-out:"),
+        ("--chunk-size", "Scale-out:"),
+        ("--shard", "Scale-out:"),
+        ("--state", "Scale-out:"),
+        ("--emit", "Scale-out:"),
+    ] {
+        assert_eq!(section_of(flag), Some(heading), "{flag}\n{help}");
+    }
+    // One line per option, as ripgrep's -h.
+    assert_eq!(continuation_lines(&help), Vec::<&str>::new(), "{help}");
+}
+
+#[test]
+fn long_help_adds_the_long_text_and_examples() {
+    let short = help_text(&["fields", "-h"]);
+    let long = help_text(&["fields", "--help"]);
+    assert!(long.lines().count() > short.lines().count() * 2);
+    for s in [
+        "HyperLogLog",
+        "Rounded half away from zero",
+        "Examples:",
+        "copytruncate",
+    ] {
+        assert!(long.contains(s), "fields --help lacks {s:?}");
+        assert!(!short.contains(s), "fields -h has {s:?}");
+    }
+    // Both list the same options under the same headings.
+    for heading in ["Options:", "Bad records:"].iter().chain(&SHARED_HEADINGS) {
+        assert!(
+            long.lines().any(|l| l == *heading),
+            "--help lacks {heading}"
+        );
+    }
+    assert!(short.contains("see more with '--help'"), "{short}");
+}
+
+#[test]
+fn every_commands_help_is_clean_and_headed() {
+    for cmd in COMMANDS {
+        let short = help_text(&[cmd, &["-h"]].concat());
+        let long = help_text(&[cmd, &["--help"]].concat());
+        for (form, text) in [("-h", &short), ("--help", &long)] {
+            for stray in ["[=<>]", "<>", "[=<", "=<>"] {
+                assert!(
+                    !text.contains(stray),
+                    "{cmd:?} {form} has {stray:?}:\n{text}"
+                );
+            }
+            for heading in SHARED_HEADINGS {
+                assert!(
+                    text.lines().any(|l| l == heading),
+                    "{cmd:?} {form} lacks {heading}"
+                );
+            }
+        }
+        assert!(
+            long.len() > short.len(),
+            "{cmd:?}: --help no longer than -h"
+        );
+        assert_eq!(
+            continuation_lines(&short),
+            Vec::<&str>::new(),
+            "{cmd:?} -h:\n{short}"
+        );
+    }
+    let man = String::from_utf8(run_ok(&["man"], b"")).unwrap();
+    assert!(
+        !man.contains("[=<>]") && !man.contains("<>"),
+        "stray syntax in man"
+    );
+}
+
+#[test]
+fn count_is_a_plain_flag() {
+    let out = run_ok(&["fields", "--count", "--sum", "2"], b"a 1\nb 2\n");
+    assert_eq!(out, b"2\t3\n");
+    let bad = logmill().args(["fields", "--count=x"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -15,6 +15,7 @@ mod help;
 mod html;
 mod inputs;
 mod layering;
+mod lines;
 mod matches;
 mod partials;
 mod signals;

@@ -2,7 +2,7 @@
 """Run any logmill job on Apache Spark, when one machine is not enough.
 
 Two ways, one result: the same bytes as `logmill JOB ARGS... INPUTS...` on one machine, for
-every job (words, grep, match, fields). `fields --format csv` runs in neither mode: its records
+every job (words, grep, match, lines, fields). `fields --format csv` runs in neither mode: its records
 may span lines and each input starts with a header, so it can be neither split by `textFile`
 nor sharded by byte ranges (logmill refuses `--shard` for it).
 

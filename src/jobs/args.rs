@@ -5,25 +5,48 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+/// The headings of `-h` and `--help` under which the shared flags are listed, by what they act
+/// on; a job's own flags come first, under clap's "Options".
+pub mod heading {
+    /// What a bad record does.
+    pub const BAD_RECORDS: &str = "Bad records";
+    /// Order, truncation, format and destination of the results; progress.
+    pub const OUTPUT: &str = "Output";
+    /// Which inputs are read and how.
+    pub const INPUT: &str = "Input";
+    /// The memory bound and spilling.
+    pub const MEMORY: &str = "Memory";
+    /// Threads, chunks, shards, partials and incremental state.
+    pub const SCALE_OUT: &str = "Scale-out";
+}
+
 /// Flags shared by every job that can reject a record (a bad record is left out of the
 /// results and counted on stderr): where the bad records go, or whether one stops the run.
 #[derive(Debug, Args, Default, Clone)]
 #[group(id = "bad-records", multiple = true)]
+#[command(next_help_heading = heading::BAD_RECORDS)]
 pub struct RejectArgs {
-    /// Write each bad record to FILE as `input:line:text`, in input and line order. FILE is
+    /// Write each bad record to FILE.
+    ///
+    /// Each bad record is written as `input:line:text`, in input and line order. FILE is
     /// replaced atomically, as -o is, and may not be an input nor another output.
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
 
-    /// Stop at the first bad record with an error (exit 2) instead of leaving it out.
+    /// Stop at the first bad record (exit 2).
+    ///
+    /// The first bad record is an error (exit 2) instead of being left out.
     #[arg(long)]
     pub strict: bool,
 }
 
 /// Flags shared by every job that prints a keyed table.
 #[derive(Debug, Args)]
+#[command(next_help_heading = heading::OUTPUT)]
 pub struct OutputArgs {
-    /// Order of the rows: by count (descending, ties by key) or by key.
+    /// Order of the rows.
+    ///
+    /// By count (descending, ties by key) or by key.
     #[arg(long, value_enum, default_value_t = SortArg::Count)]
     pub sort: SortArg,
 
@@ -38,18 +61,24 @@ pub struct OutputArgs {
 
 /// Flags shared by every job: how and where results are written.
 #[derive(Debug, Args, Default)]
+#[command(next_help_heading = heading::OUTPUT)]
 pub struct FormatArgs {
-    /// Output format. Keys are raw bytes in tsv and csv; json and jsonl show bytes that are
-    /// not UTF-8 as U+FFFD and say so on stderr.
-    #[arg(long, value_enum, default_value_t = FormatArg::Tsv, value_name = "FORMAT")]
+    /// Output format.
+    ///
+    /// Keys are raw bytes in tsv and csv; json and jsonl show bytes that are not UTF-8 as
+    /// U+FFFD and say so on stderr.
+    #[arg(long, value_enum, default_value_t = FormatArg::Tsv, value_name = "FMT")]
     pub output_format: FormatArg,
 
-    /// Start tsv output with a line of column names (csv always has one).
+    /// Start tsv output with column names.
+    ///
+    /// A first line names the columns; csv always has one.
     #[arg(long)]
     pub header: bool,
 
-    /// Write results to PATH instead of stdout, atomically: PATH is replaced only when the run
-    /// succeeds, and keeps its previous content if it fails or is interrupted. PATH may not be
+    /// Write results to PATH instead of stdout.
+    ///
+    /// PATH is written atomically: it is replaced only when the run succeeds, and keeps its previous content if it fails or is interrupted. PATH may not be
     /// an input (except for merge) nor another output.
     #[arg(short = 'o', long, value_name = "PATH")]
     pub output: Option<PathBuf>,

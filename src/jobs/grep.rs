@@ -23,12 +23,16 @@ use crate::spill::Rows;
 /// Flags of `logmill grep`.
 #[derive(Debug, Args)]
 pub struct GrepArgs {
-    /// The regex (Rust syntax, bytes mode: invalid UTF-8 in the input is fine). With -e, every
+    /// The regex; with -e, every positional argument is a file.
+    ///
+    /// Rust regex syntax, in bytes mode: invalid UTF-8 in the input is fine. With -e, every
     /// positional argument is a file.
     #[arg(value_name = "PATTERN", required_unless_present = "regexp")]
     pub pattern: Option<String>,
 
-    /// A pattern; repeat to match any of several (a line counts once).
+    /// A pattern; repeat to match any of several.
+    ///
+    /// A line matching several patterns counts once.
     #[arg(
         short = 'e',
         long = "regexp",
@@ -49,7 +53,9 @@ pub struct GrepArgs {
     #[arg(short = 'v', long)]
     pub invert_match: bool,
 
-    /// Only whole-word matches: preceded and followed by a non-word character or a line edge.
+    /// Only whole-word matches.
+    ///
+    /// A match must be preceded and followed by a non-word character or a line edge.
     #[arg(short = 'w', long)]
     pub word_regexp: bool,
 
@@ -57,15 +63,21 @@ pub struct GrepArgs {
     #[arg(short = 'x', long)]
     pub line_regexp: bool,
 
-    /// Print the count only (the default; accepted for grep habits).
+    /// Print the count only (the default).
+    ///
+    /// Accepted for grep habits.
     #[arg(short = 'c', long)]
     pub count: bool,
 
-    /// Print nothing; the exit code tells whether a line was selected.
+    /// Print nothing; the exit code tells.
+    ///
+    /// Exit 0 when a line was selected, 1 when none was.
     #[arg(short = 'q', long, conflicts_with = "by_file")]
     pub quiet: bool,
 
-    /// Print `file<TAB>count` per input in argument order, then `total<TAB>count`.
+    /// Print a count per input, then the total.
+    ///
+    /// `file<TAB>count` per input in argument order, then `total<TAB>count`.
     #[arg(long)]
     pub by_file: bool,
 
@@ -74,7 +86,7 @@ pub struct GrepArgs {
     pub format: FormatArgs,
 
     /// Input files; `-` or none reads stdin.
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
 }
 

@@ -28,7 +28,7 @@ pub struct LinesArgs {
     pub output: OutputArgs,
 
     /// Input files; `-` or none reads stdin.
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
 }
 

@@ -419,8 +419,9 @@ pub struct MatchArgs {
     #[arg(long)]
     pub all: bool,
 
-    /// Sum this capture group (a number or a name) per key, exactly; it leaves the key.
-    /// Matches where it is not a number (or not one that can be held exactly) are bad
+    /// Sum this capture group per key, exactly.
+    ///
+    /// GROUP is a number or a name; the group leaves the key. Matches where it is not a number (or not one that can be held exactly) are bad
     /// records: left out, counted on stderr and listed by --rejects.
     #[arg(long, value_name = "GROUP")]
     pub sum: Option<String>,
@@ -434,7 +435,7 @@ pub struct MatchArgs {
     pub output: OutputArgs,
 
     /// Input files; `-` or none reads stdin.
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
 }
 

@@ -37,7 +37,7 @@ macro_rules! registry {
             $(
                 #[command(
                     about = <$module::$job as Job>::ABOUT,
-                    after_help = <$module::$job as Job>::EXAMPLES
+                    after_long_help = <$module::$job as Job>::EXAMPLES
                 )]
                 #[allow(missing_docs)]
                 $job(Box<<$module::$job as Job>::Args>),

@@ -25,6 +25,8 @@ use crate::spill::Rows;
 /// Flags of `logmill words`.
 #[derive(Debug, Args)]
 pub struct WordsArgs {
+    /// Unicode words, lowercased, in NFC.
+    ///
     /// Words are Unicode words (UAX #29 segments holding a letter or digit: `don't` is one
     /// word), lowercased by Unicode rules and written in NFC; invalid UTF-8 separates words.
     #[arg(long)]
@@ -35,7 +37,7 @@ pub struct WordsArgs {
     pub output: OutputArgs,
 
     /// Input files; `-` or none reads stdin.
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
 }
 

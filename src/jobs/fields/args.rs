@@ -44,29 +44,36 @@ fn ordered(s: &str) -> Result<Ordered, std::convert::Infallible> {
 /// Flags of `logmill fields`.
 #[derive(Debug, Args)]
 pub struct FieldsArgs {
-    /// Record format: `ws` splits on blanks like awk (or on -d CHAR like cut); `csv` reads
-    /// RFC 4180 with a header; `jsonl` one JSON object a line; `combined`, `common` (access
-    /// logs) and `syslog` are presets with named fields.
-    #[arg(long, value_enum, default_value_t = RecordFormat::Ws)]
+    /// Records: ws, csv, jsonl, combined, common, syslog.
+    ///
+    /// `ws` splits on blanks like awk (or on -d CHAR like cut); `csv` reads RFC 4180 with a
+    /// header; `jsonl` one JSON object a line; `combined`, `common` (access logs) and `syslog`
+    /// are presets with named fields.
+    #[arg(long, value_enum, default_value_t = RecordFormat::Ws, value_name = "FORMAT", hide_possible_values = true)]
     pub format: RecordFormat,
 
-    /// Field delimiter: one byte (`,`, `|`, `\t` or `tab`). With ws, fields split on every
+    /// Field delimiter: one byte (`,`, `|`, `\t` or `tab`).
+    ///
+    /// With ws, fields split on every
     /// occurrence, as cut does; with csv, the CSV delimiter.
     #[arg(short = 'd', long, value_name = "CHAR")]
     pub delimiter: Option<String>,
 
-    /// CSV: the first record is data, not field names (fields are then named by number).
+    /// CSV: the first record is data, not field names.
+    ///
+    /// Fields are then named by number.
     #[arg(long)]
     pub no_headers: bool,
 
-    /// Group by these fields (1-based numbers, or names: CSV header, JSON key path, preset
-    /// field). Without --by, all records form one group. A name holding `,` or `.` (or an
+    /// Group by these fields (numbers or names).
+    ///
+    /// Fields are 1-based numbers, or names: CSV header, JSON key path, preset field. Without --by, all records form one group. A name holding `,` or `.` (or an
     /// empty JSON key) is written in double quotes, as a JSON string: `'"a.b"'`, `'req."x,y"'`.
     #[arg(long, value_name = "FIELD,...")]
     pub by: Vec<String>,
 
     /// Number of records in the group (the default aggregation).
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "", value_parser = ordered, action = clap::ArgAction::Append, value_name = "")]
+    #[arg(long, num_args = 0, default_missing_value = "", value_parser = ordered, action = clap::ArgAction::Append)]
     pub count: Vec<Ordered>,
 
     /// Exact decimal sum of FIELD.
@@ -81,32 +88,43 @@ pub struct FieldsArgs {
     #[arg(long, value_name = "FIELD", value_parser = ordered)]
     pub max: Vec<Ordered>,
 
-    /// Exact mean of FIELD, rounded half away from zero to 6 decimal places.
+    /// Exact mean of FIELD, to 6 decimal places.
+    ///
+    /// Rounded half away from zero.
     #[arg(long, value_name = "FIELD", value_parser = ordered)]
     pub mean: Vec<Ordered>,
 
-    /// Exact number of distinct values of FIELD (memory grows with them).
+    /// Exact number of distinct values of FIELD.
+    ///
+    /// Memory grows with the number of distinct values.
     #[arg(long, value_name = "FIELD", value_parser = ordered)]
     pub distinct: Vec<Ordered>,
 
-    /// Estimated number of distinct values of FIELD (HyperLogLog, at most 16 KiB a group,
-    /// exact up to 1024 values, about 0.8% error beyond).
+    /// Estimated number of distinct values of FIELD.
+    ///
+    /// HyperLogLog: at most 16 KiB a group, exact up to 1024 values, about 0.8% error beyond.
     #[arg(long, value_name = "FIELD", value_parser = ordered)]
     pub approx_distinct: Vec<Ordered>,
 
-    /// Percentiles of FIELD (nearest rank), e.g. `latency:50,90,99`: within 1% of the exact
-    /// value, from a mergeable log-bucket sketch.
+    /// Percentiles of FIELD, e.g. `latency:50,90,99`.
+    ///
+    /// Nearest rank, within 1% of the exact value, from a mergeable log-bucket sketch (see
+    /// --exact-pct).
     #[arg(long, value_name = "FIELD:P,...", value_parser = ordered)]
     pub pct: Vec<Ordered>,
 
-    /// Compute --pct exactly (keeps every value in memory).
+    /// Compute --pct exactly.
+    ///
+    /// Keeps every value in memory.
     #[arg(long)]
     pub exact_pct: bool,
 
-    /// Keep only records where FIELD equals VALUE (`=`), matches REGEX (`~`), or not (`!=`,
-    /// `!~`). Repeat for several conditions (all must hold). A FIELD holding `=` or `~` is
+    /// Keep only records where a condition holds.
+    ///
+    /// A condition is FIELD=VALUE (equals), FIELD~REGEX (matches), or their negations
+    /// FIELD!=VALUE and FIELD!~REGEX. Repeat for several conditions (all must hold). A FIELD holding `=` or `~` is
     /// written in double quotes: `'"k=v"=1'`.
-    #[arg(long = "where", value_name = "FIELD=VALUE|FIELD~REGEX")]
+    #[arg(long = "where", value_name = "COND")]
     pub filters: Vec<String>,
 
     /// Where bad records go: `--rejects FILE`, `--strict`.
@@ -118,7 +136,7 @@ pub struct FieldsArgs {
     pub output: OutputArgs,
 
     /// Input files; `-` or none reads stdin.
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
 }
 
