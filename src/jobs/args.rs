@@ -63,10 +63,11 @@ pub struct OutputArgs {
 #[derive(Debug, Args, Default)]
 #[command(next_help_heading = heading::OUTPUT)]
 pub struct FormatArgs {
-    /// Output format.
+    /// Format.
     ///
-    /// Keys are raw bytes in tsv and csv; json and jsonl show bytes that are not UTF-8 as
-    /// U+FFFD and say so on stderr.
+    /// Keys are raw bytes in tsv and csv; json, jsonl and html show bytes that are not UTF-8
+    /// as U+FFFD and say so on stderr. html is a self-contained report page (at most --top
+    /// rows, 1000 by default).
     #[arg(long, value_enum, default_value_t = FormatArg::Tsv, value_name = "FMT")]
     pub output_format: FormatArg,
 

@@ -13,6 +13,7 @@
 //! counted and the page says how many were left out. The bytes depend only on the result and
 //! the [`Report`], never on the clock, so a cron job's reports diff cleanly.
 
+pub mod chart;
 pub mod page;
 
 use std::borrow::Cow;
@@ -52,6 +53,8 @@ pub struct Report {
     pub generated: Option<String>,
     /// The time range the inputs cover, when the job knows it.
     pub covered: Option<String>,
+    /// A time series of the top keys, drawn above the table (jobs with a time axis).
+    pub chart: Option<chart::Chart>,
 }
 
 /// One input of a [`Report`].
@@ -152,6 +155,9 @@ impl<W: Write> HtmlEmitter<W> {
         }
         self.write_bad(report.rejects.as_deref())?;
         self.out.write_all(b"</dl>\n")?;
+        if let Some(c) = &report.chart {
+            self.replaced += chart::write_chart(&mut self.out, c)?;
+        }
         self.report = report;
         self.out
             .write_all(b"<table id=\"logmill-table\">\n<thead><tr>")?;

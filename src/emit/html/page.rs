@@ -26,6 +26,14 @@ td.k{max-width:40rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}\
 th[aria-sort]{cursor:pointer}th[aria-sort=ascending]::after{content:\" \\25B2\"}th[aria-sort=descending]::after{content:\" \\25BC\"}\
 tbody tr:nth-child(even){background:#8881}\
 .note{color:var(--muted);margin:.75rem 0}\
+figure.chart{margin:0 0 1rem}figure.chart svg{width:100%;height:auto;display:block}\
+.axis{stroke:var(--muted);stroke-width:1}.lbl{fill:var(--muted);font-size:11px}\
+ul.legend{display:flex;flex-wrap:wrap;gap:.2rem 1rem;margin:.3rem 0 0;padding:0;list-style:none}\
+.sw{display:inline-block;width:.8em;height:.8em;margin-right:.3em;vertical-align:baseline}\
+.s0{fill:#4e79a7;background:#4e79a7}.s1{fill:#f28e2b;background:#f28e2b}\
+.s2{fill:#e15759;background:#e15759}.s3{fill:#76b7b2;background:#76b7b2}\
+.s4{fill:#59a14f;background:#59a14f}.s5{fill:#edc948;background:#edc948}\
+.s6{fill:#b07aa1;background:#b07aa1}.s7{fill:#9c9c9c;background:#9c9c9c}\
 ";
 
 /// The report's one script: clicking (or Enter/Space on) a column header sorts the rows by

@@ -146,3 +146,24 @@ fn sizes_read_exactly_with_a_unit() {
     assert_eq!(human_bytes(2048), "2048 bytes (2.0 KiB)");
     assert_eq!(human_bytes(3 << 20), "3145728 bytes (3.0 MiB)");
 }
+
+#[test]
+fn a_chart_goes_between_the_facts_and_the_table() {
+    let report = Report {
+        chart: Some(chart::Chart {
+            buckets: vec!["13:00".into(), "14:00".into()],
+            series: vec![chart::Series {
+                name: b"<img src=x>".to_vec(),
+                counts: vec![1, 2],
+            }],
+        }),
+        ..Report::default()
+    };
+    let (html, _) = page(report, &Meta::default(), &[(b"a", 3)]);
+    let figure = html.find("<figure class=\"chart\">").expect("a chart");
+    assert!(figure > html.find("</dl>").unwrap());
+    assert!(figure < html.find("<table").unwrap());
+    assert!(!html.contains("<img"));
+    let (plain, _) = page(Report::default(), &Meta::default(), &[(b"a", 3)]);
+    assert!(!plain.contains("<figure"));
+}
