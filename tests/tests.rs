@@ -7,6 +7,7 @@ mod util;
 mod adversarial;
 mod atomic_output;
 mod cli;
+mod composite_keys;
 mod fields;
 mod formats;
 mod fuzz_regress;

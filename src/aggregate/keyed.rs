@@ -57,14 +57,12 @@ pub struct Meta {
 
 impl Merge for Meta {
     fn saturated(&self) -> bool {
-        self.rejected.saturated() || self.bad.values().any(u64::saturated)
+        self.rejected.saturated() || self.bad.saturated()
     }
 
     fn merge(&mut self, other: Self) {
         self.rejected.merge(other.rejected);
-        for (k, v) in other.bad {
-            self.bad.entry(k).or_insert(0).merge(v);
-        }
+        Merge::merge(&mut self.bad, other.bad);
     }
 }
 

@@ -65,6 +65,19 @@ impl<T: Merge> Merge for Option<T> {
     }
 }
 
+/// Key-wise merge: counts by reason, and the like.
+impl<K: Ord + Send, V: Merge> Merge for std::collections::BTreeMap<K, V> {
+    fn saturated(&self) -> bool {
+        self.values().any(V::saturated)
+    }
+
+    fn merge(&mut self, other: Self) {
+        for (k, v) in other {
+            self.entry(k).or_default().merge(v);
+        }
+    }
+}
+
 /// Position-wise merge; the shorter vector is padded with identities. Used for per-input
 /// partials, where position `i` belongs to input `i`.
 impl<T: Merge> Merge for Vec<T> {

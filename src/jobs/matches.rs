@@ -35,7 +35,7 @@ use crate::spill::Rows;
 
 pub use crate::aggregate::keyed::Rejected;
 
-use super::fields::{write_rejects, ChunkLines, LineIndex, Reject, Spool};
+use super::bad_records::{where_listed, BadRecords, ChunkRejects, Listed};
 
 /// A group of the pattern, by position or by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,31 +86,17 @@ pub struct MatchCounts {
     pub rejected: Rejected,
     /// Records whose sum text was a number that cannot be held exactly, by reason.
     pub out_of_range: BTreeMap<String, u64>,
-    /// Lines per chunk, for the line numbers of `--rejects` and `--strict`.
-    lines: Vec<ChunkLines>,
-    /// Where bad records were (`--rejects`, `--strict`).
-    rejects: Vec<Reject>,
-    /// Failures to spool rejected text, by input.
-    errors: Vec<(usize, String)>,
+    /// Where bad records were (`--rejects`, `--strict`), and failures to spool their text.
+    listed: Listed,
 }
 
 impl Merge for MatchCounts {
     fn merge(&mut self, other: Self) {
         self.table.merge(other.table);
         self.rejected.merge(other.rejected);
-        for (k, v) in other.out_of_range {
-            self.out_of_range.entry(k).or_insert(0).merge(v);
-        }
-        self.lines.extend(other.lines);
-        self.rejects.extend(other.rejects);
-        self.errors.extend(other.errors);
+        Merge::merge(&mut self.out_of_range, other.out_of_range);
+        self.listed.merge(other.listed);
     }
-}
-
-/// Where a run's bad records go: the spool of `--rejects`, or `--strict`.
-struct BadSink<'a> {
-    spool: Option<&'a Spool>,
-    strict: bool,
 }
 
 /// The `match` job's mapper.
@@ -222,22 +208,20 @@ impl MatchMapper {
     /// Folds the matches of `chunk` into `partial`. A match whose sum text is not a number
     /// that can be held exactly is a bad record: counted by reason, and with `bad`, listed
     /// (its line's text spooled, or kept for `--strict`).
-    fn map_chunk(&self, chunk: Chunk<'_>, partial: &mut MatchCounts, bad: Option<&BadSink<'_>>) {
+    fn map_chunk(&self, chunk: Chunk<'_>, partial: &mut MatchCounts, bad: Option<&BadRecords>) {
         let regex = self.regex.get();
         let mut locs = regex.regex().capture_locations();
         let mut key = KeyBuilder::default();
         let data = chunk.data;
         // Line numbers are counted only as far as the last bad record (never past it).
         let mut cursor = (0usize, 0u64);
-        let mut spooled = Vec::new();
-        let mut pending: Vec<Reject> = Vec::new();
+        let mut buffer = ChunkRejects::default();
         let mut strict_done = false;
         let MatchCounts {
             table,
             rejected,
             out_of_range,
-            rejects,
-            ..
+            listed,
         } = partial;
         regex.for_each_match(data, &mut locs, self.all, |hay, locs| {
             let group = |i: usize| locs.get(i).map_or(&[][..], |(s, e)| &hay[s..e]);
@@ -267,24 +251,9 @@ impl MatchMapper {
                                 memchr::memchr_iter(b'\n', &data[cursor.0..start]).count() as u64;
                             cursor.0 = start;
                         }
-                        let mut r = Reject {
-                            input: chunk.input,
-                            offset: chunk.offset + start as u64,
-                            chunk_offset: chunk.offset,
-                            line_in_chunk: cursor.1,
-                            spool: (0, 0),
-                            detail: None,
-                        };
-                        if sink.strict {
-                            let why = format!("group {} is {}", self.sum_group_name(g), e.reason());
-                            r.detail = Some((why, text.to_vec()));
-                            rejects.push(r);
-                            strict_done = true;
-                        } else if sink.spool.is_some() {
-                            r.spool = (spooled.len() as u64, text.len() as u64);
-                            spooled.extend_from_slice(text);
-                            pending.push(r);
-                        }
+                        let why = || format!("group {} is {}", self.sum_group_name(g), e.reason());
+                        strict_done =
+                            sink.reject(chunk, start, cursor.1, text, why, &mut buffer, listed);
                         return;
                     }
                 },
@@ -304,24 +273,10 @@ impl MatchMapper {
                 tally.sum.add(d);
             }
         });
-        let Some(sink) = bad else { return };
-        if let Some(spool) = sink.spool.filter(|_| !pending.is_empty()) {
-            match spool.append(&spooled) {
-                Ok(base) => partial.rejects.extend(pending.into_iter().map(|mut r| {
-                    r.spool.0 += base;
-                    r
-                })),
-                Err(e) => partial.errors.push((
-                    chunk.input,
-                    format!("writing rejected records to a temporary file: {e}"),
-                )),
-            }
+        if let Some(sink) = bad {
+            let lines = memchr::memchr_iter(b'\n', data).count() as u64;
+            sink.chunk_done(chunk, lines, &mut buffer, &mut partial.listed);
         }
-        partial.lines.push(ChunkLines {
-            input: chunk.input,
-            offset: chunk.offset,
-            lines: memchr::memchr_iter(b'\n', data).count() as u64,
-        });
     }
 
     /// The summed group as messages name it: `'name'`, or its number.
@@ -339,17 +294,14 @@ impl MatchMapper {
 /// The `match` mapper of one run: the job's mapper with where its bad records go.
 pub struct MatchRun<'j> {
     job: &'j Match,
-    spool: Option<Spool>,
+    bad: BadRecords,
 }
 
 impl<'j> MatchRun<'j> {
     /// The run of `job`; opens the rejects spool when the job writes rejects.
     pub fn new(job: &'j Match) -> Result<MatchRun<'j>> {
-        let spool = match &job.rejects {
-            Some(path) if !job.strict => Some(Spool::for_rejects(path)?),
-            _ => None,
-        };
-        Ok(MatchRun { job, spool })
+        let bad = BadRecords::new(job.rejects.as_deref(), job.strict)?;
+        Ok(MatchRun { job, bad })
     }
 }
 
@@ -357,14 +309,8 @@ impl Mapper for MatchRun<'_> {
     type Partial = MatchCounts;
 
     fn map(&self, chunk: Chunk<'_>, partial: &mut MatchCounts) {
-        let sink = BadSink {
-            spool: self.spool.as_ref(),
-            strict: self.job.strict,
-        };
-        let listed = sink.spool.is_some() || sink.strict;
-        self.job
-            .mapper
-            .map_chunk(chunk, partial, listed.then_some(&sink));
+        let bad = self.bad.listed().then_some(&self.bad);
+        self.job.mapper.map_chunk(chunk, partial, bad);
     }
 }
 
@@ -555,25 +501,7 @@ pub(crate) fn export(
     names: &[String],
 ) -> Result<Keyed<Tally>> {
     if let Some(run) = run {
-        if let Some((input, msg)) = counts.errors.iter().min() {
-            let name = names.get(*input).map_or("-", String::as_str);
-            return Err(Error::Fields(format!("{name}: {msg}")));
-        }
-        let lines = LineIndex::new(std::mem::take(&mut counts.lines));
-        if run.job.strict {
-            if let Some(r) = counts.rejects.iter().min_by_key(|r| (r.input, r.offset)) {
-                let (reason, text) = r.detail.clone().unwrap_or_default();
-                return Err(Error::BadRecord {
-                    input: names.get(r.input).cloned().unwrap_or_default(),
-                    line: lines.line(r),
-                    reason,
-                    text: String::from_utf8_lossy(&text[..text.len().min(200)]).into_owned(),
-                });
-            }
-        }
-        if let (Some(path), Some(spool)) = (&run.job.rejects, &run.spool) {
-            write_rejects(path, spool, &mut counts.rejects, &lines, names)?;
-        }
+        run.bad.settle(&mut counts.listed, names)?;
     }
     Ok(Keyed {
         table: counts.table,
@@ -677,10 +605,7 @@ pub(crate) fn finish_rows(
         }
         let total: u64 = r.count.saturating_add(meta.bad.values().sum());
         if total > 0 {
-            let see = match &job.rejects {
-                Some(path) => format!("they are listed in {}", path.display()),
-                None => "--rejects FILE lists them".into(),
-            };
+            let see = where_listed(job.rejects.as_deref());
             outcome.warnings.push(format!(
                 "{total} match{} rejected in group {}: {}; left out of the counts and sums; {see}",
                 if total == 1 { "" } else { "es" },

@@ -96,6 +96,10 @@ pub trait Job: Sized + Send + Sync + 'static {
     where
         Self: 'j;
 
+    /// Rewrites a key of a version-1 partial into today's key bytes, for a job whose key
+    /// encoding changed since (users may hold version-1 partials).
+    fn upgrade_v1_key(_params: &Self::Params, _key: &mut Vec<u8>) {}
+
     /// Resolves the job's flags.
     fn parse(args: Self::Args) -> Result<Parsed<Self::Params>>;
 
@@ -178,6 +182,7 @@ pub fn whole_table<S>() -> TableAccess<KeyedTable<S>, S> {
     }
 }
 
+pub(crate) mod bad_records;
 pub mod pattern;
 
 registry! {

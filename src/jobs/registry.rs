@@ -89,6 +89,12 @@ macro_rules! registry {
                     $(JobParams::$job(_) => <$module::$job as Job>::NAME,)*
                 }
             }
+
+            fn upgrade_v1_key(&self, key: &mut Vec<u8>) {
+                match self {
+                    $(JobParams::$job(p) => <$module::$job as Job>::upgrade_v1_key(p, key),)*
+                }
+            }
         }
     };
 }

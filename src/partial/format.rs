@@ -28,6 +28,10 @@ pub trait Header: Serialize + DeserializeOwned + PartialEq + Clone {
     /// The job's name, as on the command line.
     fn name(&self) -> &'static str;
 
+    /// Rewrites a key read from a version-1 partial made with these parameters into today's
+    /// encoding (keys of a job whose key bytes changed since). Nothing by default.
+    fn upgrade_v1_key(&self, _key: &mut Vec<u8>) {}
+
     /// The header line of a partial file made with these parameters.
     fn header_line(&self) -> String {
         let json = serde_json::to_string(self).expect("job parameters serialize");
@@ -218,6 +222,8 @@ pub fn read_partial_with<S: State, H: Header>(
     let mut line_no = 0;
     // The open version-2 section (after a header, before its end marker) and its line number.
     let mut section: Option<(partial::BodySum, usize)> = None;
+    // Whether the rows being read come from a version-1 partial (keys may need upgrading).
+    let mut v1 = false;
     let truncated = |line_no: usize, at: &str| {
         bad(
             line_no,
@@ -283,7 +289,8 @@ pub fn read_partial_with<S: State, H: Header>(
             if let Some(why) = expected.and_then(|p| p.mismatch("the job", &found, "this file")) {
                 return Err(bad(line_no, why));
             }
-            if version < partial::VERSION {
+            v1 = version < partial::VERSION;
+            if v1 {
                 crate::diag::warning(format_args!(
                     "{}: line {line_no}: partial format version {version} has no end marker; \
                      it cannot be checked for truncation or corruption (write it again with \
@@ -311,6 +318,11 @@ pub fn read_partial_with<S: State, H: Header>(
             .ok_or_else(|| bad(line_no, "expected KEY<TAB>STATE".to_string()))?;
         partial::unescape_key(k, &mut key)
             .map_err(|e| bad(line_no, format!("bad escape in the key at byte {}", e.at)))?;
+        if v1 {
+            if let Some(h) = header.as_ref() {
+                h.upgrade_v1_key(&mut key);
+            }
+        }
         let state: S = serde_json::from_slice(state).map_err(|e| {
             bad(
                 line_no,
