@@ -321,7 +321,12 @@ impl<W: Write> Emitter for HtmlEmitter<W> {
             .write_all(b"</tbody>\n</table>\n<p class=\"note\">")?;
         let s = |n: u64| if n == 1 { "" } else { "s" };
         match (self.shown, self.left_out) {
-            (0, _) => self.out.write_all(b"No rows.")?,
+            (0, 0) => self.out.write_all(b"No rows.")?,
+            (0, m) => write!(
+                self.out,
+                "No rows shown; {m} row{} left out (--top 0).",
+                s(m)
+            )?,
             (n, 0) => write!(self.out, "{n} row{}.", s(n))?,
             (n, m) => write!(
                 self.out,

@@ -102,6 +102,15 @@ fn rows_past_the_limit_are_counted_not_shown() {
     assert_eq!(html.matches("<tr>").count(), 4, "{html}"); // the header and 3 rows
     assert!(html.contains("The first 3 rows of 10; 7 rows left out (--top 3)."));
     assert!(!html.contains(">k3<"));
+    let none = Report {
+        rows: Some(0),
+        ..Report::default()
+    };
+    let (html, _) = page(none, &Meta::default(), &refs);
+    assert!(
+        html.contains("No rows shown; 10 rows left out (--top 0)."),
+        "{html}"
+    );
     let (all, _) = page(Report::default(), &Meta::default(), &refs);
     assert!(all.contains("<p class=\"note\">10 rows.</p>"));
 }
