@@ -91,6 +91,16 @@ impl<S> Default for Keyed<S> {
     }
 }
 
+/// A table with nothing else to say (no record was rejected).
+impl<S> From<KeyedTable<S>> for Keyed<S> {
+    fn from(table: KeyedTable<S>) -> Self {
+        Keyed {
+            table,
+            meta: Meta::default(),
+        }
+    }
+}
+
 impl<S: Merge> Merge for Keyed<S> {
     fn merge(&mut self, other: Self) {
         self.table.merge(other.table);

@@ -17,7 +17,7 @@ use super::{
 use crate::aggregate::KeyedTable;
 use crate::emit::EmitOptions;
 use crate::error::Result;
-use crate::exit::{ExitCode, Outcome};
+use crate::exit::Outcome;
 use crate::spill::Rows;
 
 /// Flags of `logmill lines`.
@@ -96,10 +96,7 @@ Examples:
     }
 
     fn export(&self, _: &&Lines, counts: KeyedTable<u64>, _: &InputList) -> Result<Keyed<u64>> {
-        Ok(Keyed {
-            table: counts,
-            meta: Meta::default(),
-        })
+        Ok(Keyed::from(counts))
     }
 
     fn spill_access() -> Option<TableAccess<KeyedTable<u64>, u64>> {
@@ -117,8 +114,7 @@ Examples:
         emit: EmitOptions,
         out: &mut dyn Write,
     ) -> Result<Outcome> {
-        write_counts(&["line", "count"], &meta, rows, emit, out)?;
-        Ok(ExitCode::Success.into())
+        write_counts("line", &meta, rows, emit, out)
     }
 }
 

@@ -157,21 +157,23 @@ pub trait Job: Sized + Send + Sync + 'static {
     ) -> Result<Outcome>;
 }
 
-/// Writes `KEY<TAB>COUNT` rows (the table of `words` and `lines`) in the configured format.
+/// Writes `KEY<TAB>COUNT` rows (the table of `words` and `lines`) in the configured format,
+/// the key column named `key_column`: a run that printed them succeeded.
 pub fn write_counts(
-    columns: &[&str],
+    key_column: &str,
     meta: &Meta,
     rows: Rows<u64>,
     emit: EmitOptions,
     out: &mut dyn Write,
-) -> Result<()> {
+) -> Result<Outcome> {
     let mut e = crate::emit::emitter_for(&emit, meta, out);
-    e.header(columns).map_err(Error::Output)?;
+    e.header(&[key_column, "count"]).map_err(Error::Output)?;
     rows.for_each(|key, count| {
         e.row(&[Value::Bytes(key), Value::Count(*count)])
             .map_err(Error::Output)
     })?;
-    e.finish().map_err(Error::Output)
+    e.finish().map_err(Error::Output)?;
+    Ok(crate::exit::ExitCode::Success.into())
 }
 
 /// The keyed table of a partial that is nothing but the table (`words`, `lines`).

@@ -19,7 +19,7 @@ use super::{
 use crate::aggregate::KeyedTable;
 use crate::emit::EmitOptions;
 use crate::error::Result;
-use crate::exit::{ExitCode, Outcome};
+use crate::exit::Outcome;
 use crate::spill::Rows;
 
 /// Flags of `logmill words`.
@@ -97,10 +97,7 @@ Examples:
     }
 
     fn export(&self, _: &&WordsMapper, counts: WordCounts, _: &InputList) -> Result<Keyed<u64>> {
-        Ok(Keyed {
-            table: counts,
-            meta: Meta::default(),
-        })
+        Ok(Keyed::from(counts))
     }
 
     fn spill_access() -> Option<TableAccess<WordCounts, u64>> {
@@ -118,8 +115,7 @@ Examples:
         emit: EmitOptions,
         out: &mut dyn Write,
     ) -> Result<Outcome> {
-        write_counts(&["word", "count"], &meta, rows, emit, out)?;
-        Ok(ExitCode::Success.into())
+        write_counts("word", &meta, rows, emit, out)
     }
 }
 
