@@ -17,8 +17,16 @@ Examples:
   logmill completions bash > logmill.bash shell completions (bash, zsh, fish, ...)
   logmill man > logmill.1                 the manual page
 
-Exit codes: 0 success, 1 nothing matched (grep-style jobs), 2 error,
-130 interrupted (SIGINT), 143 terminated (SIGTERM).
+Exit codes (when several apply, the first listed wins):
+  2 error (no result): bad arguments, unreadable input (with --keep-going: every
+    input), failed write; -o is not written, --state not saved
+  5 --fail-if: a result row met a condition
+  4 --max-rejects: too many bad records
+  3 --keep-going: some inputs failed; the others' results are printed
+  1 nothing matched (grep-style jobs)
+  0 success
+  130 interrupted (SIGINT), 143 terminated (SIGTERM): they stop the run
+With 0, 1, 3, 4 and 5 the results are written (-o) and --state is saved.
 
 Environment: LOGMILL_THREADS (like -j), LOGMILL_MEMORY (like --memory; flags win),
 NO_COLOR (no colour in help).";
@@ -95,15 +103,31 @@ pub struct Cli {
 
     /// Go on past inputs that cannot be read.
     ///
-    /// Report each unreadable input on stderr, print the results of the rest, and exit 2.
+    /// Report each unreadable input on stderr, print the results of the rest, and exit 3
+    /// (exit 2 when every input failed: no result).
     #[arg(long, global = true, display_order = 1008, help_heading = heading::INPUT)]
     pub keep_going: bool,
+
+    /// Exit 4 past N bad records, or P% of the records.
+    ///
+    /// The results are written first. P% is of the records bad plus counted, e.g. 100 or
+    /// 0.5%. One line on stderr names the threshold.
+    #[arg(long, global = true, display_order = 1008, value_name = "N|P%", help_heading = heading::INPUT)]
+    pub max_rejects: Option<String>,
 
     /// Show progress.
     ///
     /// `auto` shows it only when stderr is a terminal.
     #[arg(long, global = true, display_order = 1009, value_enum, value_name = "WHEN", default_value_t = ProgressArg::Auto, help_heading = heading::OUTPUT)]
     pub progress: ProgressArg,
+
+    /// Exit 5 when a result row meets EXPR (repeatable).
+    ///
+    /// EXPR is zero or more COLUMN=VALUE filters, then optionally one COLUMN>N or COLUMN<N,
+    /// separated by spaces (e.g. 'count>1000', 'status=500 count>100', 'change=new'); columns
+    /// as --header names them. The results are written first; any condition met fails the run.
+    #[arg(long, global = true, display_order = 1009, value_name = "EXPR", help_heading = heading::OUTPUT)]
+    pub fail_if: Vec<String>,
 
     /// Bound the memory of aggregates; spill past it.
     ///
@@ -167,6 +191,13 @@ pub struct Cli {
     /// Print results for the newly read bytes only, not the running total.
     #[arg(long, global = true, display_order = 1018, requires = "state", help_heading = heading::SCALE_OUT)]
     pub since_last: bool,
+
+    /// With --state: print what changed since the previous run.
+    ///
+    /// The running total against the previous run's, as `logmill diff` of the two states
+    /// shows it (key, old, new, delta, change), instead of the total.
+    #[arg(long, global = true, display_order = 1018, requires = "state", conflicts_with = "since_last", help_heading = heading::SCALE_OUT)]
+    pub diff: bool,
 
     /// With --state: wait for another run's lock.
     ///
@@ -238,6 +269,17 @@ Examples:
   logmill merge h*.partial --emit partial -o week.partial")]
     Merge(MergeArgs),
 
+    /// Show what changed between two partial or state files of one job.
+    ///
+    /// OLD and NEW must hold the same job and parameters. Rows: key, old count, new count,
+    /// delta and change (new, gone, up, down), by |delta| descending, then key.
+    #[command(after_long_help = "\
+Examples:
+  logmill diff yesterday.partial today.partial
+  logmill diff --min-delta 10 --top 20 old.state new.state
+  logmill diff --fail-if 'change=new' last.partial now.partial")]
+    Diff(DiffArgs),
+
     /// Print a shell completion script to stdout.
     #[command(after_long_help = "\
 Examples:
@@ -264,6 +306,40 @@ pub struct MergeArgs {
     /// Partial files; `-` or none reads stdin.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+/// Flags of `logmill diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Output truncation (--top), format and destination (the order is always |delta|).
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Also list keys whose count did not change.
+    ///
+    /// Their change is `same`.
+    #[arg(long)]
+    pub unchanged: bool,
+
+    /// Keep only changes of at least N.
+    ///
+    /// N is compared with the absolute delta.
+    #[arg(long, value_name = "N", value_parser = crate::jobs::args::parse_rows)]
+    pub min_delta: Option<usize>,
+
+    /// Keep only changes by a factor of at least R.
+    ///
+    /// The factor is new/old or old/new (e.g. 2 or 1.5); new and gone keys always pass.
+    #[arg(long, value_name = "R")]
+    pub min_ratio: Option<String>,
+
+    /// The older partial or state file.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+
+    /// The newer partial or state file (same job and parameters).
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
 }
 
 /// `--emit` values.

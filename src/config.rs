@@ -4,7 +4,11 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command, EmitArg, FormatArg, MmapArg, OutputArgs, ProgressArg, SortArg};
+use crate::cli::{
+    Cli, Command, DiffArgs, EmitArg, FormatArg, MergeArgs, MmapArg, OutputArgs, ProgressArg,
+    SortArg,
+};
+use crate::emit::watch::Condition;
 use crate::emit::{EmitOptions, OutputFormat, SortOrder};
 use crate::engine::EngineOptions;
 pub use crate::engine::{default_threads, Shard, DEFAULT_CHUNK_SIZE, MAX_THREADS};
@@ -61,9 +65,84 @@ pub struct Config {
     pub limits: InputLimits,
     /// The memory limit of partials and where spilled runs go (`--memory`, `--temp-dir`).
     pub spill: SpillOptions,
+    /// `logmill diff`, or `--diff` with `--state`: show the change instead of the result.
+    pub diff: Option<DiffOptions>,
+    /// `--max-rejects`: exit 4 past this many bad records.
+    pub max_rejects: Option<RejectLimit>,
+    /// `--fail-if`: exit 5 when a result row meets one of these.
+    pub fail_if: Vec<Condition>,
     /// The file the input names were read from (`--files-from`), `-` for stdin: an input too,
     /// as far as outputs are concerned (see [`crate::same_file`]).
     pub file_list: Option<PathBuf>,
+}
+
+/// What `logmill diff` and `--diff` show.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DiffOptions {
+    /// Also rows whose count did not change (`--unchanged`).
+    pub unchanged: bool,
+    /// Only changes of at least this absolute delta (`--min-delta`).
+    pub min_delta: Option<u64>,
+    /// Only changes by at least this factor (`--min-ratio`); new and gone keys always pass.
+    pub min_ratio: Option<f64>,
+}
+
+impl DiffOptions {
+    fn from_args(a: &DiffArgs) -> Result<DiffOptions> {
+        let min_ratio = match a.min_ratio.as_deref() {
+            None => None,
+            Some(r) => Some(
+                r.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && *x >= 1.0)
+                    .ok_or_else(|| Error::InvalidArgument {
+                        flag: "--min-ratio",
+                        value: r.to_string(),
+                        reason: "expected a factor of at least 1, e.g. 2 or 1.5".into(),
+                    })?,
+            ),
+        };
+        Ok(DiffOptions {
+            unchanged: a.unchanged,
+            min_delta: a.min_delta.map(|n| n as u64),
+            min_ratio,
+        })
+    }
+}
+
+/// `--max-rejects N` or `--max-rejects P%`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RejectLimit {
+    /// At most N bad records.
+    Count(u64),
+    /// At most P percent of the records (bad plus counted).
+    Percent(f64),
+}
+
+/// Parses `--max-rejects N` or `P%`.
+pub fn parse_max_rejects(s: &str) -> Result<RejectLimit> {
+    let t = s.trim();
+    let bad = || Error::InvalidArgument {
+        flag: "--max-rejects",
+        value: s.to_string(),
+        reason: "expected a number of bad records (e.g. 100) or a percentage of the records \
+                 (e.g. 0.5%)"
+            .into(),
+    };
+    match t.strip_suffix('%') {
+        Some(p) => {
+            let ok = !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit() || c == b'.');
+            let v: f64 = p.parse().ok().filter(|_| ok).ok_or_else(bad)?;
+            if !(0.0..=100.0).contains(&v) {
+                return Err(bad());
+            }
+            Ok(RejectLimit::Percent(v))
+        }
+        None => crate::jobs::args::whole_number(t)
+            .map(|n| RejectLimit::Count(n as u64))
+            .ok_or_else(bad),
+    }
 }
 
 /// What a run does with its inputs.
@@ -76,6 +155,8 @@ pub enum Action {
     Reduce,
     /// Read partial files, headers included, and merge them (`logmill merge`).
     Merge,
+    /// Read two partial or state files and show what changed (`logmill diff`).
+    Diff,
 }
 
 impl Config {
@@ -113,6 +194,9 @@ impl Config {
             limits: InputLimits::default(),
             spill: SpillOptions::default(),
             file_list: None,
+            max_rejects: None,
+            fail_if: Vec::new(),
+            diff: None,
         }
     }
 
@@ -155,11 +239,30 @@ impl Config {
             EmitArg::Partial => partial,
             EmitArg::Final => EmitMode::Final,
         };
+        let mut diff = None;
+        if cli.diff {
+            diff = Some(DiffOptions::default());
+        }
         let (action, emit_mode, command) = match cli.command {
             Command::Job(j) => (Action::Run, partial_or(EmitMode::Partial), Ok(j)),
             Command::Map(j) => (Action::Run, EmitMode::Lines, Ok(j)),
             Command::Reduce(j) => (Action::Reduce, partial_or(EmitMode::Lines), Ok(j)),
             Command::Merge(a) => (Action::Merge, partial_or(EmitMode::Partial), Err(a)),
+            Command::Diff(a) => {
+                if cli.emit == EmitArg::Partial {
+                    return Err(Error::InvalidArgument {
+                        flag: "--emit",
+                        value: "partial".into(),
+                        reason: "diff prints changes, not a partial".into(),
+                    });
+                }
+                diff = Some(DiffOptions::from_args(&a)?);
+                let merge = MergeArgs {
+                    output: a.output,
+                    files: vec![a.old, a.new],
+                };
+                (Action::Diff, EmitMode::Final, Err(merge))
+            }
             Command::Completions(_) | Command::Man => {
                 return Err(Error::InvalidArgument {
                     flag: "COMMAND",
@@ -185,6 +288,28 @@ impl Config {
         // Builds the job once (compiling its patterns) so bad parameters fail here, before
         // any output is created or any input read.
         params.visit(&bad, Validate)?;
+        let fail_if = cli
+            .fail_if
+            .iter()
+            .map(|e| {
+                Condition::parse(e).map_err(|reason| Error::InvalidArgument {
+                    flag: "--fail-if",
+                    value: e.clone(),
+                    reason,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if emit_mode != EmitMode::Final && (!fail_if.is_empty() || output.top_per.is_some()) {
+            return Err(Error::InvalidArgument {
+                flag: if fail_if.is_empty() {
+                    "--top-per"
+                } else {
+                    "--fail-if"
+                },
+                value: String::new(),
+                reason: "applies to final results, not to --emit partial or `logmill map`".into(),
+            });
+        }
         let listed = cli.files_from.is_some();
         let stdin_list = cli.files_from.as_deref() == Some(Path::new("-"));
         if let Some(list) = &cli.files_from {
@@ -243,6 +368,13 @@ impl Config {
             limits,
             spill,
             file_list: cli.files_from,
+            max_rejects: cli
+                .max_rejects
+                .as_deref()
+                .map(parse_max_rejects)
+                .transpose()?,
+            fail_if,
+            diff,
         })
     }
 }
@@ -406,6 +538,7 @@ fn emit_options(o: &OutputArgs) -> EmitOptions {
             SortArg::Key => SortOrder::Key,
         },
         top: o.top,
+        top_per: o.top_per,
         format: match o.format.output_format {
             FormatArg::Tsv => OutputFormat::Tsv,
             FormatArg::Csv => OutputFormat::Csv,

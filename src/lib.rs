@@ -29,6 +29,7 @@ pub mod chunk;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod diff;
 pub mod docs;
 pub mod emit;
 pub mod engine;

@@ -75,10 +75,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         None => logmill::run(config, &mut io::stdout().lock()),
         Some(path) => {
             // Created before the run, so an unwritable -o fails before any work; committed
-            // (renamed into place) only if the run succeeds, removed otherwise.
+            // (renamed into place) only if the run has a result (any exit code but 2),
+            // removed otherwise.
             let mut file = OutputFile::create(&path)?;
             let code = logmill::run_to(config, &mut file)?;
-            file.commit()?;
+            if code.has_result() {
+                file.commit()?;
+            }
             Ok(code)
         }
     }

@@ -3,12 +3,19 @@
 //! first N rows of that order. Both are total orders on rows with distinct keys, so output is
 //! byte-identical whatever the thread count, chunk size or hash seed.
 //!
+//! `--top-per N` keeps the N first rows in count order within each group of rows sharing a
+//! [`GroupPrefix`] (the first key column), then shows each group's rows together, groups in
+//! the order of their first row. [`PerGroup`] selects from rows streamed in count order (the
+//! merge of spilled runs), [`arrange_groups`] orders what was kept; [`order_rows`] does both
+//! in memory.
+//!
 //! Rows sorted in memory ([`order_rows`]) and rows merged back from spill runs (`spill/`) use
 //! the comparator and ranks here, so the two paths cannot drift apart.
 
 use std::cmp::Ordering;
 
-use crate::aggregate::key_prefix;
+use crate::aggregate::key::leading_fields;
+use crate::aggregate::{key_prefix, FastMap};
 
 /// How final rows are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,6 +34,96 @@ pub struct OrderOptions {
     pub sort: SortOrder,
     /// Keep only the first N rows in that order (`--top N`).
     pub top: Option<usize>,
+    /// Keep the N rows of highest count within each value of the first key column
+    /// (`--top-per N`; the keys have two or more columns), before `--top`.
+    pub top_per: Option<usize>,
+}
+
+/// Rows grouped by their first `fields` key columns, for keys of more columns than that
+/// (composite keys of [`crate::aggregate::key`]): `--top-per` groups by the first column
+/// ([`GroupPrefix::FIRST`]); a job's own grouping (e.g. `--per`) may use more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupPrefix {
+    /// How many leading key columns make the group.
+    pub fields: usize,
+}
+
+impl GroupPrefix {
+    /// The group of the first key column.
+    pub const FIRST: GroupPrefix = GroupPrefix { fields: 1 };
+
+    /// The group of `key`: its leading columns, still encoded (equal keys, equal groups).
+    #[inline]
+    pub fn of<'k>(&self, key: &'k [u8]) -> &'k [u8] {
+        leading_fields(key, self.fields)
+    }
+}
+
+/// Selects the first `n` rows of each group from rows given in count order: the streaming
+/// half of `--top-per` (memory: one entry per group).
+#[derive(Debug)]
+pub struct PerGroup {
+    n: usize,
+    group: GroupPrefix,
+    seen: FastMap<Box<[u8]>, usize>,
+}
+
+impl PerGroup {
+    /// At most `n` rows per group of `group`.
+    pub fn new(n: usize, group: GroupPrefix) -> PerGroup {
+        PerGroup {
+            n,
+            group,
+            seen: FastMap::default(),
+        }
+    }
+
+    /// Whether the next row (in count order) of `key` is kept.
+    pub fn admit(&mut self, key: &[u8]) -> bool {
+        let g = self.group.of(key);
+        match self.seen.get_mut(g) {
+            Some(k) if *k >= self.n => false,
+            Some(k) => {
+                *k += 1;
+                true
+            }
+            None => {
+                self.seen.insert(g.into(), 1);
+                self.n > 0
+            }
+        }
+    }
+}
+
+/// Orders rows kept by `--top-per`: each group's rows together in `sort` order, groups in
+/// the order of their first row; then `--top` keeps the first rows.
+pub fn arrange_groups<K: AsRef<[u8]>, S>(
+    mut rows: Vec<(K, S)>,
+    count: impl Fn(&S) -> u64,
+    group: GroupPrefix,
+    opts: OrderOptions,
+) -> Vec<(K, S)> {
+    rows.sort_unstable_by(|a, b| {
+        compare(
+            opts.sort,
+            (count(&a.1), a.0.as_ref()),
+            (count(&b.1), b.0.as_ref()),
+        )
+    });
+    let ranks: Vec<usize> = {
+        let mut rank: FastMap<&[u8], usize> = FastMap::default();
+        rows.iter()
+            .map(|(k, _)| {
+                let next = rank.len();
+                *rank.entry(group.of(k.as_ref())).or_insert(next)
+            })
+            .collect()
+    };
+    let mut ranked: Vec<(usize, (K, S))> = ranks.into_iter().zip(rows).collect();
+    // Stable: within a group, rows keep the sort order.
+    ranked.sort_by_key(|(r, _)| *r);
+    ranked.truncate(opts.limit());
+    ranked.into_iter().map(|(_, row)| row).collect()
 }
 
 impl OrderOptions {
@@ -70,6 +167,18 @@ pub fn order_rows<K: AsRef<[u8]>, S>(
     opts: impl Into<OrderOptions>,
 ) -> Vec<(K, S)> {
     let opts = opts.into();
+    if let Some(n) = opts.top_per {
+        rows.sort_unstable_by(|a, b| {
+            compare(
+                SortOrder::Count,
+                (count(&a.1), a.0.as_ref()),
+                (count(&b.1), b.0.as_ref()),
+            )
+        });
+        let mut per = PerGroup::new(n, GroupPrefix::FIRST);
+        rows.retain(|(k, _)| per.admit(k.as_ref()));
+        return arrange_groups(rows, count, GroupPrefix::FIRST, opts);
+    }
     let cmp = |a: &(K, S), b: &(K, S)| -> Ordering {
         compare(
             opts.sort,
@@ -137,10 +246,58 @@ mod tests {
         assert_eq!(top, all[..2]);
         let none = OrderOptions {
             top: Some(0),
+            top_per: None,
             ..OrderOptions::default()
         };
         assert!(order_rows(rows(), |c| *c, none).is_empty());
         assert_eq!(none.limit(), 0);
         assert_eq!(OrderOptions::default().limit(), usize::MAX);
+    }
+
+    fn key(a: &str, b: &str) -> Vec<u8> {
+        let mut k = crate::aggregate::key::KeyBuilder::default();
+        k.push(a.as_bytes());
+        k.push(b.as_bytes());
+        k.key().to_vec()
+    }
+
+    #[test]
+    fn top_per_keeps_n_per_group_grouped_in_the_order_of_their_first_row() {
+        let rows = vec![
+            (key("/a", "200"), 5u64),
+            (key("/a", "404"), 1),
+            (key("/a", "500"), 1),
+            (key("/b", "200"), 9),
+            (key("/b", "301"), 2),
+            (key("/c", "200"), 5),
+        ];
+        let per = |sort, top| OrderOptions {
+            sort,
+            top,
+            top_per: Some(2),
+        };
+        let got = order_rows(rows.clone(), |c| *c, per(SortOrder::Count, None));
+        let want = vec![
+            (key("/b", "200"), 9),
+            (key("/b", "301"), 2),
+            (key("/a", "200"), 5),
+            (key("/a", "404"), 1),
+            (key("/c", "200"), 5),
+        ];
+        assert_eq!(got, want);
+        let got = order_rows(rows.clone(), |c| *c, per(SortOrder::Count, Some(3)));
+        assert_eq!(got, want[..3]);
+        let got = order_rows(rows, |c| *c, per(SortOrder::Key, None));
+        let keys: Vec<Vec<u8>> = got.into_iter().map(|r| r.0).collect();
+        assert_eq!(
+            keys,
+            vec![
+                key("/a", "200"),
+                key("/a", "404"),
+                key("/b", "200"),
+                key("/b", "301"),
+                key("/c", "200")
+            ]
+        );
     }
 }

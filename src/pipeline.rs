@@ -8,13 +8,15 @@ use std::io::Write;
 use crate::aggregate::keyed::{Keyed, Meta};
 use crate::aggregate::Merge;
 use crate::atomic::{Flushed, Sink};
-use crate::config::{Action, Config};
+use crate::config::{Action, Config, RejectLimit};
 use crate::diag;
+use crate::emit::watch;
 use crate::engine::{Engine, Spiller};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::input;
 use crate::jobs::{Job, JobParams, JobVisitor, RunShape, Shown};
+use crate::order::{GroupPrefix, OrderOptions, PerGroup, SortOrder};
 use crate::partial::format::{self, EmitMode};
 use crate::partial::state;
 use crate::spill::{Rows, RowsOrder, Spilled, TableSpiller};
@@ -56,10 +58,33 @@ impl JobVisitor for Drive<'_> {
             shard: config.shard,
             state: config.state.as_deref(),
         })?;
+        if config.emit.top_per.is_some() && job.key_fields() < 2 {
+            return Err(Error::InvalidArgument {
+                flag: "--top-per",
+                value: config.emit.top_per.unwrap_or(0).to_string(),
+                reason: format!(
+                    "needs two or more key columns (e.g. `fields --by a --by b`, or `match` \
+                     with several groups); this {} job has one",
+                    J::NAME
+                ),
+            });
+        }
         match config.action {
             Action::Run if config.state.is_some() => run_incremental(config, &job, self.sink),
             Action::Run => run_inputs(config, &job, self.sink.writer()),
             Action::Reduce | Action::Merge => merge_partials(config, &job, self.sink.writer()),
+            Action::Diff => {
+                let old = crate::diff::read_one(config, &config.inputs[0])?;
+                let new = crate::diff::read_one(config, &config.inputs[1])?;
+                emit_diff(
+                    config,
+                    &job,
+                    old,
+                    new,
+                    ExitCode::Success,
+                    self.sink.writer(),
+                )
+            }
         }
     }
 }
@@ -95,6 +120,7 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
     }
     let failed = mapped.report();
     let list = mapped.input_list();
+    let base = keep_going_code(failed, &list.failed);
     let mut partial = mapped.partial;
     let merged = match spiller.filter(|s| s.must_spill_result(&partial)) {
         Some(s) => {
@@ -109,7 +135,19 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
         this_run: true,
         emit: config.emit.clone(),
     };
-    emit_result(config, job, merged, shown, false, failed, out)
+    emit_result(config, job, merged, shown, false, base, out)
+}
+
+/// The code of a run as far as its inputs go: 0 when every input was read; with
+/// `--keep-going`, 3 when some failed and the others gave results, 2 when none could be read.
+fn keep_going_code(failed: bool, inputs_failed: &[bool]) -> ExitCode {
+    if !failed {
+        ExitCode::Success
+    } else if inputs_failed.iter().all(|f| *f) {
+        ExitCode::Error
+    } else {
+        ExitCode::PartialSuccess
+    }
 }
 
 /// An incremental run (`--state`): under the state's lock, map what is new since the last run,
@@ -124,11 +162,12 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     // Held until the new state is in place (or the run fails): a second run waits or fails.
     let _lock = state::lock(path, config.lock_timeout)?;
     let loaded = state::load::<J::State>(path, &config.params)?;
+    let previous_marks = loaded.marks.clone();
     let expanded = input::walk::expand(config.inputs.clone(), config.walk);
     if let Some(e) = expanded.errors.into_iter().next() {
         return Err(e);
     }
-    let plan = state::plan(&expanded.inputs, loaded.marks)?;
+    let mut plan = state::plan(&expanded.inputs, loaded.marks)?;
     for f in &plan.restarted {
         diag::note(format_args!(
             "{f}: rotated or truncated since the last run; reading it from the start"
@@ -136,11 +175,22 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     }
     let engine = Engine::with_options(config.engine_options())?;
     let mapper = job.mapper()?;
-    let mapped = engine.run(plan.inputs, &mapper)?;
+    let mapped = engine.run(plan.inputs.clone(), &mapper)?;
     let failed = mapped.report();
     let list = mapped.input_list();
+    let base = keep_going_code(failed, &list.failed);
+    // An input that failed was left out of the result: its mark goes back to where it was,
+    // so the next run reads it again. A failure not tied to one input saves no state.
+    let mut unknown_failure = false;
+    for (i, _) in &mapped.failed {
+        match i.and_then(|i| plan.inputs.get(i)) {
+            Some(spec) => state::forget_progress(&mut plan.marks, &previous_marks, spec),
+            None => unknown_failure = true,
+        }
+    }
     let new = job.export(&mapper, mapped.partial, &list)?;
     let mut total = loaded.total;
+    let previous = config.diff.map(|_| total.clone());
     let shown = if config.since_last {
         total.merge(new.clone());
         new
@@ -150,8 +200,8 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     };
     total.check_counts()?;
     // Before any result is printed: a state that cannot be written fails the run here. A run
-    // with a failed input leaves the state as it was.
-    let prepared = if failed {
+    // without a result (exit 2) leaves the state as it was.
+    let prepared = if base == ExitCode::Error || unknown_failure {
         None
     } else {
         Some(state::prepare(path, &config.params, &plan.marks, &total)?)
@@ -168,16 +218,23 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
         this_run: config.since_last,
         emit: config.emit.clone(),
     };
-    let outcome = emit_result(
-        config,
-        job,
-        Merged::Memory(shown),
-        how,
-        false,
-        failed,
-        sink.writer(),
-    )
+    let outcome = match previous {
+        // `--diff`: this run's total against the previous run's.
+        Some(old) => emit_diff(config, job, old, shown, base, sink.writer()),
+        None => emit_result(
+            config,
+            job,
+            Merged::Memory(shown),
+            how,
+            false,
+            base,
+            sink.writer(),
+        ),
+    }
     .map_err(not_delivered)?;
+    if !outcome.code.has_result() {
+        return Ok(outcome);
+    }
     sink.deliver().map_err(not_delivered)?;
     if let Some(p) = prepared {
         p.publish()?;
@@ -215,7 +272,7 @@ fn merge_partials<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Resu
         this_run: false,
         emit: config.emit.clone(),
     };
-    emit_result(config, job, merged, shown, true, false, out)
+    emit_result(config, job, merged, shown, true, ExitCode::Success, out)
 }
 
 /// Reads and merges the partial inputs of `merge` and `reduce` as partials of the config's job.
@@ -261,14 +318,126 @@ fn read_partials<S: crate::aggregate::State>(
 /// The one end of every action: the result as final rows through the job (in memory, or
 /// streamed from the merge of spilled runs in the final order), or as a partial in key order.
 /// `from_partials`: the rows were merged from partial files, so a saturated count fails the
-/// run. `failed`: an input failed (`--keep-going`), so the run exits 2 after writing.
+/// run. `base`: the code as far as the inputs go (see [`keep_going_code`]); the exit policy
+/// (`--fail-if`, `--max-rejects`) may raise it after the rows are written.
 fn emit_result<J: Job>(
     config: &Config,
     job: &J,
     merged: Merged<J::State>,
     shown: Shown<'_>,
     from_partials: bool,
-    failed: bool,
+    base: ExitCode,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let rejects = match &merged {
+        Merged::Memory(k) => Rejects::of(&k.meta, Some(k.table.iter().map(|(_, s)| J::count(s)))),
+        Merged::Spilled(s, meta) => Rejects::of(meta, Some(std::iter::once(s.counted()))),
+    };
+    let (written, report) = watch::watching(&config.fail_if, || {
+        write_result(config, job, merged, shown, from_partials, out)
+    });
+    apply_policy(config, written, report, base, Some(rejects))
+}
+
+/// A diff (`logmill diff`, `--diff`) written with the exit policy of `--fail-if`.
+fn emit_diff<J: Job>(
+    config: &Config,
+    job: &J,
+    old: Keyed<J::State>,
+    new: Keyed<J::State>,
+    base: ExitCode,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let opts = config.diff.unwrap_or_default();
+    let (written, report) = watch::watching(&config.fail_if, || {
+        crate::diff::write_diff(job, old, new, config, &opts, out)
+    });
+    apply_policy(config, written, report, base, None)
+}
+
+/// The exit policy after the rows were written: the inputs' code, then `--max-rejects` and
+/// `--fail-if` raise it.
+fn apply_policy(
+    config: &Config,
+    written: Result<Outcome>,
+    report: watch::Report,
+    base: ExitCode,
+    rejects: Option<Rejects>,
+) -> Result<Outcome> {
+    if let Some((value, reason)) = report.error {
+        return Err(Error::InvalidArgument {
+            flag: "--fail-if",
+            value,
+            reason,
+        });
+    }
+    let mut outcome = written?;
+    outcome.raise(base, None);
+    if let (Some(limit), Some(rejects)) = (config.max_rejects, rejects) {
+        if let Some(message) = rejects.exceeds(limit) {
+            outcome.raise(ExitCode::TooManyRejects, Some(message));
+        }
+    }
+    if let Some((condition, row)) = report.met {
+        outcome.raise(
+            ExitCode::ConditionMet,
+            Some(format!(
+                "--fail-if '{condition}' is met (first by the row of {row:?})"
+            )),
+        );
+    }
+    Ok(outcome)
+}
+
+/// Bad records of a result, and the records counted, for `--max-rejects`.
+struct Rejects {
+    bad: u64,
+    /// The sum of the counts of every key.
+    kept: Option<u64>,
+}
+
+impl Rejects {
+    fn of(meta: &Meta, counts: Option<impl Iterator<Item = u64>>) -> Rejects {
+        Rejects {
+            bad: meta
+                .rejected
+                .count
+                .saturating_add(meta.bad.values().fold(0u64, |a, b| a.saturating_add(*b))),
+            kept: counts.map(|c| c.fold(0u64, u64::saturating_add)),
+        }
+    }
+
+    /// The message when the bad records exceed `limit`.
+    fn exceeds(&self, limit: RejectLimit) -> Option<String> {
+        let bad = self.bad;
+        match limit {
+            RejectLimit::Count(n) => (bad > n)
+                .then(|| format!("--max-rejects {n} exceeded: {bad} bad record(s) were left out")),
+            RejectLimit::Percent(p) => {
+                let total = bad.saturating_add(self.kept.unwrap_or(0));
+                let share = if total == 0 {
+                    0.0
+                } else {
+                    bad as f64 * 100.0 / total as f64
+                };
+                (share > p).then(|| {
+                    format!(
+                        "--max-rejects {p}% exceeded: {bad} of {total} records ({share:.2}%) \
+                         were bad and left out"
+                    )
+                })
+            }
+        }
+    }
+}
+
+/// Writes the result (see [`emit_result`]).
+fn write_result<J: Job>(
+    config: &Config,
+    job: &J,
+    merged: Merged<J::State>,
+    shown: Shown<'_>,
+    from_partials: bool,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let checked = |order: RowsOrder<J::State>| {
@@ -278,17 +447,42 @@ fn emit_result<J: Job>(
             order
         }
     };
-    let mut outcome = match (config.emit_mode, merged) {
+    Ok(match (config.emit_mode, merged) {
         (EmitMode::Final, Merged::Memory(keyed)) => job.finish(keyed, shown, out)?,
-        (EmitMode::Final, Merged::Spilled(spilled, meta)) => {
-            let order = checked(RowsOrder::new(&config.emit, J::count));
-            job.write_rows(
-                meta,
-                Rows::Spilled(spilled, order),
-                config.emit.clone(),
-                out,
-            )?
-        }
+        (EmitMode::Final, Merged::Spilled(spilled, meta)) => match config.emit.top_per {
+            // `--top-per`: streamed from the merge in count order, keeping N rows per group.
+            Some(n) => {
+                let by_count = OrderOptions {
+                    sort: SortOrder::Count,
+                    top: None,
+                    top_per: None,
+                };
+                let mut per = PerGroup::new(n, GroupPrefix::FIRST);
+                let mut kept = Vec::new();
+                spilled.for_each(checked(RowsOrder::new(by_count, J::count)), |k, s| {
+                    if per.admit(k) {
+                        kept.push((Box::<[u8]>::from(k), s.clone()));
+                    }
+                    Ok(())
+                })?;
+                let rows = crate::order::arrange_groups(
+                    kept,
+                    J::count,
+                    GroupPrefix::FIRST,
+                    (&config.emit).into(),
+                );
+                job.write_rows(meta, Rows::Memory(rows), config.emit.clone(), out)?
+            }
+            None => {
+                let order = checked(RowsOrder::new(&config.emit, J::count));
+                job.write_rows(
+                    meta,
+                    Rows::Spilled(spilled, order),
+                    config.emit.clone(),
+                    out,
+                )?
+            }
+        },
         (mode, Merged::Memory(keyed)) => {
             format::write_partial(&config.params, &keyed, mode, out).map_err(Error::Output)?;
             ExitCode::Success.into()
@@ -298,9 +492,5 @@ fn emit_result<J: Job>(
             format::write_partial_rows(&config.params, &meta, rows, mode, out)?;
             ExitCode::Success.into()
         }
-    };
-    if failed {
-        outcome.code = ExitCode::Error;
-    }
-    Ok(outcome)
+    })
 }

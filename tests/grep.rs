@@ -398,7 +398,7 @@ fn grep_by_file_lists_each_argument_once_and_no_failed_input() {
     let mut want = want_rows;
     want.extend_from_slice(b"\t5\n");
     assert_bytes_eq!(out, want);
-    assert_eq!(code, 2);
+    assert_eq!(code, 3);
     assert!(err.contains("missing.log"), "{err}");
     // The total row has an empty file cell: a file named `total` is a row like any other.
     let rows = parse_tsv_rows(&out);

@@ -11,7 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["main"],
     &["lib"],
     // Checks of a whole run before it starts (outputs never overwrite inputs).
-    &["pipeline", "same_file"],
+    &["pipeline", "same_file", "diff"],
     &["config"],
     // The command line, and what is generated from it (completions, man page).
     &["cli", "docs"],

@@ -79,8 +79,13 @@ Stage processes get an explicit environment (`RDD.pipe` would otherwise start th
 empty one): PATH, LC_ALL=C, LOGMILL_THREADS. Every stage's exit code is checked
 (`checkCode=True`); a failing stage fails the Spark job and the driver exits 2 with one line.
 
-Exit codes: 0 success; 1 nothing matched (grep-style jobs, as logmill); 2 error. With --batch,
-the largest exit code of the runs (it stops at the first error).
+The result flags `--fail-if`, `--max-rejects` and `--top-per` go to the final reduce only
+(they apply to final results; the stages write partials).
+
+Exit codes, as logmill's: 0 success; 1 nothing matched (grep-style jobs); 3, 4, 5 results written
+but the run fails a policy (3 some inputs failed with --keep-going, 4 --max-rejects, 5
+--fail-if): the final stage's code, a result, not a stage failure; 2 error. With --batch, the
+largest exit code of the runs (it stops at the first error).
 
 Environment: for local runs set SPARK_LOCAL_IP=127.0.0.1 (set here when unset and the master
 is local, for plain `python` runs) and PYSPARK_PYTHON to the Python that has pyspark. The UI is
@@ -118,6 +123,30 @@ REFUSED_FLAGS = {
 }
 
 
+# Flags that apply to final results: given to the final reduce only, never to the stages.
+FINAL_ONLY_FLAGS = ("--fail-if", "--max-rejects", "--top-per")
+
+# Exit codes of the final stage that are results (written), not failures.
+RESULT_CODES = (0, 1, 3, 4, 5)
+
+
+def split_final_flags(args: List[str]):
+    """(stage args, final-only args): `--fail-if EXPR`, `--max-rejects N` and `--top-per N`
+    (or `--flag=V`) moved out of the stages' arguments."""
+    stage: List[str] = []
+    final: List[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in FINAL_ONLY_FLAGS and i + 1 < len(args):
+            final += args[i : i + 2]
+            i += 2
+            continue
+        (final if a.split("=", 1)[0] in FINAL_ONLY_FLAGS else stage).append(a)
+        i += 1
+    return stage, final
+
+
 class UsageError(Exception):
     """Bad driver arguments: exit 2 before any Spark work."""
 
@@ -143,6 +172,7 @@ class Run:
     name: str = ""
     master: Optional[str] = None
     header: bytes = field(default=b"", repr=False)
+    final_args: List[str] = field(default_factory=list)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -217,10 +247,12 @@ def parse_run(argv: List[str]) -> Run:
     out = ns.out
     if out is None and ns.partial_out is None:
         out = "-"
+    job_args, final_args = split_final_flags(job_args)
     return Run(
         mode=ns.mode,
         logmill=logmill,
         job_args=job_args,
+        final_args=final_args,
         inputs=inputs,
         shards=ns.shards,
         reducers=ns.reducers,
@@ -411,7 +443,8 @@ def exact(sc, run: Run) -> List[bytes]:
 def finish(run: Run, lines: List[bytes]) -> int:
     """Runs the final merge on the driver: the job's header, the reducers' lines and the end
     marker, into `logmill reduce JOB ARGS` (results) and/or `logmill merge --emit partial` (a
-    partial file). Returns logmill's exit code (0, or 1 when a grep-style job matched nothing)."""
+    partial file). Returns logmill's exit code: 0, 1 when a grep-style job matched nothing, 3, 4
+    or 5 when the results were written but fail a policy (see the module docstring)."""
     body = b"".join(line + b"\n" for line in lines)
     # The partial format's end marker: the number of rows (lines not starting with `#`) and the
     # CRC-32 of the body; every reducer exited 0, so the gathered lines are complete.
@@ -427,7 +460,7 @@ def finish(run: Run, lines: List[bytes]) -> int:
             cmd += ["-o", run.partial_out]
         rc = _final(cmd, data, env)
     if run.out is not None:
-        cmd = [run.logmill, "--progress", "never", "reduce", *run.job_args]
+        cmd = [run.logmill, "--progress", "never", "reduce", *run.job_args, *run.final_args]
         if run.out != "-":
             cmd += ["-o", run.out]
         rc = max(rc, _final(cmd, data, env))
@@ -437,7 +470,7 @@ def finish(run: Run, lines: List[bytes]) -> int:
 def _final(cmd: List[str], data: bytes, env: dict) -> int:
     sys.stdout.flush()
     r = subprocess.run(cmd, input=data, env=env)  # stdout/stderr pass through (warnings too)
-    if r.returncode not in (0, 1):
+    if r.returncode not in RESULT_CODES:
         raise StageError(f"final stage failed (exit {r.returncode}): {shlex.join(cmd)}")
     return r.returncode
 

@@ -82,6 +82,28 @@ pub fn decode(key: &[u8], n: usize) -> Vec<Cow<'_, [u8]>> {
     fields
 }
 
+/// The first `n` fields of a key of two or more fields, still encoded: a prefix of the key,
+/// equal for keys whose first `n` fields are equal (`n` at least 1, less than the key's
+/// fields). Comparing prefixes as bytes compares those fields as tuples.
+pub fn leading_fields(key: &[u8], n: usize) -> &[u8] {
+    let mut seen = 0;
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(ESCAPE, &key[i..]) {
+        let at = i + off;
+        if key.get(at + 1) == Some(&SEPARATOR) {
+            seen += 1;
+            if seen == n {
+                return &key[..at];
+            }
+        }
+        i = at + 2;
+        if i >= key.len() {
+            break;
+        }
+    }
+    key
+}
+
 /// Appends to a field, borrowing while the field is one unescaped piece.
 fn append<'a>(field: &mut Cow<'a, [u8]>, piece: &'a [u8]) {
     if field.is_empty() {
@@ -122,6 +144,17 @@ mod tests {
             .map(|c| c.into_owned())
             .collect();
         assert_eq!(back, fields);
+    }
+
+    #[test]
+    fn leading_fields_are_encoded_prefixes() {
+        let key = encode(&[b"a\0\x01".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+        assert_eq!(leading_fields(&key, 1), encode(&[b"a\0\x01".to_vec()]));
+        assert_eq!(
+            leading_fields(&key, 2),
+            encode(&[b"a\0\x01".to_vec(), b"b".to_vec()])
+        );
+        assert_eq!(leading_fields(&key, 3), &key[..]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod tsv;
+pub mod watch;
 
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -30,6 +31,9 @@ pub struct EmitOptions {
     pub sort: SortOrder,
     /// Keep only the first N rows in that order.
     pub top: Option<usize>,
+    /// `--top-per N`: the first N rows in count order within each value of the first key
+    /// column (see [`crate::order`]).
+    pub top_per: Option<usize>,
     /// The output format.
     pub format: OutputFormat,
     /// Print a header line of column names in TSV (CSV always has one).
@@ -57,14 +61,15 @@ pub enum OutputFormat {
 
 /// An emitter for `format` writing to `out`. Each format does its own buffering, so `out` can
 /// be unbuffered (stdout, a file). `header` asks TSV for a header line; CSV always writes one
-/// and JSON uses the column names as object keys.
+/// and JSON uses the column names as object keys. Inside [`watch::watching`], the rows
+/// are also checked against its conditions.
 pub fn emitter<'a, W: Write + 'a>(
     format: OutputFormat,
     header: bool,
     out: W,
 ) -> Box<dyn Emitter + 'a> {
     const BUF: usize = 1 << 16;
-    match format {
+    let e: Box<dyn Emitter + 'a> = match format {
         OutputFormat::Tsv => Box::new(TsvEmitter::new(
             io::BufWriter::with_capacity(BUF, out),
             header,
@@ -83,7 +88,9 @@ pub fn emitter<'a, W: Write + 'a>(
             Report::default(),
             &Meta::default(),
         )),
-    }
+    };
+    // Checked against `--fail-if` when the pipeline watches this emit.
+    watch::wrap(e)
 }
 
 /// The emitter of `emit` writing to `out`, with the job-wide facts of `meta` (bad records by
@@ -95,11 +102,11 @@ pub fn emitter_for<'a, W: Write + 'a>(
     out: W,
 ) -> Box<dyn Emitter + 'a> {
     match emit.format {
-        OutputFormat::Html => Box::new(HtmlEmitter::new(
+        OutputFormat::Html => watch::wrap(Box::new(HtmlEmitter::new(
             io::BufWriter::with_capacity(1 << 16, out),
             emit.report.as_deref().cloned().unwrap_or_default(),
             meta,
-        )),
+        ))),
         format => emitter(format, emit.header, out),
     }
 }
@@ -154,6 +161,7 @@ impl From<&EmitOptions> for OrderOptions {
         OrderOptions {
             sort: o.sort,
             top: o.top,
+            top_per: o.top_per,
         }
     }
 }

@@ -54,6 +54,14 @@ pub struct OutputArgs {
     #[arg(long, value_name = "N", value_parser = parse_rows)]
     pub top: Option<usize>,
 
+    /// Keep the N most frequent rows per value of the first key column.
+    ///
+    /// For two or more key columns: the N rows with the highest count within each value of
+    /// the first key column (ties by key), each group's rows together, groups in the order
+    /// of their first row; --top then cuts the list.
+    #[arg(long, value_name = "N", value_parser = parse_rows)]
+    pub top_per: Option<usize>,
+
     /// Output format and destination.
     #[command(flatten)]
     pub format: FormatArgs,

@@ -220,6 +220,7 @@ Lines end at \\n (a \\r before it is part of the line); ^ and $ match at line ed
             output: OutputArgs {
                 sort: SortArg::Count,
                 top: None,
+                top_per: None,
                 format: a.format,
             },
             bad: RejectArgs::default(),

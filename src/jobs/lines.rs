@@ -103,6 +103,10 @@ Examples:
         Some(whole_table())
     }
 
+    fn key_columns(&self) -> Vec<String> {
+        vec!["line".into()]
+    }
+
     fn count(count: &u64) -> u64 {
         *count
     }

@@ -471,6 +471,16 @@ sum_<group> with --sum. TSV cells escape \\, TAB, LF and CR as \\\\, \\t, \\n, \
         })
     }
 
+    fn key_fields(&self) -> usize {
+        self.mapper.key_groups.len()
+    }
+
+    fn key_columns(&self) -> Vec<String> {
+        let c = self.mapper.columns();
+        let n = self.mapper.key_groups.len();
+        c.into_iter().take(n).map(String::from).collect()
+    }
+
     fn count(tally: &Tally) -> u64 {
         tally.count
     }

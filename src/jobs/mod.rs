@@ -128,6 +128,24 @@ pub trait Job: Sized + Send + Sync + 'static {
         None
     }
 
+    /// How many columns a key has (composite keys of [`crate::aggregate::key`] when more than
+    /// one): `--top-per` needs two or more.
+    fn key_fields(&self) -> usize {
+        1
+    }
+
+    /// A key split into its columns, as the job shows them (by default the composite keys of
+    /// [`crate::aggregate::key`]).
+    fn key_parts<'k>(&self, key: &'k [u8]) -> Vec<std::borrow::Cow<'k, [u8]>> {
+        crate::aggregate::key::decode(key, self.key_fields())
+    }
+
+    /// The names of the key columns, as the job's header names them (`logmill diff` shows
+    /// the key under these).
+    fn key_columns(&self) -> Vec<String> {
+        vec!["key".into()]
+    }
+
     /// The count that ranks a key's state under `--sort count`.
     fn count(state: &Self::State) -> u64;
 

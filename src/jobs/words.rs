@@ -104,6 +104,10 @@ Examples:
         Some(super::whole_table())
     }
 
+    fn key_columns(&self) -> Vec<String> {
+        vec!["word".into()]
+    }
+
     fn count(count: &u64) -> u64 {
         *count
     }

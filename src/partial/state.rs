@@ -289,6 +289,29 @@ pub fn plan(inputs: &[InputSpec], mut marks: BTreeMap<String, FileMark>) -> Resu
     Ok(out)
 }
 
+/// Puts the mark of the file `spec` reads back to where `previous` had it (or drops it), for an
+/// input that failed during the run: its bytes are not in the result, so the next run reads
+/// them again.
+pub fn forget_progress(
+    marks: &mut BTreeMap<String, FileMark>,
+    previous: &BTreeMap<String, FileMark>,
+    spec: &InputSpec,
+) {
+    let path = match spec {
+        InputSpec::Path(p) | InputSpec::Part { path: p, .. } => p,
+        InputSpec::Stdin | InputSpec::Bytes { .. } => return,
+    };
+    let key = partial::escape_path(path.as_os_str().as_bytes());
+    match previous.get(&key) {
+        Some(m) => {
+            marks.insert(key, m.clone());
+        }
+        None => {
+            marks.remove(&key);
+        }
+    }
+}
+
 /// A new state written and fsynced beside the old one, not yet in place.
 #[derive(Debug)]
 pub struct Prepared {

@@ -97,6 +97,8 @@ pub struct TableSpiller<P, S> {
     runs: Mutex<Vec<Run>>,
     error: Mutex<Option<Error>>,
     failed: AtomicBool,
+    /// The sum of the counts of every row written to a run.
+    counted: std::sync::atomic::AtomicU64,
 }
 
 impl<P: Send, S: State> TableSpiller<P, S> {
@@ -123,6 +125,7 @@ impl<P: Send, S: State> TableSpiller<P, S> {
             runs: Mutex::new(Vec::new()),
             error: Mutex::new(None),
             failed: AtomicBool::new(false),
+            counted: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -159,6 +162,7 @@ impl<P: Send, S: State> TableSpiller<P, S> {
             files: self.files,
             memory: self.budget.limit(),
             compress: self.compress,
+            counted: self.counted.load(Atomic::Relaxed),
             _state: PhantomData,
         })
     }
@@ -166,6 +170,7 @@ impl<P: Send, S: State> TableSpiller<P, S> {
     /// Writes `t` as a run and empties it; also returns how many keys the run stood for (keys
     /// seen, duplicates included) and how many distinct keys it holds.
     fn write_table(&self, t: &mut KeyedTable<S>) -> Result<(Run, u64, u64)> {
+        let counted = &self.counted;
         let mut w = RunWriter::create(&self.files, self.parts, self.compress)?;
         let parts = self.parts;
         let appending = t.is_appending();
@@ -181,6 +186,7 @@ impl<P: Send, S: State> TableSpiller<P, S> {
                 },
             )
             .map_err(|e| self.files.err(e))?;
+        counted.fetch_add(seen, Atomic::Relaxed);
         // In append mode every key seen took a slot.
         let seen = if appending { slots as u64 } else { seen };
         let run = w.finish().map_err(|e| self.files.err(e))?;

@@ -24,6 +24,9 @@ pub struct Spilled<S> {
     pub(super) files: TempFiles,
     pub(super) memory: usize,
     pub(super) compress: bool,
+    /// The sum of the counts of every row written to the runs (rows of one key in several
+    /// runs add up): the records the result counts.
+    pub(super) counted: u64,
     pub(super) _state: PhantomData<S>,
 }
 
@@ -70,6 +73,7 @@ impl<S> RowsOrder<S> {
             order: OrderOptions {
                 sort: SortOrder::Key,
                 top: None,
+                top_per: None,
             },
             count,
             refuse_saturated: None,
@@ -85,6 +89,11 @@ pub(super) enum PartitionPlan {
 }
 
 impl<S: State> Spilled<S> {
+    /// The sum of the counts of every row: the records the result counts.
+    pub fn counted(&self) -> u64 {
+        self.counted
+    }
+
     /// How many runs the map wrote (the last, from the merged result, included).
     pub fn runs(&self) -> usize {
         self.runs.len()

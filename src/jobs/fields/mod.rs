@@ -97,6 +97,16 @@ impl Job for Fields {
         })
     }
 
+    fn key_fields(&self) -> usize {
+        self.by.len()
+    }
+
+    fn key_columns(&self) -> Vec<String> {
+        let mut c = self.columns();
+        c.truncate(self.by.len());
+        c
+    }
+
     fn count(group: &GroupState) -> u64 {
         group.count
     }
