@@ -22,6 +22,8 @@ use crate::progress::ProgressMode;
 pub use crate::size::{parse_size, MAX_SIZE};
 use crate::spill::SpillOptions;
 
+mod report;
+
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -183,6 +185,12 @@ impl Config {
     /// Where the job writes rejected records (`--rejects`), if anywhere.
     pub fn rejects_path(&self) -> Option<&Path> {
         self.bad.rejects.as_deref()
+    }
+
+    /// Names an HTML report after the command line (`args`: the program's arguments after
+    /// its name); other formats are unchanged.
+    pub fn set_command_line(&mut self, args: impl IntoIterator<Item = std::ffi::OsString>) {
+        report::set_command_line(&mut self.emit, args);
     }
 
     /// A config for the job of `params` over `inputs` with the defaults of the command line.
@@ -401,13 +409,18 @@ impl Config {
                 reason: "applies to runs over inputs, not to reduce or merge".into(),
             });
         }
+        let inputs = input_specs(files, listed, stdin_list);
+        let mut emit = emit_options(&output);
+        if emit.format == OutputFormat::Html {
+            report::attach(&mut emit, &params, &inputs, &bad);
+        }
         Ok(Config {
             params,
             bad,
-            inputs: input_specs(files, listed, stdin_list),
+            inputs,
             threads,
             chunk_size,
-            emit: emit_options(&output),
+            emit,
             output: output.format.output.clone(),
             mmap: match cli.mmap {
                 MmapArg::Auto => MmapPolicy::Auto,
@@ -680,8 +693,10 @@ fn emit_options(o: &OutputArgs) -> EmitOptions {
             FormatArg::Json => OutputFormat::Json,
             FormatArg::Jsonl => OutputFormat::Jsonl,
             FormatArg::Chart => OutputFormat::Chart(chart_style(o.format.ascii)),
+            FormatArg::Html => OutputFormat::Html,
         },
         header: o.format.header,
+        report: None,
     }
 }
 

@@ -76,7 +76,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         _ => {}
     }
-    let config = Config::from_cli(cli)?;
+    let mut config = Config::from_cli(cli)?;
+    config.set_command_line(std::env::args_os().skip(1));
     check_stdout(config.output.as_deref())?;
     same_file::check(&config)?;
     match config.output.clone() {

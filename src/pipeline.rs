@@ -166,7 +166,7 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
     let shown = Shown {
         inputs: Some(&list),
         this_run: true,
-        emit: config.emit,
+        emit: config.emit.clone(),
     };
     emit_result(
         config,
@@ -227,7 +227,7 @@ fn run_timed<J: Job>(
     let shown = Shown {
         inputs: Some(&list),
         this_run: true,
-        emit: config.emit,
+        emit: config.emit.clone(),
     };
     emit_result(
         config,
@@ -350,7 +350,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     let how = Shown {
         inputs: Some(&list),
         this_run: config.since_last,
-        emit: config.emit,
+        emit: config.emit.clone(),
     };
     let outcome = match previous {
         // `--diff`: this run's total against the previous run's.
@@ -405,7 +405,7 @@ fn merge_partials<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Resu
     let shown = Shown {
         inputs: None,
         this_run: false,
-        emit: config.emit,
+        emit: config.emit.clone(),
     };
     emit_result(
         config,
@@ -725,13 +725,18 @@ fn write_result<J: Job>(
                     kept,
                     J::count,
                     GroupPrefix::FIRST,
-                    config.emit.into(),
+                    (&config.emit).into(),
                 );
-                job.write_rows(meta, Rows::Memory(rows), config.emit, out)?
+                job.write_rows(meta, Rows::Memory(rows), config.emit.clone(), out)?
             }
             None => {
-                let order = checked(RowsOrder::new(config.emit, J::count));
-                job.write_rows(meta, Rows::Spilled(spilled, order), config.emit, out)?
+                let order = checked(RowsOrder::new(&config.emit, J::count));
+                job.write_rows(
+                    meta,
+                    Rows::Spilled(spilled, order),
+                    config.emit.clone(),
+                    out,
+                )?
             }
         },
         (mode, Merged::Memory(keyed), _) => {

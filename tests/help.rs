@@ -26,7 +26,7 @@ fn completions_for_each_shell_name_the_subcommands() {
         ));
         assert_eq!(
             String::from_utf8(got).unwrap(),
-            "words\ntsv\ncsv\njson\njsonl\nchart\n"
+            "words\ntsv\ncsv\njson\njsonl\nchart\nhtml\n"
         );
     }
     let bad = logmill().args(["completions", "tcsh"]).output().unwrap();

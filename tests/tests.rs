@@ -16,6 +16,7 @@ mod formats;
 mod fuzz_regress;
 mod grep;
 mod help;
+mod html;
 mod inputs;
 mod layering;
 mod lines;

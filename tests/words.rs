@@ -429,7 +429,7 @@ fn emit_options() -> impl Strategy<Value = EmitOptions> {
     })
 }
 
-fn order_of(emit: EmitOptions) -> Order {
+fn order_of(emit: &EmitOptions) -> Order {
     match emit.sort {
         SortOrder::Count => Order::Count,
         SortOrder::Key => Order::Key,
@@ -468,10 +468,10 @@ proptest! {
         inside in any::<usize>(),
         emit in emit_options(),
     ) {
-        let expected = render_counts(&ascii_word_counts(&data), order_of(emit), emit.top);
+        let expected = render_counts(&ascii_word_counts(&data), order_of(&emit), emit.top);
         for threads in 1..=4 {
             for chunk in chunk_sizes(data.len(), inside) {
-                let got = run_lib(&data, false, threads, chunk, emit);
+                let got = run_lib(&data, false, threads, chunk, emit.clone());
                 prop_assert!(
                     got == expected,
                     "-j {} --chunk-size {}:\ngot      {:?}\nexpected {:?}",
@@ -509,9 +509,9 @@ proptest! {
         inside in any::<usize>(),
         emit in emit_options(),
     ) {
-        let expected = render_counts(&unicode_word_counts(&data), order_of(emit), emit.top);
+        let expected = render_counts(&unicode_word_counts(&data), order_of(&emit), emit.top);
         for (threads, chunk) in [(1, 1), (2, 3), (3, 1 + inside % (data.len() + 1)), (4, 1 << 20)] {
-            let got = run_lib(&data, true, threads, chunk, emit);
+            let got = run_lib(&data, true, threads, chunk, emit.clone());
             prop_assert!(
                 got == expected,
                 "--unicode -j {} --chunk-size {}:\ngot      {:?}\nexpected {:?}",

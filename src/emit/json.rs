@@ -16,7 +16,6 @@ use std::str::FromStr;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::{Emitter, Value};
-use crate::diag;
 
 /// Writes rows as JSON objects, in an array (`json`) or one a line (`jsonl`).
 pub struct JsonEmitter<W: Write> {
@@ -81,14 +80,7 @@ impl<W: Write> Emitter for JsonEmitter<W> {
             }
         }
         self.out.flush()?;
-        let n = self.replaced.replace(0);
-        if n > 0 {
-            diag::warning(format_args!(
-                "{n} value{} not valid UTF-8; the JSON output shows each invalid byte sequence \
-                 as U+FFFD (use --output-format tsv or csv for the exact bytes)",
-                if n == 1 { " was" } else { "s were" }
-            ));
-        }
+        super::warn_replaced(self.replaced.replace(0), "JSON output");
         Ok(())
     }
 }

@@ -6,22 +6,28 @@
 pub mod capture;
 pub mod chart;
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod tsv;
 pub mod watch;
 
 use std::io::{self, Write};
+use std::sync::Arc;
+
+use crate::aggregate::keyed::Meta;
+use crate::diag;
 
 // The order lives in `order.rs`; these keep `emit::SortOrder` and `emit::order_rows` working.
 use crate::order::OrderOptions;
 pub use crate::order::{order_rows, SortOrder};
 
 pub use self::csv::CsvEmitter;
+pub use html::{HtmlEmitter, Report, ReportInput};
 pub use json::JsonEmitter;
 pub use tsv::TsvEmitter;
 
 /// Ordering, truncation and format of the final rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EmitOptions {
     /// The order of the rows.
     pub sort: SortOrder,
@@ -34,6 +40,9 @@ pub struct EmitOptions {
     pub format: OutputFormat,
     /// Print a header line of column names in TSV (CSV always has one).
     pub header: bool,
+    /// What an HTML report says besides its rows (title, inputs, ...); other formats
+    /// ignore it. None gives a report with a plain title.
+    pub report: Option<Arc<Report>>,
 }
 
 /// The output formats.
@@ -52,6 +61,8 @@ pub enum OutputFormat {
     Chart(chart::ChartStyle),
     /// Cells recorded for the caller to write again (see [`capture`]); never user-facing.
     Capture,
+    /// A self-contained HTML report (see [`HtmlEmitter`]).
+    Html,
 }
 
 /// An emitter for `format` writing to `out`. Each format does its own buffering, so `out` can
@@ -80,9 +91,44 @@ pub fn emitter<'a, W: Write + 'a>(
         )),
         OutputFormat::Chart(style) => Box::new(chart::ChartEmitter::new(out, style)),
         OutputFormat::Capture => Box::new(capture::CaptureEmitter::new(out)),
+        OutputFormat::Html => Box::new(HtmlEmitter::new(
+            io::BufWriter::with_capacity(BUF, out),
+            Report::default(),
+            &Meta::default(),
+        )),
     };
     // Checked against `--fail-if` when the pipeline watches this emit.
     watch::wrap(e)
+}
+
+/// The emitter of `emit` writing to `out`, with the job-wide facts of `meta` (bad records by
+/// reason, rejected values), which the HTML report shows; other formats leave them to the
+/// job's warnings on stderr.
+pub fn emitter_for<'a, W: Write + 'a>(
+    emit: &EmitOptions,
+    meta: &Meta,
+    out: W,
+) -> Box<dyn Emitter + 'a> {
+    match emit.format {
+        OutputFormat::Html => watch::wrap(Box::new(HtmlEmitter::new(
+            io::BufWriter::with_capacity(1 << 16, out),
+            emit.report.as_deref().cloned().unwrap_or_default(),
+            meta,
+        ))),
+        format => emitter(format, emit.header, out),
+    }
+}
+
+/// The one warning for output that shows bytes that are not UTF-8 as U+FFFD (`what`: "JSON
+/// output", "HTML report"), once the output is complete; nothing when `n` is 0.
+pub(crate) fn warn_replaced(n: u64, what: &str) {
+    if n > 0 {
+        diag::warning(format_args!(
+            "{n} value{} not valid UTF-8; the {what} shows each invalid byte sequence \
+             as U+FFFD (use --output-format tsv or csv for the exact bytes)",
+            if n == 1 { " was" } else { "s were" }
+        ));
+    }
 }
 
 /// One output cell.
@@ -114,6 +160,12 @@ pub trait Emitter {
 
 impl From<EmitOptions> for OrderOptions {
     fn from(o: EmitOptions) -> OrderOptions {
+        OrderOptions::from(&o)
+    }
+}
+
+impl From<&EmitOptions> for OrderOptions {
+    fn from(o: &EmitOptions) -> OrderOptions {
         OrderOptions {
             sort: o.sort,
             top: o.top,

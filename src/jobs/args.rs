@@ -73,11 +73,18 @@ pub struct OutputArgs {
 #[derive(Debug, Args, Default)]
 #[command(next_help_heading = heading::OUTPUT)]
 pub struct FormatArgs {
-    /// Format
+    /// Format: tsv, csv, json, jsonl, chart or html.
     ///
-    /// The output format. Keys are raw bytes in tsv and csv; json and jsonl show bytes that are not UTF-8 as
-    /// U+FFFD and say so on stderr.
-    #[arg(long, value_enum, default_value_t = FormatArg::Tsv, value_name = "FMT")]
+    /// Keys are raw bytes in tsv and csv; json, jsonl and html show bytes that are not UTF-8
+    /// as U+FFFD and say so on stderr. chart is a bar chart for the terminal; html is a
+    /// self-contained report page (at most --top rows, 1000 by default).
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = FormatArg::Tsv,
+        value_name = "FMT",
+        hide_possible_values = true
+    )]
     pub output_format: FormatArg,
 
     /// Start tsv output with column names.
@@ -116,6 +123,8 @@ pub enum FormatArg {
     Jsonl,
     /// A bar chart for the terminal
     Chart,
+    /// A self-contained HTML report page (at most --top rows, 1000 by default).
+    Html,
 }
 
 /// `--sort` values.

@@ -379,7 +379,7 @@ fn write(
     emit: EmitOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut e = crate::emit::emitter(emit.format, emit.header, out);
+    let mut e = crate::emit::emitter_for(&emit, &Meta::default(), out);
     match output {
         GrepOutput::Quiet => return Ok(()),
         GrepOutput::Total => {

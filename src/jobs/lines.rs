@@ -158,16 +158,16 @@ With --records or --record-start, a key is a whole record, in a column named rec
 
     fn write_rows(
         &self,
-        _: Meta,
+        meta: Meta,
         rows: Rows<u64>,
         emit: EmitOptions,
         out: &mut dyn Write,
     ) -> Result<Outcome> {
         if self.rule.is_none() {
-            return write_counts("line", rows, emit, out);
+            return write_counts("line", &meta, rows, emit, out);
         }
         // A record holds line ends: written as text (TSV escapes \\, TAB, LF and CR).
-        let mut e = crate::emit::emitter(emit.format, emit.header, out);
+        let mut e = crate::emit::emitter_for(&emit, &meta, out);
         e.header(&["record", "count"]).map_err(Error::Output)?;
         rows.for_each(|key, count| {
             e.row(&[Value::Text(key), Value::Count(*count)])

@@ -610,7 +610,7 @@ pub(crate) fn finish(
     }
     // Whether anything matched, before `--top` cuts the rows (`--top 0` prints none).
     let matched = counts.table.iter().any(|(_, t)| t.count > 0);
-    let rows = order_rows(counts.table.into_entries().collect(), |t| t.count, emit);
+    let rows = order_rows(counts.table.into_entries().collect(), |t| t.count, &emit);
     finish_rows(job, keyed.meta, Rows::Memory(rows), matched, emit, out)
 }
 
@@ -629,7 +629,7 @@ pub(crate) fn finish_rows(
 ) -> Result<Outcome> {
     let m = &job.mapper;
     let fields = m.key_groups.len();
-    let mut e = crate::emit::emitter(emit.format, emit.header, out);
+    let mut e = crate::emit::emitter_for(&emit, &meta, out);
     e.header(&m.columns()).map_err(Error::Output)?;
     rows.for_each(|key, tally| {
         let sum =

@@ -57,7 +57,7 @@ pub struct RunShape<'a> {
 }
 
 /// What is being shown when final rows are written.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Shown<'a> {
     /// The run's inputs in argument order, when the rows come from mapping them (not from
     /// merged partials).
@@ -169,7 +169,7 @@ pub trait Job: Sized + Send + Sync + 'static {
         let rows = order_rows(
             keyed.table.into_entries().collect(),
             Self::count,
-            shown.emit,
+            &shown.emit,
         );
         self.write_rows(keyed.meta, Rows::Memory(rows), shown.emit, out)
     }
@@ -188,11 +188,12 @@ pub trait Job: Sized + Send + Sync + 'static {
 /// the key column named `key_column`: a run that printed them succeeded.
 pub fn write_counts(
     key_column: &str,
+    meta: &Meta,
     rows: Rows<u64>,
     emit: EmitOptions,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
-    let mut e = crate::emit::emitter(emit.format, emit.header, out);
+    let mut e = crate::emit::emitter_for(&emit, meta, out);
     e.header(&[key_column, "count"]).map_err(Error::Output)?;
     rows.for_each(|key, count| {
         e.row(&[Value::Bytes(key), Value::Count(*count)])

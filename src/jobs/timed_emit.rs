@@ -47,8 +47,8 @@ pub fn write_per<J: Job>(
         bucketer,
         fill: fill || chart,
         chart,
-        shown,
         e: crate::emit::emitter(shown.emit.format, shown.emit.header, out),
+        shown,
         header: false,
         empty: None,
         last: None,
@@ -125,7 +125,7 @@ impl<J: Job> PerWriter<'_, '_, J> {
         let emit = EmitOptions {
             format: OutputFormat::Capture,
             header: true,
-            ..self.shown.emit
+            ..self.shown.emit.clone()
         };
         let keyed = Keyed {
             table,

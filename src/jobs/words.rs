@@ -121,12 +121,12 @@ Examples:
 
     fn write_rows(
         &self,
-        _: Meta,
+        meta: Meta,
         rows: Rows<u64>,
         emit: EmitOptions,
         out: &mut dyn Write,
     ) -> Result<Outcome> {
-        write_counts("word", rows, emit, out)
+        write_counts("word", &meta, rows, emit, out)
     }
 }
 

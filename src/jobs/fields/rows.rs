@@ -44,7 +44,7 @@ pub fn finish(
         // One group for everything, even when there is nothing: count 0.
         groups.entry(b"");
     }
-    let rows = order_rows(groups.into_entries().collect(), |g| g.count, emit);
+    let rows = order_rows(groups.into_entries().collect(), |g| g.count, &emit);
     finish_rows(job, keyed.meta, Rows::Memory(rows), emit, out)
 }
 
@@ -68,13 +68,14 @@ pub fn finish_rows(
             reasons.join(", "),
         ));
     }
-    write_rows(job, rows, emit, out)?;
+    write_rows(job, &meta, rows, emit, out)?;
     Ok(outcome)
 }
 
 /// Orders the groups and writes them: key fields, then each aggregation's cells.
 fn write_rows(
     job: &Fields,
+    meta: &Meta,
     rows: Rows<GroupState>,
     opts: EmitOptions,
     out: &mut dyn Write,
@@ -83,7 +84,7 @@ fn write_rows(
     let no_aggs: Vec<AggState> = job.aggs.iter().map(AggSpec::state).collect();
     let columns = job.columns();
     let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let mut e = crate::emit::emitter(opts.format, opts.header, out);
+    let mut e = crate::emit::emitter_for(&opts, meta, out);
     e.header(&column_refs).map_err(Error::Output)?;
     let mut texts: Vec<String> = Vec::new();
     rows.for_each(|key, g| {
