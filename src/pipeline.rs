@@ -149,11 +149,7 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
     }
     let failed = mapped.report();
     let list = mapped.input_list();
-    let base = keep_going_code(failed, &list.failed);
-    let covered = match config.emit_mode {
-        EmitMode::Partial => Some(Coverage::of_run(&mapped.reads, config.shard)?),
-        _ => None,
-    };
+    let covered = run_coverage(config, &mapped.reads)?;
     let mut partial = mapped.partial;
     let merged = match spiller.filter(|s| s.must_spill_result(&partial)) {
         Some(s) => {
@@ -163,8 +159,31 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
         }
         None => Merged::Memory(job.export(&mapper, partial, &list)?),
     };
+    emit_run(config, job, merged, &list, failed, covered, out)
+}
+
+/// What a run over inputs covers, when it writes a partial.
+fn run_coverage(config: &Config, reads: &[crate::engine::InputRead]) -> Result<Option<Coverage>> {
+    match config.emit_mode {
+        EmitMode::Partial => Ok(Some(Coverage::of_run(reads, config.shard)?)),
+        _ => Ok(None),
+    }
+}
+
+/// The end of a run over inputs: its result emitted, with the code its inputs give and what
+/// it covers.
+fn emit_run<J: Job>(
+    config: &Config,
+    job: &J,
+    merged: Merged<J::State>,
+    list: &crate::engine::InputList,
+    failed: bool,
+    covered: Option<Coverage>,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let base = keep_going_code(failed, &list.failed);
     let shown = Shown {
-        inputs: Some(&list),
+        inputs: Some(list),
         this_run: true,
         emit: config.emit.clone(),
     };
@@ -178,6 +197,20 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
         base,
         out,
     )
+}
+
+/// A spiller of a merged keyed result (a merge's, or a timed run's), when the job's partials
+/// may spill.
+fn keyed_spiller<J: Job>(config: &Config) -> Option<TableSpiller<Keyed<J::State>, J::State>> {
+    J::spill_access().map(|_| {
+        TableSpiller::new(
+            &config.spill,
+            1,
+            |k: &mut Keyed<J::State>| &mut k.table,
+            |k: &Keyed<J::State>| &k.table,
+            J::count,
+        )
+    })
 }
 
 /// The code of a run as far as its inputs go: 0 when every input was read; with
@@ -205,40 +238,13 @@ fn run_timed<J: Job>(
     let mapped = engine.run(config.inputs.clone(), &mapper)?;
     let failed = mapped.report();
     let list = mapped.input_list();
-    let base = keep_going_code(failed, &list.failed);
-    let covered = match config.emit_mode {
-        EmitMode::Partial => Some(Coverage::of_run(&mapped.reads, config.shard)?),
-        _ => None,
-    };
+    let covered = run_coverage(config, &mapped.reads)?;
     let mut keyed = export_timed(job, &mapper, mapped.partial, &list)?;
-    let spiller = J::spill_access().map(|_| {
-        TableSpiller::new(
-            &config.spill,
-            1,
-            |k: &mut Keyed<J::State>| &mut k.table,
-            |k: &Keyed<J::State>| &k.table,
-            J::count,
-        )
-    });
-    let merged = match spiller.filter(|s| s.must_spill_result(&keyed)) {
+    let merged = match keyed_spiller::<J>(config).filter(|s| s.must_spill_result(&keyed)) {
         Some(s) => Merged::Spilled(s.into_spilled(&mut keyed)?, keyed.meta),
         None => Merged::Memory(keyed),
     };
-    let shown = Shown {
-        inputs: Some(&list),
-        this_run: true,
-        emit: config.emit.clone(),
-    };
-    emit_result(
-        config,
-        job,
-        merged,
-        shown,
-        false,
-        covered.as_ref(),
-        base,
-        out,
-    )
+    emit_run(config, job, merged, &list, failed, covered, out)
 }
 
 /// An incremental run (`--state`): under the state's lock, map what is new since the last run,
@@ -381,15 +387,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
 /// merge every input; a table too big for `--memory` spills as the map's tables do.
 fn merge_partials<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<Outcome> {
     let needs_header = config.action == Action::Merge;
-    let spiller: Option<TableSpiller<Keyed<J::State>, J::State>> = J::spill_access().map(|_| {
-        TableSpiller::new(
-            &config.spill,
-            1,
-            |k: &mut Keyed<J::State>| &mut k.table,
-            |k: &Keyed<J::State>| &k.table,
-            J::count,
-        )
-    });
+    let spiller = keyed_spiller::<J>(config);
     let (mut keyed, covered) = read_partials(config, needs_header, spiller.as_ref())?;
     if let Some(e) = spiller.as_ref().and_then(TableSpiller::take_error) {
         return Err(e);
