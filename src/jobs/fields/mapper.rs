@@ -88,16 +88,7 @@ impl<'j> FieldsMapper<'j> {
                 line = rest;
             }
             if !(parser.skips_blank_lines() && line.trim_ascii().is_empty()) {
-                let Scratch {
-                    spans,
-                    json,
-                    key,
-                    nums,
-                    ..
-                } = &mut s;
-                let result = parser
-                    .parse(line, spans, json)
-                    .and_then(|base| fold(self.job, base, spans, p, key, nums));
+                let result = fold_line(self.job, parser, line, &mut s, p);
                 if let Err(bad) = result {
                     self.reject(chunk, p, &mut s, bad, pos, line, line_no);
                     if s.stop {
@@ -216,6 +207,26 @@ impl<'j> FieldsMapper<'j> {
 
 /// Filters, parses the numbers of, groups and aggregates one parsed record.
 #[inline]
+/// Parses one line (a record's first line) and folds it into `p`.
+fn fold_line(
+    job: &Fields,
+    parser: &LineParser,
+    line: &[u8],
+    s: &mut Scratch,
+    p: &mut FieldsPartial,
+) -> std::result::Result<(), Bad> {
+    let Scratch {
+        spans,
+        json,
+        key,
+        nums,
+        ..
+    } = s;
+    parser
+        .parse(line, spans, json)
+        .and_then(|base| fold(job, base, spans, p, key, nums))
+}
+
 fn fold(
     job: &Fields,
     base: &[u8],

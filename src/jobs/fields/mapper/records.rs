@@ -4,7 +4,7 @@
 
 use super::super::params::FieldsParams;
 use super::super::record::LineParser;
-use super::{fold, FieldsMapper, FieldsPartial, Scratch};
+use super::{fold_line, FieldsMapper, FieldsPartial};
 use crate::chunk::{records, RecordRule};
 use crate::error::{Error, Result};
 use crate::jobs::search::escape_line_ends;
@@ -43,16 +43,7 @@ impl FieldsMapper<'_> {
             if parser.skips_blank_lines() && line.trim_ascii().is_empty() {
                 continue;
             }
-            let Scratch {
-                spans,
-                json,
-                key,
-                nums,
-                ..
-            } = &mut s;
-            let result = parser
-                .parse(line, spans, json)
-                .and_then(|base| fold(self.job, base, spans, p, key, nums));
+            let result = fold_line(self.job, parser, line, &mut s, p);
             if let Err(bad) = result {
                 escaped.clear();
                 escape_line_ends(records::trim_end(record), &mut escaped);
