@@ -11,7 +11,7 @@ use crate::atomic::{Flushed, Sink};
 use crate::config::{Action, Config, RejectLimit};
 use crate::diag;
 use crate::emit::watch;
-use crate::engine::{Engine, Spiller};
+use crate::engine::{Counted, Engine, Spiller};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::input;
@@ -130,6 +130,7 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
     }
     let engine = Engine::with_options(config.engine_options())?;
     let mapper = job.mapper()?;
+    let counted = Counted::new(&mapper, counts_records(config));
     let spiller = J::spill_access().map(|t| {
         TableSpiller::new(
             &config.spill,
@@ -141,7 +142,7 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
     });
     let mapped = engine.run_with(
         config.inputs.clone(),
-        &mapper,
+        &counted,
         spiller.as_ref().map(|s| s as &dyn Spiller<J::Partial>),
     )?;
     if let Some(e) = spiller.as_ref().and_then(TableSpiller::take_error) {
@@ -159,7 +160,27 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
         }
         None => Merged::Memory(job.export(&mapper, partial, &list)?),
     };
-    emit_run(config, job, merged, &list, failed, covered, out)
+    let read = RunRead {
+        list: &list,
+        failed,
+        covered,
+        records: counted.records(),
+    };
+    emit_run(config, job, merged, read, out)
+}
+
+/// Whether a run counts the records it reads: only for a report that shows the number.
+fn counts_records(config: &Config) -> bool {
+    config.emit.report.is_some() && config.emit_mode == EmitMode::Final
+}
+
+/// What a run over inputs read: its inputs, whether some failed, what it covers (for a
+/// partial) and how many records it read (for a report).
+struct RunRead<'a> {
+    list: &'a crate::engine::InputList,
+    failed: bool,
+    covered: Option<Coverage>,
+    records: Option<u64>,
 }
 
 /// What a run over inputs covers, when it writes a partial.
@@ -176,16 +197,24 @@ fn emit_run<J: Job>(
     config: &Config,
     job: &J,
     merged: Merged<J::State>,
-    list: &crate::engine::InputList,
-    failed: bool,
-    covered: Option<Coverage>,
+    read: RunRead<'_>,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
+    let RunRead {
+        list,
+        failed,
+        covered,
+        records,
+    } = read;
     let base = keep_going_code(failed, &list.failed);
+    let mut emit = config.emit.clone();
+    if let (Some(report), Some(n)) = (emit.report.as_mut(), records) {
+        std::sync::Arc::make_mut(report).records = Some(n);
+    }
     let shown = Shown {
         inputs: Some(list),
         this_run: true,
-        emit: config.emit.clone(),
+        emit,
     };
     emit_result(
         config,
@@ -235,7 +264,8 @@ fn run_timed<J: Job>(
 ) -> Result<Outcome> {
     let engine = Engine::with_options(config.engine_options())?;
     let mapper = TimedMapper::new(job.mapper()?, time);
-    let mapped = engine.run(config.inputs.clone(), &mapper)?;
+    let counted = Counted::new(&mapper, counts_records(config));
+    let mapped = engine.run(config.inputs.clone(), &counted)?;
     let failed = mapped.report();
     let list = mapped.input_list();
     let covered = run_coverage(config, &mapped.reads)?;
@@ -244,7 +274,13 @@ fn run_timed<J: Job>(
         Some(s) => Merged::Spilled(s.into_spilled(&mut keyed)?, keyed.meta),
         None => Merged::Memory(keyed),
     };
-    emit_run(config, job, merged, &list, failed, covered, out)
+    let read = RunRead {
+        list: &list,
+        failed,
+        covered,
+        records: counted.records(),
+    };
+    emit_run(config, job, merged, read, out)
 }
 
 /// An incremental run (`--state`): under the state's lock, map what is new since the last run,

@@ -69,6 +69,25 @@ impl Framing {
         }
     }
 
+    /// How many records `data` holds (it starts at a record start and ends at a record end or
+    /// the input's end): lines, CSV records (a `\n` inside quotes ends none), or multi-line
+    /// records. A last record without its `\n` counts too. Summed over the chunks of an
+    /// input, this is the input's record count whatever the chunk size.
+    pub fn count_records(self, data: &[u8]) -> u64 {
+        match self {
+            Framing::Lines => {
+                let ends = memchr::memchr_iter(b'\n', data).count() as u64;
+                ends + u64::from(data.last().is_some_and(|&b| b != b'\n'))
+            }
+            Framing::Quoted { delimiter } => {
+                let scan = RecordScan::new(delimiter);
+                let ends = scan.count_ends(data);
+                ends + u64::from(scan.last_end(data) < data.len())
+            }
+            Framing::Records(rule) => rule.records(data).count() as u64,
+        }
+    }
+
     /// The record rule, under [`Framing::Records`].
     pub fn record_rule(self) -> Option<&'static RecordRule> {
         match self {
@@ -222,6 +241,17 @@ impl RecordScan {
             memchr::memchr(b'\n', &data[a..b]).map(|k| a + k + 1)
         })
         .unwrap_or(data.len())
+    }
+
+    /// How many `\n` outside quoted fields `data` (which starts at a record start) holds: its
+    /// complete records.
+    pub fn count_ends(&self, data: &[u8]) -> u64 {
+        let mut n = 0u64;
+        self.walk(data, 0, |a, b| {
+            n += memchr::memchr_iter(b'\n', &data[a..b]).count() as u64;
+            None::<usize>
+        });
+        n
     }
 
     /// One past the last `\n` outside quoted fields in `data`, which starts at a record start;
