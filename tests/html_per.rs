@@ -408,3 +408,47 @@ fn records_read_is_the_inputs_record_count_for_any_chunk_size() {
     let html = page(&dir, &["merge", "a.p", "--output-format", "html"]);
     assert!(!String::from_utf8(html).unwrap().contains("Records read"));
 }
+
+#[test]
+fn a_chart_of_many_buckets_is_bounded_and_keeps_every_count() {
+    if !require_tools(&["python3"]) {
+        return;
+    }
+    let dir = Dir::new("html-per-many");
+    let log = testdata("apache_access.log");
+    let args = [
+        "fields",
+        "--format",
+        "combined",
+        "--by",
+        "status",
+        "--per",
+        "1s",
+        "--tz",
+        "UTC",
+        log.to_str().unwrap(),
+    ];
+    let html = page(&dir, &[&args[..], &["--output-format", "html"]].concat());
+    let all = page(&dir, &[&args[..], &["--header"]].concat());
+    let buckets: std::collections::BTreeSet<Vec<u8>> = parse_tsv_rows(&all)[1..]
+        .iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert!(buckets.len() > 480, "{} buckets", buckets.len());
+    let parsed = parse_dom(&html);
+    // Bars of equal time, at most 480 of them, each series' counts all there.
+    let bars: std::collections::BTreeSet<String> = parsed
+        .titles
+        .iter()
+        .map(|t| t.split(" \u{2014} ").next().unwrap().to_string())
+        .collect();
+    assert!(bars.len() <= 480, "{} bars", bars.len());
+    assert!(bars.iter().all(|b| b.starts_with("from ")));
+    assert_eq!(chart_series(&parsed), expected_series(&all));
+    let text = String::from_utf8(html).unwrap();
+    assert!(text.len() < 1 << 20, "{} bytes", text.len());
+    assert!(
+        text.contains("left out (--top 1000)"),
+        "the page says rows were left out"
+    );
+}

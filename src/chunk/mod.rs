@@ -339,6 +339,33 @@ mod tests {
     }
 
     #[test]
+    fn records_counted_over_chunks_are_the_records_of_the_whole() {
+        use super::records::{Preset, RecordSpec};
+        let indented = RecordSpec::Preset(Preset::Indented).rule().unwrap();
+        let cases: [(Framing, &[u8], u64); 6] = [
+            (Framing::Lines, b"a\nbb\n\nccc", 4),
+            (Framing::Lines, b"a\nbb\n", 2),
+            (Framing::Lines, b"", 0),
+            (
+                Framing::Quoted { delimiter: b',' },
+                b"h,i\n1,\"x\ny\"\n2,\"\"\"\n\"\n3",
+                4,
+            ),
+            (Framing::Records(indented), b"a\n  b\n  c\nd\ne\n  f", 3),
+            (Framing::Records(indented), b"a\n  b\n", 1),
+        ];
+        for (framing, data, want) in cases {
+            assert_eq!(framing.count_records(data), want, "{data:?}");
+            for size in 1..=data.len().max(1) {
+                let n: u64 = framed_chunks(data, size, framing)
+                    .map(|r| framing.count_records(&data[r]))
+                    .sum();
+                assert_eq!(n, want, "{data:?} in chunks of {size}");
+            }
+        }
+    }
+
+    #[test]
     fn size_one_gives_one_line_per_chunk() {
         assert_eq!(
             pieces(b"a\nbb\n\nccc", 1),
