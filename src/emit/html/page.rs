@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 pub const STYLE: &str = "\
 :root{color-scheme:light dark;--line:#8884;--muted:#777}\
 body{font:15px/1.45 system-ui,-apple-system,\"Segoe UI\",sans-serif;margin:1.5rem auto;max-width:72rem;padding:0 1rem}\
-h1{font-size:1.25rem;margin:0 0 .75rem;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}\
+h1{font-size:1.25rem;margin:0 0 .75rem;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}\
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0 0 1rem}\
 dl.facts dt{font-weight:600}dl.facts dd{margin:0}\
 ul.inputs,ul.bad{margin:0;padding:0;list-style:none}\
