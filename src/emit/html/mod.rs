@@ -163,9 +163,9 @@ impl<W: Write> HtmlEmitter<W> {
             self.fact("Made", at)?;
         }
         if let Some(n) = report.records {
-            write!(
+            writeln!(
                 self.out,
-                "<dt>Records read</dt><dd><span class=\"n\">{n}</span></dd>\n"
+                "<dt>Records read</dt><dd><span class=\"n\">{n}</span></dd>"
             )?;
         }
         self.write_bad(report.rejects.as_deref())?;
