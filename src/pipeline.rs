@@ -8,7 +8,7 @@ use std::io::Write;
 use crate::aggregate::keyed::{Keyed, Meta};
 use crate::aggregate::Merge;
 use crate::atomic::{Flushed, Sink};
-use crate::config::{Action, Config, RejectLimit};
+use crate::config::{report, Action, Config, RejectLimit};
 use crate::diag;
 use crate::emit::watch;
 use crate::engine::{Counted, Engine, Spiller};
@@ -130,7 +130,10 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
     }
     let engine = Engine::with_options(config.engine_options())?;
     let mapper = job.mapper()?;
-    let counted = Counted::new(&mapper, counts_records(config));
+    let counted = Counted::new(
+        &mapper,
+        report::counts_records(&config.emit, config.emit_mode),
+    );
     let spiller = J::spill_access().map(|t| {
         TableSpiller::new(
             &config.spill,
@@ -169,11 +172,6 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
     emit_run(config, job, merged, read, out)
 }
 
-/// Whether a run counts the records it reads: only for a report that shows the number.
-fn counts_records(config: &Config) -> bool {
-    config.emit.report.is_some() && config.emit_mode == EmitMode::Final
-}
-
 /// What a run over inputs read: its inputs, whether some failed, what it covers (for a
 /// partial) and how many records it read (for a report).
 struct RunRead<'a> {
@@ -200,21 +198,11 @@ fn emit_run<J: Job>(
     read: RunRead<'_>,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
-    let RunRead {
-        list,
-        failed,
-        covered,
-        records,
-    } = read;
-    let base = keep_going_code(failed, &list.failed);
-    let mut emit = config.emit.clone();
-    if let (Some(report), Some(n)) = (emit.report.as_mut(), records) {
-        std::sync::Arc::make_mut(report).records = Some(n);
-    }
+    let base = keep_going_code(read.failed, &read.list.failed);
     let shown = Shown {
-        inputs: Some(list),
+        inputs: Some(read.list),
         this_run: true,
-        emit,
+        emit: report::with_records(&config.emit, read.records),
     };
     emit_result(
         config,
@@ -222,7 +210,7 @@ fn emit_run<J: Job>(
         merged,
         shown,
         false,
-        covered.as_ref(),
+        read.covered.as_ref(),
         base,
         out,
     )
@@ -264,7 +252,10 @@ fn run_timed<J: Job>(
 ) -> Result<Outcome> {
     let engine = Engine::with_options(config.engine_options())?;
     let mapper = TimedMapper::new(job.mapper()?, time);
-    let counted = Counted::new(&mapper, counts_records(config));
+    let counted = Counted::new(
+        &mapper,
+        report::counts_records(&config.emit, config.emit_mode),
+    );
     let mapped = engine.run(config.inputs.clone(), &counted)?;
     let failed = mapped.report();
     let list = mapped.input_list();
@@ -313,29 +304,29 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
         ));
     }
     let engine = Engine::with_options(config.engine_options())?;
-    let (new, failed, list, failed_inputs) = match &config.time {
+    // A report of this run's rows alone (`--since-last`) says how many records it read.
+    let count = config.since_last && report::counts_records(&config.emit, config.emit_mode);
+    let (new, failed, list, failed_inputs, records) = match &config.time {
         Some(time) => {
             let time = TimeRun::new(time)?.sorted(config.sorted.as_deref())?;
             let mapper = TimedMapper::new(job.mapper()?, &time);
-            let mapped = engine.run(plan.inputs.clone(), &mapper)?;
+            let counted = Counted::new(&mapper, count);
+            let mapped = engine.run(plan.inputs.clone(), &counted)?;
             let failed = mapped.report();
             let list = mapped.input_list();
             let failed_inputs: Vec<Option<usize>> = mapped.failed.iter().map(|f| f.0).collect();
-            (
-                export_timed(job, &mapper, mapped.partial, &list)?,
-                failed,
-                list,
-                failed_inputs,
-            )
+            let new = export_timed(job, &mapper, mapped.partial, &list)?;
+            (new, failed, list, failed_inputs, counted.records())
         }
         None => {
             let mapper = job.mapper()?;
-            let mapped = engine.run(plan.inputs.clone(), &mapper)?;
+            let counted = Counted::new(&mapper, count);
+            let mapped = engine.run(plan.inputs.clone(), &counted)?;
             let failed = mapped.report();
             let list = mapped.input_list();
             let failed_inputs: Vec<Option<usize>> = mapped.failed.iter().map(|f| f.0).collect();
             let new = job.export(&mapper, mapped.partial, &list)?;
-            (new, failed, list, failed_inputs)
+            (new, failed, list, failed_inputs, counted.records())
         }
     };
     let base = keep_going_code(failed, &list.failed);
@@ -392,7 +383,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     let how = Shown {
         inputs: Some(&list),
         this_run: config.since_last,
-        emit: config.emit.clone(),
+        emit: report::with_records(&config.emit, records),
     };
     let outcome = match previous {
         // `--diff`: this run's total against the previous run's.
