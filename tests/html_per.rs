@@ -464,3 +464,37 @@ fn a_chart_of_many_buckets_is_bounded_and_keeps_every_count() {
         "the page says rows were left out"
     );
 }
+
+#[test]
+fn a_spilled_per_report_streams_its_rows_and_says_why_it_has_no_chart() {
+    let dir = Dir::new("html-per-spilled");
+    let log = testdata("apache_access.log");
+    let args = [
+        "fields",
+        "--format",
+        "combined",
+        "--by",
+        "path",
+        "--per",
+        "1h",
+        "--tz",
+        "UTC",
+        "--memory",
+        "1M",
+        log.to_str().unwrap(),
+    ];
+    let html = page(&dir, &[&args[..], &["--output-format", "html"]].concat());
+    let text = String::from_utf8(html).unwrap();
+    assert!(!text.contains("<svg"));
+    assert!(text.contains("<p class=\"note\">No chart: the result did not fit in --memory"));
+    // The rows are the TSV's, up to the page's bound.
+    let tsv = page(&dir, &[&args[..], &["--header"]].concat());
+    let rows = parse_tsv_rows(&tsv);
+    assert!(rows.len() > 1001);
+    assert_eq!(text.matches("<tr>").count(), 1001);
+    let first = String::from_utf8(rows[1][1].clone()).unwrap();
+    assert!(
+        text.contains(&format!("<td class=\"k\">{first}</td>")),
+        "{first}"
+    );
+}

@@ -61,10 +61,21 @@ pub fn write_per<J: Job>(
         // The job's `--top N` is per bucket; the page shows at most its own bound of rows.
         shown.emit.top = report.rows;
         report.rows = Some(DEFAULT_ROWS.max(report.rows.unwrap_or(0)));
-        if let Ok(entries) = &rows {
-            if let Some((covered, chart)) = per_report(job, &bucketer, &run.params.zone, entries) {
-                report.covered = Some(covered);
-                report.chart = Some(chart);
+        match &rows {
+            Ok(entries) => {
+                if let Some((covered, chart)) =
+                    per_report(job, &bucketer, &run.params.zone, entries)
+                {
+                    report.covered = Some(covered);
+                    report.chart = Some(chart);
+                }
+            }
+            Err(_) => {
+                report.no_chart = Some(
+                    "No chart: the result did not fit in --memory and is written as it is \
+                     read back from disk."
+                        .into(),
+                )
             }
         }
     }

@@ -55,6 +55,8 @@ pub struct Report {
     pub covered: Option<String>,
     /// A time series of the top keys, drawn above the table (jobs with a time axis).
     pub chart: Option<chart::Chart>,
+    /// Why a result that could have a chart has none, said where the chart would be.
+    pub no_chart: Option<String>,
     /// The records the run read, when it counted them (a run over inputs); merged partials
     /// do not record it.
     pub records: Option<u64>,
@@ -172,6 +174,10 @@ impl<W: Write> HtmlEmitter<W> {
         self.out.write_all(b"</dl>\n")?;
         if let Some(c) = &report.chart {
             self.replaced += chart::write_chart(&mut self.out, c)?;
+        } else if let Some(why) = &report.no_chart {
+            self.out.write_all(b"<p class=\"note\">")?;
+            encode_text_to_writer(why, &mut self.out)?;
+            self.out.write_all(b"</p>\n")?;
         }
         self.report = report;
         self.out
