@@ -15,7 +15,7 @@ use crate::engine::{Engine, Spiller};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::input;
-use crate::jobs::timed::{export_timed, RunParams, TimeRun, TimedMapper};
+use crate::jobs::timed::{export_timed, RunParams, TimeParams, TimeRun, TimedMapper};
 use crate::jobs::timed_emit::{write_per, PerRows};
 use crate::jobs::{Job, JobVisitor, Mapper, RunShape, Shown};
 use crate::order::{GroupPrefix, OrderOptions, PerGroup, SortOrder};
@@ -240,11 +240,21 @@ fn run_timed<J: Job>(
     let list = mapped.input_list();
     let covered = run_coverage(config, &mapped.reads)?;
     let mut keyed = export_timed(job, &mapper, mapped.partial, &list)?;
+    let config = &with_time(config, mapper.resolved_params());
     let merged = match keyed_spiller::<J>(config).filter(|s| s.must_spill_result(&keyed)) {
         Some(s) => Merged::Spilled(s.into_spilled(&mut keyed)?, keyed.meta),
         None => Merged::Memory(keyed),
     };
     emit_run(config, job, merged, &list, failed, covered, out)
+}
+
+/// The config of a run with the time parameters it resolved while mapping (the years of
+/// year-less timestamps dated by their inputs' modification times), for its partial's header.
+fn with_time(config: &Config, time: TimeParams) -> Config {
+    Config {
+        time: Some(time),
+        ..config.clone()
+    }
 }
 
 /// An incremental run (`--state`): under the state's lock, map what is new since the last run,
@@ -277,6 +287,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
         ));
     }
     let engine = Engine::with_options(config.engine_options())?;
+    let mut resolved = None;
     let (new, failed, list, failed_inputs) = match &config.time {
         Some(time) => {
             let time = TimeRun::new(time)?.sorted(config.sorted.as_deref())?;
@@ -285,12 +296,11 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
             let failed = mapped.report();
             let list = mapped.input_list();
             let failed_inputs: Vec<Option<usize>> = mapped.failed.iter().map(|f| f.0).collect();
-            (
-                export_timed(job, &mapper, mapped.partial, &list)?,
-                failed,
-                list,
-                failed_inputs,
-            )
+            let new = export_timed(job, &mapper, mapped.partial, &list)?;
+            // The state's header dates year-less timestamps as this run did (what earlier
+            // runs counted keeps the years they gave it).
+            resolved = Some(mapper.resolved_params());
+            (new, failed, list, failed_inputs)
         }
         None => {
             let mapper = job.mapper()?;
@@ -302,6 +312,8 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
             (new, failed, list, failed_inputs)
         }
     };
+    let resolved_config = resolved.map(|t| with_time(config, t));
+    let config = resolved_config.as_ref().unwrap_or(config);
     let base = keep_going_code(failed, &list.failed);
     // An input that failed was left out of the result: its mark goes back to where it was,
     // so the next run reads it again. A failure not tied to one input saves no state.
@@ -388,7 +400,10 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
 fn merge_partials<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<Outcome> {
     let needs_header = config.action == Action::Merge;
     let spiller = keyed_spiller::<J>(config);
-    let (mut keyed, covered) = read_partials(config, needs_header, spiller.as_ref())?;
+    let (mut keyed, covered, header) = read_partials(config, needs_header, spiller.as_ref())?;
+    // The merged partial dates year-less timestamps as every merged partial did.
+    let union = header.time.map(|t| with_time(config, t));
+    let config = union.as_ref().unwrap_or(config);
     if let Some(e) = spiller.as_ref().and_then(TableSpiller::take_error) {
         return Err(e);
     }
@@ -421,12 +436,14 @@ fn merge_partials<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Resu
 /// With `needs_header` (merge), each input must be a partial file with a matching header. With
 /// `spiller`, the table is spilled whenever it could pass `--memory`. Counts are not checked
 /// here (see [`Keyed::check_counts`]). With `needs_header`, the partials' coverage is checked
-/// (see [`check_coverage`]) and their union returned.
+/// (see [`check_coverage`]) and their union returned, with the header of the result: the
+/// config's, dating year-less timestamps as every input did ([`TimeParams::mtime`]).
 fn read_partials<S: crate::aggregate::State>(
     config: &Config,
     needs_header: bool,
     spiller: Option<&TableSpiller<Keyed<S>, S>>,
-) -> Result<(Keyed<S>, Option<Coverage>)> {
+) -> Result<(Keyed<S>, Option<Coverage>, RunParams)> {
+    let mut expected = config.header();
     let mut keyed = Keyed::default();
     let mut counted = 0;
     let mut keep_within = |k: &mut Keyed<S>| -> Result<()> {
@@ -443,12 +460,18 @@ fn read_partials<S: crate::aggregate::State>(
         let header: Option<RunParams> = format::read_partial_with(
             &name,
             &mut *reader,
-            Some(&config.header()),
+            Some(&expected),
             &mut keyed,
             &mut sections,
             config.partition,
             &mut keep_within,
         )?;
+        if let (Some(t), Some(found)) = (
+            expected.time.as_mut(),
+            header.as_ref().and_then(|h| h.time.as_ref()),
+        ) {
+            t.mtime.extend(found.mtime.clone());
+        }
         let several = sections.len() > 1;
         for (k, c) in sections.into_iter().enumerate() {
             let label = match several {
@@ -472,7 +495,7 @@ fn read_partials<S: crate::aggregate::State>(
         // were shuffled from (the Spark driver's exact mode): checked for overlap and passed
         // on, so the final merge can check the whole.
         if found.iter().all(|(_, c)| c.is_none()) {
-            return Ok((keyed, None));
+            return Ok((keyed, None, expected));
         }
         found.retain(|(_, c)| c.is_some());
         for (k, (name, _)) in found.iter_mut().enumerate() {
@@ -480,7 +503,7 @@ fn read_partials<S: crate::aggregate::State>(
         }
     }
     let covered = check_coverage(config, found)?;
-    Ok((keyed, covered))
+    Ok((keyed, covered, expected))
 }
 
 /// The checks of `merge` on its partials' coverage: no two partials count the same bytes

@@ -1,6 +1,6 @@
 //! Time on the command line: `--per` buckets on every job (against Python's `datetime` on the
 //! real log samples), byte-identical results whatever `-j`, `--chunk-size`, shards, merges,
-//! `--state` or spill, `--since`/`--until` windows, DST days and New Year, `--fill`, the time
+//! `--state` or spill, `--since`/`--until` windows, DST days, `--fill`, the time
 //! options in partial headers, and `--output-format chart`.
 
 use std::collections::BTreeMap;
@@ -275,39 +275,6 @@ fn a_dst_day_in_berlin_has_23_and_25_hourly_buckets() {
     let days = per_counts(&out);
     assert_eq!(days["2024-03-31T00:00:00+01:00"], 23 * 6);
     assert_eq!(days["2024-10-27T00:00:00+02:00"], 25 * 6);
-}
-
-#[test]
-fn a_syslog_file_across_new_year_gets_its_years_right() {
-    let dir = Dir::new("time-new-year");
-    let f = dir.create(
-        "syslog",
-        "Dec 31 23:58:01 host cron[1]: a\nDec 31 23:59:59 host cron[1]: b\nJan  1 00:00:01 host cron[1]: c\nJan  1 10:00:00 host cron[1]: d\n",
-    );
-    let f = f.to_str().unwrap();
-    let (out, _) = ok(&[
-        "grep",
-        "-c",
-        "cron",
-        "--per",
-        "1d",
-        "--tz",
-        "UTC",
-        "--now",
-        "2025-01-02T00:00:00Z",
-        f,
-    ]);
-    assert_eq!(
-        text(&out),
-        "2024-12-31T00:00:00+00:00\t2\n2025-01-01T00:00:00+00:00\t2\n"
-    );
-    let (out, _) = ok(&[
-        "grep", "-c", "cron", "--per", "1d", "--tz", "UTC", "--year", "2019", f,
-    ]);
-    assert_eq!(
-        text(&out),
-        "2019-01-01T00:00:00+00:00\t2\n2019-12-31T00:00:00+00:00\t2\n"
-    );
 }
 
 #[test]

@@ -190,7 +190,9 @@ pub struct TimeArgs {
 
     /// The year of year-less timestamps (syslog, Android, Proxifier)
     ///
-    /// By default the current year, one earlier for months later than the current month.
+    /// By default each file's own: the year of its modification time, one earlier for a month
+    /// later than the file's (a December line in a January file). Stdin and pipes have none:
+    /// there the year of now (--now), one earlier for a month later than now's.
     #[arg(long, value_name = "N", help_heading = "Time")]
     pub year: Option<i16>,
 
@@ -217,9 +219,9 @@ pub struct TimeArgs {
     )]
     pub until: Option<String>,
 
-    /// Pin "now" for relative --since/--until and the default year
+    /// Pin "now" for relative --since/--until and the year of stdin
     ///
-    /// For tests and replays.
+    /// For tests and replays. Year-less timestamps of stdin (and pipes) take the year of now.
     #[arg(long, value_name = "TIME", help_heading = "Time")]
     pub now: Option<String>,
 

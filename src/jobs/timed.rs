@@ -57,6 +57,13 @@ pub struct TimeParams {
     /// Without `--year`: the month of "now"; lines of a later month are from the year before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub month: Option<u8>,
+    /// Without `--year`: by input name, the year and month of the modification time that
+    /// dated the input's year-less timestamps (only inputs where one was read; inputs
+    /// without a usable modification time, such as stdin, are dated by `year`/`month`).
+    /// Filled in after the map ([`TimedMapper::resolved_years`]). Partials agree when the
+    /// inputs they share were dated alike; a merge carries the union.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mtime: BTreeMap<String, (i16, u8)>,
     /// `--since` resolved, RFC 3339 in UTC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
@@ -126,6 +133,7 @@ impl TimeParams {
             zone: zone.id().to_string(),
             year,
             month,
+            mtime: BTreeMap::new(),
             since: at("--since", &a.since)?,
             until: at("--until", &a.until)?,
         }))
@@ -183,8 +191,32 @@ impl crate::partial::format::Header for RunParams {
         if self.job != other.job {
             return self.job.mismatch(a, &other.job, b);
         }
-        if self.time == other.time {
-            return None;
+        let rules_only = |t: &Option<TimeParams>| {
+            t.clone().map(|mut t| {
+                t.mtime.clear();
+                t
+            })
+        };
+        if rules_only(&self.time) == rules_only(&other.time) {
+            let (Some(x), Some(y)) = (&self.time, &other.time) else {
+                return None;
+            };
+            let differ = x
+                .mtime
+                .iter()
+                .find(|(input, ym)| y.mtime.get(*input).is_some_and(|o| o != *ym))?;
+            let other_ym = y.mtime[differ.0];
+            return Some(format!(
+                "cannot merge '{}' partials that dated the year-less timestamps of {} \
+                 differently: from its modification time in {}-{:02} in {a} but {}-{:02} in \
+                 {b} (give --year to date them alike)",
+                self.name(),
+                differ.0,
+                differ.1 .0,
+                differ.1 .1,
+                other_ym.0,
+                other_ym.1
+            ));
         }
         let show = |t: &Option<TimeParams>| {
             t.as_ref().map_or_else(
@@ -332,6 +364,39 @@ pub struct TimedMapper<'t, M> {
     run: &'t TimeRun,
     /// The format detected per input (by index), decided from the input's first lines.
     detected: Mutex<BTreeMap<usize, Option<Detected>>>,
+    /// Per input (by index), how its year-less timestamps are dated ([`Mapper::begin`]).
+    years: Mutex<Vec<InputYears>>,
+}
+
+/// How one input's year-less timestamps are dated.
+#[derive(Debug, Clone)]
+struct InputYears {
+    name: String,
+    rule: YearRule,
+    /// The rule comes from the input's modification time (not `--year` nor "now").
+    from_mtime: bool,
+    /// A year-less timestamp of the input was dated by it.
+    used: bool,
+}
+
+/// The year rule of an input without `--year`: from its modification time when it is a
+/// regular file (a `.gz` file's own), else (stdin, a pipe) `now`, the rule of "now".
+fn input_years(spec: &crate::input::InputSpec, now: YearRule, zone: &Zone) -> InputYears {
+    use crate::input::InputSpec;
+    let mtime = match spec {
+        InputSpec::Path(p) | InputSpec::Part { path: p, .. } => std::fs::metadata(p)
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| Timestamp::try_from(t).ok()),
+        InputSpec::Stdin | InputSpec::Bytes { .. } => None,
+    };
+    InputYears {
+        name: spec.name(),
+        rule: mtime.map_or(now, |t| YearRule::from_reference(t, zone.tz())),
+        from_mtime: mtime.is_some(),
+        used: false,
+    }
 }
 
 impl<'t, M: Mapper> TimedMapper<'t, M> {
@@ -341,7 +406,42 @@ impl<'t, M: Mapper> TimedMapper<'t, M> {
             inner,
             run,
             detected: Mutex::new(BTreeMap::new()),
+            years: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The year rule of input `input` (the run's own before [`Mapper::begin`]).
+    fn year_rule(&self, input: usize) -> YearRule {
+        let y = self.years.lock().unwrap_or_else(|p| p.into_inner());
+        y.get(input).map_or(self.run.years, |i| i.rule)
+    }
+
+    /// Notes that input `input`'s year rule dated a timestamp.
+    fn year_used(&self, input: usize) {
+        let mut y = self.years.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = y.get_mut(input) {
+            i.used = true;
+        }
+    }
+
+    /// What the run resolved for the year-less timestamps of each input dated by its
+    /// modification time: [`TimeParams::mtime`].
+    pub fn resolved_years(&self) -> BTreeMap<String, (i16, u8)> {
+        let y = self.years.lock().unwrap_or_else(|p| p.into_inner());
+        y.iter()
+            .filter(|i| i.used && i.from_mtime)
+            .filter_map(|i| match i.rule {
+                YearRule::Reference { year, month } => Some((i.name.clone(), (year, month))),
+                YearRule::Fixed(_) => None,
+            })
+            .collect()
+    }
+
+    /// The run's time parameters with what the map resolved ([`TimedMapper::resolved_years`]).
+    pub fn resolved_params(&self) -> TimeParams {
+        let mut p = self.run.params.clone();
+        p.mtime.extend(self.resolved_years());
+        p
     }
 
     fn detected(&self, chunk: &Chunk<'_>) -> Option<Detected> {
@@ -375,12 +475,30 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
         self.run.format.is_none()
     }
 
+    fn begin(&self, inputs: &[crate::input::InputSpec]) {
+        self.inner.begin(inputs);
+        let mut y = self.years.lock().unwrap_or_else(|p| p.into_inner());
+        *y = inputs
+            .iter()
+            .map(|spec| match self.run.years {
+                YearRule::Fixed(_) => InputYears {
+                    name: spec.name(),
+                    rule: self.run.years,
+                    from_mtime: false,
+                    used: false,
+                },
+                now => input_years(spec, now, &self.run.zone),
+            })
+            .collect();
+    }
+
     fn map(&self, chunk: Chunk<'_>, partial: &mut Self::Partial) {
         let detected = match &self.run.format {
             Some(_) => None,
             None => self.detected(&chunk),
         };
-        let mut resolver = Resolver::new(self.run.zone.tz().clone(), self.run.years);
+        let mut resolver =
+            Resolver::new(self.run.zone.tz().clone(), self.year_rule(chunk.input));
         let mut bucketer = self.run.bucketer();
         let mut track = self
             .run
@@ -443,6 +561,9 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
         if let Some(t) = track {
             partial.order.push(t.finish());
         }
+        if resolver.year_used() {
+            self.year_used(chunk.input);
+        }
     }
 
     fn select_chunks(&self, chunks: &[Chunk<'_>]) -> std::ops::Range<usize> {
@@ -457,7 +578,7 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
             Some(_) => None,
             None => self.detected(c0),
         };
-        let mut resolver = Resolver::new(self.run.zone.tz().clone(), self.run.years);
+        let mut resolver = Resolver::new(self.run.zone.tz().clone(), self.year_rule(c0.input));
         let mut first = |i: usize| -> Option<Timestamp> {
             // The first time among the chunk's first lines.
             chunks[i]
