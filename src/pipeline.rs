@@ -15,7 +15,7 @@ use crate::engine::{Engine, Spiller};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::input;
-use crate::jobs::timed::{export_timed, RunParams, TimeParams, TimeRun, TimedMapper};
+use crate::jobs::timed::{export_timed, timed_mapper, RunParams, TimeParams, TimeRun};
 use crate::jobs::timed_emit::{write_per, PerRows};
 use crate::jobs::{Job, JobVisitor, Mapper, RunShape, Shown};
 use crate::order::{GroupPrefix, OrderOptions, PerGroup, SortOrder};
@@ -124,7 +124,9 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
         return run_timed(
             config,
             job,
-            &TimeRun::new(time)?.sorted(config.sorted.as_deref())?,
+            &TimeRun::new(time)?
+                .sorted(config.sorted.as_deref())?
+                .field(&config.params)?,
             out,
         );
     }
@@ -234,7 +236,7 @@ fn run_timed<J: Job>(
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let engine = Engine::with_options(config.engine_options())?;
-    let mapper = TimedMapper::new(job.mapper()?, time);
+    let mapper = timed_mapper(job, time, &config.bad)?;
     let mapped = engine.run(config.inputs.clone(), &mapper)?;
     let failed = mapped.report();
     let list = mapped.input_list();
@@ -290,8 +292,10 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     let mut resolved = None;
     let (new, failed, list, failed_inputs) = match &config.time {
         Some(time) => {
-            let time = TimeRun::new(time)?.sorted(config.sorted.as_deref())?;
-            let mapper = TimedMapper::new(job.mapper()?, &time);
+            let time = TimeRun::new(time)?
+                .sorted(config.sorted.as_deref())?
+                .field(&config.params)?;
+            let mapper = timed_mapper(job, &time, &config.bad)?;
             let mapped = engine.run(plan.inputs.clone(), &mapper)?;
             let failed = mapped.report();
             let list = mapped.input_list();
@@ -773,12 +777,13 @@ fn write_result<J: Job>(
     };
     if untimed > 0 && config.emit_mode == EmitMode::Final {
         outcome.warnings.push(format!(
-            "{untimed} line{} without a timestamp left out (bad records: no timestamp{})",
+            "{untimed} record{} without a timestamp left out (bad records: no timestamp{}); {}",
             if untimed == 1 { "" } else { "s" },
             match config.time.as_ref().and_then(|t| t.format.as_deref()) {
                 Some(f) => format!(" matching --time-format '{f}'"),
                 None => " of a known format; see --time-format".into(),
-            }
+            },
+            crate::jobs::bad_records::where_listed(config.rejects_path()),
         ));
     }
     Ok(outcome)

@@ -290,7 +290,10 @@ fn fill_adds_zero_rows_for_time_only_outputs_and_is_refused_otherwise() {
         text(&out),
         "2024-01-01T10:00:00+00:00\t1\n2024-01-01T10:03:00+00:00\t1\n"
     );
-    assert!(err.contains("1 line without a timestamp left out"), "{err}");
+    assert!(
+        err.contains("1 record without a timestamp left out"),
+        "{err}"
+    );
     let (out, _) = ok(&[
         "grep", "-c", "ERROR", "--per", "1m", "--fill", "--tz", "UTC", f,
     ]);

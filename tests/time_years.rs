@@ -41,7 +41,11 @@ fn set_mtime(path: &std::path::Path, rfc3339: &str) {
 const PER_DAY: [&str; 7] = ["grep", "-c", "cron", "--per", "1d", "--tz", "UTC"];
 
 fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    PER_DAY.iter().copied().chain(extra.iter().copied()).collect()
+    PER_DAY
+        .iter()
+        .copied()
+        .chain(extra.iter().copied())
+        .collect()
 }
 
 #[test]
@@ -117,7 +121,10 @@ fn the_resolved_years_are_in_the_partial_and_disagreeing_partials_refuse_to_merg
         (p, h)
     };
     let (pa, ha) = partial(&a);
-    assert!(ha.contains(r#""mtime":{"#) && ha.contains("[2025,1]"), "{ha}");
+    assert!(
+        ha.contains(r#""mtime":{"#) && ha.contains("[2025,1]"),
+        "{ha}"
+    );
     // Only inputs whose year-less timestamps the modification time dated are named.
     let (_, hp) = partial(&plain);
     assert!(!hp.contains("mtime"), "{hp}");
@@ -142,7 +149,11 @@ fn the_resolved_years_are_in_the_partial_and_disagreeing_partials_refuse_to_merg
     let (pa2, _) = partial(&a);
     let pa2_path = dir.create("a2.partial", &pa2);
     let (_, code, err) = run_logmill(
-        &["merge", pa_path.to_str().unwrap(), pa2_path.to_str().unwrap()],
+        &[
+            "merge",
+            pa_path.to_str().unwrap(),
+            pa2_path.to_str().unwrap(),
+        ],
         None,
     );
     assert_eq!(code, 2, "{err}");

@@ -40,6 +40,10 @@ pub struct WordsArgs {
     #[command(flatten)]
     pub records: RecordArgs,
 
+    /// Where bad records go: records without a timestamp under the time options.
+    #[command(flatten)]
+    pub bad: RejectArgs,
+
     /// Input files; `-` or none reads stdin.
     #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
@@ -87,7 +91,7 @@ Examples:
             },
             files: args.files,
             output: args.output,
-            bad: RejectArgs::default(),
+            bad: args.bad,
         })
     }
 
