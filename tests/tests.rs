@@ -27,6 +27,7 @@ mod signals;
 mod spill;
 mod state;
 mod time;
+mod time_fields;
 mod time_years;
 mod timestamps;
 mod top_per;
