@@ -28,6 +28,7 @@ mod spill;
 mod state;
 mod time;
 mod time_fields;
+mod time_records;
 mod time_years;
 mod timestamps;
 mod top_per;
