@@ -29,6 +29,7 @@ mod state;
 mod time;
 mod time_fields;
 mod time_records;
+mod time_rejects;
 mod time_years;
 mod timestamps;
 mod top_per;
