@@ -127,7 +127,11 @@ fn python(path: &std::path::Path, kind: &str, fmt: &str) -> (BTreeMap<(String, S
         .args(["-c", PYTHON, path.to_str().unwrap(), kind, fmt])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut counts = BTreeMap::new();
     let mut untimed = 0;
     for line in String::from_utf8(out.stdout).unwrap().lines() {
@@ -159,7 +163,14 @@ fn ours(args: &[&str], stdin: Option<&[u8]>) -> (Vec<u8>, BTreeMap<(String, Stri
         .lines()
         .find(|l| l.contains("without a timestamp"))
         .map_or(0, |l| {
-            l.split("warning: ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap()
+            l.split("warning: ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
         });
     (out, counts, untimed)
 }
@@ -229,7 +240,16 @@ fn jsonl_time_field_counts_equal_python() {
     let fs = f.to_str().unwrap();
     let (want, want_untimed) = python(&f, "jsonl", "");
     let base = [
-        "fields", "--format", "jsonl", "--time-field", "ts", "--by", "lvl", "--per", "1h", "--tz",
+        "fields",
+        "--format",
+        "jsonl",
+        "--time-field",
+        "ts",
+        "--by",
+        "lvl",
+        "--per",
+        "1h",
+        "--tz",
         "+02:00",
     ];
     let args = |extra: &[&str]| -> Vec<String> {
@@ -266,8 +286,17 @@ fn csv_time_field_counts_equal_python_with_and_without_a_format() {
         let fs = f.to_str().unwrap();
         let (want, want_untimed) = python(&f, "csv", fmt);
         let mut base = vec![
-            "fields", "--format", "csv", "--time-field", "when", "--by", "lvl", "--per", "1h",
-            "--tz", "+02:00",
+            "fields",
+            "--format",
+            "csv",
+            "--time-field",
+            "when",
+            "--by",
+            "lvl",
+            "--per",
+            "1h",
+            "--tz",
+            "+02:00",
         ];
         if custom {
             base.extend(["--time-format", fmt]);
@@ -302,19 +331,50 @@ fn time_field_is_refused_where_it_means_nothing() {
     let dir = Dir::new("time-field-refused");
     let f = dir.create("a.csv", "when,x\n2024-01-01T00:00:00Z,1\n");
     let f = f.to_str().unwrap();
-    refused(&["grep", "x", "--time-field", "when", "--per", "1h", f], None, "--time-field");
     refused(
-        &["fields", "--format", "ws", "--time-field", "1", "--per", "1h", f],
+        &["grep", "x", "--time-field", "when", "--per", "1h", f],
         None,
         "--time-field",
     );
     refused(
-        &["fields", "--format", "jsonl", "--time-field", "a..b", "--per", "1h", f],
+        &[
+            "fields",
+            "--format",
+            "ws",
+            "--time-field",
+            "1",
+            "--per",
+            "1h",
+            f,
+        ],
+        None,
+        "--time-field",
+    );
+    refused(
+        &[
+            "fields",
+            "--format",
+            "jsonl",
+            "--time-field",
+            "a..b",
+            "--per",
+            "1h",
+            f,
+        ],
         None,
         "--time-field",
     );
     let (_, code, err) = run_logmill(
-        &["fields", "--format", "csv", "--time-field", "nope", "--per", "1h", f],
+        &[
+            "fields",
+            "--format",
+            "csv",
+            "--time-field",
+            "nope",
+            "--per",
+            "1h",
+            f,
+        ],
         None,
     );
     assert_eq!(code, 2, "{err}");

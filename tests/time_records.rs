@@ -27,7 +27,11 @@ fn untimed(err: &str) -> u64 {
 
 /// Second (or hour) bucket label of a record's first line `YYYY-MM-DD HH:MM:SS...` read in
 /// UTC, as Python's `datetime` gives it; None when the first line has no such time.
-fn py_bucket_counts(records: &[String], per_hour: bool, needle: &str) -> (BTreeMap<String, u64>, u64) {
+fn py_bucket_counts(
+    records: &[String],
+    per_hour: bool,
+    needle: &str,
+) -> (BTreeMap<String, u64>, u64) {
     let script = r#"
 import json, sys
 from datetime import datetime, timezone
@@ -120,7 +124,10 @@ fn per_second_counts_of_the_real_multi_line_logs_equal_python() {
             assert_eq!(per_counts(&out), all, "{file} {per}");
             assert_eq!(untimed(&err), want_untimed, "{file}: {err}");
             // Line by line, the continuation lines would be lines without a timestamp.
-            let (_, err) = ok(&["grep", "-c", needle, "--per", per, "--tz", "UTC", p], None);
+            let (_, err) = ok(
+                &["grep", "-c", needle, "--per", per, "--tz", "UTC", p],
+                None,
+            );
             assert!(untimed(&err) > want_untimed, "{err}");
         }
     }
@@ -155,7 +162,9 @@ fn random_log(seed: u64) -> Vec<u8> {
         t += r.below(900);
         let level = ["INFO", "WARN", "SEVERE"][r.below(3) as usize];
         if r.below(15) == 0 {
-            out.push_str(&format!("no time here {i}\n\tat still.Continued(X.java:1)\n"));
+            out.push_str(&format!(
+                "no time here {i}\n\tat still.Continued(X.java:1)\n"
+            ));
             continue;
         }
         out.push_str(&format!(
@@ -219,7 +228,11 @@ fn records_across_chunk_edges_give_the_same_bytes_for_any_split() {
             for j in ["1", "3"] {
                 for size in ["1", "2", "17", "300", "1M"] {
                     let extra = ["-j", j, "--chunk-size", size];
-                    assert_eq!(with(&extra, None).0, want, "seed {seed} {job:?} -j {j} {size}");
+                    assert_eq!(
+                        with(&extra, None).0,
+                        want,
+                        "seed {seed} {job:?} -j {j} {size}"
+                    );
                     assert_eq!(
                         with(&extra, Some(&data)).0,
                         want,
@@ -238,8 +251,16 @@ fn since_and_until_keep_whole_records_by_their_first_line() {
                2024-01-01 11:00:00 SEVERE c\n\tat x.Y(Z.java:3)\n";
     let (out, err) = ok(
         &[
-            "lines", "--records", "java", "--since", "2024-01-01T10:00:00Z", "--until",
-            "2024-01-01T11:00:00Z", "--tz", "UTC", "-",
+            "lines",
+            "--records",
+            "java",
+            "--since",
+            "2024-01-01T10:00:00Z",
+            "--until",
+            "2024-01-01T11:00:00Z",
+            "--tz",
+            "UTC",
+            "-",
         ],
         Some(log.as_bytes()),
     );

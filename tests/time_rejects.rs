@@ -13,7 +13,11 @@ fn log() -> String {
         x ^= x >> 7;
         x ^= x << 17;
         let level = ["ERROR", "INFO", "WARN"][(x % 3) as usize];
-        let n = if x % 11 == 0 { "NaN".to_string() } else { (x % 97).to_string() };
+        let n = if x % 11 == 0 {
+            "NaN".to_string()
+        } else {
+            (x % 97).to_string()
+        };
         match x % 7 {
             0 => s.push_str(&format!("continued {i} {level} n={n}\n")),
             _ => s.push_str(&format!(
@@ -86,8 +90,21 @@ fn the_jobs_own_bad_records_and_untimed_ones_share_one_rejects_file() {
     let rejects = dir.path("rejects.txt");
     for (j, size) in [("1", "1M"), ("2", "1"), ("2", "50")] {
         let a = [
-            "match", r"(ERROR|INFO|WARN) n=(\S+)", "--sum", "2", "--per", "1h", "--tz", "UTC",
-            "--rejects", rejects.to_str().unwrap(), "-j", j, "--chunk-size", size, f,
+            "match",
+            r"(ERROR|INFO|WARN) n=(\S+)",
+            "--sum",
+            "2",
+            "--per",
+            "1h",
+            "--tz",
+            "UTC",
+            "--rejects",
+            rejects.to_str().unwrap(),
+            "-j",
+            j,
+            "--chunk-size",
+            size,
+            f,
         ];
         let (_, code, err) = run_logmill(&a, None);
         assert_eq!(code, 0, "{err}");
@@ -102,9 +119,22 @@ fn the_jobs_own_bad_records_and_untimed_ones_share_one_rejects_file() {
 #[test]
 fn strict_stops_at_the_first_record_without_a_timestamp() {
     let input = "2024-01-01 10:00:00 a\n2024-01-01 10:00:01 b\nno time\nalso none\n";
-    for job in [&["words"][..], &["grep", "-c", "a"], &["fields", "--by", "3"]] {
+    for job in [
+        &["words"][..],
+        &["grep", "-c", "a"],
+        &["fields", "--by", "3"],
+    ] {
         let mut a: Vec<&str> = job.to_vec();
-        a.extend(["--per", "1h", "--tz", "UTC", "--strict", "--chunk-size", "1", "-"]);
+        a.extend([
+            "--per",
+            "1h",
+            "--tz",
+            "UTC",
+            "--strict",
+            "--chunk-size",
+            "1",
+            "-",
+        ]);
         let err = refused(&a, Some(input.as_bytes()), "no timestamp");
         assert!(err.contains(":3:"), "{job:?}: {err}");
     }
@@ -121,8 +151,18 @@ fn a_record_without_a_timestamp_is_listed_at_its_first_line_with_line_ends_escap
     let rejects = dir.path("rejects.txt");
     let (out, code, err) = run_logmill(
         &[
-            "grep", "-c", "INFO", "--records", "java", "--per", "1h", "--tz", "UTC", "--rejects",
-            rejects.to_str().unwrap(), file.to_str().unwrap(),
+            "grep",
+            "-c",
+            "INFO",
+            "--records",
+            "java",
+            "--per",
+            "1h",
+            "--tz",
+            "UTC",
+            "--rejects",
+            rejects.to_str().unwrap(),
+            file.to_str().unwrap(),
         ],
         None,
     );
@@ -148,7 +188,17 @@ fn rejects_of_jobs_that_only_reject_untimed_records_need_a_time_option() {
     refused(&["words", "--rejects", r, f], None, "needs --per");
     refused(&["lines", "--strict", f], None, "needs --per");
     refused(
-        &["grep", "x", "--per", "1h", "--rejects", r, "--shard", "1/2", f],
+        &[
+            "grep",
+            "x",
+            "--per",
+            "1h",
+            "--rejects",
+            r,
+            "--shard",
+            "1/2",
+            f,
+        ],
         None,
         "--shard",
     );

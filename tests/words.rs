@@ -361,10 +361,13 @@ fn run_lib_inputs(
             data,
         })
         .collect();
-    let mut config = Config::new(JobParams::Words(WordsParams {
+    let mut config = Config::new(
+        JobParams::Words(WordsParams {
             unicode,
             ..Default::default()
-        }), specs);
+        }),
+        specs,
+    );
     config.threads = threads;
     config.chunk_size = chunk_size;
     config.emit = emit;

@@ -87,7 +87,9 @@ its surroundings resolved once, on the driver, and passed to every stage as flag
 zone `logmill` finds in the driver's `TZ` or /etc/localtime) and `--now` (the driver's clock),
 unless JOB ARGS give them. Year-less timestamps (syslog) take `--year` when given; else in exact
 mode the stages read the files and date them by their modification times as one process does,
-and in streaming mode (stages read stdin) by `--now`: give `--year` there. Every stage's exit
+and in streaming mode (stages read stdin) by `--now`: give `--year` there. Streaming mode
+refuses `--per` (its keys start with binary bucket bytes, which `RDD.pipe` cannot carry as
+UTF-8 text). Every stage's exit
 code is checked
 (`checkCode=True`); a failing stage fails the Spark job and the driver exits 2 with one line.
 
@@ -245,6 +247,11 @@ def parse_run(argv: List[str]) -> Run:
         raise UsageError(
             "--records and --record-start cannot run in streaming mode: textFile splits lines, "
             "so a record (a log line with its stack trace) would be cut; use --mode exact"
+        )
+    if ns.mode == "streaming" and any(a.split("=", 1)[0] == "--per" for a in job_args):
+        raise UsageError(
+            "--per cannot run in streaming mode: its keys start with a binary time bucket, and "
+            "RDD.pipe reads the map stage's output as UTF-8 text; use --mode exact"
         )
     for n, what in ((ns.shards, "--shards"), (ns.reducers, "--reducers"), (ns.threads, "--threads")):
         if n is not None and n < 1:
