@@ -332,6 +332,21 @@ def pin_time(run: Run) -> None:
     run.job_args = args + pinned
 
 
+def _without_mtime(header: Optional[bytes]) -> object:
+    """A partial header line without what a stage resolves from its files (`time.mtime`: the
+    years of year-less timestamps from the inputs' modification times), for comparing it with the
+    driver's header of an empty run."""
+    if header is None:
+        return None
+    parts = header.split(b"\t", 2)
+    try:
+        params = json.loads(parts[2])
+        params.get("time", {}).pop("mtime", None)
+    except (IndexError, ValueError, AttributeError):
+        return header
+    return (parts[:2], params)
+
+
 def stage_env(threads: int) -> dict:
     """The environment of every stage process: `RDD.pipe` starts children with an empty one."""
     return {
@@ -480,7 +495,7 @@ def exact(sc, run: Run) -> List[bytes]:
             lines = run_stage(cmd, env)
             try:
                 first = next(lines, None)
-                if first != header:
+                if first != header and _without_mtime(first) != _without_mtime(header):
                     raise StageError(f"shard {i}/{shards}: expected the header {header!r}, got {first!r}")
                 for line in lines:
                     # The shard's end marker sums the whole shard: it means nothing once the
