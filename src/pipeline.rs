@@ -665,7 +665,8 @@ impl Rejects {
             bad: meta
                 .rejected
                 .count
-                .saturating_add(meta.bad.values().fold(0u64, |a, b| a.saturating_add(*b))),
+                .saturating_add(meta.bad.values().fold(0u64, |a, b| a.saturating_add(*b)))
+                .saturating_add(meta.untimed),
             kept: counts.map(|c| c.fold(0u64, u64::saturating_add)),
         }
     }
