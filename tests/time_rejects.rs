@@ -207,14 +207,29 @@ fn rejects_of_jobs_that_only_reject_untimed_records_need_a_time_option() {
 #[test]
 fn max_rejects_counts_records_without_a_timestamp() {
     let input = "2024-01-01 10:00:00 a\nno time\nalso none\n";
-    let base = ["grep", "-c", "a", "--per", "1h", "--tz", "UTC", "--max-rejects"];
+    let base = [
+        "grep",
+        "-c",
+        "a",
+        "--per",
+        "1h",
+        "--tz",
+        "UTC",
+        "--max-rejects",
+    ];
     let run = |limit: &str| {
         let a: Vec<&str> = base.iter().copied().chain([limit, "-"]).collect();
         run_logmill(&a, Some(input.as_bytes()))
     };
     let (out, code, err) = run("1");
     assert_eq!(code, 4, "{err}");
-    assert_eq!(String::from_utf8(out).unwrap(), "2024-01-01T10:00:00+00:00\t1\n");
-    assert!(err.contains("--max-rejects 1 exceeded: 2 bad record"), "{err}");
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "2024-01-01T10:00:00+00:00\t1\n"
+    );
+    assert!(
+        err.contains("--max-rejects 1 exceeded: 2 bad record"),
+        "{err}"
+    );
     assert_eq!(run("2").1, 0);
 }
