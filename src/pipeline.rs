@@ -17,6 +17,7 @@ use crate::exit::{ExitCode, Outcome};
 use crate::input;
 use crate::jobs::timed::{export_timed, RunParams, TimeRun, TimedMapper};
 use crate::jobs::timed_emit::{write_per, PerRows};
+use crate::jobs::example::Exampled;
 use crate::jobs::{Job, JobVisitor, Mapper, RunShape, Shown};
 use crate::order::{GroupPrefix, OrderOptions, PerGroup, SortOrder};
 use crate::partial::coverage::{self, Coverage};
@@ -56,6 +57,16 @@ impl JobVisitor for Drive<'_> {
     type Output = Outcome;
 
     fn visit<J: Job>(self, job: J) -> Result<Outcome> {
+        match self.config.example {
+            Some(mode) => self.drive(Exampled::new(job, mode)),
+            None => self.drive(job),
+        }
+    }
+}
+
+impl Drive<'_> {
+    /// The run of `job` (the job of the config, or it with `--example`).
+    fn drive<J: Job>(self, job: J) -> Result<Outcome> {
         let config = self.config;
         job.check(RunShape {
             shard: config.shard,
@@ -129,6 +140,7 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
         );
     }
     let engine = Engine::with_options(config.engine_options())?;
+    name_inputs(config, job, None);
     let mapper = job.mapper()?;
     let spiller = J::spill_access().map(|t| {
         TableSpiller::new(
@@ -160,6 +172,24 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
         None => Merged::Memory(job.export(&mapper, partial, &list)?),
     };
     emit_run(config, job, merged, &list, failed, covered, out)
+}
+
+/// Tells a job that asks the names of the run's inputs (directories expanded): all of them,
+/// and the ones the engine maps (`mapped`, when not all: an incremental run's new bytes).
+fn name_inputs<J: Job>(config: &Config, job: &J, mapped: Option<&[input::InputSpec]>) {
+    if !job.wants_input_names() {
+        return;
+    }
+    let all: Vec<Vec<u8>> = input::walk::expand(config.inputs.clone(), config.walk)
+        .inputs
+        .iter()
+        .map(input::InputSpec::name_bytes)
+        .collect();
+    let mapped: Vec<Vec<u8>> = match mapped {
+        Some(m) => m.iter().map(input::InputSpec::name_bytes).collect(),
+        None => all.clone(),
+    };
+    job.name_inputs(&all, &mapped);
 }
 
 /// What a run over inputs covers, when it writes a partial.
@@ -234,6 +264,7 @@ fn run_timed<J: Job>(
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let engine = Engine::with_options(config.engine_options())?;
+    name_inputs(config, job, None);
     let mapper = TimedMapper::new(job.mapper()?, time);
     let mapped = engine.run(config.inputs.clone(), &mapper)?;
     let failed = mapped.report();
@@ -277,6 +308,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
         ));
     }
     let engine = Engine::with_options(config.engine_options())?;
+    name_inputs(config, job, Some(&plan.inputs));
     let (new, failed, list, failed_inputs) = match &config.time {
         Some(time) => {
             let time = TimeRun::new(time)?.sorted(config.sorted.as_deref())?;

@@ -25,6 +25,7 @@ use crate::order::order_rows;
 use crate::spill::Rows;
 
 pub mod args;
+pub mod example;
 #[macro_use]
 mod registry;
 pub mod timed;
@@ -113,6 +114,17 @@ pub trait Job: Sized + Send + Sync + 'static {
     fn check(&self, _run: RunShape<'_>) -> Result<()> {
         Ok(())
     }
+
+    /// Whether the job wants the names of a run's inputs before its mapper is made
+    /// ([`Job::name_inputs`]). No by default.
+    fn wants_input_names(&self) -> bool {
+        false
+    }
+
+    /// Told, before the mapper of a run is made, the run's whole input list in argument order
+    /// (`all`, directories expanded) and the inputs the mapper sees, by `Chunk::input`
+    /// (`mapped`: fewer under `--state`, which reads only what is new).
+    fn name_inputs(&self, _all: &[Vec<u8>], _mapped: &[Vec<u8>]) {}
 
     /// The mapper of one run.
     fn mapper(&self) -> Result<Self::Mapper<'_>>;

@@ -141,6 +141,8 @@ pub struct RunParams {
     pub job: JobParams,
     /// The time options.
     pub time: Option<TimeParams>,
+    /// `--example` / `--example-text` (as `"example"`; absent otherwise).
+    pub example: Option<super::example::ExampleMode>,
 }
 
 impl Serialize for RunParams {
@@ -151,6 +153,12 @@ impl Serialize for RunParams {
             map.insert(
                 "time".into(),
                 serde_json::to_value(t).map_err(S::Error::custom)?,
+            );
+        }
+        if let (Some(e), Some(map)) = (&self.example, v.as_object_mut()) {
+            map.insert(
+                "example".into(),
+                serde_json::to_value(e).map_err(S::Error::custom)?,
             );
         }
         v.serialize(s)
@@ -165,8 +173,12 @@ impl<'de> Deserialize<'de> for RunParams {
             Some(t) => Some(serde_json::from_value(t).map_err(D::Error::custom)?),
             None => None,
         };
+        let example = match v.as_object_mut().and_then(|m| m.remove("example")) {
+            Some(e) => Some(serde_json::from_value(e).map_err(D::Error::custom)?),
+            None => None,
+        };
         let job = serde_json::from_value(v).map_err(D::Error::custom)?;
-        Ok(RunParams { job, time })
+        Ok(RunParams { job, time, example })
     }
 }
 
@@ -182,6 +194,19 @@ impl crate::partial::format::Header for RunParams {
     fn mismatch(&self, a: &str, other: &Self, b: &str) -> Option<String> {
         if self.job != other.job {
             return self.job.mismatch(a, &other.job, b);
+        }
+        if self.example != other.example {
+            let show = |e: &Option<super::example::ExampleMode>| match e {
+                None => "none",
+                Some(super::example::ExampleMode::Place) => "--example",
+                Some(super::example::ExampleMode::Text) => "--example-text",
+            };
+            return Some(format!(
+                "cannot merge '{}' partials made with different examples: {} in {a} but {} in                  {b}",
+                self.name(),
+                show(&self.example),
+                show(&other.example)
+            ));
         }
         if self.time == other.time {
             return None;
@@ -294,6 +319,8 @@ pub struct TimedPartial<P> {
     pub no_time: u64,
     /// Under `--sorted`: each mapped chunk's order summary.
     pub order: Vec<ChunkOrder>,
+    /// What the job's mapper saw of whole chunks ([`Mapper::see_chunk`]), when it asks.
+    pub seen: Option<P>,
 }
 
 impl<P> Default for TimedPartial<P> {
@@ -302,6 +329,7 @@ impl<P> Default for TimedPartial<P> {
             buckets: BTreeMap::new(),
             no_time: 0,
             order: Vec::new(),
+            seen: None,
         }
     }
 }
@@ -318,6 +346,7 @@ impl<P: Merge> Merge for TimedPartial<P> {
         }
         self.no_time.merge(other.no_time);
         self.order.extend(other.order);
+        self.seen.merge(other.seen);
     }
 
     fn saturated(&self) -> bool {
@@ -406,29 +435,36 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
             Fate::Bucket(bucketer.as_mut().map_or(0, |b| b.bucket(ts)))
         };
         let data = chunk.data;
-        let mut run: Option<(i64, usize)> = None;
-        let flush = |run: Option<(i64, usize)>, end: usize, partial: &mut Self::Partial| {
-            if let Some((bucket, start)) = run {
+        if self.inner.sees_chunks() {
+            self.inner
+                .see_chunk(chunk, partial.seen.get_or_insert_with(Default::default));
+        }
+        // The bucket of the open run of lines, where it starts, and the lines before it.
+        let mut run: Option<(i64, usize, u64)> = None;
+        let flush = |run: Option<(i64, usize, u64)>, end: usize, partial: &mut Self::Partial| {
+            if let Some((bucket, start, lines)) = run {
                 let piece = Chunk {
                     offset: chunk.offset + start as u64,
                     data: &data[start..end],
+                    lines_before: chunk.lines_before + lines,
                     ..chunk
                 };
                 self.inner
-                    .map(piece, partial.buckets.entry(bucket).or_default());
+                    .map_piece(piece, partial.buckets.entry(bucket).or_default());
             }
         };
         let mut pos = 0;
+        let mut lines = 0u64;
         while pos < data.len() {
             let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
             let line = &data[pos..end];
             let line = line.strip_suffix(b"\n").unwrap_or(line);
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             match fate(line, pos) {
-                Fate::Bucket(b) if run.is_some_and(|(r, _)| r == b) => {}
+                Fate::Bucket(b) if run.is_some_and(|(r, _, _)| r == b) => {}
                 Fate::Bucket(b) => {
                     flush(run, pos, partial);
-                    run = Some((b, pos));
+                    run = Some((b, pos, lines));
                 }
                 other => {
                     flush(run.take(), pos, partial);
@@ -438,6 +474,7 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
                 }
             }
             pos = end;
+            lines += 1;
         }
         flush(run, data.len(), partial);
         if let Some(t) = track {
@@ -520,5 +557,9 @@ pub fn export_timed<J: Job>(
         }
     }
     out.meta.untimed.merge(partial.no_time);
+    if let Some(seen) = partial.seen {
+        // What the mapper saw of whole chunks (line counts) is job-wide.
+        out.meta.merge(job.export(&mapper.inner, seen, inputs)?.meta);
+    }
     Ok(out)
 }
