@@ -2,7 +2,9 @@
 //! the same job and parameters. Rows: the key columns, `old`, `new`, `delta` (new − old) and
 //! `change` (`new`, `gone`, `up`, `down`; `same` with `--unchanged`), ordered by the absolute
 //! delta descending, then key ascending by bytes (the count order of [`crate::order`] on
-//! |delta|), in every output format.
+//! |delta|), in every output format. The job's other aggregate columns follow, old then new
+//! (`sum_bytes_old`, …, `sum_bytes_new`, …), then, for results with `--example`, the example
+//! of the new result (of the old one for a gone key).
 
 use std::io::Write;
 use std::path::Path;
@@ -22,10 +24,10 @@ use crate::partial::format;
 pub fn read_one<S: crate::aggregate::State>(config: &Config, spec: &InputSpec) -> Result<Keyed<S>> {
     let (name, mut reader) = input::open_lines(spec, config.limits)?;
     let mut keyed = Keyed::default();
-    let header: Option<crate::jobs::JobParams> = format::read_partial_with(
+    let header: Option<crate::jobs::timed::RunParams> = format::read_partial_with(
         &name,
         &mut *reader,
-        Some(&config.params),
+        Some(&config.header()),
         &mut keyed,
         &mut Vec::new(),
         None,
@@ -51,6 +53,10 @@ struct Change {
     key: Box<[u8]>,
     old: Option<u64>,
     new: Option<u64>,
+    /// The other aggregate columns' cells, old then new (empty cells where the key is not).
+    values: Vec<String>,
+    /// The wrapper's cells (`--example`): of the new state, or of the old one for a gone key.
+    extra: Vec<Vec<u8>>,
 }
 
 impl Change {
@@ -102,12 +108,25 @@ pub fn write_diff<J: Job>(
 ) -> Result<Outcome> {
     let mut rows: Vec<Change> = Vec::new();
     let mut old_table = old.table;
+    let values = job.value_columns().len();
+    let old_names = old.meta.example.resolver();
+    let new_names = new.meta.example.resolver();
+    let cells = |s: Option<&J::State>| -> Result<Vec<String>> {
+        match s {
+            Some(s) => job.value_cells(s),
+            None => Ok(vec![String::new(); values]),
+        }
+    };
     for (k, s) in new.table.into_entries() {
-        let before = old_table.get(&k).map(J::count);
+        let before = old_table.get(&k);
+        let mut v = cells(before)?;
+        v.extend(cells(Some(&s))?);
         rows.push(Change {
-            key: k,
-            old: before,
+            old: before.map(J::count),
             new: Some(J::count(&s)),
+            values: v,
+            extra: job.extra_cells(&new_names, &s),
+            key: k,
         });
     }
     let new_keys: crate::aggregate::FastMap<&[u8], ()> =
@@ -115,10 +134,14 @@ pub fn write_diff<J: Job>(
     let mut gone = Vec::new();
     for (k, s) in old_table.iter() {
         if !new_keys.contains_key(k) {
+            let mut v = cells(Some(s))?;
+            v.extend(cells(None)?);
             gone.push(Change {
                 key: k.into(),
                 old: Some(J::count(s)),
                 new: None,
+                values: v,
+                extra: job.extra_cells(&old_names, s),
             });
         }
     }
@@ -137,6 +160,11 @@ pub fn write_diff<J: Job>(
 
     let mut columns = job.key_columns();
     columns.extend(["old", "new", "delta", "change"].map(String::from));
+    let value_columns = job.value_columns();
+    columns.extend(value_columns.iter().map(|c| format!("{c}_old")));
+    columns.extend(value_columns.iter().map(|c| format!("{c}_new")));
+    let extra = job.extra_columns();
+    columns.extend(extra.iter().cloned());
     let names: Vec<&str> = columns.iter().map(String::as_str).collect();
     let mut e = crate::emit::emitter(config.emit.format, config.emit.header, out);
     e.header(&names).map_err(Error::Output)?;
@@ -148,6 +176,16 @@ pub fn write_diff<J: Job>(
         cells.push(Value::Count(c.new.unwrap_or(0)));
         cells.push(Value::Number(&delta));
         cells.push(Value::Bytes(c.label().as_bytes()));
+        for v in &c.values {
+            cells.push(if v.is_empty() {
+                Value::Text(b"")
+            } else {
+                Value::Number(v)
+            });
+        }
+        for i in 0..extra.len() {
+            cells.push(Value::Text(c.extra.get(i).map_or(&b""[..], Vec::as_slice)));
+        }
         e.row(&cells).map_err(Error::Output)?;
     }
     e.finish().map_err(Error::Output)?;

@@ -370,6 +370,22 @@ impl<J: Job> Job for Exampled<J> {
         J::count(&state.state)
     }
 
+    fn value_columns(&self) -> Vec<String> {
+        self.inner.value_columns()
+    }
+
+    fn value_cells(&self, state: &Ex<J::State>) -> Result<Vec<String>> {
+        self.inner.value_cells(&state.state)
+    }
+
+    fn extra_columns(&self) -> Vec<String> {
+        self.columns()
+    }
+
+    fn extra_cells(&self, resolver: &Resolver, state: &Ex<J::State>) -> Vec<Vec<u8>> {
+        cells(resolver, state, self.mode)
+    }
+
     fn finish(
         &self,
         keyed: Keyed<Ex<J::State>>,

@@ -170,6 +170,33 @@ pub trait Job: Sized + Send + Sync + 'static {
     /// The count that ranks a key's state under `--sort count`.
     fn count(state: &Self::State) -> u64;
 
+    /// The names of the aggregate columns a row shows besides its key and count (`fields`'
+    /// `--sum` and the like, `match --sum`): `logmill diff` shows them old and new.
+    fn value_columns(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The cells of [`Job::value_columns`] for a state.
+    fn value_cells(&self, _state: &Self::State) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    /// Columns a wrapper job adds after every other (`example`, `example_text`).
+    fn extra_columns(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The cells of [`Job::extra_columns`] for a state of a result whose job-wide facts are
+    /// `meta` (`resolver`: what [`crate::aggregate::example::ExampleMeta::resolver`] made of
+    /// them).
+    fn extra_cells(
+        &self,
+        _resolver: &crate::aggregate::example::Resolver,
+        _state: &Self::State,
+    ) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+
     /// Writes the final result held in memory. By default: the rows in the final order
     /// ([`crate::order`]), through [`Job::write_rows`].
     fn finish(
