@@ -106,16 +106,12 @@ impl Drive<'_> {
             Action::Run => run_inputs(config, &job, self.sink.writer()),
             Action::Reduce | Action::Merge => merge_partials(config, &job, self.sink.writer()),
             Action::Diff => {
-                let old = crate::diff::read_one(config, &config.inputs[0])?;
-                let new = crate::diff::read_one(config, &config.inputs[1])?;
-                emit_diff(
-                    config,
-                    &job,
-                    old,
-                    new,
-                    ExitCode::Success,
-                    self.sink.writer(),
-                )
+                let opts = config.diff.unwrap_or_default();
+                let out = self.sink.writer();
+                let (written, report) = watch::watching(&config.fail_if, || {
+                    crate::diff::diff_files(&job, config, &opts, out)
+                });
+                apply_policy(config, written, report, ExitCode::Success, None)
             }
         }
     }
