@@ -19,10 +19,10 @@ use crate::aggregate::keyed::{Keyed, Meta};
 use crate::aggregate::{KeyedTable, Merge};
 use crate::config::{Config, DiffOptions};
 use crate::emit::Value;
+use crate::engine::Spiller;
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::input::{self, InputSpec};
-use crate::engine::Spiller;
 use crate::jobs::Job;
 use crate::order::{compare, OrderOptions, SortOrder};
 use crate::partial::format;
@@ -59,11 +59,17 @@ impl<S: Merge> Merge for Sides<S> {
 
 /// The absolute delta of a key: what the diff's rows are ordered by.
 fn abs_delta<J: Job>(s: &Sides<J::State>) -> u64 {
-    let (a, b) = (s.old.as_ref().map_or(0, J::count), s.new.as_ref().map_or(0, J::count));
+    let (a, b) = (
+        s.old.as_ref().map_or(0, J::count),
+        s.new.as_ref().map_or(0, J::count),
+    );
     a.abs_diff(b)
 }
 
 type SidesTable<S> = KeyedTable<Sides<S>>;
+
+/// A key with both its sides.
+type SidesRow<S> = (Box<[u8]>, Sides<S>);
 
 /// `logmill diff OLD NEW`: reads both partial or state files of the config's job (their
 /// headers must match the job's parameters; the error names the first difference) into one
@@ -74,13 +80,8 @@ pub fn diff_files<J: Job>(
     opts: &DiffOptions,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
-    let spiller: TableSpiller<SidesTable<J::State>, Sides<J::State>> = TableSpiller::new(
-        &config.spill,
-        1,
-        |t| t,
-        |t| t,
-        abs_delta::<J>,
-    );
+    let spiller: TableSpiller<SidesTable<J::State>, Sides<J::State>> =
+        TableSpiller::new(&config.spill, 1, |t| t, |t| t, abs_delta::<J>);
     let mut both = SidesTable::default();
     let old = read_side(config, &config.inputs[0], false, &mut both, &spiller)?;
     let new = read_side(config, &config.inputs[1], true, &mut both, &spiller)?;
@@ -99,7 +100,12 @@ pub fn diff_files<J: Job>(
         .refusing_saturated(format::count_overflow);
         Rows::Spilled(spiller.into_spilled(&mut both)?, order)
     } else {
-        if let Some(k) = both.iter().filter(|(_, s)| s.saturated()).map(|(k, _)| k).min() {
+        if let Some(k) = both
+            .iter()
+            .filter(|(_, s)| s.saturated())
+            .map(|(k, _)| k)
+            .min()
+        {
             return Err(format::count_overflow(k));
         }
         in_order::<J>(both, opts)
@@ -124,7 +130,11 @@ where
     let mut counted = 0;
     let mut move_over = |side: &mut Keyed<S>| -> Result<()> {
         for (k, s) in std::mem::take(&mut side.table).into_entries() {
-            let (old, new) = if new { (None, Some(s)) } else { (Some(s), None) };
+            let (old, new) = if new {
+                (None, Some(s))
+            } else {
+                (Some(s), None)
+            };
             both.entry(&k).merge(Sides { old, new });
         }
         spiller.account(both, &mut counted);
@@ -150,7 +160,7 @@ where
 
 /// Rows in memory in the diff's order, the kept ones only.
 fn in_order<J: Job>(both: SidesTable<J::State>, opts: &DiffOptions) -> Rows<Sides<J::State>> {
-    let mut rows: Vec<(Box<[u8]>, Sides<J::State>)> = both
+    let mut rows: Vec<SidesRow<J::State>> = both
         .into_entries()
         .filter(|(_, s)| kept::<J>(s, opts))
         .collect();

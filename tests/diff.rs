@@ -251,7 +251,10 @@ fn diff_of_partials_spills_under_memory_with_the_same_bytes() {
     let temp = dir.create_dir("tmp").to_string_lossy().into_owned();
     let jobs: [(&str, &[&str]); 2] = [
         ("kjv.txt", &["words"]),
-        ("apache_access.log", &["match", r#"" (\d{3}) (\d+)"#, "--sum", "2"]),
+        (
+            "apache_access.log",
+            &["match", r#"" (\d{3}) (\d+)"#, "--sum", "2"],
+        ),
     ];
     for (file, job) in jobs {
         let data = std::fs::read(testdata(file)).unwrap();

@@ -37,7 +37,10 @@ for k, n in first.items(): out.write(k + b"\t" + str(n).encode() + b"\n")
     parse_tsv_rows(&sh(&script))
         .into_iter()
         .map(|mut r| {
-            let n = String::from_utf8(r.pop().unwrap()).unwrap().parse().unwrap();
+            let n = String::from_utf8(r.pop().unwrap())
+                .unwrap()
+                .parse()
+                .unwrap();
             (r.join(&b'\t'), n)
         })
         .collect()
@@ -71,11 +74,25 @@ fn match_examples_are_pythons_first_lines_on_the_access_log() {
     let log = testdata("apache_access.log");
     let want = python_first_lines(&log, PATTERN);
     let name = log.to_string_lossy().into_owned();
-    let out = ok(&["match", PATTERN, "--example", &name, "-j", "3", "--chunk-size", "4K"]);
+    let out = ok(&[
+        "match",
+        PATTERN,
+        "--example",
+        &name,
+        "-j",
+        "3",
+        "--chunk-size",
+        "4K",
+    ]);
     let got = examples(&out, 2, 1);
     assert_eq!(got.len(), want.len());
     for (k, cells) in &got {
-        assert_eq!(line_of(&cells[0], &name), want[k], "{:?}", String::from_utf8_lossy(k));
+        assert_eq!(
+            line_of(&cells[0], &name),
+            want[k],
+            "{:?}",
+            String::from_utf8_lossy(k)
+        );
     }
 }
 
@@ -131,7 +148,11 @@ fn example_column_is_byte_identical_for_any_split() {
     let log = testdata("apache_access.log");
     let name = log.to_string_lossy().into_owned();
     let base = ok(&["match", PATTERN, "--example-text", &name]);
-    assert!(base.windows(2).any(|w| w == b":1"), "{}", String::from_utf8_lossy(&base));
+    assert!(
+        base.windows(2).any(|w| w == b":1"),
+        "{}",
+        String::from_utf8_lossy(&base)
+    );
     for j in ["1", "3"] {
         for chunk in ["1", "7", "4K", "1M"] {
             let got = ok(&[
@@ -159,9 +180,20 @@ fn example_column_is_byte_identical_for_any_split() {
     assert_bytes_eq!(got, renamed(&base, &format!("{name}:"), "-:"), "stdin");
     // gzip: stream offsets, exact lines.
     let gz = dir.path("a.log.gz");
-    sh(&format!("gzip -c {} > {}", shell_quote(&log), shell_quote(&gz)));
+    sh(&format!(
+        "gzip -c {} > {}",
+        shell_quote(&log),
+        shell_quote(&gz)
+    ));
     let gz = gz.to_string_lossy().into_owned();
-    let got = ok(&["match", PATTERN, "--example-text", &gz, "--chunk-size", "3K"]);
+    let got = ok(&[
+        "match",
+        PATTERN,
+        "--example-text",
+        &gz,
+        "--chunk-size",
+        "3K",
+    ]);
     assert_bytes_eq!(got, renamed(&base, &name, &gz), "gzip");
     // Shards merged, in any order.
     let mut parts = Vec::new();
@@ -250,7 +282,14 @@ fn a_missing_shard_gives_byte_offsets_of_the_right_lines() {
         let p = dir.path(format!("s{i}.partial"));
         let shard = format!("{i}/3");
         let out = ok(&[
-            "match", PATTERN, "--example", &name, "--shard", &shard, "--emit", "partial",
+            "match",
+            PATTERN,
+            "--example",
+            &name,
+            "--shard",
+            &shard,
+            "--emit",
+            "partial",
         ]);
         std::fs::write(&p, out).unwrap();
         parts.push(p.to_string_lossy().into_owned());
@@ -265,7 +304,10 @@ fn a_missing_shard_gives_byte_offsets_of_the_right_lines() {
             .unwrap_or_else(|| panic!("{text} is not {name}@OFFSET"))
             .parse()
             .unwrap();
-        assert!(at == 0 || data[at - 1] == b'\n', "{text} is not a line start");
+        assert!(
+            at == 0 || data[at - 1] == b'\n',
+            "{text} is not a line start"
+        );
         let line = &data[at..at + data[at..].iter().position(|&b| b == b'\n').unwrap()];
         let mut parts = k.split(|&b| b == b'\t');
         let (method, path) = (parts.next().unwrap(), parts.next().unwrap());
@@ -288,14 +330,25 @@ fn argument_order_within_a_run_path_order_across_runs() {
     assert_eq!(out, format!("key\t2\t{b}:2\n").into_bytes());
     let pb = dir.path("b.partial");
     let pa = dir.path("a.partial");
-    std::fs::write(&pb, ok(&["match", "(key)", "--example", &b, "--emit", "partial"])).unwrap();
-    std::fs::write(&pa, ok(&["match", "(key)", "--example", &a, "--emit", "partial"])).unwrap();
+    std::fs::write(
+        &pb,
+        ok(&["match", "(key)", "--example", &b, "--emit", "partial"]),
+    )
+    .unwrap();
+    std::fs::write(
+        &pa,
+        ok(&["match", "(key)", "--example", &a, "--emit", "partial"]),
+    )
+    .unwrap();
     let out = ok(&["merge", &pb.to_string_lossy(), &pa.to_string_lossy()]);
     assert_eq!(out, format!("key\t2\t{a}:1\n").into_bytes());
     // Partials without examples do not merge with partials that have them.
     let plain = dir.path("plain.partial");
     std::fs::write(&plain, ok(&["match", "(key)", &a, "--emit", "partial"])).unwrap();
-    let (_, code, err) = run_logmill(&["merge", &pa.to_string_lossy(), &plain.to_string_lossy()], None);
+    let (_, code, err) = run_logmill(
+        &["merge", &pa.to_string_lossy(), &plain.to_string_lossy()],
+        None,
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("example"), "{err}");
 }
@@ -305,18 +358,43 @@ fn examples_in_every_format_and_records() {
     let dir = Dir::new("example_formats");
     let log = dir.create("t.log", "a 1\nb\tx 2\na 3\n");
     let log = log.to_string_lossy();
-    let json = ok(&["match", r"^(\S+)", "--example-text", "--output-format", "json", &log]);
+    let json = ok(&[
+        "match",
+        r"^(\S+)",
+        "--example-text",
+        "--output-format",
+        "json",
+        &log,
+    ]);
     let text = String::from_utf8(json).unwrap();
     assert!(text.contains(&format!(r#""example":"{log}:2""#)), "{text}");
     assert!(text.contains(r#""example_text":"b\tx 2""#), "{text}");
-    let csv = String::from_utf8(ok(&["match", r"^(\S+)", "--example", "--output-format", "csv", &log])).unwrap();
-    assert!(csv.starts_with("key,count,example\n") || csv.contains(",example\n"), "{csv}");
+    let csv = String::from_utf8(ok(&[
+        "match",
+        r"^(\S+)",
+        "--example",
+        "--output-format",
+        "csv",
+        &log,
+    ]))
+    .unwrap();
+    assert!(
+        csv.starts_with("key,count,example\n") || csv.contains(",example\n"),
+        "{csv}"
+    );
     let tsv = String::from_utf8(ok(&["match", r"^(\S+)", "--example-text", &log])).unwrap();
-    assert!(tsv.contains(&format!("b\\tx 2\n")), "{tsv}");
+    assert!(tsv.contains("b\\tx 2\n"), "{tsv}");
     // Under --records, the record's first line and its line number.
     let java = testdata("records/java-app.log");
     let pattern = r"(?m)^(?:Caused by: )?([\w.$]+(?:Exception|Error))";
-    let base = ok(&["match", "--records", "java", pattern, "--example-text", &java.to_string_lossy()]);
+    let base = ok(&[
+        "match",
+        "--records",
+        "java",
+        pattern,
+        "--example-text",
+        &java.to_string_lossy(),
+    ]);
     for chunk in ["1", "300"] {
         let got = ok(&[
             "match",
@@ -347,7 +425,9 @@ fn diff_shows_value_columns_old_and_new_and_examples() {
     let cut = 5000 + data[5000..].iter().position(|&b| b == b'\n').unwrap() + 1;
     let old = dir.create("old.log", &data[..cut]);
     let new = dir.create("new.log", &data[cut..]);
-    let fields = ["fields", "--format", "combined", "--by", "status", "--sum", "bytes"];
+    let fields = [
+        "fields", "--format", "combined", "--by", "status", "--sum", "bytes",
+    ];
     let partial = |log: &std::path::Path, name: &str| {
         let mut a: Vec<&str> = fields.to_vec();
         let l = log.to_string_lossy().into_owned();
@@ -361,15 +441,27 @@ fn diff_shows_value_columns_old_and_new_and_examples() {
     let rows = parse_tsv_rows(&out);
     assert_eq!(
         rows[0],
-        ["status", "old", "new", "delta", "change", "sum(bytes)_old", "sum(bytes)_new", "example"]
-            .map(|s| s.as_bytes().to_vec())
+        [
+            "status",
+            "old",
+            "new",
+            "delta",
+            "change",
+            "sum(bytes)_old",
+            "sum(bytes)_new",
+            "example"
+        ]
+        .map(|s| s.as_bytes().to_vec())
     );
     // The sums are those of each half on its own.
     let sums = |log: &std::path::Path| -> BTreeMap<Vec<u8>, Vec<u8>> {
         let mut a: Vec<&str> = fields.to_vec();
         let l = log.to_string_lossy().into_owned();
         a.push(&l);
-        parse_tsv_rows(&ok(&a)).into_iter().map(|r| (r[0].clone(), r[1].clone())).collect()
+        parse_tsv_rows(&ok(&a))
+            .into_iter()
+            .map(|r| (r[0].clone(), r[1].clone()))
+            .collect()
     };
     let (so, sn) = (sums(&old), sums(&new));
     let plain = {

@@ -99,25 +99,41 @@ pub struct Example {
 
 impl Example {
     fn by_input(&self, other: &Example) -> Ordering {
-        (self.input, self.offset, &self.path, self.base, self.line, &self.text).cmp(&(
-            other.input,
-            other.offset,
-            &other.path,
-            other.base,
-            other.line,
-            &other.text,
-        ))
+        (
+            self.input,
+            self.offset,
+            &self.path,
+            self.base,
+            self.line,
+            &self.text,
+        )
+            .cmp(&(
+                other.input,
+                other.offset,
+                &other.path,
+                other.base,
+                other.line,
+                &other.text,
+            ))
     }
 
     fn by_path(&self, other: &Example) -> Ordering {
-        (&self.path, self.offset, self.input, self.base, self.line, &self.text).cmp(&(
-            &other.path,
-            other.offset,
-            other.input,
-            other.base,
-            other.line,
-            &other.text,
-        ))
+        (
+            &self.path,
+            self.offset,
+            self.input,
+            self.base,
+            self.line,
+            &self.text,
+        )
+            .cmp(&(
+                &other.path,
+                other.offset,
+                other.input,
+                other.base,
+                other.line,
+                &other.text,
+            ))
     }
 }
 

@@ -83,7 +83,10 @@ fn cells<S>(resolver: &Resolver, ex: &Ex<S>, mode: ExampleMode) -> Vec<Vec<u8>> 
         ExampleMode::Place => vec![place],
         ExampleMode::Text => vec![
             place,
-            e.text.as_ref().map(|t| t.as_bytes().to_vec()).unwrap_or_default(),
+            e.text
+                .as_ref()
+                .map(|t| t.as_bytes().to_vec())
+                .unwrap_or_default(),
         ],
     }
 }
@@ -130,7 +133,10 @@ pub struct ExMapper<'j, J: Job + 'j> {
 impl<'j, J: Job + 'j> ExMapper<'j, J> {
     fn name(&self, input: usize) -> (Bytes, u32) {
         match self.names.get(input) {
-            Some(n) => (n.clone(), self.order.get(input).copied().unwrap_or(input as u32)),
+            Some(n) => (
+                n.clone(),
+                self.order.get(input).copied().unwrap_or(input as u32),
+            ),
             None => (
                 Bytes::from(format!("<input {}>", input + 1).as_bytes()),
                 input as u32,
@@ -144,7 +150,8 @@ impl<'j, J: Job + 'j> ExMapper<'j, J> {
             Framing::Lines => {
                 let mut pos = 0;
                 while pos < data.len() {
-                    let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
+                    let end =
+                        memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
                     each(pos..end);
                     pos = end;
                 }
@@ -311,11 +318,7 @@ impl<J: Job> Job for Exampled<J> {
             value: String::new(),
             reason: format!("is not available for `{}`", J::NAME),
         })?;
-        let (names, order, _) = self
-            .names
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let (names, order, _) = self.names.lock().unwrap_or_else(|p| p.into_inner()).clone();
         Ok(ExMapper {
             inner: self.inner.mapper()?,
             table: access.table,
@@ -334,7 +337,12 @@ impl<J: Job> Job for Exampled<J> {
         let inner = self.inner.export(&mapper.inner, partial.rest, inputs)?;
         let mut meta = inner.meta;
         meta.example.lines.extend(partial.lines);
-        let all = self.names.lock().unwrap_or_else(|p| p.into_inner()).2.clone();
+        let all = self
+            .names
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .2
+            .clone();
         meta.example.runs.insert(all);
         let mut table = partial.table;
         for (k, s) in inner.table.into_entries() {

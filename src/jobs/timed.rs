@@ -559,7 +559,8 @@ pub fn export_timed<J: Job>(
     out.meta.untimed.merge(partial.no_time);
     if let Some(seen) = partial.seen {
         // What the mapper saw of whole chunks (line counts) is job-wide.
-        out.meta.merge(job.export(&mapper.inner, seen, inputs)?.meta);
+        out.meta
+            .merge(job.export(&mapper.inner, seen, inputs)?.meta);
     }
     Ok(out)
 }
