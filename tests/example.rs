@@ -478,3 +478,28 @@ fn diff_shows_value_columns_old_and_new_and_examples() {
         }
     }
 }
+
+#[test]
+fn rejects_are_listed_once_with_examples() {
+    let dir = Dir::new("example_rejects");
+    let log = dir.create("t.log", "a 1\nb x\na 2\nc y\nb 3\n");
+    let log = log.to_string_lossy().into_owned();
+    let mut files = Vec::new();
+    for extra in [&[][..], &["--example", "--chunk-size", "5"][..]] {
+        let rejects = dir.path(format!("r{}", files.len()));
+        let r = rejects.to_string_lossy().into_owned();
+        let mut args = vec!["match", r"^(\w) (\w)", "--sum", "2", "--rejects", &r, &log];
+        args.extend(extra);
+        let (out, code, err) = run_logmill(&args, None);
+        assert_eq!(code, 0, "{err}");
+        if !extra.is_empty() {
+            assert_eq!(
+                out,
+                format!("a\t2\t3\t{log}:1\nb\t1\t3\t{log}:5\n").into_bytes()
+            );
+        }
+        files.push(std::fs::read(&rejects).unwrap());
+    }
+    assert_eq!(files[0], files[1]);
+    assert!(!files[0].is_empty());
+}

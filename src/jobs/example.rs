@@ -9,7 +9,7 @@
 //! else (partials, merge, shards, state, spill, order, every output format) comes with the Job
 //! trait: the wrapper is a job whose state is [`Ex`].
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::rc::Rc;
 use std::sync::Mutex;
@@ -144,15 +144,18 @@ impl<'j, J: Job + 'j> ExMapper<'j, J> {
         }
     }
 
-    /// The records of `data` (which starts at a record start), as byte ranges.
-    fn records(&self, data: &[u8], mut each: impl FnMut(std::ops::Range<usize>)) {
+    /// The records of `data` (which starts at a record start), as byte ranges, until `each`
+    /// returns false.
+    fn records(&self, data: &[u8], mut each: impl FnMut(std::ops::Range<usize>) -> bool) {
         match self.inner.framing() {
             Framing::Lines => {
                 let mut pos = 0;
                 while pos < data.len() {
                     let end =
                         memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
-                    each(pos..end);
+                    if !each(pos..end) {
+                        return;
+                    }
                     pos = end;
                 }
             }
@@ -161,12 +164,31 @@ impl<'j, J: Job + 'j> ExMapper<'j, J> {
                 let mut pos = 0;
                 while pos < data.len() {
                     let end = scan.end_at_or_after(data, pos, pos + 1).max(pos + 1);
-                    each(pos..end);
+                    if !each(pos..end) {
+                        return;
+                    }
                     pos = end;
                 }
             }
-            Framing::Records(rule) => rule.records(data).for_each(each),
+            Framing::Records(rule) => {
+                for r in rule.records(data) {
+                    if !each(r) {
+                        return;
+                    }
+                }
+            }
         }
+    }
+}
+
+/// Whether a key's first place may lie in a piece of input `input` (path `path`) starting at
+/// `offset`: it has none yet, or one after the piece's start in either order.
+fn may_come_later<S>(e: &Ex<S>, input: u32, offset: u64, path: &Bytes) -> bool {
+    match (&e.first, e.first_by_path()) {
+        (Some(a), Some(p)) => {
+            (a.input, a.offset) > (input, offset) || (&p.path, p.offset) > (path, offset)
+        }
+        _ => true,
     }
 }
 
@@ -197,8 +219,24 @@ impl<'j, J: Job + 'j> Mapper for ExMapper<'j, J> {
     }
 
     fn map_piece(&self, piece: Chunk<'_>, partial: &mut Self::Partial) {
-        let mut scratch = J::Partial::default();
+        // The job maps the piece whole (its fast path); the keys whose first place may lie in
+        // this piece are then found record by record, stopping once every one is placed.
+        let mut whole = J::Partial::default();
+        self.inner.map(piece, &mut whole);
         let (path, input) = self.name(piece.input);
+        let mut needed: HashSet<Box<[u8]>> = HashSet::new();
+        for (k, s) in std::mem::take((self.table)(&mut whole)).into_entries() {
+            let e = partial.table.entry(&k);
+            if may_come_later(e, input, piece.offset, &path) {
+                needed.insert(k);
+            }
+            e.state.merge(s);
+        }
+        partial.rest.merge(whole);
+        if needed.is_empty() {
+            return;
+        }
+        let mut scratch = J::Partial::default();
         let mut line = piece.lines_before;
         self.records(piece.data, |r| {
             let data = &piece.data[r.clone()];
@@ -220,16 +258,16 @@ impl<'j, J: Job + 'j> Mapper for ExMapper<'j, J> {
                     line,
                     text: self.text.then(|| Bytes::from(first_line(data))),
                 };
-                for (k, s) in seen.iter() {
-                    let e = partial.table.entry(k);
-                    e.state.merge(s.clone());
-                    e.offer(input, offset, &path, make);
+                for (k, _) in seen.iter() {
+                    if needed.remove(k) {
+                        partial.table.entry(k).offer(input, offset, &path, make);
+                    }
                 }
                 seen.clear();
             }
             line += memchr::memchr_iter(b'\n', data).count() as u64;
+            !needed.is_empty()
         });
-        partial.rest.merge(scratch);
     }
 
     fn framing(&self) -> Framing {
