@@ -82,6 +82,8 @@ pub struct Config {
     /// What the time options resolved to (`--per`, `--since`, `--until`, ...), when given:
     /// part of the result's parameters, as the job's are.
     pub time: Option<TimeParams>,
+    /// `--example` / `--example-text`: part of the result's parameters.
+    pub example: Option<crate::jobs::example::ExampleMode>,
     /// `--fill`: empty buckets between the first and the last as zero rows.
     pub fill: bool,
     /// `--sorted SLACK`: how far timestamps may go back (checked; not a parameter of the
@@ -222,6 +224,7 @@ impl Config {
             checks: MergeChecks::default(),
             partition: None,
             time: None,
+            example: None,
             fill: false,
             sorted: None,
         }
@@ -233,6 +236,7 @@ impl Config {
         RunParams {
             job: self.params.clone(),
             time: self.time.clone(),
+            example: self.example,
         }
     }
 
@@ -324,11 +328,13 @@ impl Config {
                 bad,
             },
             time,
+            example,
         ) = match command {
             Ok(j) => {
                 let p = j.parse()?;
                 let time = time_params(&p.params, &p.output.format.time)?;
-                (p, time)
+                let example = p.output.example_mode();
+                (p, time, example)
             }
             Err(a) => {
                 let t = &a.output.format.time;
@@ -346,7 +352,16 @@ impl Config {
                     output: a.output,
                     bad: RejectArgs::default(),
                 };
-                (p, header.time)
+                let asked = p.output.example_mode();
+                if asked.is_some() && asked != header.example {
+                    return Err(Error::InvalidArgument {
+                        flag: "--example",
+                        value: String::new(),
+                        reason: "a merge takes examples from its partials: make them with                                  --example (or --example-text) to see examples"
+                            .into(),
+                    });
+                }
+                (p, header.time, header.example)
             }
         };
         // Builds the job once (compiling its patterns) so bad parameters fail here, before
@@ -490,6 +505,7 @@ impl Config {
                 None => None,
             },
             time,
+            example,
         })
     }
 }
@@ -722,6 +738,7 @@ fn emit_options(o: &OutputArgs) -> EmitOptions {
         },
         header: o.format.header,
         report: None,
+        extra: Vec::new(),
     }
 }
 

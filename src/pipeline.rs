@@ -15,6 +15,7 @@ use crate::engine::{Counted, Engine, Spiller};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::input;
+use crate::jobs::example::Exampled;
 use crate::jobs::timed::{export_timed, timed_mapper, RunParams, TimeParams, TimeRun};
 use crate::jobs::timed_emit::{write_per, PerRows};
 use crate::jobs::{Job, JobVisitor, Mapper, RunShape, Shown};
@@ -56,6 +57,16 @@ impl JobVisitor for Drive<'_> {
     type Output = Outcome;
 
     fn visit<J: Job>(self, job: J) -> Result<Outcome> {
+        match self.config.example {
+            Some(mode) => self.drive(Exampled::new(job, mode)),
+            None => self.drive(job),
+        }
+    }
+}
+
+impl Drive<'_> {
+    /// The run of `job` (the job of the config, or it with `--example`).
+    fn drive<J: Job>(self, job: J) -> Result<Outcome> {
         let config = self.config;
         job.check(RunShape {
             shard: config.shard,
@@ -95,16 +106,12 @@ impl JobVisitor for Drive<'_> {
             Action::Run => run_inputs(config, &job, self.sink.writer()),
             Action::Reduce | Action::Merge => merge_partials(config, &job, self.sink.writer()),
             Action::Diff => {
-                let old = crate::diff::read_one(config, &config.inputs[0])?;
-                let new = crate::diff::read_one(config, &config.inputs[1])?;
-                emit_diff(
-                    config,
-                    &job,
-                    old,
-                    new,
-                    ExitCode::Success,
-                    self.sink.writer(),
-                )
+                let opts = config.diff.unwrap_or_default();
+                let out = self.sink.writer();
+                let (written, report) = watch::watching(&config.fail_if, || {
+                    crate::diff::diff_files(&job, config, &opts, out)
+                });
+                apply_policy(config, written, report, ExitCode::Success, None)
             }
         }
     }
@@ -131,6 +138,7 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
         );
     }
     let engine = Engine::with_options(config.engine_options())?;
+    name_inputs(config, job, None);
     let mapper = job.mapper()?;
     let counted = Counted::new(
         &mapper,
@@ -181,6 +189,24 @@ struct RunRead<'a> {
     failed: bool,
     covered: Option<Coverage>,
     records: Option<u64>,
+}
+
+/// Tells a job that asks the names of the run's inputs (directories expanded): all of them,
+/// and the ones the engine maps (`mapped`, when not all: an incremental run's new bytes).
+fn name_inputs<J: Job>(config: &Config, job: &J, mapped: Option<&[input::InputSpec]>) {
+    if !job.wants_input_names() {
+        return;
+    }
+    let all: Vec<Vec<u8>> = input::walk::expand(config.inputs.clone(), config.walk)
+        .inputs
+        .iter()
+        .map(input::InputSpec::name_bytes)
+        .collect();
+    let mapped: Vec<Vec<u8>> = match mapped {
+        Some(m) => m.iter().map(input::InputSpec::name_bytes).collect(),
+        None => all.clone(),
+    };
+    job.name_inputs(&all, &mapped);
 }
 
 /// What a run over inputs covers, when it writes a partial.
@@ -253,6 +279,7 @@ fn run_timed<J: Job>(
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let engine = Engine::with_options(config.engine_options())?;
+    name_inputs(config, job, None);
     let mapper = timed_mapper(job, time, &config.bad)?;
     let counted = Counted::new(
         &mapper,
@@ -318,6 +345,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     let engine = Engine::with_options(config.engine_options())?;
     // A report of this run's rows alone (`--since-last`) says how many records it read.
     let count = config.since_last && report::counts_records(&config.emit, config.emit_mode);
+    name_inputs(config, job, Some(&plan.inputs));
     let mut resolved = None;
     let (new, failed, list, failed_inputs, records) = match &config.time {
         Some(time) => {

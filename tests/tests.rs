@@ -10,6 +10,7 @@ mod cli;
 mod composite_keys;
 mod coverage;
 mod diff;
+mod example;
 mod exit_policy;
 mod fields;
 mod formats;

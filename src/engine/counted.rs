@@ -58,4 +58,16 @@ impl<M: Mapper> Mapper for Counted<M> {
     fn begin(&self, inputs: &[InputSpec]) {
         self.inner.begin(inputs)
     }
+
+    fn sees_chunks(&self) -> bool {
+        self.inner.sees_chunks()
+    }
+
+    fn see_chunk(&self, chunk: Chunk<'_>, partial: &mut Self::Partial) {
+        self.inner.see_chunk(chunk, partial)
+    }
+
+    fn map_piece(&self, piece: Chunk<'_>, partial: &mut Self::Partial) {
+        self.inner.map_piece(piece, partial)
+    }
 }

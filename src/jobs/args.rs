@@ -64,9 +64,37 @@ pub struct OutputArgs {
     #[arg(long, value_name = "N", value_parser = parse_rows)]
     pub top_per: Option<usize>,
 
+    /// Add a column `example`: FILE:LINE of each key's first record.
+    ///
+    /// Each key's first record, as FILE:LINE: the earliest record in argument order of the
+    /// inputs, then byte offset (a merge of partials from runs over other input lists orders
+    /// inputs by path bytes). When the lines before it were not all counted (a shard merged without the
+    /// shards before it), the column holds FILE@BYTE_OFFSET instead.
+    #[arg(long)]
+    pub example: bool,
+
+    /// Like --example, and a column `example_text` with the line.
+    ///
+    /// Like --example, and a column `example_text` with that record's first line (TAB, LF, CR
+    /// and backslash escaped in TSV as keys are).
+    #[arg(long)]
+    pub example_text: bool,
+
     /// Output format and destination.
     #[command(flatten)]
     pub format: FormatArgs,
+}
+
+impl OutputArgs {
+    /// What `--example` and `--example-text` ask for.
+    pub fn example_mode(&self) -> Option<crate::jobs::example::ExampleMode> {
+        use crate::jobs::example::ExampleMode;
+        match (self.example, self.example_text) {
+            (_, true) => Some(ExampleMode::Text),
+            (true, false) => Some(ExampleMode::Place),
+            _ => None,
+        }
+    }
 }
 
 /// Flags shared by every job: how and where results are written.

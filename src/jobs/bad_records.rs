@@ -370,6 +370,8 @@ mod tests {
             head: b"",
             data,
             sample: b"",
+            lines_from: offset,
+            lines_before: 0,
         }
     }
 

@@ -257,6 +257,8 @@ counted instead: the regex runs over the whole record, ^ and $ match at the line
                 sort: SortArg::Count,
                 top: None,
                 top_per: None,
+                example: false,
+                example_text: false,
                 format: a.format,
             },
             bad: a.bad,

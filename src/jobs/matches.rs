@@ -548,6 +548,24 @@ with its stack trace): ^ and $ match at the lines inside it, . stops at a line e
         tally.count
     }
 
+    fn value_columns(&self) -> Vec<String> {
+        self.mapper.sum.iter().map(|(_, name)| name.clone()).collect()
+    }
+
+    fn value_cells(&self, tally: &Tally) -> Result<Vec<String>> {
+        match &self.mapper.sum {
+            None => Ok(Vec::new()),
+            Some((_, column)) => match tally.sum.total() {
+                Ok(d) => Ok(vec![d.to_string()]),
+                Err(_) => Err(Error::SumOverflow {
+                    column: column.clone(),
+                    key: String::new(),
+                    reason: OVERFLOW_REASON.into(),
+                }),
+            },
+        }
+    }
+
     fn finish(&self, keyed: Keyed<Tally>, shown: Shown<'_>, out: &mut dyn Write) -> Result<Outcome> {
         finish(self, keyed, shown.emit, out)
     }

@@ -155,6 +155,8 @@ pub struct RunParams {
     pub job: JobParams,
     /// The time options.
     pub time: Option<TimeParams>,
+    /// `--example` / `--example-text` (as `"example"`; absent otherwise).
+    pub example: Option<super::example::ExampleMode>,
 }
 
 impl Serialize for RunParams {
@@ -165,6 +167,12 @@ impl Serialize for RunParams {
             map.insert(
                 "time".into(),
                 serde_json::to_value(t).map_err(S::Error::custom)?,
+            );
+        }
+        if let (Some(e), Some(map)) = (&self.example, v.as_object_mut()) {
+            map.insert(
+                "example".into(),
+                serde_json::to_value(e).map_err(S::Error::custom)?,
             );
         }
         v.serialize(s)
@@ -179,8 +187,12 @@ impl<'de> Deserialize<'de> for RunParams {
             Some(t) => Some(serde_json::from_value(t).map_err(D::Error::custom)?),
             None => None,
         };
+        let example = match v.as_object_mut().and_then(|m| m.remove("example")) {
+            Some(e) => Some(serde_json::from_value(e).map_err(D::Error::custom)?),
+            None => None,
+        };
         let job = serde_json::from_value(v).map_err(D::Error::custom)?;
-        Ok(RunParams { job, time })
+        Ok(RunParams { job, time, example })
     }
 }
 
@@ -196,6 +208,19 @@ impl crate::partial::format::Header for RunParams {
     fn mismatch(&self, a: &str, other: &Self, b: &str) -> Option<String> {
         if self.job != other.job {
             return self.job.mismatch(a, &other.job, b);
+        }
+        if self.example != other.example {
+            let show = |e: &Option<super::example::ExampleMode>| match e {
+                None => "none",
+                Some(super::example::ExampleMode::Place) => "--example",
+                Some(super::example::ExampleMode::Text) => "--example-text",
+            };
+            return Some(format!(
+                "cannot merge '{}' partials made with different examples: {} in {a} but {} in {b}",
+                self.name(),
+                show(&self.example),
+                show(&other.example)
+            ));
         }
         let rules_only = |t: &Option<TimeParams>| {
             t.clone().map(|mut t| {
@@ -347,6 +372,8 @@ pub struct TimedPartial<P> {
     /// Where the records without a timestamp were, and the lines between the pieces the job
     /// mapped (with `--rejects`, `--strict`).
     pub listed: Listed,
+    /// What the job's mapper saw of whole chunks ([`Mapper::see_chunk`]), when it asks.
+    pub seen: Option<P>,
 }
 
 impl<P> Default for TimedPartial<P> {
@@ -356,6 +383,7 @@ impl<P> Default for TimedPartial<P> {
             no_time: 0,
             order: Vec::new(),
             listed: Listed::default(),
+            seen: None,
         }
     }
 }
@@ -373,6 +401,7 @@ impl<P: Merge> Merge for TimedPartial<P> {
         self.no_time.merge(other.no_time);
         self.order.extend(other.order);
         self.listed.merge(other.listed);
+        self.seen.merge(other.seen);
     }
 
     fn saturated(&self) -> bool {
@@ -597,5 +626,10 @@ pub fn export_timed<J: Job>(
         }
     }
     out.meta.untimed.merge(partial.no_time);
+    if let Some(seen) = partial.seen {
+        // What the mapper saw of whole chunks (line counts) is job-wide.
+        out.meta
+            .merge(job.export(&mapper.inner, seen, inputs)?.meta);
+    }
     Ok(out)
 }

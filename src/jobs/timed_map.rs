@@ -37,8 +37,11 @@ enum Fate {
 /// Cuts one chunk into pieces by fate.
 struct Cutter<'c, 'b> {
     chunk: Chunk<'c>,
-    /// The open run of units of one bucket: `(bucket, start)`.
-    run: Option<(i64, usize)>,
+    /// The open run of units of one bucket: `(bucket, start, lines of the chunk before it)`.
+    run: Option<(i64, usize, u64)>,
+    /// Whether units' lines are counted: for bad records' line numbers, or for a job that
+    /// places its pieces in their chunk (`--example`).
+    count_lines: bool,
     /// Where bad records are listed, and whether the job's mapper counts its pieces' lines
     /// itself (else this chunk's lines are counted here, whole).
     bad: Option<(&'b BadRecords, bool)>,
@@ -62,11 +65,12 @@ impl<'c> Cutter<'c, '_> {
 
     /// Ends the open run at `end`: its bytes go to the job's mapper.
     fn flush<M: Mapper>(&mut self, inner: &M, end: usize, partial: &mut TimedPartial<M::Partial>) {
-        if let Some((bucket, start)) = self.run.take() {
-            inner.map(
-                self.piece(start, end),
-                partial.buckets.entry(bucket).or_default(),
-            );
+        if let Some((bucket, start, lines)) = self.run.take() {
+            let piece = Chunk {
+                lines_before: self.chunk.lines_before + lines,
+                ..self.piece(start, end)
+            };
+            inner.map_piece(piece, partial.buckets.entry(bucket).or_default());
         }
     }
 
@@ -92,17 +96,17 @@ impl<'c> Cutter<'c, '_> {
         partial: &mut TimedPartial<M::Partial>,
     ) -> bool {
         let counted = self.bad.map(|b| b.1);
-        let lines = match counted {
-            Some(_) => line_count(&self.chunk.data[start..end]),
-            None => 0,
+        let lines = match self.count_lines {
+            true => line_count(&self.chunk.data[start..end]),
+            false => 0,
         };
         let mut stop = false;
         match fate {
-            Fate::Bucket(b) if self.run.is_some_and(|(r, _)| r == b) => {}
+            Fate::Bucket(b) if self.run.is_some_and(|(r, _, _)| r == b) => {}
             Fate::Bucket(b) => {
                 self.flush(inner, start, partial);
                 self.close_gap(start, &mut partial.listed);
-                self.run = Some((b, start));
+                self.run = Some((b, start, self.lines));
             }
             other => {
                 self.flush(inner, start, partial);
@@ -225,9 +229,14 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
             (None, Some(d)) => d.find(line),
             (None, None) => None,
         };
+        if self.inner.sees_chunks() {
+            self.inner
+                .see_chunk(chunk, partial.seen.get_or_insert_with(Default::default));
+        }
         let mut cut = Cutter {
             chunk,
             run: None,
+            count_lines: bad.is_some() || self.inner.sees_chunks(),
             bad: bad.map(|b| (b, self.job_lists())),
             buffer: ChunkRejects::default(),
             gap: None,

@@ -125,6 +125,14 @@ impl Job for Fields {
         group.count
     }
 
+    fn value_columns(&self) -> Vec<String> {
+        rows::value_columns(self)
+    }
+
+    fn value_cells(&self, group: &GroupState) -> Result<Vec<String>> {
+        rows::value_cells(self, group)
+    }
+
     fn finish(
         &self,
         keyed: Keyed<GroupState>,
