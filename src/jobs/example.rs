@@ -49,7 +49,8 @@ pub struct Exampled<J: Job> {
 
 impl<J: Job> Exampled<J> {
     /// `job` with examples.
-    pub fn new(inner: J, mode: ExampleMode) -> Exampled<J> {
+    pub fn new(mut inner: J, mode: ExampleMode) -> Exampled<J> {
+        inner.keep_examples();
         Exampled {
             inner,
             mode,
@@ -316,7 +317,7 @@ impl<J: Job> Job for Exampled<J> {
     }
 
     fn check(&self, run: RunShape<'_>) -> Result<()> {
-        if J::spill_access().is_none() {
+        if J::example_access().is_none() {
             return Err(Error::InvalidArgument {
                 flag: "--example",
                 value: String::new(),
@@ -334,8 +335,8 @@ impl<J: Job> Job for Exampled<J> {
         true
     }
 
-    fn name_inputs(&self, all: &[Vec<u8>], mapped: &[Vec<u8>]) {
-        let all: Vec<Bytes> = all.iter().map(|n| Bytes::from(n.as_slice())).collect();
+    fn name_inputs(&self, all_raw: &[Vec<u8>], mapped: &[Vec<u8>]) {
+        let all: Vec<Bytes> = all_raw.iter().map(|n| Bytes::from(n.as_slice())).collect();
         let mut used = vec![false; all.len()];
         let mut names = Vec::with_capacity(mapped.len());
         let mut order = Vec::with_capacity(mapped.len());
@@ -348,10 +349,13 @@ impl<J: Job> Job for Exampled<J> {
             order.push(at.unwrap_or(all.len() + i) as u32);
         }
         *self.names.lock().unwrap_or_else(|p| p.into_inner()) = (names, order, all);
+        if self.inner.wants_input_names() {
+            self.inner.name_inputs(all_raw, mapped);
+        }
     }
 
     fn mapper(&self) -> Result<ExMapper<'_, J>> {
-        let access = J::spill_access().ok_or_else(|| Error::InvalidArgument {
+        let access = J::example_access().ok_or_else(|| Error::InvalidArgument {
             flag: "--example",
             value: String::new(),
             reason: format!("is not available for `{}`", J::NAME),
@@ -390,9 +394,18 @@ impl<J: Job> Job for Exampled<J> {
     }
 
     fn spill_access() -> Option<TableAccess<Self::Partial, Self::State>> {
-        Some(TableAccess {
-            table: |p| &mut p.table,
-            table_ref: |p| &p.table,
+        // A job whose own partial does not spill (grep: a few rows, written by the job) does
+        // not spill with examples either.
+        J::spill_access().map(|_| TableAccess {
+            table: |p: &mut Self::Partial| &mut p.table,
+            table_ref: |p: &Self::Partial| &p.table,
+        })
+    }
+
+    fn example_access() -> Option<TableAccess<Self::Partial, Self::State>> {
+        J::example_access().map(|_| TableAccess {
+            table: |p: &mut Self::Partial| &mut p.table,
+            table_ref: |p: &Self::Partial| &p.table,
         })
     }
 
@@ -441,9 +454,21 @@ impl<J: Job> Job for Exampled<J> {
         let resolver = keyed.meta.example.resolver();
         let mut side: HashMap<Box<[u8]>, Vec<Vec<u8>>> = HashMap::new();
         let mut table: KeyedTable<J::State> = KeyedTable::default();
+        let mut all: Ex<u64> = Ex::default();
         for (k, ex) in keyed.table.into_entries() {
             side.insert(k.clone(), cells(&resolver, &ex, self.mode));
+            if self.inner.example_total() {
+                all.merge(Ex {
+                    state: 0,
+                    first: ex.first.clone(),
+                    by_path: ex.by_path.clone(),
+                });
+            }
             table.entry(&k).merge(ex.state);
+        }
+        if self.inner.example_total() {
+            side.entry(Box::default())
+                .or_insert_with(|| cells(&resolver, &all, self.mode));
         }
         let plain = Keyed {
             table,

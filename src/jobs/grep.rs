@@ -16,12 +16,15 @@ use super::args::{FormatArgs, OutputArgs, SortArg};
 use super::args::{record_rule, RecordArgs};
 use super::pattern::{PatternOptions, PerThread};
 use super::search::Search;
-use super::{Chunk, Framing, InputList, Job, Keyed, Mapper, Meta, Parsed, RejectArgs, Shown};
+use super::{
+    Chunk, Framing, InputList, Job, Keyed, Mapper, Meta, Parsed, RejectArgs, Shown, TableAccess,
+};
 use crate::chunk::{RecordRule, RecordSpec};
 use crate::emit::{EmitOptions, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
-use crate::spill::Rows;
+use crate::aggregate::{KeyedTable, Merge};
+use crate::spill::{tell_hook, Rows};
 
 /// Flags of `logmill grep`.
 #[derive(Debug, Args)]
@@ -83,6 +86,22 @@ pub struct GrepArgs {
     /// `file<TAB>count` per input in argument order, then `total<TAB>count`.
     #[arg(long)]
     pub by_file: bool,
+
+    /// Add a column `example`: FILE:LINE of the row's first selected line.
+    ///
+    /// Per file, that file's first selected line (record, under --records); on the total row,
+    /// the first of all: inputs in argument order (a merge of partials from runs over other
+    /// input lists orders inputs by path bytes). FILE@BYTE_OFFSET when the lines before it
+    /// were not all counted (a shard merged without the shards before it).
+    #[arg(long)]
+    pub example: bool,
+
+    /// Like --example, and a column `example_text` with that line.
+    ///
+    /// Like --example, and a column `example_text` with the selected record's first line (TAB,
+    /// LF, CR and backslash escaped in TSV).
+    #[arg(long)]
+    pub example_text: bool,
 
     /// Output format and destination.
     #[command(flatten)]
@@ -149,21 +168,36 @@ impl GrepMapper {
     }
 }
 
-impl Mapper for GrepMapper {
-    type Partial = Vec<u64>;
+/// A worker's partial: counts by input index; under `--example`, counts by input name instead
+/// (only names with a selected line), so the example wrapper finds each name's first record.
+#[derive(Debug, Default)]
+pub struct GrepPartial {
+    counts: Vec<u64>,
+    table: KeyedTable<u64>,
+}
 
-    fn map(&self, chunk: Chunk<'_>, counts: &mut Vec<u64>) {
+impl Merge for GrepPartial {
+    fn merge(&mut self, other: Self) {
+        self.counts.merge(other.counts);
+        self.table.merge(other.table);
+    }
+}
+
+/// The mapper of one run: the line counter, and under `--example` the inputs' names.
+pub struct GrepRun<'j> {
+    mapper: &'j GrepMapper,
+    names: Option<Vec<Vec<u8>>>,
+}
+
+impl GrepMapper {
+    fn selected(&self, data: &[u8]) -> u64 {
         let search = self.regex.get();
-        let matching = search.count_matching(chunk.data);
-        let selected = if self.invert {
-            search.count_units(chunk.data) - matching
+        let matching = search.count_matching(data);
+        if self.invert {
+            search.count_units(data) - matching
         } else {
             matching
-        };
-        if counts.len() <= chunk.input {
-            counts.resize(chunk.input + 1, 0);
         }
-        counts[chunk.input] += selected;
     }
 
     fn framing(&self) -> Framing {
@@ -171,6 +205,33 @@ impl Mapper for GrepMapper {
             Search::Records { rule, .. } => Framing::Records(rule),
             Search::Lines(_) => Framing::Lines,
         }
+    }
+}
+
+impl Mapper for GrepRun<'_> {
+    type Partial = GrepPartial;
+
+    fn map(&self, chunk: Chunk<'_>, partial: &mut GrepPartial) {
+        let selected = self.mapper.selected(chunk.data);
+        match &self.names {
+            Some(names) => {
+                if selected > 0 {
+                    let name = names.get(chunk.input).map_or(&[][..], Vec::as_slice);
+                    *partial.table.entry(name) += selected;
+                }
+            }
+            None => {
+                let counts = &mut partial.counts;
+                if counts.len() <= chunk.input {
+                    counts.resize(chunk.input + 1, 0);
+                }
+                counts[chunk.input] += selected;
+            }
+        }
+    }
+
+    fn framing(&self) -> Framing {
+        self.mapper.framing()
     }
 }
 
@@ -197,6 +258,8 @@ pub struct Grep {
     /// The last run's count per input (by index), for `--by-file`: one row per argument, so
     /// the same file given twice is two rows, which a table keyed by name cannot tell.
     per_input: Mutex<Option<Vec<u64>>>,
+    /// Under `--example`: the inputs the mapper sees, by index (`None` without).
+    names: Option<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl Job for Grep {
@@ -218,9 +281,9 @@ counted instead: the regex runs over the whole record, ^ and $ match at the line
 
     type Args = GrepArgs;
     type Params = GrepParams;
-    type Partial = Vec<u64>;
+    type Partial = GrepPartial;
     type State = u64;
-    type Mapper<'j> = &'j GrepMapper;
+    type Mapper<'j> = GrepRun<'j>;
 
     fn parse(a: GrepArgs) -> Result<Parsed<GrepParams>> {
         let mut files = a.files;
@@ -257,8 +320,8 @@ counted instead: the regex runs over the whole record, ^ and $ match at the line
                 sort: SortArg::Count,
                 top: None,
                 top_per: None,
-                example: false,
-                example_text: false,
+                example: a.example,
+                example_text: a.example_text,
                 format: a.format,
             },
             bad: a.bad,
@@ -275,23 +338,62 @@ counted instead: the regex runs over the whole record, ^ and $ match at the line
             )?,
             output: p.output,
             per_input: Mutex::new(None),
+            names: None,
         })
     }
 
-    fn mapper(&self) -> Result<&GrepMapper> {
-        Ok(&self.mapper)
+    fn keep_examples(&mut self) {
+        self.names = Some(Mutex::new(Vec::new()));
+    }
+
+    fn example_access() -> Option<TableAccess<GrepPartial, u64>> {
+        Some(TableAccess {
+            table: |p| &mut p.table,
+            table_ref: |p| &p.table,
+        })
+    }
+
+    fn example_total(&self) -> bool {
+        true
+    }
+
+    fn wants_input_names(&self) -> bool {
+        self.names.is_some()
+    }
+
+    fn name_inputs(&self, _all: &[Vec<u8>], mapped: &[Vec<u8>]) {
+        if let Some(n) = &self.names {
+            *n.lock().unwrap_or_else(|p| p.into_inner()) = mapped.to_vec();
+        }
+    }
+
+    fn mapper(&self) -> Result<GrepRun<'_>> {
+        Ok(GrepRun {
+            mapper: &self.mapper,
+            names: self
+                .names
+                .as_ref()
+                .map(|n| n.lock().unwrap_or_else(|p| p.into_inner()).clone()),
+        })
     }
 
     /// One key per input that was read, its name's exact bytes (zero counts included, so
     /// `--by-file` lists every input), its count of selected lines as the state.
-    fn export(&self, _: &&GrepMapper, counts: Vec<u64>, inputs: &InputList) -> Result<Keyed<u64>> {
+    /// Under `--example` the counts come by name (the same file given twice is one row's
+    /// count, shown on each of its rows).
+    fn export(&self, run: &GrepRun<'_>, p: GrepPartial, inputs: &InputList) -> Result<Keyed<u64>> {
         let mut k = Keyed::default();
+        let counts = p.counts;
         for (i, name) in inputs.raw.iter().enumerate() {
             if !inputs.failed.get(i).copied().unwrap_or(false) {
                 *k.table.entry(name) += counts.get(i).copied().unwrap_or(0);
             }
         }
-        *self.per_input.lock().unwrap_or_else(|p| p.into_inner()) = Some(counts);
+        for (name, c) in p.table.into_entries() {
+            *k.table.entry(&name) += c;
+        }
+        let per_input = run.names.is_none().then_some(counts);
+        *self.per_input.lock().unwrap_or_else(|p| p.into_inner()) = per_input;
         Ok(k)
     }
 
@@ -390,13 +492,16 @@ fn write(
         GrepOutput::Quiet => return Ok(()),
         GrepOutput::Total => {
             e.header(&["count"])?;
+            tell_hook(b"");
             e.row(&[Value::Count(total)])?;
         }
         GrepOutput::ByFile => {
             e.header(&["file", "count"])?;
             for (name, count) in rows {
+                tell_hook(name);
                 e.row(&[Value::Text(name), Value::Count(*count)])?;
             }
+            tell_hook(b"");
             e.row(&[Value::Text(b""), Value::Count(total)])?;
         }
     }
@@ -420,9 +525,10 @@ mod tests {
             })
             .collect();
         let mut out = Vec::new();
-        let mapped = engine.run(specs, &job.mapper).unwrap();
+        let run = job.mapper().unwrap();
+        let mapped = engine.run(specs, &run).unwrap();
         let list = mapped.input_list();
-        let keyed = job.export(&&job.mapper, mapped.partial, &list).unwrap();
+        let keyed = job.export(&run, mapped.partial, &list).unwrap();
         let shown = Shown {
             inputs: Some(&list),
             this_run: true,

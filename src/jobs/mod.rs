@@ -158,6 +158,22 @@ pub trait Job: Sized + Send + Sync + 'static {
         None
     }
 
+    /// Where the keyed table of records' keys sits in a worker partial, for `--example`: by
+    /// default the spilling table; a job whose keys are not found in records by default (grep,
+    /// keyed by input) keys its partial by input name once [`Job::keep_examples`] asked.
+    fn example_access() -> Option<TableAccess<Self::Partial, Self::State>> {
+        Self::spill_access()
+    }
+
+    /// Called when the job runs with `--example`, before its mapper is made.
+    fn keep_examples(&mut self) {}
+
+    /// Whether the job writes a row over all keys (grep's total): its example is the first of
+    /// all, handed to the row written under the empty key.
+    fn example_total(&self) -> bool {
+        false
+    }
+
     /// How many columns a key has (composite keys of [`crate::aggregate::key`] when more than
     /// one): `--top-per` needs two or more.
     fn key_fields(&self) -> usize {

@@ -369,7 +369,9 @@ pub fn with_row_hook<T>(hook: impl Fn(&[u8]) + 'static, f: impl FnOnce() -> T) -
     out
 }
 
-fn tell_hook(key: &[u8]) {
+/// Tells the row hook (of [`with_row_hook`]) that the row of `key` is written next: for a job
+/// that writes its rows itself (grep).
+pub fn tell_hook(key: &[u8]) {
     ROW_HOOK.with(|h| {
         if let Some(hook) = h.borrow().as_ref() {
             hook(key);
