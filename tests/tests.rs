@@ -16,6 +16,7 @@ mod fields;
 mod formats;
 mod fuzz_regress;
 mod grep;
+mod grep_example;
 mod help;
 mod html;
 mod html_per;
