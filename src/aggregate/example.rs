@@ -374,6 +374,64 @@ impl ExampleMeta {
     }
 }
 
+/// Line-index rewrites of [`coalesce`]: per path, each old range start -> (its run's start,
+/// lines between the two).
+#[derive(Debug, Default)]
+pub struct Rebase(BTreeMap<Bytes, BTreeMap<u64, (u64, u64)>>);
+
+impl Rebase {
+    /// `e` counted from its range's run instead of its range.
+    pub fn example(&self, e: &mut Example) {
+        if let Some(&(start, before)) = self.0.get(&e.path).and_then(|m| m.get(&e.base)) {
+            e.base = start;
+            e.line = e.line.saturating_add(before);
+        }
+    }
+
+    /// Both examples of `ex` rebased.
+    pub fn ex<S>(&self, ex: &mut Ex<S>) {
+        for e in [&mut ex.first, &mut ex.by_path].into_iter().flatten() {
+            self.example(e);
+        }
+    }
+}
+
+/// The canonical line index of one run: contiguous ranges of one input joined into maximal
+/// runs (so the index, and the examples rebased by the returned [`Rebase`], do not depend on
+/// how the input was cut into chunks). Overlapping ranges are kept as they are.
+pub fn coalesce(lines: BTreeSet<LineRange>) -> (BTreeSet<LineRange>, Rebase) {
+    let mut out = BTreeSet::new();
+    let mut rebase = Rebase::default();
+    // The run being built: (path, start, end, lines).
+    let mut run: Option<LineRange> = None;
+    for (path, from, to, n) in lines {
+        if let Some((p, start, end, total)) = &mut run {
+            if *p == path && from == *end && to >= from {
+                rebase
+                    .0
+                    .entry(path)
+                    .or_default()
+                    .insert(from, (*start, *total));
+                *end = to;
+                *total = total.saturating_add(n);
+                continue;
+            }
+            if *p == path && from < *end {
+                out.insert((path, from, to, n));
+                continue;
+            }
+        }
+        out.extend(run.take());
+        if to >= from {
+            run = Some((path, from, to, n));
+        } else {
+            out.insert((path, from, to, n));
+        }
+    }
+    out.extend(run);
+    (out, rebase)
+}
+
 impl Merge for ExampleMeta {
     fn merge(&mut self, other: Self) {
         self.runs.extend(other.runs);
@@ -471,6 +529,47 @@ mod tests {
         e.offset = 25;
         r.place(&e, &mut out);
         assert_eq!(out, b"a.log@25");
+    }
+
+    #[test]
+    fn coalesced_index_names_the_same_lines() {
+        let p = Bytes::from(&b"a.log"[..]);
+        let q = Bytes::from(&b"b.log"[..]);
+        let mut lines = BTreeSet::new();
+        lines.insert((p.clone(), 0, 10, 2));
+        lines.insert((p.clone(), 10, 20, 3));
+        lines.insert((p.clone(), 20, 30, 1));
+        lines.insert((p.clone(), 40, 50, 4));
+        lines.insert((q.clone(), 0, 5, 1));
+        let before = ExampleMeta {
+            runs: BTreeSet::new(),
+            lines: lines.clone(),
+        }
+        .resolver();
+        let (canon, rebase) = coalesce(lines);
+        let want: BTreeSet<LineRange> = [
+            (p.clone(), 0, 30, 6),
+            (p.clone(), 40, 50, 4),
+            (q.clone(), 0, 5, 1),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(canon, want);
+        let after = ExampleMeta {
+            runs: BTreeSet::new(),
+            lines: canon,
+        }
+        .resolver();
+        for (base, line, offset) in [(0, 1, 4), (10, 2, 18), (20, 0, 21), (40, 1, 45)] {
+            let mut e = ex("a.log", 0, offset);
+            e.base = base;
+            e.line = line;
+            let (mut x, mut y) = (Vec::new(), Vec::new());
+            before.place(&e, &mut x);
+            rebase.example(&mut e);
+            after.place(&e, &mut y);
+            assert_eq!(x, y, "{base} {line}");
+        }
     }
 
     #[test]

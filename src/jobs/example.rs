@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     Chunk, InputList, Job, Keyed, Mapper, Meta, Parsed, RejectArgs, RunShape, Shown, TableAccess,
 };
-use crate::aggregate::example::{Bytes, Ex, Example, LineRange, Resolver};
+use crate::aggregate::example::{coalesce, Bytes, Ex, Example, LineRange, Resolver};
 use crate::aggregate::{KeyedTable, Merge};
 use crate::chunk::{Framing, RecordScan};
 use crate::emit::extra::{clear_cells, set_cells};
@@ -98,6 +98,8 @@ pub struct ExPartial<P, S> {
     rest: P,
     table: KeyedTable<Ex<S>>,
     lines: BTreeSet<LineRange>,
+    /// Whether the table was handed to the spiller (examples on disk keep their ranges).
+    spilled: bool,
 }
 
 impl<P: Default, S> Default for ExPartial<P, S> {
@@ -106,6 +108,7 @@ impl<P: Default, S> Default for ExPartial<P, S> {
             rest: P::default(),
             table: KeyedTable::default(),
             lines: BTreeSet::new(),
+            spilled: false,
         }
     }
 }
@@ -119,6 +122,7 @@ impl<P: Merge, S: Merge + Send> Merge for ExPartial<P, S> {
         self.rest.merge(other.rest);
         self.table.merge(other.table);
         self.lines.extend(other.lines);
+        self.spilled |= other.spilled;
     }
 }
 
@@ -378,7 +382,22 @@ impl<J: Job> Job for Exampled<J> {
     ) -> Result<Keyed<Ex<J::State>>> {
         let inner = self.inner.export(&mapper.inner, partial.rest, inputs)?;
         let mut meta = inner.meta;
-        meta.example.lines.extend(partial.lines);
+        // The index canonical (one range per contiguous run of an input), so partial bytes
+        // do not depend on -j or --chunk-size; not when examples went to disk with their
+        // per-chunk ranges.
+        let mut table = partial.table;
+        if partial.spilled {
+            meta.example.lines.extend(partial.lines);
+        } else {
+            let (lines, rebase) = coalesce(partial.lines);
+            meta.example.lines.extend(lines);
+            let mut canon = KeyedTable::default();
+            for (k, mut ex) in table.into_entries() {
+                rebase.ex(&mut ex);
+                *canon.entry(&k) = ex;
+            }
+            table = canon;
+        }
         let all = self
             .names
             .lock()
@@ -386,7 +405,6 @@ impl<J: Job> Job for Exampled<J> {
             .2
             .clone();
         meta.example.runs.insert(all);
-        let mut table = partial.table;
         for (k, s) in inner.table.into_entries() {
             table.entry(&k).state.merge(s);
         }
@@ -397,7 +415,10 @@ impl<J: Job> Job for Exampled<J> {
         // A job whose own partial does not spill (grep: a few rows, written by the job) does
         // not spill with examples either.
         J::spill_access().map(|_| TableAccess {
-            table: |p: &mut Self::Partial| &mut p.table,
+            table: |p: &mut Self::Partial| {
+                p.spilled = true;
+                &mut p.table
+            },
             table_ref: |p: &Self::Partial| &p.table,
         })
     }
