@@ -232,3 +232,51 @@ fn grep_examples_across_runs_go_by_path_and_records_count_records() {
         format!("2\t{rn}:2\tERROR x\n")
     );
 }
+
+/// A partial made with `--example` of `args` over `data` (written to `file` in `dir`).
+fn example_partial(dir: &Dir, data: &[u8], args: &[&str], j: usize, chunk: usize) -> Vec<u8> {
+    let f = dir.create("in.log", data);
+    let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    all.extend([
+        f.to_string_lossy().into_owned(),
+        "--emit".into(),
+        "partial".into(),
+        "-j".into(),
+        j.to_string(),
+        "--chunk-size".into(),
+        chunk.to_string(),
+    ]);
+    ok(&all)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 16, ..Default::default() })]
+
+    /// `--emit partial` with `--example` gives the same bytes for any -j and chunk size down
+    /// to one byte: the line index is one range per input, whatever the chunks were.
+    #[test]
+    fn example_partial_bytes_do_not_depend_on_the_split(
+        lines in proptest::collection::vec("(foo|bar|baz| |x){0,4}", 0..40),
+        j in 1usize..4,
+        chunk in 1usize..64,
+    ) {
+        let data = lines.join("\n").into_bytes();
+        let dir = Dir::new("example_partial_split");
+        for args in [
+            &["match", "(foo|bar)", "--example-text"][..],
+            &["grep", "--example", "ba"][..],
+            &["words", "--example"][..],
+        ] {
+            let want = example_partial(&dir, &data, args, 1, 1 << 20);
+            let got = example_partial(&dir, &data, args, j, chunk);
+            proptest::prop_assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&want),
+                "{:?} -j {} --chunk-size {}",
+                args,
+                j,
+                chunk
+            );
+        }
+    }
+}
