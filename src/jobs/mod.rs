@@ -212,6 +212,7 @@ pub fn whole_table<S>() -> TableAccess<KeyedTable<S>, S> {
 }
 
 pub(crate) mod bad_records;
+pub mod onepass;
 pub mod pattern;
 pub mod search;
 
