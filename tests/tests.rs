@@ -20,6 +20,7 @@ mod html;
 mod inputs;
 mod layering;
 mod lines;
+mod match_onepass;
 mod matches;
 mod partials;
 mod records;
