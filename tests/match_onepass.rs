@@ -90,7 +90,17 @@ fn one_pass_patterns_count_as_python_re() {
         for all in [false, true] {
             let want = python_counts(&file, pattern, all);
             for (j, chunk) in [("1", "1M"), ("2", "200"), ("2", "4K")] {
-                let mut args = vec!["match", pattern, "--sort", "key", "-j", j, "--chunk-size", chunk, f];
+                let mut args = vec![
+                    "match",
+                    pattern,
+                    "--sort",
+                    "key",
+                    "-j",
+                    j,
+                    "--chunk-size",
+                    chunk,
+                    f,
+                ];
                 if all {
                     args.push("--all");
                 }

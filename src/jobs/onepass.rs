@@ -156,7 +156,13 @@ impl OnePass {
                         Some(i) => at + i + 1,
                         None => break,
                     },
-                    Starts::Prefix(pre) => match pre.find(data, Span { start: at, end: len }) {
+                    Starts::Prefix(pre) => match pre.find(
+                        data,
+                        Span {
+                            start: at,
+                            end: len,
+                        },
+                    ) {
                         Some(s) => s.start,
                         None => break,
                     },
@@ -167,7 +173,11 @@ impl OnePass {
                 }
                 let input = Input::new(data).range(p..len).anchored(Anchored::Yes);
                 let found = self.dfa.try_search_slots(cache, &input, slots);
-                match (found, slots.first().copied().flatten(), slots.get(1).copied().flatten()) {
+                match (
+                    found,
+                    slots.first().copied().flatten(),
+                    slots.get(1).copied().flatten(),
+                ) {
                     (Ok(Some(_)), Some(s), Some(e)) => (s.get(), e.get(), false),
                     (Ok(None), _, _) if matches!(self.starts, Starts::LineStarts) => {
                         // No match starts inside a line but at its start.
@@ -179,7 +189,8 @@ impl OnePass {
                         // takes the rest of the line, from the next byte (from this one if
                         // the DFA could not tell).
                         at = if matches!(found, Ok(None)) { p + 1 } else { p };
-                        general_until = memchr::memchr(b'\n', &data[p..]).map_or(len, |i| p + i + 1);
+                        general_until =
+                            memchr::memchr(b'\n', &data[p..]).map_or(len, |i| p + i + 1);
                         continue;
                     }
                 }
@@ -234,7 +245,13 @@ mod tests {
     /// Patterns of both kinds of start take the one-pass path; others do not.
     #[test]
     fn one_pass_applies_where_starts_are_known() {
-        for p in [r#"" (\d{3}) "#, r"^(\S+)", r"user=(\w+)", r"^(\d+) (x)?", r"ab|ac"] {
+        for p in [
+            r#"" (\d{3}) "#,
+            r"^(\S+)",
+            r"user=(\w+)",
+            r"^(\d+) (x)?",
+            r"ab|ac",
+        ] {
             assert!(both(p).0.has_onepass(), "{p}");
         }
         for p in [r"(\w+) of", r"a.*b", r"\d+", r"^(a|ab)(c|bcd)?"] {

@@ -64,7 +64,7 @@ pub struct LineRegex {
     re: Regex,
     plan: Plan,
     /// The one-pass capture path of [`LineRegex::for_each_match`], when the pattern allows.
-    fast: Option<OnePass>,
+    fast: Option<Box<OnePass>>,
 }
 
 /// How a chunk is searched.
@@ -155,7 +155,7 @@ impl LineRegex {
                 }
             }
         };
-        let fast = OnePass::new(&hir, re.captures_len());
+        let fast = OnePass::new(&hir, re.captures_len()).map(Box::new);
         Ok(LineRegex { re, plan, fast })
     }
 
@@ -166,7 +166,7 @@ impl LineRegex {
 
     /// Scratch space for [`LineRegex::for_each_match`].
     pub fn scratch(&self) -> MatchScratch {
-        MatchScratch::new(&self.re, self.fast.as_ref())
+        MatchScratch::new(&self.re, self.fast.as_deref())
     }
 
     /// The same, without the one-pass path: every search goes through the regex crate (for
@@ -226,8 +226,13 @@ impl LineRegex {
     /// or for every non-empty match when `all` is set. Empty matches are skipped, as `grep -o`
     /// does. The capture locations are offsets into the `haystack` passed along (the chunk, or
     /// a single line when the pattern is searched line by line).
-    pub fn for_each_match<F>(&self, data: &[u8], scratch: &mut MatchScratch, all: bool, mut visit: F)
-    where
+    pub fn for_each_match<F>(
+        &self,
+        data: &[u8],
+        scratch: &mut MatchScratch,
+        all: bool,
+        mut visit: F,
+    ) where
         F: FnMut(&[u8], &Groups<'_>),
     {
         match &self.plan {
