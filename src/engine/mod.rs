@@ -9,6 +9,7 @@
 //! exactly associative and commutative and emit sorts by a total order.
 
 pub mod budget;
+mod counted;
 mod reads;
 mod shard;
 
@@ -32,6 +33,7 @@ use crate::input::{self, Data, InputSpec, MmapPolicy, OpenOptions, Source};
 use crate::progress::{Progress, ProgressMode};
 
 pub use budget::{Budget, Spiller};
+pub use counted::Counted;
 pub use reads::InputRead;
 pub use shard::Shard;
 
@@ -114,6 +116,11 @@ pub trait Mapper: Sync {
     fn select_chunks(&self, chunks: &[Chunk<'_>]) -> Range<usize> {
         0..chunks.len()
     }
+
+    /// Called once before any chunk is mapped, with the run's inputs by [`Chunk::input`]
+    /// index (directories expanded): a mapper that decides something per input from the input
+    /// itself (the modification time that dates year-less timestamps) decides it here.
+    fn begin(&self, _inputs: &[InputSpec]) {}
 }
 
 /// A borrowed mapper maps as the mapper does (a job can hand out the mapper it holds).
@@ -135,6 +142,10 @@ impl<M: Mapper> Mapper for &M {
 
     fn select_chunks(&self, chunks: &[Chunk<'_>]) -> Range<usize> {
         (**self).select_chunks(chunks)
+    }
+
+    fn begin(&self, inputs: &[InputSpec]) {
+        (**self).begin(inputs)
     }
 }
 
@@ -316,6 +327,7 @@ impl Engine {
             progress: progress.clone(),
             limits: self.opts.limits,
         };
+        mapper.begin(&expanded.inputs);
         let inputs: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
         let raw_names: Vec<Vec<u8>> = expanded.inputs.iter().map(InputSpec::name_bytes).collect();
         let mut reads: Vec<InputRead> = expanded.inputs.iter().map(InputRead::unread).collect();

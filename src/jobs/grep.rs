@@ -92,6 +92,10 @@ pub struct GrepArgs {
     #[command(flatten)]
     pub records: RecordArgs,
 
+    /// Where bad records go: records without a timestamp under the time options.
+    #[command(flatten)]
+    pub bad: RejectArgs,
+
     /// Input files; `-` or none reads stdin.
     #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
@@ -255,7 +259,7 @@ counted instead: the regex runs over the whole record, ^ and $ match at the line
                 top_per: None,
                 format: a.format,
             },
-            bad: RejectArgs::default(),
+            bad: a.bad,
         })
     }
 

@@ -519,6 +519,14 @@ with its stack trace): ^ and $ match at the lines inside it, . stops at a line e
         export(Some(run), counts, &inputs.names)
     }
 
+    fn bad_records<'m>(run: &'m MatchRun<'_>) -> Option<&'m BadRecords> {
+        Some(&run.bad)
+    }
+
+    fn listed(counts: &mut MatchCounts) -> Option<&mut Listed> {
+        Some(&mut counts.listed)
+    }
+
     fn spill_access() -> Option<TableAccess<MatchCounts, Tally>> {
         Some(TableAccess {
             table: |p| &mut p.table,

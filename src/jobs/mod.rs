@@ -29,6 +29,9 @@ pub mod args;
 mod registry;
 pub mod timed;
 pub mod timed_emit;
+pub mod timed_field;
+mod timed_map;
+pub mod timed_report;
 pub mod timed_sorted;
 
 pub use args::{OutputArgs, RecordArgs, RejectArgs};
@@ -126,6 +129,18 @@ pub trait Job: Sized + Send + Sync + 'static {
         inputs: &InputList,
     ) -> Result<Keyed<Self::State>>;
 
+    /// Where the mapper sends bad records, for a job that rejects records itself: a timed run
+    /// ([`timed::TimedMapper`]) sends records without a timestamp to the same spool, so one
+    /// `--rejects` file lists both in line order.
+    fn bad_records<'m>(_mapper: &'m Self::Mapper<'_>) -> Option<&'m bad_records::BadRecords> {
+        None
+    }
+
+    /// Where a worker partial lists its bad records (with [`Job::bad_records`]).
+    fn listed(_partial: &mut Self::Partial) -> Option<&mut bad_records::Listed> {
+        None
+    }
+
     /// Where the keyed table sits in a worker partial, when it may spill to disk.
     fn spill_access() -> Option<TableAccess<Self::Partial, Self::State>> {
         None
@@ -211,7 +226,7 @@ pub fn whole_table<S>() -> TableAccess<KeyedTable<S>, S> {
     }
 }
 
-pub(crate) mod bad_records;
+pub mod bad_records;
 pub mod onepass;
 pub mod pattern;
 pub mod search;

@@ -90,6 +90,16 @@ impl Job for Fields {
         export(mapper, partial, &inputs.names)
     }
 
+    fn bad_records<'m>(
+        mapper: &'m FieldsMapper<'_>,
+    ) -> Option<&'m crate::jobs::bad_records::BadRecords> {
+        Some(&mapper.bad)
+    }
+
+    fn listed(p: &mut FieldsPartial) -> Option<&mut crate::jobs::bad_records::Listed> {
+        Some(&mut p.listed)
+    }
+
     fn spill_access() -> Option<TableAccess<FieldsPartial, GroupState>> {
         Some(TableAccess {
             table: |p| &mut p.groups,
