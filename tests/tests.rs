@@ -22,6 +22,7 @@ mod html_per;
 mod inputs;
 mod layering;
 mod lines;
+mod match_onepass;
 mod matches;
 mod partials;
 mod records;
