@@ -393,6 +393,10 @@ pub enum EmitArg {
     Final,
     /// A partial result (header line, then `KEY<TAB>STATE` lines) for `logmill merge`.
     Partial,
+    /// With `logmill reduce`: its `KEY<TAB>STATE` lines, each preceded by the row's order key
+    /// (hex bytes that sort as the final order of --sort) and a TAB; with --top N, only the
+    /// first N rows. For range-partitioning a result by order (the Spark driver's --out-dir).
+    Ranked,
 }
 
 /// Flags of `logmill completions`.

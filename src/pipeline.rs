@@ -667,6 +667,44 @@ impl Rejects {
     }
 }
 
+/// `--emit ranked` (see [`crate::partial::ranked`]): every row in key order, or with `--top N`
+/// the first N rows in the final order (a reducer's own top N: exact, since each key's whole
+/// count is in one reducer).
+fn write_ranked_rows<S: crate::aggregate::State>(
+    config: &Config,
+    merged: Merged<S>,
+    coverage: Option<&Coverage>,
+    checked: &dyn Fn(RowsOrder<S>) -> RowsOrder<S>,
+    count: fn(&S) -> u64,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let opts = OrderOptions {
+        sort: config.emit.sort,
+        top: config.emit.top,
+        top_per: None,
+    };
+    let (meta, rows) = match merged {
+        Merged::Memory(keyed) => {
+            let mut rows: Vec<(Box<[u8]>, S)> = keyed.table.into_entries().collect();
+            if opts.top.is_some() {
+                rows = crate::order::order_rows(rows, count, opts);
+            } else {
+                rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            }
+            (keyed.meta, Rows::Memory(rows))
+        }
+        Merged::Spilled(spilled, meta) => {
+            let order = match opts.top {
+                Some(_) => RowsOrder::new(opts, count),
+                None => RowsOrder::by_key(count),
+            };
+            (meta, Rows::Spilled(spilled, checked(order)))
+        }
+    };
+    crate::partial::ranked::write_ranked(&meta, rows, coverage, opts.sort, count, out)?;
+    Ok(ExitCode::Success.into())
+}
+
 /// Writes the result (see [`emit_result`]).
 fn write_result<J: Job>(
     config: &Config,
@@ -690,6 +728,18 @@ fn write_result<J: Job>(
         Merged::Spilled(_, meta) => meta.untimed,
     };
     let per = time.as_ref().filter(|t| t.per());
+    if config.emit_mode == EmitMode::Ranked {
+        if per.is_some() {
+            return Err(Error::InvalidArgument {
+                flag: "--emit",
+                value: "ranked".into(),
+                reason: "--per orders rows by time bucket first; ranked lines hold one order \
+                         (leave out --per)"
+                    .into(),
+            });
+        }
+        return write_ranked_rows(config, merged, coverage, &checked, J::count, out);
+    }
     let mut outcome = match (config.emit_mode, merged, per) {
         (EmitMode::Final, Merged::Memory(keyed), Some(t)) => {
             write_per(job, t, config.fill, PerRows::Memory(keyed), shown, out)?

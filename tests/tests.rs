@@ -22,6 +22,7 @@ mod layering;
 mod lines;
 mod matches;
 mod partials;
+mod ranked;
 mod records;
 mod signals;
 mod spill;
