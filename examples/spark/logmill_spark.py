@@ -9,7 +9,7 @@ nor sharded by byte ranges (logmill refuses `--shard` for it). Multi-line record
 
     spark-submit [--master local[2]] examples/spark/logmill_spark.py \\
         --mode streaming|exact [--logmill PATH] [--shards N] [--reducers R] \\
-        [--out PATH] [--partial-out PATH] \\
+        [--out PATH] [--partial-out PATH] [--out-dir DIR [--parts P]] [--partial-out-dir DIR] \\
         -- JOB ARGS... -- INPUTS...
 
     spark-submit examples/spark/logmill_spark.py --batch RUNS.txt
@@ -48,8 +48,11 @@ In exact mode each shard's partial also records what it covers (a `#coverage` li
 input set, and the byte range the shard read); those lines share the key `#coverage`, pass
 through one reducer, and the driver's final `logmill merge --complete` fails the run, listing
 `missing: shard I/N ...` lines, if any byte of any input was not counted exactly once.
-The final result table (one line per distinct key) passes through the driver, like `--top`
-output; it must fit there.
+With --out or --partial-out the final result table (one line per distinct key) passes through
+the driver and must fit there; with `--top N` each reducer keeps its own first N rows, so the
+driver gathers at most reducers x N. For results larger than the driver, --out-dir and
+--partial-out-dir have the executors write part files (examples/spark/logmill_spark_dirs.py):
+nothing but a sample of order keys and the `#meta`/`#coverage` lines reaches the driver.
 
 Options
 -------
@@ -65,6 +68,19 @@ Options
                          given), written atomically by `logmill reduce -o`.
 --partial-out PATH       also (or instead) write the result as one partial file (header,
                          `#meta`, KEY<TAB>STATE), for `logmill merge` with other partials.
+--out-dir DIR            the result as part files written by the executors (any Hadoop file
+                         system path; it must not exist): DIR/part-NNNNN-*.txt, whose
+                         concatenation in part order (`cat DIR/part-*`) is the single-process
+                         output byte for byte. The rows are range-partitioned by logmill's
+                         order (sampled order keys, as Hadoop's TotalOrderPartitioner), each
+                         part formatted by `logmill reduce`. tsv, jsonl and csv (the header in
+                         the first part only); json, html and chart are refused, and so are
+                         grep, fields without --by, --top (use --out), --per, --fill,
+                         --fail-if, --max-rejects and --top-per.
+--parts P                --out-dir's part count (default: the reducer count).
+--partial-out-dir DIR    exact mode: one partial file per reducer (its keys: CRC-32 mod R = p,
+                         recorded in its coverage), which `logmill merge --complete DIR/part-*`
+                         takes as they are and which names a missing part.
 --map-pipe python|jvm    streaming only: pipe the map stage through PySpark's `RDD.pipe`
                          (default) or on the JVM side, so input lines never pass through Python
                          (faster; uses PySpark internals).
