@@ -211,3 +211,68 @@ fn ranked_is_refused_outside_reduce_and_with_final_only_flags() {
         );
     }
 }
+
+/// Job-wide facts (`#meta`: records rejected by `match --sum`) go with one key partition, the
+/// one of the key `#meta` as the Spark driver's shuffle sends them: partitions merged back
+/// count them once, as the single run does.
+#[test]
+fn meta_belongs_to_one_key_partition() {
+    let dir = Dir::new("ranked_meta");
+    let log = "GET /a 200 10\nGET /b 404 -\nGET /c 200 5\nGET /d 500 -\nGET /e 404 7\n";
+    let input = dir.create("access.log", log);
+    let input = input.to_str().unwrap();
+    let job = ["match", r" (\d{3}) (\d+|-)", "--sum", "2"];
+    run(
+        &dir,
+        &[
+            &["--emit", "partial"],
+            &job[..],
+            &["-o", "all.partial", input],
+        ]
+        .concat(),
+        b"",
+    );
+    let mut with_meta = 0;
+    let mut parts = Vec::new();
+    for p in 0..3 {
+        let part = format!("p{p}.partial");
+        let which = format!("{p}/3");
+        run(
+            &dir,
+            &[
+                "--emit",
+                "partial",
+                "merge",
+                "--partition",
+                &which,
+                "-o",
+                &part,
+                "all.partial",
+            ],
+            b"",
+        );
+        with_meta += dir
+            .read(&part)
+            .split(|&b| b == b'\n')
+            .filter(|l| l.starts_with(b"#meta\t"))
+            .count();
+        parts.push(part);
+    }
+    assert_eq!(with_meta, 1, "one partition holds the #meta line");
+    let single = dir.command().args(job).arg(input).output().unwrap();
+    let merged = dir
+        .command()
+        .arg("merge")
+        .arg("--complete")
+        .args(&parts)
+        .output()
+        .unwrap();
+    assert_eq!(merged.stdout, single.stdout);
+    let warning = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        warning(&single).contains("2 matches rejected"),
+        "{}",
+        warning(&single)
+    );
+    assert_eq!(warning(&merged), warning(&single));
+}

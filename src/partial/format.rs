@@ -340,7 +340,11 @@ pub fn read_partial_with<S: State, H: Header>(
         if let Some(json) = text.strip_prefix(b"#meta\t") {
             let meta: Meta = serde_json::from_slice(json)
                 .map_err(|e| bad(line_no, format!("bad #meta line: {}", json_problem(&e))))?;
-            into.meta.merge(meta);
+            // Job-wide facts belong to one key partition, the one of the key `#meta` (where
+            // the Spark driver's shuffle sends them), so partitions merged back count them once.
+            if keys.is_none_or(|(p, count)| coverage::key_partition(b"#meta", count) == p) {
+                into.meta.merge(meta);
+            }
             continue;
         }
         if text.first() == Some(&b'#') {
