@@ -115,7 +115,8 @@ chmod +x "$WORK/flaky-logmill"
   while [ -n "$pid" ] && [ "$pid" -gt 1 ]; do
     if tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null | grep -q CoarseGrainedExecutorBackend \
       && readlink "/proc/$pid/cwd" | grep -q "^$WORK/worker"; then
-      kill -KILL "$pid" && echo "$pid $(readlink "/proc/$pid/cwd" 2> /dev/null || echo "${WORK}/worker?")" > "$WORK/killed"
+      cwd=$(readlink "/proc/$pid/cwd")
+      kill -KILL "$pid" && echo "$pid $cwd" > "$WORK/killed"
       exit 0
     fi
     pid=$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status" 2> /dev/null || true)
