@@ -250,7 +250,7 @@ same_parts() { # NAME DIR EXPECTED
     fail "$1: no parts"
   fi
 }
-same_parts "out-dir:   exact, 300k ids, count order (tsv)" "$WORK/ids.od" "$WORK/ids.single.tsv"
+same_parts "out-dir:   exact, 200k ids, count order (tsv)" "$WORK/ids.od" "$WORK/ids.single.tsv"
 same_parts "out-dir:   exact, key order, csv (header in part 0 only)" "$WORK/ids.odcsv" "$WORK/ids.single.csv"
 same_parts "out-dir:   streaming, jsonl" "$WORK/ids.odjsonl" "$WORK/ids-clean.single.jsonl"
 # --partial-out-dir: partial parts that `merge --complete` takes as they are; one part missing
