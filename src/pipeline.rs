@@ -668,8 +668,7 @@ impl Rejects {
 }
 
 /// `--emit ranked` (see [`crate::partial::ranked`]): every row in key order, or with `--top N`
-/// the first N rows in the final order (a reducer's own top N: exact, since each key's whole
-/// count is in one reducer).
+/// the first N rows in the final order.
 fn write_ranked_rows<S: crate::aggregate::State>(
     config: &Config,
     merged: Merged<S>,
@@ -678,30 +677,13 @@ fn write_ranked_rows<S: crate::aggregate::State>(
     count: fn(&S) -> u64,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
-    let opts = OrderOptions {
-        sort: config.emit.sort,
-        top: config.emit.top,
-        top_per: None,
-    };
+    use crate::partial::ranked;
+    let opts = ranked::options(config.emit.sort, config.emit.top);
     let (meta, rows) = match merged {
-        Merged::Memory(keyed) => {
-            let mut rows: Vec<(Box<[u8]>, S)> = keyed.table.into_entries().collect();
-            if opts.top.is_some() {
-                rows = crate::order::order_rows(rows, count, opts);
-            } else {
-                rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            }
-            (keyed.meta, Rows::Memory(rows))
-        }
-        Merged::Spilled(spilled, meta) => {
-            let order = match opts.top {
-                Some(_) => RowsOrder::new(opts, count),
-                None => RowsOrder::by_key(count),
-            };
-            (meta, Rows::Spilled(spilled, checked(order)))
-        }
+        Merged::Memory(k) => (k.meta, ranked::table_rows(k.table, opts, count)),
+        Merged::Spilled(s, meta) => (meta, Rows::Spilled(s, checked(ranked::order(opts, count)))),
     };
-    crate::partial::ranked::write_ranked(&meta, rows, coverage, opts.sort, count, out)?;
+    ranked::write_ranked(&meta, rows, coverage, opts.sort, count, out)?;
     Ok(ExitCode::Success.into())
 }
 

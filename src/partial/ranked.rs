@@ -8,12 +8,47 @@
 use std::io::{self, Write};
 
 use crate::aggregate::keyed::Meta;
+use crate::aggregate::KeyedTable;
 use crate::error::{Error, Result};
-use crate::order::{order_key, SortOrder};
+use crate::order::{order_key, order_rows, OrderOptions, SortOrder};
 use crate::partial;
 use crate::partial::coverage::{self, Coverage};
 use crate::partial::format::{write_meta, State};
-use crate::spill::Rows;
+use crate::spill::{Rows, RowsOrder};
+
+/// The rows ranked lines hold: all of them (key order), or with `--top N` the first N in the
+/// order of `sort` (a reducer's own top N: exact, since each key's whole count is in one
+/// reducer).
+pub fn options(sort: SortOrder, top: Option<usize>) -> OrderOptions {
+    OrderOptions {
+        sort,
+        top,
+        top_per: None,
+    }
+}
+
+/// The rows of a table in memory, as [`options`] keeps them.
+pub fn table_rows<S: State>(
+    table: KeyedTable<S>,
+    opts: OrderOptions,
+    count: fn(&S) -> u64,
+) -> Rows<S> {
+    let mut rows: Vec<(Box<[u8]>, S)> = table.into_entries().collect();
+    if opts.top.is_some() {
+        rows = order_rows(rows, count, opts);
+    } else {
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    }
+    Rows::Memory(rows)
+}
+
+/// The order of spilled rows, as [`options`] keeps them.
+pub fn order<S>(opts: OrderOptions, count: fn(&S) -> u64) -> RowsOrder<S> {
+    match opts.top {
+        Some(_) => RowsOrder::new(opts, count),
+        None => RowsOrder::by_key(count),
+    }
+}
 
 /// Writes `rows` (any order; written in the order given) as ranked lines, after the coverage
 /// and `#meta` lines.
