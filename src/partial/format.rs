@@ -522,7 +522,10 @@ mod tests {
     use crate::jobs::JobParams;
 
     fn words() -> JobParams {
-        JobParams::Words(WordsParams { unicode: false })
+        JobParams::Words(WordsParams {
+            unicode: false,
+            records: None,
+        })
     }
 
     #[test]
