@@ -25,6 +25,7 @@ mod lines;
 mod match_onepass;
 mod matches;
 mod partials;
+mod ranked;
 mod records;
 mod signals;
 mod spill;
