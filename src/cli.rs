@@ -165,11 +165,13 @@ pub struct Cli {
     #[arg(long, global = true, display_order = 1014, value_name = "SIZE", default_value = "1M", help_heading = heading::SCALE_OUT)]
     pub chunk_size: String,
 
-    /// What to print.
+    /// What to print: final, partial or ranked.
     ///
-    /// Final results, or a partial result that `logmill merge` combines with
-    /// others (from other files, shards, machines or days) into the same final results.
-    #[arg(long, global = true, display_order = 1015, value_enum, value_name = "WHAT", default_value_t = EmitArg::Final, help_heading = heading::SCALE_OUT)]
+    /// final: results. partial: a partial result that `logmill merge` combines with others
+    /// (from other files, shards, machines or days) into the same final results. ranked
+    /// (`reduce` only): its lines, each after the row's order key, for cutting a result into
+    /// ranges of the final order (the Spark driver's --out-dir).
+    #[arg(long, global = true, display_order = 1015, value_enum, value_name = "WHAT", default_value_t = EmitArg::Final, hide_possible_values = true, help_heading = heading::SCALE_OUT)]
     pub emit: EmitArg,
 
     /// Process only shard I of N (0-based).
@@ -393,6 +395,10 @@ pub enum EmitArg {
     Final,
     /// A partial result (header line, then `KEY<TAB>STATE` lines) for `logmill merge`.
     Partial,
+    /// With `logmill reduce`: its `KEY<TAB>STATE` lines, each preceded by the row's order key
+    /// (hex bytes that sort as the final order of --sort) and a TAB; with --top N, only the
+    /// first N rows. For range-partitioning a result by order (the Spark driver's --out-dir).
+    Ranked,
 }
 
 /// Flags of `logmill completions`.

@@ -281,6 +281,7 @@ impl Config {
         let partial_or = |partial: EmitMode| match cli.emit {
             EmitArg::Partial => partial,
             EmitArg::Final => EmitMode::Final,
+            EmitArg::Ranked => EmitMode::Ranked,
         };
         let mut diff = None;
         if cli.diff {
@@ -396,6 +397,15 @@ impl Config {
         let stdin_list = cli.files_from.as_deref() == Some(Path::new("-"));
         if let Some(list) = &cli.files_from {
             files.extend(read_file_list(list, cli.null)?);
+        }
+        if cli.emit == EmitArg::Ranked && action != Action::Reduce {
+            return Err(Error::InvalidArgument {
+                flag: "--emit",
+                value: "ranked".into(),
+                reason: "applies to `logmill reduce` (a reducer's lines, ranked for a range \
+                         partition)"
+                    .into(),
+            });
         }
         let shard = cli.shard.as_deref().map(parse_shard).transpose()?;
         let partition = match cli.partition.as_deref() {

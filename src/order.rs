@@ -159,6 +159,19 @@ pub fn rank(sort: SortOrder, count: u64, key: &[u8]) -> (u64, u64) {
     }
 }
 
+/// Writes into `out` (cleared first) a row's *order key*: bytes whose plain byte order is
+/// [`compare`]'s order of rows, so that rows can be range-partitioned by order outside logmill
+/// (the Spark driver's `--out-dir`, as Hadoop's TotalOrderPartitioner does). Count order: the
+/// count's rank as 8 big-endian bytes (fixed width: ranks compare first), then the key; key
+/// order: the key.
+pub fn order_key(sort: SortOrder, count: u64, key: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    if sort == SortOrder::Count {
+        out.extend_from_slice(&count_rank(count).to_be_bytes());
+    }
+    out.extend_from_slice(key);
+}
+
 /// Orders `rows` by `opts` (using `count` to rank under [`SortOrder::Count`]) and keeps the top
 /// N. With `--top`, only the kept rows are fully sorted.
 pub fn order_rows<K: AsRef<[u8]>, S>(
@@ -261,6 +274,34 @@ mod tests {
                     let want = compare(sort, a, b);
                     // Key order ignores counts: rows of one key compare equal either way.
                     assert_eq!(by_rank, want, "{sort:?} {a:?} {b:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn order_keys_compare_as_rows_do() {
+        let keys: [&[u8]; 8] = [
+            b"",
+            b"a",
+            b"ab",
+            b"abcdefgh",
+            b"abcdefghi",
+            b"b",
+            b"\xff",
+            b"\0",
+        ];
+        let rows: Vec<(u64, &[u8])> = [0, 1, 7, 256, u64::MAX]
+            .iter()
+            .flat_map(|&c| keys.iter().map(move |&k| (c, k)))
+            .collect();
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for sort in [SortOrder::Count, SortOrder::Key] {
+            for &a in &rows {
+                for &b in &rows {
+                    order_key(sort, a.0, a.1, &mut x);
+                    order_key(sort, b.0, b.1, &mut y);
+                    assert_eq!(x.cmp(&y), compare(sort, a, b), "{sort:?} {a:?} {b:?}");
                 }
             }
         }

@@ -754,6 +754,26 @@ impl Rejects {
     }
 }
 
+/// `--emit ranked` (see [`crate::partial::ranked`]): every row in key order, or with `--top N`
+/// the first N rows in the final order.
+fn write_ranked_rows<S: crate::aggregate::State>(
+    config: &Config,
+    merged: Merged<S>,
+    coverage: Option<&Coverage>,
+    checked: &dyn Fn(RowsOrder<S>) -> RowsOrder<S>,
+    count: fn(&S) -> u64,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    use crate::partial::ranked;
+    let opts = ranked::options(config.emit.sort, config.emit.top);
+    let (meta, rows) = match merged {
+        Merged::Memory(k) => (k.meta, ranked::table_rows(k.table, opts, count)),
+        Merged::Spilled(s, meta) => (meta, Rows::Spilled(s, checked(ranked::order(opts, count)))),
+    };
+    ranked::write_ranked(&meta, rows, coverage, opts.sort, count, out)?;
+    Ok(ExitCode::Success.into())
+}
+
 /// Writes the result (see [`emit_result`]).
 fn write_result<J: Job>(
     config: &Config,
@@ -777,6 +797,18 @@ fn write_result<J: Job>(
         Merged::Spilled(_, meta) => meta.untimed,
     };
     let per = time.as_ref().filter(|t| t.per());
+    if config.emit_mode == EmitMode::Ranked {
+        if per.is_some() {
+            return Err(Error::InvalidArgument {
+                flag: "--emit",
+                value: "ranked".into(),
+                reason: "--per orders rows by time bucket first; ranked lines hold one order \
+                         (leave out --per)"
+                    .into(),
+            });
+        }
+        return write_ranked_rows(config, merged, coverage, &checked, J::count, out);
+    }
     let mut outcome = match (config.emit_mode, merged, per) {
         (EmitMode::Final, Merged::Memory(keyed), Some(t)) => {
             write_per(job, t, config.fill, PerRows::Memory(keyed), shown, out)?

@@ -9,7 +9,7 @@ nor sharded by byte ranges (logmill refuses `--shard` for it). Multi-line record
 
     spark-submit [--master local[2]] examples/spark/logmill_spark.py \\
         --mode streaming|exact [--logmill PATH] [--shards N] [--reducers R] \\
-        [--out PATH] [--partial-out PATH] \\
+        [--out PATH] [--partial-out PATH] [--out-dir DIR [--parts P]] [--partial-out-dir DIR] \\
         -- JOB ARGS... -- INPUTS...
 
     spark-submit examples/spark/logmill_spark.py --batch RUNS.txt
@@ -48,8 +48,11 @@ In exact mode each shard's partial also records what it covers (a `#coverage` li
 input set, and the byte range the shard read); those lines share the key `#coverage`, pass
 through one reducer, and the driver's final `logmill merge --complete` fails the run, listing
 `missing: shard I/N ...` lines, if any byte of any input was not counted exactly once.
-The final result table (one line per distinct key) passes through the driver, like `--top`
-output; it must fit there.
+With --out or --partial-out the final result table (one line per distinct key) passes through
+the driver and must fit there; with `--top N` each reducer keeps its own first N rows, so the
+driver gathers at most reducers x N. For results larger than the driver, --out-dir and
+--partial-out-dir have the executors write part files (examples/spark/logmill_spark_dirs.py):
+nothing but a sample of order keys and the `#meta`/`#coverage` lines reaches the driver.
 
 Options
 -------
@@ -65,6 +68,19 @@ Options
                          given), written atomically by `logmill reduce -o`.
 --partial-out PATH       also (or instead) write the result as one partial file (header,
                          `#meta`, KEY<TAB>STATE), for `logmill merge` with other partials.
+--out-dir DIR            the result as part files written by the executors (any Hadoop file
+                         system path; it must not exist): DIR/part-NNNNN-*.txt, whose
+                         concatenation in part order (`cat DIR/part-*`) is the single-process
+                         output byte for byte. The rows are range-partitioned by logmill's
+                         order (sampled order keys, as Hadoop's TotalOrderPartitioner), each
+                         part formatted by `logmill reduce`. tsv, jsonl and csv (the header in
+                         the first part only); json, html and chart are refused, and so are
+                         grep, fields without --by, --top (use --out), --per, --fill,
+                         --fail-if, --max-rejects and --top-per.
+--parts P                --out-dir's part count (default: the reducer count).
+--partial-out-dir DIR    exact mode: one partial file per reducer (its keys: CRC-32 mod R = p,
+                         recorded in its coverage), which `logmill merge --complete DIR/part-*`
+                         takes as they are and which names a missing part.
 --map-pipe python|jvm    streaming only: pipe the map stage through PySpark's `RDD.pipe`
                          (default) or on the JVM side, so input lines never pass through Python
                          (faster; uses PySpark internals).
@@ -121,6 +137,9 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, List, Optional
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import logmill_spark_dirs as dirs  # noqa: E402  (shipped to executors with addPyFile)
 
 PROG = "logmill_spark"
 
@@ -189,6 +208,10 @@ class Run:
     master: Optional[str] = None
     header: bytes = field(default=b"", repr=False)
     final_args: List[str] = field(default_factory=list)
+    out_dir: Optional[str] = None
+    partial_out_dir: Optional[str] = None
+    parts: Optional[int] = None
+    reducer_top: bool = False
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -205,6 +228,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out")
     p.add_argument("--partial-out")
+    p.add_argument("--out-dir")
+    p.add_argument("--partial-out-dir")
+    p.add_argument("--parts", type=int)
     p.add_argument("--map-pipe", choices=["python", "jvm"], default="python")
     p.add_argument("--master")
     p.add_argument("--name", default="")
@@ -253,7 +279,7 @@ def parse_run(argv: List[str]) -> Run:
             "--per cannot run in streaming mode: its keys start with a binary time bucket, and "
             "RDD.pipe reads the map stage's output as UTF-8 text; use --mode exact"
         )
-    for n, what in ((ns.shards, "--shards"), (ns.reducers, "--reducers"), (ns.threads, "--threads")):
+    for n, what in ((ns.shards, "--shards"), (ns.reducers, "--reducers"), (ns.threads, "--threads"), (ns.parts, "--parts")):
         if n is not None and n < 1:
             raise UsageError(f"{what} must be at least 1")
     logmill = ns.logmill
@@ -273,9 +299,12 @@ def parse_run(argv: List[str]) -> Run:
     else:
         inputs = [p if "://" in p else os.path.abspath(p) for p in inputs]
     out = ns.out
-    if out is None and ns.partial_out is None:
+    if out is None and ns.partial_out is None and ns.out_dir is None and ns.partial_out_dir is None:
         out = "-"
     job_args, final_args = split_final_flags(job_args)
+    why = dirs.check(ns.mode, job_args, final_args, ns.out, ns.partial_out, ns.out_dir, ns.partial_out_dir)
+    if why:
+        raise UsageError(why)
     return Run(
         mode=ns.mode,
         logmill=logmill,
@@ -290,6 +319,10 @@ def parse_run(argv: List[str]) -> Run:
         map_pipe=ns.map_pipe,
         name=ns.name or f"{ns.mode} {shlex.join(job_args[:2])}",
         master=ns.master,
+        out_dir=ns.out_dir,
+        partial_out_dir=ns.partial_out_dir,
+        parts=ns.parts,
+        reducer_top=out is not None and dirs.reducer_keeps_top(job_args, final_args, ns.partial_out),
     )
 
 
@@ -447,12 +480,24 @@ def shuffle(sc, keyed, run: Run):
 
 
 def reduce_cmd(run: Run) -> List[str]:
-    """The reduce stage: KEY<TAB>STATE lines in, merged KEY<TAB>STATE lines out."""
-    return [run.logmill, "--progress", "never", "--emit", "partial", "reduce", *run.job_args]
+    """The reduce stage: KEY<TAB>STATE lines in, merged KEY<TAB>STATE lines out; with --top N
+    (`run.reducer_top`), ranked lines of the reducer's own first N rows (see
+    logmill_spark_dirs)."""
+    emit = "ranked" if run.reducer_top else "partial"
+    return [run.logmill, "--progress", "never", "--emit", emit, "reduce", *run.job_args]
 
 
 def streaming(sc, run: Run) -> List[bytes]:
     """Way (a): textFile -> pipe(logmill map) -> shuffle by key -> pipe(logmill reduce)."""
+    env = stage_env(run.threads)
+    mapped = streaming_map(sc, run)
+    shuffled = shuffle(sc, mapped.map(lambda line: (key_of(line), line)), run)
+    reduced = shuffled.pipe(shlex.join(reduce_cmd(run)), env=env, checkCode=True)
+    return [dirs.strip_rank(line).encode("utf-8") if run.reducer_top else line.encode("utf-8") for line in reduced.collect()]
+
+
+def streaming_map(sc, run: Run):
+    """Streaming's map stage: textFile -> pipe(logmill map), text lines."""
     env = stage_env(run.threads)
     shards = run.shards or sc.defaultParallelism
     map_cmd = [run.logmill, "--progress", "never", "map", *run.job_args]
@@ -477,14 +522,22 @@ def streaming(sc, run: Run) -> List[bytes]:
         mapped = RDD(jrdd, sc, UTF8Deserializer())
     else:
         mapped = sc.textFile(src, shards).pipe(shlex.join(map_cmd), env=env, checkCode=True)
-    shuffled = shuffle(sc, mapped.map(lambda line: (key_of(line), line)), run)
-    reduced = shuffled.pipe(shlex.join(reduce_cmd(run)), env=env, checkCode=True)
-    return [line.encode("utf-8") for line in reduced.collect()]
+    return mapped
 
 
 def exact(sc, run: Run) -> List[bytes]:
     """Way (b): N tasks run `logmill --shard i/N --emit partial` on the files -> shuffle data and
     #meta lines by key -> `logmill reduce --emit partial` per reducer."""
+    env = stage_env(run.threads)
+    red_cmd = reduce_cmd(run)
+    reduced = shuffle(sc, exact_map(sc, run), run).mapPartitions(lambda it: run_stage(red_cmd, env, feed=it))
+    if run.reducer_top:
+        reduced = reduced.map(dirs.strip_rank)
+    return reduced.collect()
+
+
+def exact_map(sc, run: Run):
+    """Exact mode's map stage: (key, line) pairs of every shard's partial (bytes)."""
     env = stage_env(run.threads)
     shards = run.shards or sc.defaultParallelism
     logmill, job_args, inputs, header = run.logmill, run.job_args, run.inputs, run.header
@@ -505,10 +558,7 @@ def exact(sc, run: Run) -> List[bytes]:
             finally:
                 lines.close()  # on an error: kill the process now rather than when collected
 
-    red_cmd = reduce_cmd(run)
-    keyed = sc.parallelize(range(shards), shards).mapPartitions(shard_task)
-    reduced = shuffle(sc, keyed, run).mapPartitions(lambda it: run_stage(red_cmd, env, feed=it))
-    return reduced.collect()
+    return sc.parallelize(range(shards), shards).mapPartitions(shard_task)
 
 
 def finish(run: Run, lines: List[bytes]) -> int:
@@ -569,18 +619,49 @@ def start_spark(master: Optional[str]):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     sc = SparkContext(conf=conf)
     sc.setLogLevel("WARN")
+    sc.addPyFile(dirs.__file__)  # the executors' functions of --out-dir and friends
     return sc
+
+
+def to_dirs(sc, run: Run):
+    """--out-dir or --partial-out-dir (see logmill_spark_dirs): the executors write the parts.
+    Returns (exit code, rows written)."""
+    target = run.out_dir or run.partial_out_dir
+    if dirs.exists(sc, target):
+        raise StageError(f"{target} already exists (the parts go into a new directory)")
+    env = stage_env(run.threads)
+    reducers = run.reducers or sc.defaultParallelism
+    if run.mode == "streaming":
+        keyed = streaming_map(sc, run).map(lambda line: line.encode("utf-8")).map(lambda b: (key_of(b), b))
+    else:
+        keyed = exact_map(sc, run)
+    if run.partial_out_dir is not None:
+        return dirs.partial_out_dir(sc, run, keyed, run_stage, env, reducers, run.header)
+    rc, rows, meta = dirs.out_dir(sc, run, keyed, run_stage, env, reducers)
+    # The job-wide lines reached the driver: exact mode's coverage checked whole (--complete),
+    # and the warnings of `#meta` (bad records left out) shown, as the single run shows them.
+    finish(Run(**{**run.__dict__, "out": None, "partial_out": None}), meta)
+    if any(line.startswith(b"#meta\t") for line in meta):
+        data = b"".join(line + b"\n" for line in meta if line.startswith(b"#meta\t"))
+        cmd = [run.logmill, "--progress", "never", "reduce", *run.job_args]
+        subprocess.run(cmd, input=data, env=dict(os.environ, LC_ALL="C"), stdout=subprocess.DEVNULL)
+    return rc, rows
 
 
 def execute(sc, run: Run) -> int:
     """Runs one job on `sc`; prints a timing line on stderr; returns the exit code."""
     t0 = time.monotonic()
-    lines = streaming(sc, run) if run.mode == "streaming" else exact(sc, run)
-    rc = finish(run, lines)
+    if run.out_dir is not None or run.partial_out_dir is not None:
+        rc, n = to_dirs(sc, run)
+        what = f"rows={n} dir={run.out_dir or run.partial_out_dir}"
+    else:
+        lines = streaming(sc, run) if run.mode == "streaming" else exact(sc, run)
+        rc = finish(run, lines)
+        what = f"lines={len(lines)}"
     took = time.monotonic() - t0
     print(
         f"{PROG}: timing\t{run.name}\t{took:.2f}\tmode={run.mode} shards={run.shards or sc.defaultParallelism} "
-        f"reducers={run.reducers or sc.defaultParallelism} lines={len(lines)}",
+        f"reducers={run.reducers or sc.defaultParallelism} {what}",
         file=sys.stderr,
         flush=True,
     )

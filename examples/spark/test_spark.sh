@@ -111,6 +111,30 @@ KJV_LOSSY=$WORK/kjv-lossy.txt
 "$PY" -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$KJV_LOSSY" || die "kjv-lossy.txt is not UTF-8"
 say "inputs: access.log $(wc -c < "$ACCESS") B, kjv.txt $(wc -c < "$KJV") B, kjv-lossy.txt $(wc -c < "$KJV_LOSSY") B"
 
+# Many distinct keys (--out-dir, --partial-out-dir, reducers' --top): 200k generated ids, one a
+# line, seen 1 to 5 times (tied counts), in random order; and a few keys of bytes that are not
+# UTF-8 or need escaping in partials (exact mode only: textFile would change them).
+IDS=$WORK/ids.log
+ODD=$WORK/odd-ids.log
+"$PY" - "$IDS" "$ODD" <<'PY'
+import random, sys
+r = random.Random(17)
+lines = []
+for i in range(200000):
+    key = b"u%08x" % ((i * 2654435761) % (1 << 32))
+    lines += [key] * r.choice((1, 1, 1, 1, 2, 3, 5))
+r.shuffle(lines)
+open(sys.argv[1], "wb").write(b"\n".join(lines) + b"\n")
+odd = [b"caf\xe9", b"back\\slash", b"\xff\xfe", b"#hash", b"caf\xe9"]
+open(sys.argv[2], "wb").write(b"\n".join(odd * 3) + b"\n")
+PY
+IDJOB=(words)
+"$LOGMILL" "${IDJOB[@]}" "$IDS" "$ODD" > "$WORK/ids.single.tsv"
+"$LOGMILL" "${IDJOB[@]}" --sort key --output-format csv "$IDS" "$ODD" > "$WORK/ids.single.csv"
+"$LOGMILL" "${IDJOB[@]}" --output-format jsonl "$IDS" > "$WORK/ids-clean.single.jsonl"
+"$LOGMILL" "${IDJOB[@]}" --top 25 "$IDS" "$ODD" > "$WORK/ids.single.top.tsv"
+say "ids: $(wc -c < "$IDS") B, $(wc -l < "$WORK/ids.single.tsv") distinct keys"
+
 STATUS_RE='" ([0-9]{3}) ([0-9]+|-)'
 MATCH=(match "$STATUS_RE" --sum 2)
 FIELDS=(fields --format combined --by status --count --sum bytes --mean bytes --pct bytes:50,99 --approx-distinct ip)
@@ -152,6 +176,11 @@ BATCH=$WORK/batch.txt
   echo "--name kjv-lossy-streaming --mode streaming --shards 2 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/kjv-lossy.a.tsv -- words -- $(q "$KJV_LOSSY")"
   echo "--name per-exact --mode exact --shards 3 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/per.b.tsv -- $(q "${PER[@]}") -- $(q "$ACCESS" "$SMALL")"
   echo "--name per-syslog-exact --mode exact --shards 3 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/per-syslog.b.tsv -- $(q "${PER_SYSLOG[@]}") -- $(q "$SYSLOG")"
+  echo "--name ids-out-dir-exact --mode exact --shards 3 --reducers 3 --parts 4 --logmill $(q "$LOGMILL") --out-dir $WORK/ids.od -- $(q "${IDJOB[@]}") -- $(q "$IDS" "$ODD")"
+  echo "--name ids-out-dir-csv-key --mode exact --shards 2 --reducers 2 --parts 3 --logmill $(q "$LOGMILL") --out-dir $WORK/ids.odcsv -- $(q "${IDJOB[@]}") --sort key --output-format csv -- $(q "$IDS" "$ODD")"
+  echo "--name ids-out-dir-streaming --mode streaming --shards 2 --reducers 2 --parts 3 --logmill $(q "$LOGMILL") --out-dir $WORK/ids.odjsonl -- $(q "${IDJOB[@]}") --output-format jsonl -- $(q "$IDS")"
+  echo "--name ids-partial-out-dir --mode exact --shards 3 --reducers 3 --logmill $(q "$LOGMILL") --partial-out-dir $WORK/ids.pod -- $(q "${IDJOB[@]}") -- $(q "$IDS" "$ODD")"
+  echo "--name ids-top --mode exact --shards 3 --reducers 4 --logmill $(q "$LOGMILL") --out $WORK/ids.top.tsv -- $(q "${IDJOB[@]}") --top 25 -- $(q "$IDS" "$ODD")"
 } > "$BATCH"
 
 export SPARK_LOCAL_IP=127.0.0.1
@@ -212,6 +241,53 @@ if grep '^<' "$WORK/kjv.a.diff" | LC_ALL=C grep -qv $'\x97' || [ "$changed" -eq 
   fail "streaming on kjv.txt: the rows that differ are not (only) the ones with the invalid byte"
 else
   pass "streaming on kjv.txt differs only in rows whose key held the invalid byte ($changed diff lines)"
+fi
+
+# --out-dir: the parts, concatenated in part order, are the single-process output byte for byte;
+# every part holds a slice (sampled boundaries), csv's header is in the first part only.
+parts_of() { # DIR -> the part files in part order, checked: a _SUCCESS marker, 2+ parts
+  local d=$1 n
+  [ -e "$d/_SUCCESS" ] || { echo "no _SUCCESS in $d" >&2; return 1; }
+  n=$(find "$d" -name 'part-*' | wc -l)
+  [ "$n" -ge 2 ] || { echo "$n part(s) in $d" >&2; return 1; }
+  find "$d" -name 'part-*' | sort
+}
+same_parts() { # NAME DIR EXPECTED
+  local files
+  if files=$(parts_of "$2"); then
+    # shellcheck disable=SC2086
+    cat $files > "$2.all"
+    same "$1 ($(echo "$files" | wc -l) parts: $(for f in $files; do printf '%s ' "$(wc -l < "$f")"; done)lines)" "$2.all" "$3"
+  else
+    fail "$1: no parts"
+  fi
+}
+same_parts "out-dir:   exact, 200k ids, count order (tsv)" "$WORK/ids.od" "$WORK/ids.single.tsv"
+same_parts "out-dir:   exact, key order, csv (header in part 0 only)" "$WORK/ids.odcsv" "$WORK/ids.single.csv"
+same_parts "out-dir:   streaming, jsonl" "$WORK/ids.odjsonl" "$WORK/ids-clean.single.jsonl"
+# --partial-out-dir: partial parts that `merge --complete` takes as they are; one part missing
+# is named (its key partition).
+if pod=$(parts_of "$WORK/ids.pod"); then
+  # shellcheck disable=SC2086
+  "$LOGMILL" merge --complete $pod > "$WORK/ids.pod.tsv" 2> "$WORK/ids.pod.err" || true
+  same "partial-out-dir: merge --complete of the parts = single machine" "$WORK/ids.pod.tsv" "$WORK/ids.single.tsv"
+  # shellcheck disable=SC2086
+  if ! "$LOGMILL" merge --complete $(echo "$pod" | tail -n +2) > /dev/null 2> "$WORK/ids.pod-1.err" \
+    && grep -q '^missing: .*keys with hash mod 3 in {0}' "$WORK/ids.pod-1.err"; then
+    pass "partial-out-dir: merge --complete without part 0 fails and names its keys"
+  else
+    fail "partial-out-dir: merge --complete without part 0: $(head -3 "$WORK/ids.pod-1.err")"
+  fi
+else
+  fail "partial-out-dir: no parts"
+fi
+# Each reducer keeps its own top N: the driver gathers at most reducers x N rows.
+same "top:       --top 25, each of 4 reducers keeps 25 = single machine" "$WORK/ids.top.tsv" "$WORK/ids.single.top.tsv"
+gathered=$(sed -n 's/.*timing\tids-top\t.* lines=\([0-9]*\).*/\1/p' "$WORK/spark.err")
+if [ -n "$gathered" ] && [ "$gathered" -le $((4 * 25 + 2)) ]; then
+  pass "top:       the driver gathered $gathered lines (at most 4 x 25 rows + #coverage/#meta)"
+else
+  fail "top:       the driver gathered ${gathered:-?} lines, more than 4 x 25 rows"
 fi
 
 # Independent tools, once: coreutils for words, gawk for match (first match per line; '-' left out).

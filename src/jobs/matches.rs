@@ -232,7 +232,7 @@ impl MatchMapper {
     /// (its line's text spooled, or kept for `--strict`).
     fn map_chunk(&self, chunk: Chunk<'_>, partial: &mut MatchCounts, bad: Option<&BadRecords>) {
         let regex = self.regex.get();
-        let mut locs = regex.regex().capture_locations();
+        let mut scratch = regex.scratch();
         let mut key = KeyBuilder::default();
         let data = chunk.data;
         // Line numbers are counted only as far as the last bad record (never past it).
@@ -245,7 +245,7 @@ impl MatchMapper {
             out_of_range,
             listed,
         } = partial;
-        regex.for_each_match(data, &mut locs, self.all, |hay, locs| {
+        regex.for_each_match(data, &mut scratch, self.all, |hay, locs| {
             let group = |i: usize| locs.get(i).map_or(&[][..], |(s, e)| &hay[s..e]);
             // Parse first: a rejected record must not create its key.
             let value = match self.sum {

@@ -282,6 +282,7 @@ pub fn whole_table<S>() -> TableAccess<KeyedTable<S>, S> {
 }
 
 pub mod bad_records;
+pub mod onepass;
 pub mod pattern;
 pub mod search;
 

@@ -120,6 +120,9 @@ pub enum EmitMode {
     /// Bare `KEY<TAB>STATE` lines, no header: the map (and reduce) stage of Hadoop Streaming
     /// and Spark's `pipe`, where every line is a record.
     Lines,
+    /// Bare lines each preceded by the row's order key (`logmill reduce --emit ranked`, see
+    /// [`crate::partial::ranked`]).
+    Ranked,
 }
 
 /// Writes `keyed` as a partial: the header and the end marker (unless `Lines`), the
@@ -156,7 +159,7 @@ pub fn write_partial<S: State>(
 }
 
 /// The `#meta` line (when there is anything to say).
-fn write_meta(meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_meta(meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
     if !meta.is_empty() {
         out.write_all(b"#meta\t")?;
         serde_json::to_writer(&mut *out, meta)?;
@@ -337,7 +340,11 @@ pub fn read_partial_with<S: State, H: Header>(
         if let Some(json) = text.strip_prefix(b"#meta\t") {
             let meta: Meta = serde_json::from_slice(json)
                 .map_err(|e| bad(line_no, format!("bad #meta line: {}", json_problem(&e))))?;
-            into.meta.merge(meta);
+            // Job-wide facts belong to one key partition, the one of the key `#meta` (where
+            // the Spark driver's shuffle sends them), so partitions merged back count them once.
+            if keys.is_none_or(|(p, count)| coverage::key_partition(b"#meta", count) == p) {
+                into.meta.merge(meta);
+            }
             continue;
         }
         if text.first() == Some(&b'#') {

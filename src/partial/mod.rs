@@ -5,6 +5,7 @@
 pub mod coverage;
 pub mod escape;
 pub mod format;
+pub mod ranked;
 pub mod state;
 
 pub use escape::*;
