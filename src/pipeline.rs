@@ -171,7 +171,7 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
             // The table went to disk; what is left is the job-wide facts.
             Merged::Spilled(spilled, job.export(&mapper, partial, &list)?.meta)
         }
-        None => Merged::Memory(job.export(&mapper, partial, &list)?),
+        None => Merged::Memory(job.canonical(job.export(&mapper, partial, &list)?)),
     };
     let read = RunRead {
         list: &list,
@@ -371,7 +371,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
             let failed = mapped.report();
             let list = mapped.input_list();
             let failed_inputs: Vec<Option<usize>> = mapped.failed.iter().map(|f| f.0).collect();
-            let new = job.export(&mapper, mapped.partial, &list)?;
+            let new = job.canonical(job.export(&mapper, mapped.partial, &list)?);
             (new, failed, list, failed_inputs, counted.records())
         }
     };

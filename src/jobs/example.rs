@@ -98,8 +98,6 @@ pub struct ExPartial<P, S> {
     rest: P,
     table: KeyedTable<Ex<S>>,
     lines: BTreeSet<LineRange>,
-    /// Whether the table was handed to the spiller (examples on disk keep their ranges).
-    spilled: bool,
 }
 
 impl<P: Default, S> Default for ExPartial<P, S> {
@@ -108,7 +106,6 @@ impl<P: Default, S> Default for ExPartial<P, S> {
             rest: P::default(),
             table: KeyedTable::default(),
             lines: BTreeSet::new(),
-            spilled: false,
         }
     }
 }
@@ -122,7 +119,6 @@ impl<P: Merge, S: Merge + Send> Merge for ExPartial<P, S> {
         self.rest.merge(other.rest);
         self.table.merge(other.table);
         self.lines.extend(other.lines);
-        self.spilled |= other.spilled;
     }
 }
 
@@ -382,22 +378,8 @@ impl<J: Job> Job for Exampled<J> {
     ) -> Result<Keyed<Ex<J::State>>> {
         let inner = self.inner.export(&mapper.inner, partial.rest, inputs)?;
         let mut meta = inner.meta;
-        // The index canonical (one range per contiguous run of an input), so partial bytes
-        // do not depend on -j or --chunk-size; not when examples went to disk with their
-        // per-chunk ranges.
+        meta.example.lines.extend(partial.lines);
         let mut table = partial.table;
-        if partial.spilled {
-            meta.example.lines.extend(partial.lines);
-        } else {
-            let (lines, rebase) = coalesce(partial.lines);
-            meta.example.lines.extend(lines);
-            let mut canon = KeyedTable::default();
-            for (k, mut ex) in table.into_entries() {
-                rebase.ex(&mut ex);
-                *canon.entry(&k) = ex;
-            }
-            table = canon;
-        }
         let all = self
             .names
             .lock()
@@ -411,14 +393,25 @@ impl<J: Job> Job for Exampled<J> {
         Ok(Keyed { table, meta })
     }
 
+    /// The line index canonical (one range per contiguous run of an input), so partial bytes
+    /// do not depend on -j or --chunk-size, and the examples rebased onto it.
+    fn canonical(&self, keyed: Keyed<Ex<J::State>>) -> Keyed<Ex<J::State>> {
+        let Keyed { table, mut meta } = keyed;
+        let (lines, rebase) = coalesce(std::mem::take(&mut meta.example.lines));
+        meta.example.lines = lines;
+        let mut canon = KeyedTable::default();
+        for (k, mut ex) in table.into_entries() {
+            rebase.ex(&mut ex);
+            *canon.entry(&k) = ex;
+        }
+        Keyed { table: canon, meta }
+    }
+
     fn spill_access() -> Option<TableAccess<Self::Partial, Self::State>> {
         // A job whose own partial does not spill (grep: a few rows, written by the job) does
         // not spill with examples either.
         J::spill_access().map(|_| TableAccess {
-            table: |p: &mut Self::Partial| {
-                p.spilled = true;
-                &mut p.table
-            },
+            table: |p: &mut Self::Partial| &mut p.table,
             table_ref: |p: &Self::Partial| &p.table,
         })
     }

@@ -165,6 +165,12 @@ pub trait Job: Sized + Send + Sync + 'static {
         Self::spill_access()
     }
 
+    /// A run's exported result in its canonical form (`--example`: the line index coalesced),
+    /// for a result held whole in memory (a spilled one stays as exported).
+    fn canonical(&self, keyed: Keyed<Self::State>) -> Keyed<Self::State> {
+        keyed
+    }
+
     /// Called when the job runs with `--example`, before its mapper is made.
     fn keep_examples(&mut self) {}
 

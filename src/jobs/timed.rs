@@ -631,5 +631,5 @@ pub fn export_timed<J: Job>(
         out.meta
             .merge(job.export(&mapper.inner, seen, inputs)?.meta);
     }
-    Ok(out)
+    Ok(job.canonical(out))
 }
