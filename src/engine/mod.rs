@@ -315,6 +315,8 @@ impl Engine {
             mmap: self.opts.mmap,
             progress: progress.clone(),
             limits: self.opts.limits,
+            decode_threads: self.opts.threads,
+            decode_run: self.opts.chunk_size.saturating_mul(4).min(64 << 20),
         };
         let inputs: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
         let raw_names: Vec<Vec<u8>> = expanded.inputs.iter().map(InputSpec::name_bytes).collect();
