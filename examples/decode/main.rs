@@ -17,10 +17,9 @@ fn main() -> io::Result<()> {
     file.get_mut().read_exact(&mut magic)?;
     let file = io::Cursor::new(magic).chain(file);
     let mut decoder: Box<dyn Read> = if magic == [0x1f, 0x8b] {
-        Box::new(flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(
-            1 << 16,
-            file,
-        )))
+        Box::new(flate2::bufread::MultiGzDecoder::new(
+            BufReader::with_capacity(1 << 16, file),
+        ))
     } else {
         Box::new(zstd::stream::read::Decoder::new(file)?)
     };

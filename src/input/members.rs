@@ -357,6 +357,26 @@ mod tests {
     }
 
     #[test]
+    fn one_member_is_not_planned_and_several_are() {
+        let text: Vec<u8> = (0..20_000)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        let one = gzip(&text);
+        assert!(plan(Compression::Gzip, &one, 1000).is_none());
+        let first = gzip(&text[..1000]);
+        let two = [first.clone(), gzip(&text[1000..])].concat();
+        let runs = plan(Compression::Gzip, &two, 1).unwrap();
+        assert_eq!(runs, vec![0..first.len(), first.len()..two.len()]);
+        let frames = [
+            zstd::encode_all(&text[..10], 1).unwrap(),
+            zstd::encode_all(&text[10..], 1).unwrap(),
+        ];
+        let runs = plan(Compression::Zstd, &frames.concat(), 1).unwrap();
+        assert_eq!(runs[1].start, frames[0].len());
+        assert!(plan(Compression::Zstd, &frames[1], 1).is_none());
+    }
+
+    #[test]
     fn isize_hints_are_capped_by_what_deflate_can_give() {
         assert_eq!(isize_hint(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]), 8 * 1032);
         assert_eq!(isize_hint(&[1, 2, 3]), 3);
