@@ -22,7 +22,7 @@ use crate::progress::ProgressMode;
 pub use crate::size::{parse_size, MAX_SIZE};
 use crate::spill::SpillOptions;
 
-mod report;
+pub mod report;
 
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::aggregate::keyed::Keyed;
+use crate::aggregate::keyed::{Keyed, Meta};
 use crate::config::{Config, DiffOptions};
 use crate::emit::Value;
 use crate::error::{Error, Result};
@@ -138,7 +138,12 @@ pub fn write_diff<J: Job>(
     let mut columns = job.key_columns();
     columns.extend(["old", "new", "delta", "change"].map(String::from));
     let names: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let mut e = crate::emit::emitter(config.emit.format, config.emit.header, out);
+    // An HTML report marks the rows of new and gone keys.
+    let mut emit = config.emit.clone();
+    if let Some(report) = emit.report.as_mut() {
+        std::sync::Arc::make_mut(report).change_column = Some("change".into());
+    }
+    let mut e = crate::emit::emitter_for(&emit, &Meta::default(), out);
     e.header(&names).map_err(Error::Output)?;
     for c in &rows {
         let parts = job.key_parts(&c.key);

@@ -8,10 +8,10 @@ use std::io::Write;
 use crate::aggregate::keyed::{Keyed, Meta};
 use crate::aggregate::Merge;
 use crate::atomic::{Flushed, Sink};
-use crate::config::{Action, Config, RejectLimit};
+use crate::config::{report, Action, Config, RejectLimit};
 use crate::diag;
 use crate::emit::watch;
-use crate::engine::{Engine, Spiller};
+use crate::engine::{Counted, Engine, Spiller};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::input;
@@ -130,6 +130,10 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
     }
     let engine = Engine::with_options(config.engine_options())?;
     let mapper = job.mapper()?;
+    let counted = Counted::new(
+        &mapper,
+        report::counts_records(&config.emit, config.emit_mode),
+    );
     let spiller = J::spill_access().map(|t| {
         TableSpiller::new(
             &config.spill,
@@ -141,7 +145,7 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
     });
     let mapped = engine.run_with(
         config.inputs.clone(),
-        &mapper,
+        &counted,
         spiller.as_ref().map(|s| s as &dyn Spiller<J::Partial>),
     )?;
     if let Some(e) = spiller.as_ref().and_then(TableSpiller::take_error) {
@@ -159,7 +163,22 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
         }
         None => Merged::Memory(job.export(&mapper, partial, &list)?),
     };
-    emit_run(config, job, merged, &list, failed, covered, out)
+    let read = RunRead {
+        list: &list,
+        failed,
+        covered,
+        records: counted.records(),
+    };
+    emit_run(config, job, merged, read, out)
+}
+
+/// What a run over inputs read: its inputs, whether some failed, what it covers (for a
+/// partial) and how many records it read (for a report).
+struct RunRead<'a> {
+    list: &'a crate::engine::InputList,
+    failed: bool,
+    covered: Option<Coverage>,
+    records: Option<u64>,
 }
 
 /// What a run over inputs covers, when it writes a partial.
@@ -176,16 +195,14 @@ fn emit_run<J: Job>(
     config: &Config,
     job: &J,
     merged: Merged<J::State>,
-    list: &crate::engine::InputList,
-    failed: bool,
-    covered: Option<Coverage>,
+    read: RunRead<'_>,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
-    let base = keep_going_code(failed, &list.failed);
+    let base = keep_going_code(read.failed, &read.list.failed);
     let shown = Shown {
-        inputs: Some(list),
+        inputs: Some(read.list),
         this_run: true,
-        emit: config.emit.clone(),
+        emit: report::with_records(&config.emit, read.records),
     };
     emit_result(
         config,
@@ -193,7 +210,7 @@ fn emit_run<J: Job>(
         merged,
         shown,
         false,
-        covered.as_ref(),
+        read.covered.as_ref(),
         base,
         out,
     )
@@ -235,7 +252,11 @@ fn run_timed<J: Job>(
 ) -> Result<Outcome> {
     let engine = Engine::with_options(config.engine_options())?;
     let mapper = TimedMapper::new(job.mapper()?, time);
-    let mapped = engine.run(config.inputs.clone(), &mapper)?;
+    let counted = Counted::new(
+        &mapper,
+        report::counts_records(&config.emit, config.emit_mode),
+    );
+    let mapped = engine.run(config.inputs.clone(), &counted)?;
     let failed = mapped.report();
     let list = mapped.input_list();
     let covered = run_coverage(config, &mapped.reads)?;
@@ -244,7 +265,13 @@ fn run_timed<J: Job>(
         Some(s) => Merged::Spilled(s.into_spilled(&mut keyed)?, keyed.meta),
         None => Merged::Memory(keyed),
     };
-    emit_run(config, job, merged, &list, failed, covered, out)
+    let read = RunRead {
+        list: &list,
+        failed,
+        covered,
+        records: counted.records(),
+    };
+    emit_run(config, job, merged, read, out)
 }
 
 /// An incremental run (`--state`): under the state's lock, map what is new since the last run,
@@ -277,29 +304,29 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
         ));
     }
     let engine = Engine::with_options(config.engine_options())?;
-    let (new, failed, list, failed_inputs) = match &config.time {
+    // A report of this run's rows alone (`--since-last`) says how many records it read.
+    let count = config.since_last && report::counts_records(&config.emit, config.emit_mode);
+    let (new, failed, list, failed_inputs, records) = match &config.time {
         Some(time) => {
             let time = TimeRun::new(time)?.sorted(config.sorted.as_deref())?;
             let mapper = TimedMapper::new(job.mapper()?, &time);
-            let mapped = engine.run(plan.inputs.clone(), &mapper)?;
+            let counted = Counted::new(&mapper, count);
+            let mapped = engine.run(plan.inputs.clone(), &counted)?;
             let failed = mapped.report();
             let list = mapped.input_list();
             let failed_inputs: Vec<Option<usize>> = mapped.failed.iter().map(|f| f.0).collect();
-            (
-                export_timed(job, &mapper, mapped.partial, &list)?,
-                failed,
-                list,
-                failed_inputs,
-            )
+            let new = export_timed(job, &mapper, mapped.partial, &list)?;
+            (new, failed, list, failed_inputs, counted.records())
         }
         None => {
             let mapper = job.mapper()?;
-            let mapped = engine.run(plan.inputs.clone(), &mapper)?;
+            let counted = Counted::new(&mapper, count);
+            let mapped = engine.run(plan.inputs.clone(), &counted)?;
             let failed = mapped.report();
             let list = mapped.input_list();
             let failed_inputs: Vec<Option<usize>> = mapped.failed.iter().map(|f| f.0).collect();
             let new = job.export(&mapper, mapped.partial, &list)?;
-            (new, failed, list, failed_inputs)
+            (new, failed, list, failed_inputs, counted.records())
         }
     };
     let base = keep_going_code(failed, &list.failed);
@@ -356,7 +383,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     let how = Shown {
         inputs: Some(&list),
         this_run: config.since_last,
-        emit: config.emit.clone(),
+        emit: report::with_records(&config.emit, records),
     };
     let outcome = match previous {
         // `--diff`: this run's total against the previous run's.

@@ -18,6 +18,7 @@ mod fuzz_regress;
 mod grep;
 mod help;
 mod html;
+mod html_per;
 mod inputs;
 mod layering;
 mod lines;

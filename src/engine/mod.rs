@@ -9,6 +9,7 @@
 //! exactly associative and commutative and emit sorts by a total order.
 
 pub mod budget;
+mod counted;
 mod reads;
 mod shard;
 
@@ -32,6 +33,7 @@ use crate::input::{self, Data, InputSpec, MmapPolicy, OpenOptions, Source};
 use crate::progress::{Progress, ProgressMode};
 
 pub use budget::{Budget, Spiller};
+pub use counted::Counted;
 pub use reads::InputRead;
 pub use shard::Shard;
 

@@ -29,6 +29,7 @@ pub mod args;
 mod registry;
 pub mod timed;
 pub mod timed_emit;
+pub mod timed_report;
 pub mod timed_sorted;
 
 pub use args::{OutputArgs, RecordArgs, RejectArgs};
