@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{Chunk, Mapper};
+use super::{Chunk, InputSpec, Mapper};
 use crate::chunk::Framing;
 
 /// `inner`, counting the records of every chunk it maps (when `on`).
@@ -53,5 +53,21 @@ impl<M: Mapper> Mapper for Counted<M> {
 
     fn select_chunks(&self, chunks: &[Chunk<'_>]) -> Range<usize> {
         self.inner.select_chunks(chunks)
+    }
+
+    fn begin(&self, inputs: &[InputSpec]) {
+        self.inner.begin(inputs)
+    }
+
+    fn sees_chunks(&self) -> bool {
+        self.inner.sees_chunks()
+    }
+
+    fn see_chunk(&self, chunk: Chunk<'_>, partial: &mut Self::Partial) {
+        self.inner.see_chunk(chunk, partial)
+    }
+
+    fn map_piece(&self, piece: Chunk<'_>, partial: &mut Self::Partial) {
+        self.inner.map_piece(piece, partial)
     }
 }

@@ -30,9 +30,10 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+use regex::bytes::{Regex, RegexBuilder};
 use regex_syntax::hir::{self, Class, ClassBytes, ClassUnicode, Hir, HirKind, Look};
 
+use super::onepass::{Groups, MatchScratch, OnePass};
 use crate::error::{Error, Result};
 
 /// Largest compiled program (NFA) accepted. The regex crate refuses to build beyond it, so a
@@ -62,6 +63,8 @@ pub struct PatternOptions {
 pub struct LineRegex {
     re: Regex,
     plan: Plan,
+    /// The one-pass capture path of [`LineRegex::for_each_match`], when the pattern allows.
+    fast: Option<Box<OnePass>>,
 }
 
 /// How a chunk is searched.
@@ -152,12 +155,32 @@ impl LineRegex {
                 }
             }
         };
-        Ok(LineRegex { re, plan })
+        let fast = OnePass::new(&hir, re.captures_len()).map(Box::new);
+        Ok(LineRegex { re, plan, fast })
     }
 
     /// The compiled regex (for its capture groups' names and count).
     pub fn regex(&self) -> &Regex {
         &self.re
+    }
+
+    /// Scratch space for [`LineRegex::for_each_match`].
+    pub fn scratch(&self) -> MatchScratch {
+        MatchScratch::new(&self.re, self.fast.as_deref())
+    }
+
+    /// The same, without the one-pass path: every search goes through the regex crate (for
+    /// tests that compare the two).
+    #[cfg(test)]
+    pub(crate) fn without_onepass(mut self) -> LineRegex {
+        self.fast = None;
+        self
+    }
+
+    /// True when matches are found by the one-pass path.
+    #[cfg(test)]
+    pub(crate) fn has_onepass(&self) -> bool {
+        self.fast.is_some()
     }
 
     /// How many lines of `data` (whole lines, the last possibly without `\n`) match.
@@ -206,29 +229,33 @@ impl LineRegex {
     pub fn for_each_match<F>(
         &self,
         data: &[u8],
-        locs: &mut CaptureLocations,
+        scratch: &mut MatchScratch,
         all: bool,
         mut visit: F,
     ) where
-        F: FnMut(&[u8], &CaptureLocations),
+        F: FnMut(&[u8], &Groups<'_>),
     {
         match &self.plan {
-            Plan::Buffer => self.scan(data, locs, all, &mut visit),
+            Plan::Buffer => self.scan(data, scratch, all, &mut visit),
             Plan::PerLine => {
                 for line in lines(data) {
-                    self.scan(line, locs, all, &mut visit);
+                    self.scan(line, scratch, all, &mut visit);
                 }
             }
             Plan::Candidates(fast) => {
-                candidate_lines(fast, data, |line| self.scan(line, locs, all, &mut visit));
+                candidate_lines(fast, data, |line| self.scan(line, scratch, all, &mut visit));
             }
         }
     }
 
-    fn scan<F>(&self, data: &[u8], locs: &mut CaptureLocations, all: bool, visit: &mut F)
+    fn scan<F>(&self, data: &[u8], scratch: &mut MatchScratch, all: bool, visit: &mut F)
     where
-        F: FnMut(&[u8], &CaptureLocations),
+        F: FnMut(&[u8], &Groups<'_>),
     {
+        if let Some(fast) = &self.fast {
+            return fast.scan(&self.re, data, scratch, all, visit);
+        }
+        let locs = &mut scratch.locs;
         let len = data.len();
         let mut at = 0;
         while at < len {
@@ -240,7 +267,7 @@ impl LineRegex {
                 at = end + 1;
                 continue;
             }
-            visit(data, locs);
+            visit(data, &Groups::Locs(locs));
             if all {
                 at = end;
             } else {
@@ -648,7 +675,7 @@ mod tests {
     #[test]
     fn visits_first_or_all_non_empty_matches() {
         let r = re(r"\d+");
-        let mut locs = r.regex().capture_locations();
+        let mut locs = r.scratch();
         let data = b"a1 22\nno\n333 4";
         let mut seen = Vec::new();
         r.for_each_match(data, &mut locs, false, |h, l| {
@@ -663,6 +690,7 @@ mod tests {
         });
         assert_eq!(seen, ["1", "22", "333", "4"]);
         let r = re(r"x*");
+        let mut locs = r.scratch();
         let mut n = 0;
         r.for_each_match(b"axxb\nx\n", &mut locs, true, |_, _| n += 1);
         assert_eq!(n, 2);

@@ -6,9 +6,10 @@
 //! `\A` and `\z` at the record's edges, `.` does not cross a line end unless `(?s)`, and `\n`,
 //! `\s` or `[^x]` do. `-x` then means the whole record, `-w` a whole word.
 
-use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+use regex::bytes::{Regex, RegexBuilder};
 use regex_syntax::hir::Look;
 
+use super::onepass::{Groups, MatchScratch};
 use super::pattern::{LineRegex, PatternOptions, DFA_SIZE_LIMIT, SIZE_LIMIT};
 use crate::chunk::RecordRule;
 use crate::error::{Error, Result};
@@ -109,6 +110,14 @@ impl Search {
         })
     }
 
+    /// Scratch space for [`Search::for_each_match`].
+    pub fn scratch(&self) -> MatchScratch {
+        match self {
+            Search::Lines(l) => l.scratch(),
+            Search::Records { re, .. } => MatchScratch::new(re, None),
+        }
+    }
+
     /// The compiled regex (for its capture groups' names and count).
     pub fn regex(&self) -> &Regex {
         match self {
@@ -145,15 +154,16 @@ impl Search {
     pub fn for_each_match<F>(
         &self,
         data: &[u8],
-        locs: &mut CaptureLocations,
+        scratch: &mut MatchScratch,
         all: bool,
         mut visit: F,
     ) where
-        F: FnMut(&[u8], &CaptureLocations),
+        F: FnMut(&[u8], &Groups<'_>),
     {
         match self {
-            Search::Lines(l) => l.for_each_match(data, locs, all, visit),
+            Search::Lines(l) => l.for_each_match(data, scratch, all, visit),
             Search::Records { re, .. } => {
+                let locs = &mut scratch.locs;
                 self.candidates(data, |r| {
                     let hay = without_newline(&data[r]);
                     let mut at = 0;
@@ -165,7 +175,7 @@ impl Search {
                             at = m.end() + 1;
                             continue;
                         }
-                        visit(hay, locs);
+                        visit(hay, &Groups::Locs(locs));
                         if !all {
                             break;
                         }
@@ -293,9 +303,9 @@ mod tests {
                 .filter(|r| re.is_match(without_newline(&data[r.clone()])))
                 .count() as u64;
             assert_eq!(s.count_matching(data), naive, "{p:?}");
-            let mut locs = re.capture_locations();
+            let mut scratch = s.scratch();
             let mut seen = 0;
-            s.for_each_match(data, &mut locs, false, |_, _| seen += 1);
+            s.for_each_match(data, &mut scratch, false, |_, _| seen += 1);
             assert!(seen <= naive, "{p:?}");
         }
     }
