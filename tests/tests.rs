@@ -8,6 +8,7 @@ mod adversarial;
 mod atomic_output;
 mod cli;
 mod composite_keys;
+mod compressed;
 mod coverage;
 mod diff;
 mod example;
