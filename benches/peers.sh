@@ -28,6 +28,7 @@ sections (default: words):
   match   logmill match vs rg -o|sort|uniq -c, mawk, gawk and DuckDB on access1g.log,
           counting status codes and client addresses (needs `logmill match`)
   all     all three
+  time, records, answers: benches/time.sh, records.sh, answers.sh (issues 14-16; first argument only)
 
 options:
   --quick        small inputs (kjv x1, kjv x5, a 20 MB access log) and 2 runs: a smoke test
@@ -43,6 +44,7 @@ die() {
     exit 2
 }
 
+case ${1:-} in time | records | answers) exec bash "$(dirname "${BASH_SOURCE[0]}")/$1.sh" "${@:2}" ;; esac
 sections=()
 quick=0
 inputs_only=0
