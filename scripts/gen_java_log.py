@@ -322,7 +322,6 @@ class Gen:
             level = "ERROR" if self.rand() < 0.7 else "WARN "
             lines = [self.first_line(level, self.pick(FAILURES))]
             lines += self.trace()
-            self.traces += 1
         else:
             r = self.rand()
             for level, share in LEVELS:
@@ -338,6 +337,7 @@ class Gen:
     def count(self, lines):
         self.events += 1
         self.lines += len(lines)
+        self.traces += len(lines) > 1
         hits = sum(1 for line in lines if "Exception" in line)
         self.exc_lines += hits
         self.exc_records += hits > 0
