@@ -89,20 +89,29 @@ fn java_log_has_the_shape_the_benchmark_claims() {
                 line.starts_with('\t')
                     || line.starts_with("Caused by: ")
                     || line.split(':').next().is_some_and(|name| {
-                        name.contains('.') && (name.ends_with("Exception") || name.ends_with("Error"))
+                        name.contains('.')
+                            && (name.ends_with("Exception") || name.ends_with("Error"))
                     }),
                 "not a continuation --records java knows: {line:?}"
             );
-            *sizes.last_mut().expect("the log starts with a record start") += 1;
+            *sizes
+                .last_mut()
+                .expect("the log starts with a record start") += 1;
         }
     }
     assert_eq!(sizes.len() as u64, stat(&s, "events"));
     assert_eq!(data.lines().count() as u64, stat(&s, "lines"));
     let traces = sizes.iter().filter(|&&n| n > 1).count();
     assert_eq!(traces as u64, stat(&s, "traces"));
-    assert!(sizes.iter().all(|&n| n == 1 || (21..=61).contains(&n)), "{sizes:?}");
+    assert!(
+        sizes.iter().all(|&n| n == 1 || (21..=61).contains(&n)),
+        "{sizes:?}"
+    );
     let share = traces as f64 / sizes.len() as f64;
-    assert!((0.04..0.06).contains(&share), "share of events with a trace: {share}");
+    assert!(
+        (0.04..0.06).contains(&share),
+        "share of events with a trace: {share}"
+    );
 }
 
 /// The record counts of benches/records.sh agree: the generator's, logmill's with
@@ -129,12 +138,21 @@ fn java_record_peers_agree_with_logmill_and_the_generator() {
     assert_eq!(count(format!("mawk -f {awk} {log}")), want);
     assert_eq!(count(format!("gawk -f {awk} {log}")), want);
     assert_eq!(count(format!("python3 {py} {log}")), want);
-    let records = util::run_ok(&["grep", "--records", "java", "Exception", "-"], &dir.read("app.log"));
+    let records = util::run_ok(
+        &["grep", "--records", "java", "Exception", "-"],
+        &dir.read("app.log"),
+    );
     assert_eq!(text(records).trim(), want.to_string());
     let path = dir.path("app.log");
     let path = path.to_str().unwrap();
     let start = util::run_ok(
-        &["grep", "--record-start", r"^\d{4}-\d\d-\d\d ", "Exception", path],
+        &[
+            "grep",
+            "--record-start",
+            r"^\d{4}-\d\d-\d\d ",
+            "Exception",
+            path,
+        ],
         b"",
     );
     assert_eq!(text(start).trim(), want.to_string());
@@ -189,14 +207,27 @@ fn gawk_hour_buckets_equal_logmill_grep_per_hour() {
         util::shell_quote(&log)
     ));
     let ours = util::run_ok(
-        &["grep", "--tz", "UTC", "-F", "\" 404 ", "--per", "1h", log.to_str().unwrap()],
+        &[
+            "grep",
+            "--tz",
+            "UTC",
+            "-F",
+            "\" 404 ",
+            "--per",
+            "1h",
+            log.to_str().unwrap(),
+        ],
         b"",
     );
     let ours = sorted_lines(ours);
     assert_eq!(sorted_lines(peer), ours);
     // The +0530 line (2015-05-17T18:50Z) and the -0800 line (2015-05-18T07:59Z) are counted
     // in their UTC hours.
-    assert!(ours.iter().any(|l| l.starts_with("2015-05-18T07:00:00+00:00\t")), "{ours:?}");
+    assert!(
+        ours.iter()
+            .any(|l| l.starts_with("2015-05-18T07:00:00+00:00\t")),
+        "{ours:?}"
+    );
 }
 
 #[test]
@@ -207,21 +238,37 @@ fn gawk_hour_buckets_equal_logmill_fields_per_hour() {
     let dir = Dir::new("bench-per-hour-fields");
     let log = zoned_access_log(&dir);
     let awk = repo_file("benches/peer/per_hour.awk");
-    let peer = util::sh(&format!("gawk -v by=status -f {awk} {}", util::shell_quote(&log)));
+    let peer = util::sh(&format!(
+        "gawk -v by=status -f {awk} {}",
+        util::shell_quote(&log)
+    ));
     let out = util::logmill()
-        .args(["fields", "--format", "combined", "--by", "status", "--per", "1h"])
+        .args([
+            "fields", "--format", "combined", "--by", "status", "--per", "1h",
+        ])
         .args(["--tz", "UTC", log.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let ours = sorted_lines(out.stdout);
     assert_eq!(sorted_lines(peer), ours);
-    assert!(ours.contains(&"2015-05-18T00:00:00+00:00\t500\t1".to_string()), "{ours:?}");
+    assert!(
+        ours.contains(&"2015-05-18T00:00:00+00:00\t500\t1".to_string()),
+        "{ours:?}"
+    );
 }
 
 #[test]
 fn benchmark_scripts_parse_and_answer_help() {
-    for script in ["benches/time.sh", "benches/records.sh", "benches/answers.sh"] {
+    for script in [
+        "benches/time.sh",
+        "benches/records.sh",
+        "benches/answers.sh",
+    ] {
         let path = repo_file(script);
         util::sh(&format!("bash -n {path}"));
         let usage = text(util::sh(&format!("bash {path} --help")));
