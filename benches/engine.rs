@@ -138,7 +138,10 @@ fn bench_words_mapper(c: &mut Criterion) {
     let mut g = c.benchmark_group("words_mapper");
     g.throughput(Throughput::Bytes(chunk.data.len() as u64));
     for unicode in [false, true] {
-        let mapper = WordsMapper { unicode };
+        let mapper = WordsMapper {
+            unicode,
+            records: None,
+        };
         let mode = if unicode { "unicode" } else { "ascii" };
         // A fresh table per chunk: every distinct word is inserted (a key copy) once.
         g.bench_function(format!("1MiB/{mode}/empty-table"), |b| {

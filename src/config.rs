@@ -22,7 +22,7 @@ use crate::progress::ProgressMode;
 pub use crate::size::{parse_size, MAX_SIZE};
 use crate::spill::SpillOptions;
 
-mod report;
+pub mod report;
 
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
@@ -82,6 +82,8 @@ pub struct Config {
     /// What the time options resolved to (`--per`, `--since`, `--until`, ...), when given:
     /// part of the result's parameters, as the job's are.
     pub time: Option<TimeParams>,
+    /// `--example` / `--example-text`: part of the result's parameters.
+    pub example: Option<crate::jobs::example::ExampleMode>,
     /// `--fill`: empty buckets between the first and the last as zero rows.
     pub fill: bool,
     /// `--sorted SLACK`: how far timestamps may go back (checked; not a parameter of the
@@ -222,6 +224,7 @@ impl Config {
             checks: MergeChecks::default(),
             partition: None,
             time: None,
+            example: None,
             fill: false,
             sorted: None,
         }
@@ -233,6 +236,7 @@ impl Config {
         RunParams {
             job: self.params.clone(),
             time: self.time.clone(),
+            example: self.example,
         }
     }
 
@@ -324,11 +328,13 @@ impl Config {
                 bad,
             },
             time,
+            example,
         ) = match command {
             Ok(j) => {
                 let p = j.parse()?;
                 let time = time_params(&p.params, &p.output.format.time)?;
-                (p, time)
+                let example = p.output.example_mode();
+                (p, time, example)
             }
             Err(a) => {
                 let t = &a.output.format.time;
@@ -346,7 +352,16 @@ impl Config {
                     output: a.output,
                     bad: RejectArgs::default(),
                 };
-                (p, header.time)
+                let asked = p.output.example_mode();
+                if asked.is_some() && asked != header.example {
+                    return Err(Error::InvalidArgument {
+                        flag: "--example",
+                        value: String::new(),
+                        reason: "a merge takes examples from its partials: make them with                                  --example (or --example-text) to see examples"
+                            .into(),
+                    });
+                }
+                (p, header.time, header.example)
             }
         };
         // Builds the job once (compiling its patterns) so bad parameters fail here, before
@@ -409,6 +424,28 @@ impl Config {
                 reason: "applies to runs over inputs, not to reduce or merge".into(),
             });
         }
+        let job_rejects = matches!(params, JobParams::Fields(_) | JobParams::Match(_));
+        if !job_rejects && (bad.rejects.is_some() || bad.strict) {
+            let flag = if bad.strict { "--strict" } else { "--rejects" };
+            if time.is_none() {
+                return Err(Error::InvalidArgument {
+                    flag,
+                    value: String::new(),
+                    reason: format!(
+                        "{} rejects only records without a timestamp, which needs --per, \
+                         --since, --until or --time",
+                        crate::partial::format::Header::name(&params)
+                    ),
+                });
+            }
+            if shard.is_some() || cli.state.is_some() {
+                return Err(Error::InvalidArgument {
+                    flag,
+                    value: String::new(),
+                    reason: "line numbers need the whole input: not with --shard or --state".into(),
+                });
+            }
+        }
         let inputs = input_specs(files, listed, stdin_list);
         let mut emit = emit_options(&output);
         if emit.format == OutputFormat::Html {
@@ -468,6 +505,7 @@ impl Config {
                 None => None,
             },
             time,
+            example,
         })
     }
 }
@@ -509,23 +547,26 @@ fn merge_params(files: &[PathBuf]) -> Result<RunParams> {
 }
 
 /// The time options of a job's run, resolved ("now" is the clock unless `--now`).
-/// `--time-field` is accepted where the known formats find that field: the `fields` presets
-/// combined, common and syslog.
+/// `--time-field` is accepted by `fields`: `jsonl` and `csv` read the field's value; the
+/// presets combined, common and syslog know their time field (the known formats find it).
 fn time_params(job: &JobParams, a: &crate::jobs::args::TimeArgs) -> Result<Option<TimeParams>> {
     if let Some(field) = &a.time_field {
-        let preset = match job {
-            JobParams::Fields(p) => matches!(p.format.as_str(), "combined" | "common" | "syslog"),
+        let fields = match job {
+            JobParams::Fields(p) => p.format != "ws",
             _ => false,
         };
-        if !preset {
+        if !fields {
             return Err(Error::InvalidArgument {
                 flag: "--time-field",
                 value: field.clone(),
-                reason: "is only supported by `fields --format combined|common|syslog` (whose \
-                         time field the known formats find); use --time-format for a time at \
-                         the start of the line"
+                reason: "is only supported by `fields --format jsonl|csv` (and the presets \
+                         combined, common, syslog, which know their time field); use \
+                         --time-format for a time at the start of the line"
                     .into(),
             });
+        }
+        if let JobParams::Fields(p) = job {
+            crate::jobs::timed_field::TimeField::of(p, field)?;
         }
     }
     TimeParams::from_args(a, jiff::Timestamp::now())
@@ -697,6 +738,7 @@ fn emit_options(o: &OutputArgs) -> EmitOptions {
         },
         header: o.format.header,
         report: None,
+        extra: Vec::new(),
     }
 }
 

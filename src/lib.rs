@@ -14,7 +14,7 @@
 //!     name: "example".into(),
 //!     data: b"To be, or not to be\nto BE\n".to_vec(),
 //! };
-//! let mut config = Config::new(JobParams::Words(WordsParams { unicode: false }), vec![input]);
+//! let mut config = Config::new(JobParams::Words(WordsParams::default()), vec![input]);
 //! config.threads = 2;
 //! config.chunk_size = 8; // tiny chunks still give the same answer
 //! let mut out = Vec::new();

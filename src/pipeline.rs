@@ -8,14 +8,15 @@ use std::io::Write;
 use crate::aggregate::keyed::{Keyed, Meta};
 use crate::aggregate::Merge;
 use crate::atomic::{Flushed, Sink};
-use crate::config::{Action, Config, RejectLimit};
+use crate::config::{report, Action, Config, RejectLimit};
 use crate::diag;
 use crate::emit::watch;
-use crate::engine::{Engine, Spiller};
+use crate::engine::{Counted, Engine, Spiller};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
 use crate::input;
-use crate::jobs::timed::{export_timed, RunParams, TimeRun, TimedMapper};
+use crate::jobs::example::Exampled;
+use crate::jobs::timed::{export_timed, timed_mapper, RunParams, TimeParams, TimeRun};
 use crate::jobs::timed_emit::{write_per, PerRows};
 use crate::jobs::{Job, JobVisitor, Mapper, RunShape, Shown};
 use crate::order::{GroupPrefix, OrderOptions, PerGroup, SortOrder};
@@ -56,6 +57,16 @@ impl JobVisitor for Drive<'_> {
     type Output = Outcome;
 
     fn visit<J: Job>(self, job: J) -> Result<Outcome> {
+        match self.config.example {
+            Some(mode) => self.drive(Exampled::new(job, mode)),
+            None => self.drive(job),
+        }
+    }
+}
+
+impl Drive<'_> {
+    /// The run of `job` (the job of the config, or it with `--example`).
+    fn drive<J: Job>(self, job: J) -> Result<Outcome> {
         let config = self.config;
         job.check(RunShape {
             shard: config.shard,
@@ -95,16 +106,12 @@ impl JobVisitor for Drive<'_> {
             Action::Run => run_inputs(config, &job, self.sink.writer()),
             Action::Reduce | Action::Merge => merge_partials(config, &job, self.sink.writer()),
             Action::Diff => {
-                let old = crate::diff::read_one(config, &config.inputs[0])?;
-                let new = crate::diff::read_one(config, &config.inputs[1])?;
-                emit_diff(
-                    config,
-                    &job,
-                    old,
-                    new,
-                    ExitCode::Success,
-                    self.sink.writer(),
-                )
+                let opts = config.diff.unwrap_or_default();
+                let out = self.sink.writer();
+                let (written, report) = watch::watching(&config.fail_if, || {
+                    crate::diff::diff_files(&job, config, &opts, out)
+                });
+                apply_policy(config, written, report, ExitCode::Success, None)
             }
         }
     }
@@ -124,12 +131,19 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
         return run_timed(
             config,
             job,
-            &TimeRun::new(time)?.sorted(config.sorted.as_deref())?,
+            &TimeRun::new(time)?
+                .sorted(config.sorted.as_deref())?
+                .field(&config.params)?,
             out,
         );
     }
     let engine = Engine::with_options(config.engine_options())?;
+    name_inputs(config, job, None);
     let mapper = job.mapper()?;
+    let counted = Counted::new(
+        &mapper,
+        report::counts_records(&config.emit, config.emit_mode),
+    );
     let spiller = J::spill_access().map(|t| {
         TableSpiller::new(
             &config.spill,
@@ -141,7 +155,7 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
     });
     let mapped = engine.run_with(
         config.inputs.clone(),
-        &mapper,
+        &counted,
         spiller.as_ref().map(|s| s as &dyn Spiller<J::Partial>),
     )?;
     if let Some(e) = spiller.as_ref().and_then(TableSpiller::take_error) {
@@ -159,7 +173,40 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
         }
         None => Merged::Memory(job.export(&mapper, partial, &list)?),
     };
-    emit_run(config, job, merged, &list, failed, covered, out)
+    let read = RunRead {
+        list: &list,
+        failed,
+        covered,
+        records: counted.records(),
+    };
+    emit_run(config, job, merged, read, out)
+}
+
+/// What a run over inputs read: its inputs, whether some failed, what it covers (for a
+/// partial) and how many records it read (for a report).
+struct RunRead<'a> {
+    list: &'a crate::engine::InputList,
+    failed: bool,
+    covered: Option<Coverage>,
+    records: Option<u64>,
+}
+
+/// Tells a job that asks the names of the run's inputs (directories expanded): all of them,
+/// and the ones the engine maps (`mapped`, when not all: an incremental run's new bytes).
+fn name_inputs<J: Job>(config: &Config, job: &J, mapped: Option<&[input::InputSpec]>) {
+    if !job.wants_input_names() {
+        return;
+    }
+    let all: Vec<Vec<u8>> = input::walk::expand(config.inputs.clone(), config.walk)
+        .inputs
+        .iter()
+        .map(input::InputSpec::name_bytes)
+        .collect();
+    let mapped: Vec<Vec<u8>> = match mapped {
+        Some(m) => m.iter().map(input::InputSpec::name_bytes).collect(),
+        None => all.clone(),
+    };
+    job.name_inputs(&all, &mapped);
 }
 
 /// What a run over inputs covers, when it writes a partial.
@@ -176,16 +223,14 @@ fn emit_run<J: Job>(
     config: &Config,
     job: &J,
     merged: Merged<J::State>,
-    list: &crate::engine::InputList,
-    failed: bool,
-    covered: Option<Coverage>,
+    read: RunRead<'_>,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
-    let base = keep_going_code(failed, &list.failed);
+    let base = keep_going_code(read.failed, &read.list.failed);
     let shown = Shown {
-        inputs: Some(list),
+        inputs: Some(read.list),
         this_run: true,
-        emit: config.emit.clone(),
+        emit: report::with_records(&config.emit, read.records),
     };
     emit_result(
         config,
@@ -193,7 +238,7 @@ fn emit_run<J: Job>(
         merged,
         shown,
         false,
-        covered.as_ref(),
+        read.covered.as_ref(),
         base,
         out,
     )
@@ -234,17 +279,38 @@ fn run_timed<J: Job>(
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let engine = Engine::with_options(config.engine_options())?;
-    let mapper = TimedMapper::new(job.mapper()?, time);
-    let mapped = engine.run(config.inputs.clone(), &mapper)?;
+    name_inputs(config, job, None);
+    let mapper = timed_mapper(job, time, &config.bad)?;
+    let counted = Counted::new(
+        &mapper,
+        report::counts_records(&config.emit, config.emit_mode),
+    );
+    let mapped = engine.run(config.inputs.clone(), &counted)?;
     let failed = mapped.report();
     let list = mapped.input_list();
     let covered = run_coverage(config, &mapped.reads)?;
     let mut keyed = export_timed(job, &mapper, mapped.partial, &list)?;
+    let config = &with_time(config, mapper.resolved_params());
     let merged = match keyed_spiller::<J>(config).filter(|s| s.must_spill_result(&keyed)) {
         Some(s) => Merged::Spilled(s.into_spilled(&mut keyed)?, keyed.meta),
         None => Merged::Memory(keyed),
     };
-    emit_run(config, job, merged, &list, failed, covered, out)
+    let read = RunRead {
+        list: &list,
+        failed,
+        covered,
+        records: counted.records(),
+    };
+    emit_run(config, job, merged, read, out)
+}
+
+/// The config of a run with the time parameters it resolved while mapping (the years of
+/// year-less timestamps dated by their inputs' modification times), for its partial's header.
+fn with_time(config: &Config, time: TimeParams) -> Config {
+    Config {
+        time: Some(time),
+        ..config.clone()
+    }
 }
 
 /// An incremental run (`--state`): under the state's lock, map what is new since the last run,
@@ -277,31 +343,40 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
         ));
     }
     let engine = Engine::with_options(config.engine_options())?;
-    let (new, failed, list, failed_inputs) = match &config.time {
+    // A report of this run's rows alone (`--since-last`) says how many records it read.
+    let count = config.since_last && report::counts_records(&config.emit, config.emit_mode);
+    name_inputs(config, job, Some(&plan.inputs));
+    let mut resolved = None;
+    let (new, failed, list, failed_inputs, records) = match &config.time {
         Some(time) => {
-            let time = TimeRun::new(time)?.sorted(config.sorted.as_deref())?;
-            let mapper = TimedMapper::new(job.mapper()?, &time);
-            let mapped = engine.run(plan.inputs.clone(), &mapper)?;
+            let time = TimeRun::new(time)?
+                .sorted(config.sorted.as_deref())?
+                .field(&config.params)?;
+            let mapper = timed_mapper(job, &time, &config.bad)?;
+            let counted = Counted::new(&mapper, count);
+            let mapped = engine.run(plan.inputs.clone(), &counted)?;
             let failed = mapped.report();
             let list = mapped.input_list();
             let failed_inputs: Vec<Option<usize>> = mapped.failed.iter().map(|f| f.0).collect();
-            (
-                export_timed(job, &mapper, mapped.partial, &list)?,
-                failed,
-                list,
-                failed_inputs,
-            )
+            let new = export_timed(job, &mapper, mapped.partial, &list)?;
+            // The state's header dates year-less timestamps as this run did (what earlier
+            // runs counted keeps the years they gave it).
+            resolved = Some(mapper.resolved_params());
+            (new, failed, list, failed_inputs, counted.records())
         }
         None => {
             let mapper = job.mapper()?;
-            let mapped = engine.run(plan.inputs.clone(), &mapper)?;
+            let counted = Counted::new(&mapper, count);
+            let mapped = engine.run(plan.inputs.clone(), &counted)?;
             let failed = mapped.report();
             let list = mapped.input_list();
             let failed_inputs: Vec<Option<usize>> = mapped.failed.iter().map(|f| f.0).collect();
             let new = job.export(&mapper, mapped.partial, &list)?;
-            (new, failed, list, failed_inputs)
+            (new, failed, list, failed_inputs, counted.records())
         }
     };
+    let resolved_config = resolved.map(|t| with_time(config, t));
+    let config = resolved_config.as_ref().unwrap_or(config);
     let base = keep_going_code(failed, &list.failed);
     // An input that failed was left out of the result: its mark goes back to where it was,
     // so the next run reads it again. A failure not tied to one input saves no state.
@@ -356,7 +431,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     let how = Shown {
         inputs: Some(&list),
         this_run: config.since_last,
-        emit: config.emit.clone(),
+        emit: report::with_records(&config.emit, records),
     };
     let outcome = match previous {
         // `--diff`: this run's total against the previous run's.
@@ -388,7 +463,10 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
 fn merge_partials<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<Outcome> {
     let needs_header = config.action == Action::Merge;
     let spiller = keyed_spiller::<J>(config);
-    let (mut keyed, covered) = read_partials(config, needs_header, spiller.as_ref())?;
+    let (mut keyed, covered, header) = read_partials(config, needs_header, spiller.as_ref())?;
+    // The merged partial dates year-less timestamps as every merged partial did.
+    let union = header.time.map(|t| with_time(config, t));
+    let config = union.as_ref().unwrap_or(config);
     if let Some(e) = spiller.as_ref().and_then(TableSpiller::take_error) {
         return Err(e);
     }
@@ -421,12 +499,14 @@ fn merge_partials<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Resu
 /// With `needs_header` (merge), each input must be a partial file with a matching header. With
 /// `spiller`, the table is spilled whenever it could pass `--memory`. Counts are not checked
 /// here (see [`Keyed::check_counts`]). With `needs_header`, the partials' coverage is checked
-/// (see [`check_coverage`]) and their union returned.
+/// (see [`check_coverage`]) and their union returned, with the header of the result: the
+/// config's, dating year-less timestamps as every input did ([`TimeParams::mtime`]).
 fn read_partials<S: crate::aggregate::State>(
     config: &Config,
     needs_header: bool,
     spiller: Option<&TableSpiller<Keyed<S>, S>>,
-) -> Result<(Keyed<S>, Option<Coverage>)> {
+) -> Result<(Keyed<S>, Option<Coverage>, RunParams)> {
+    let mut expected = config.header();
     let mut keyed = Keyed::default();
     let mut counted = 0;
     let mut keep_within = |k: &mut Keyed<S>| -> Result<()> {
@@ -443,12 +523,18 @@ fn read_partials<S: crate::aggregate::State>(
         let header: Option<RunParams> = format::read_partial_with(
             &name,
             &mut *reader,
-            Some(&config.header()),
+            Some(&expected),
             &mut keyed,
             &mut sections,
             config.partition,
             &mut keep_within,
         )?;
+        if let (Some(t), Some(found)) = (
+            expected.time.as_mut(),
+            header.as_ref().and_then(|h| h.time.as_ref()),
+        ) {
+            t.mtime.extend(found.mtime.clone());
+        }
         let several = sections.len() > 1;
         for (k, c) in sections.into_iter().enumerate() {
             let label = match several {
@@ -472,7 +558,7 @@ fn read_partials<S: crate::aggregate::State>(
         // were shuffled from (the Spark driver's exact mode): checked for overlap and passed
         // on, so the final merge can check the whole.
         if found.iter().all(|(_, c)| c.is_none()) {
-            return Ok((keyed, None));
+            return Ok((keyed, None, expected));
         }
         found.retain(|(_, c)| c.is_some());
         for (k, (name, _)) in found.iter_mut().enumerate() {
@@ -480,7 +566,7 @@ fn read_partials<S: crate::aggregate::State>(
         }
     }
     let covered = check_coverage(config, found)?;
-    Ok((keyed, covered))
+    Ok((keyed, covered, expected))
 }
 
 /// The checks of `merge` on its partials' coverage: no two partials count the same bytes
@@ -638,7 +724,8 @@ impl Rejects {
             bad: meta
                 .rejected
                 .count
-                .saturating_add(meta.bad.values().fold(0u64, |a, b| a.saturating_add(*b))),
+                .saturating_add(meta.bad.values().fold(0u64, |a, b| a.saturating_add(*b)))
+                .saturating_add(meta.untimed),
             kept: counts.map(|c| c.fold(0u64, u64::saturating_add)),
         }
     }
@@ -750,12 +837,13 @@ fn write_result<J: Job>(
     };
     if untimed > 0 && config.emit_mode == EmitMode::Final {
         outcome.warnings.push(format!(
-            "{untimed} line{} without a timestamp left out (bad records: no timestamp{})",
+            "{untimed} record{} without a timestamp left out (bad records: no timestamp{}); {}",
             if untimed == 1 { "" } else { "s" },
             match config.time.as_ref().and_then(|t| t.format.as_deref()) {
                 Some(f) => format!(" matching --time-format '{f}'"),
                 None => " of a known format; see --time-format".into(),
-            }
+            },
+            crate::jobs::bad_records::where_listed(config.rejects_path()),
         ));
     }
     Ok(outcome)

@@ -241,3 +241,59 @@ fn state_diff_shows_the_change_since_the_previous_run_and_state_files_diff() {
 fn slice_bytes(dir: &Dir, name: &str, data: &[u8]) -> String {
     dir.create(name, data).to_str().unwrap().to_string()
 }
+
+/// A diff of partials too big for `--memory` spills its table as a merge does (a temp dir that
+/// cannot be written fails it; a good one gives the in-memory bytes), with `--top`,
+/// `--min-delta` and the other aggregate columns.
+#[test]
+fn diff_of_partials_spills_under_memory_with_the_same_bytes() {
+    let dir = Dir::new("diff_spills_under_memory");
+    let temp = dir.create_dir("tmp").to_string_lossy().into_owned();
+    let jobs: [(&str, &[&str]); 2] = [
+        ("kjv.txt", &["words"]),
+        (
+            "apache_access.log",
+            &["match", r#"" (\d{3}) (\d+)"#, "--sum", "2"],
+        ),
+    ];
+    for (file, job) in jobs {
+        let data = std::fs::read(testdata(file)).unwrap();
+        let third = data.len() / 3;
+        let cut = |at: usize| at + data[at..].iter().position(|&b| b == b'\n').unwrap() + 1;
+        let (a, b) = (cut(third), cut(2 * third));
+        let old = dir.create("old.txt", &data[..b]);
+        let new = dir.create("new.txt", &data[a..]);
+        let partial = |input: &std::path::Path, name: &str| {
+            let mut args: Vec<String> = job.iter().map(|s| s.to_string()).collect();
+            args.extend(["--emit".into(), "partial".into()]);
+            args.push(input.to_string_lossy().into_owned());
+            let (out, code, err) = run_logmill(&args, None);
+            assert_eq!(code, 0, "{err}");
+            dir.create(name, out).to_string_lossy().into_owned()
+        };
+        let po = partial(&old, "old.p");
+        let pn = partial(&new, "new.p");
+        let options: [&[&str]; 3] = [
+            &[],
+            &["--top", "7", "--min-delta", "3"],
+            &["--unchanged", "--output-format", "jsonl"],
+        ];
+        for extra in options {
+            let mut args = vec!["diff", po.as_str(), pn.as_str()];
+            args.extend(extra);
+            let (mem, code, err) = run_logmill(&args, None);
+            assert_eq!(code, 0, "{err}");
+            assert!(!mem.is_empty(), "{job:?} {extra:?}");
+            args.extend(["--memory", "1", "--temp-dir", &temp]);
+            let (spilled, code, err) = run_logmill(&args, None);
+            assert_eq!(code, 0, "{err}");
+            assert_bytes_eq!(spilled, mem, "{job:?} {extra:?}");
+        }
+        let nowhere = dir.path("no/such/dir").to_string_lossy().into_owned();
+        let (_, code, err) = run_logmill(
+            &["diff", &po, &pn, "--memory", "1", "--temp-dir", &nowhere],
+            None,
+        );
+        assert_eq!(code, 2, "{job:?}: the table did not spill: {err}");
+    }
+}

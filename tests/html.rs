@@ -15,20 +15,29 @@ use serde::Deserialize;
 use crate::util::*;
 
 /// Reads an HTML document on stdin and prints, as JSON, every element with its attributes,
-/// the text of every table row's cells, and the text of every script element.
+/// the text of every table row's cells and each row's class, the text of every script
+/// element, the chart legend's entries and the `<title>` texts inside the SVG chart.
 const DOM_PY: &str = r#"
 import sys, json
 from html.parser import HTMLParser
 class P(HTMLParser):
     def __init__(s):
         super().__init__(convert_charrefs=True)
-        s.elements, s.rows, s.scripts = [], [], []
-        s.row = s.cell = s.script = None
+        s.elements, s.rows, s.scripts, s.row_classes = [], [], [], []
+        s.legend, s.titles = [], []
+        s.row = s.cell = s.script = s.item = s.title = None
+        s.in_legend = s.in_svg = False
     def handle_starttag(s, tag, attrs):
         s.elements.append([tag, [[k, v if v is not None else "" ] for k, v in attrs]])
-        if tag == "tr": s.row = []
+        if tag == "tr":
+            s.row = []
+            s.row_classes.append(dict(attrs).get("class") or "")
         if tag in ("td", "th"): s.cell = ""
         if tag == "script": s.script = ""
+        if tag == "svg": s.in_svg = True
+        if tag == "title" and s.in_svg: s.title = ""
+        if tag == "ul" and dict(attrs).get("class") == "legend": s.in_legend = True
+        if tag == "li" and s.in_legend: s.item = ""
     def handle_startendtag(s, tag, attrs):
         s.elements.append([tag, [[k, v if v is not None else ""] for k, v in attrs]])
     def handle_endtag(s, tag):
@@ -36,13 +45,20 @@ class P(HTMLParser):
             s.row.append(s.cell); s.cell = None
         if tag == "tr" and s.row is not None: s.rows.append(s.row); s.row = None
         if tag == "script" and s.script is not None: s.scripts.append(s.script); s.script = None
+        if tag == "svg": s.in_svg = False
+        if tag == "title" and s.title is not None: s.titles.append(s.title); s.title = None
+        if tag == "li" and s.item is not None: s.legend.append(s.item); s.item = None
+        if tag == "ul": s.in_legend = False
     def handle_data(s, d):
         if s.cell is not None: s.cell += d
         if s.script is not None: s.script += d
+        if s.title is not None: s.title += d
+        if s.item is not None: s.item += d
 p = P()
 p.feed(sys.stdin.buffer.read().decode("utf-8", "replace"))
 p.close()
-print(json.dumps({"elements": p.elements, "rows": p.rows, "scripts": p.scripts}))
+print(json.dumps({"elements": p.elements, "rows": p.rows, "scripts": p.scripts,
+    "row_classes": p.row_classes, "legend": p.legend, "titles": p.titles}))
 "#;
 
 /// Serves the current directory on a free port of 127.0.0.1, prints the port, and logs
@@ -65,8 +81,17 @@ s.serve_forever()
 "#;
 
 /// The elements the report makes, each with the attributes it may carry (the script adds
-/// `tabindex` and `aria-sort` to column headers).
+/// `tabindex` and `aria-sort` to column headers), the chart's SVG elements included (the
+/// parser lowercases attribute names).
 const ALLOWED: &[(&str, &[&str])] = &[
+    ("figure", &["class"]),
+    ("figcaption", &[]),
+    ("svg", &["xmlns", "viewbox", "role", "aria-label"]),
+    ("g", &["class"]),
+    ("line", &["class", "x1", "y1", "x2", "y2"]),
+    ("text", &["class", "x", "y", "text-anchor"]),
+    ("rect", &["x", "y", "width", "height"]),
+    ("strong", &[]),
     ("html", &["lang"]),
     ("head", &[]),
     ("meta", &["charset", "http-equiv", "content", "name"]),
@@ -85,7 +110,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("table", &["id"]),
     ("thead", &[]),
     ("tbody", &[]),
-    ("tr", &[]),
+    ("tr", &["class"]),
     ("th", &["scope", "class", "tabindex", "aria-sort"]),
     ("td", &["class", "title"]),
     ("p", &["class"]),
@@ -93,13 +118,19 @@ const ALLOWED: &[(&str, &[&str])] = &[
 ];
 
 #[derive(Deserialize)]
-struct Dom {
-    elements: Vec<(String, Vec<(String, String)>)>,
-    rows: Vec<Vec<String>>,
-    scripts: Vec<String>,
+pub(crate) struct Dom {
+    pub elements: Vec<(String, Vec<(String, String)>)>,
+    pub rows: Vec<Vec<String>>,
+    pub scripts: Vec<String>,
+    /// The `class` of each row (empty when none), as `rows`.
+    pub row_classes: Vec<String>,
+    /// The chart legend's entries.
+    pub legend: Vec<String>,
+    /// The texts of the SVG chart's `<title>` elements (one per bar segment).
+    pub titles: Vec<String>,
 }
 
-fn parse_dom(html: &[u8]) -> Dom {
+pub(crate) fn parse_dom(html: &[u8]) -> Dom {
     let mut child = Command::new("python3")
         .args(["-c", DOM_PY])
         .stdin(Stdio::piped())
@@ -119,7 +150,7 @@ fn parse_dom(html: &[u8]) -> Dom {
 }
 
 /// The report's own script, as the emitter writes it (from a page made without a browser).
-fn report_script(page: &[u8]) -> String {
+pub(crate) fn report_script(page: &[u8]) -> String {
     let dom = parse_dom(page);
     dom.scripts
         .into_iter()
@@ -129,7 +160,7 @@ fn report_script(page: &[u8]) -> String {
 
 /// Every element is one the report makes, with only the attributes it gives it, and the only
 /// scripts are the report's column data (JSON that parses) and its one script.
-fn assert_only_report_markup(dom: &Dom, script: &str) {
+pub(crate) fn assert_only_report_markup(dom: &Dom, script: &str) {
     for (tag, attrs) in &dom.elements {
         let allowed = ALLOWED
             .iter()
@@ -155,14 +186,14 @@ fn assert_only_report_markup(dom: &Dom, script: &str) {
 }
 
 /// A static web server on 127.0.0.1 serving `dir`, logging each request path.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     port: u16,
     log: std::path::PathBuf,
 }
 
 impl Server {
-    fn start(dir: &Dir) -> Server {
+    pub(crate) fn start(dir: &Dir) -> Server {
         let log = dir.path("server.log");
         let mut child = Command::new("python3")
             .args(["-c", SERVER_PY])
@@ -179,12 +210,12 @@ impl Server {
         Server { child, port, log }
     }
 
-    fn url(&self, name: &str) -> String {
+    pub(crate) fn url(&self, name: &str) -> String {
         format!("http://127.0.0.1:{}/{name}", self.port)
     }
 
     /// The paths requested so far.
-    fn requests(&self) -> Vec<String> {
+    pub(crate) fn requests(&self) -> Vec<String> {
         std::fs::read_to_string(&self.log)
             .unwrap()
             .lines()
@@ -204,7 +235,7 @@ impl Drop for Server {
 /// Loads `url` in headless Chromium (with every script turned off unless `scripts`) and
 /// returns the DOM after load and the browser's log (console messages included, so a
 /// Content-Security-Policy violation shows there).
-fn chromium_dom(dir: &Dir, url: &str, scripts: bool) -> (Vec<u8>, String) {
+pub(crate) fn chromium_dom(dir: &Dir, url: &str, scripts: bool) -> (Vec<u8>, String) {
     let n = std::fs::read_dir(dir.root()).unwrap().count();
     let out = dir.path(format!("dom-{n}.html"));
     let err = dir.path(format!("chromium-{n}.log"));
@@ -256,7 +287,7 @@ fn chromium_dom(dir: &Dir, url: &str, scripts: bool) -> (Vec<u8>, String) {
 }
 
 /// Runs logmill with `args` in `dir`, expecting success, and returns stdout.
-fn page(dir: &Dir, args: &[&str]) -> Vec<u8> {
+pub(crate) fn page(dir: &Dir, args: &[&str]) -> Vec<u8> {
     let out = dir.command().args(args).output().unwrap();
     assert!(
         out.status.success(),
@@ -276,7 +307,7 @@ fn as_shown(cell: &[u8]) -> String {
 }
 
 /// The DOM's table (header row included) equals the TSV output with `--header`, row for row.
-fn assert_rows_match_tsv(dom: &Dom, tsv: &[u8]) {
+pub(crate) fn assert_rows_match_tsv(dom: &Dom, tsv: &[u8]) {
     let want: Vec<Vec<String>> = tsv
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
@@ -289,7 +320,7 @@ fn assert_rows_match_tsv(dom: &Dom, tsv: &[u8]) {
     }
 }
 
-fn no_csp_violation(log: &str) {
+pub(crate) fn no_csp_violation(log: &str) {
     assert!(
         !log.contains("Content Security Policy"),
         "the browser reported a CSP violation:\n{log}"
@@ -297,7 +328,7 @@ fn no_csp_violation(log: &str) {
 }
 
 /// A combined log whose users, paths, referers and agents are attacks on the page.
-fn hostile_log() -> Vec<u8> {
+pub(crate) fn hostile_log() -> Vec<u8> {
     let evil: &[&[u8]] = &[
         b"<script>alert(1)</script>",
         b"\"><img src=x onerror=alert(1)>",

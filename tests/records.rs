@@ -11,7 +11,7 @@ use crate::util::{logmill, require_tools, sh, shell_quote, testdata, Dir};
 /// The independent parser: the documented continuation rules of each preset, written in
 /// Python from the README text (not from the Rust code). Prints one JSON object: the records
 /// (each as text) of the file in argv[2] under preset argv[1].
-const PY_PARSER: &str = r#"
+pub(crate) const PY_PARSER: &str = r#"
 import json, re, sys
 preset, path = sys.argv[1], sys.argv[2]
 data = open(path, 'rb').read().decode('utf-8', 'surrogateescape')
@@ -48,7 +48,7 @@ print(json.dumps(['\n'.join(r) for r in records]))
 "#;
 
 /// The records of `path` under `preset`, as the Python parser splits them.
-fn py_records(dir: &Dir, preset: &str, path: &std::path::Path) -> Vec<String> {
+pub(crate) fn py_records(dir: &Dir, preset: &str, path: &std::path::Path) -> Vec<String> {
     let script = dir.create("parser.py", PY_PARSER);
     let out = sh(&format!(
         "python3 {} {preset} {}",

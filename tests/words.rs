@@ -361,7 +361,13 @@ fn run_lib_inputs(
             data,
         })
         .collect();
-    let mut config = Config::new(JobParams::Words(WordsParams { unicode }), specs);
+    let mut config = Config::new(
+        JobParams::Words(WordsParams {
+            unicode,
+            ..Default::default()
+        }),
+        specs,
+    );
     config.threads = threads;
     config.chunk_size = chunk_size;
     config.emit = emit;

@@ -81,7 +81,16 @@ Flags that would break the stages (`-o`, `--emit`, `--shard`, `--state`, `--sinc
 `--files-from`, `-j`, `--rejects`) are refused: use --out, --partial-out and --threads.
 
 Stage processes get an explicit environment (`RDD.pipe` would otherwise start them with an
-empty one): PATH, LC_ALL=C, LOGMILL_THREADS. Every stage's exit code is checked
+empty one): PATH, LC_ALL=C, LOGMILL_THREADS. A job with time options (`--per`, `--since`,
+`--until`, `--time`, `--time-format`, `--time-field`, `--sorted`) gets what it would take from
+its surroundings resolved once, on the driver, and passed to every stage as flags: `--tz` (the
+zone `logmill` finds in the driver's `TZ` or /etc/localtime) and `--now` (the driver's clock),
+unless JOB ARGS give them. Year-less timestamps (syslog) take `--year` when given; else in exact
+mode the stages read the files and date them by their modification times as one process does,
+and in streaming mode (stages read stdin) by `--now`: give `--year` there. Streaming mode
+refuses `--per` (its keys start with binary bucket bytes, which `RDD.pipe` cannot carry as
+UTF-8 text). Every stage's exit
+code is checked
 (`checkCode=True`); a failing stage fails the Spark job and the driver exits 2 with one line.
 
 The result flags `--fail-if`, `--max-rejects` and `--top-per` go to the final reduce only
@@ -100,6 +109,8 @@ off (spark.ui.enabled=false).
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
 import shlex
 import shutil
@@ -237,6 +248,11 @@ def parse_run(argv: List[str]) -> Run:
             "--records and --record-start cannot run in streaming mode: textFile splits lines, "
             "so a record (a log line with its stack trace) would be cut; use --mode exact"
         )
+    if ns.mode == "streaming" and any(a.split("=", 1)[0] == "--per" for a in job_args):
+        raise UsageError(
+            "--per cannot run in streaming mode: its keys start with a binary time bucket, and "
+            "RDD.pipe reads the map stage's output as UTF-8 text; use --mode exact"
+        )
     for n, what in ((ns.shards, "--shards"), (ns.reducers, "--reducers"), (ns.threads, "--threads")):
         if n is not None and n < 1:
             raise UsageError(f"{what} must be at least 1")
@@ -286,6 +302,49 @@ def _flag_value(args: List[str], flag: str) -> Optional[str]:
         elif a.startswith(flag + "="):
             value = a[len(flag) + 1 :]
     return value
+
+
+TIME_FLAGS = ("--per", "--since", "--until", "--time", "--time-format", "--time-field", "--sorted")
+
+
+def pin_time(run: Run) -> None:
+    """Resolves once, on the driver, what a timed job takes from its surroundings, and appends
+    it to JOB ARGS so every stage gets it explicitly: `--tz` as logmill resolves the driver's
+    zone (from the partial header of an empty run in the driver's own environment) and `--now`."""
+    args = run.job_args
+    if not any(a.split("=", 1)[0] in TIME_FLAGS for a in args):
+        return
+    pinned: List[str] = []
+    if _flag_value(args, "--tz") is None:
+        cmd = [run.logmill, "--progress", "never", "--emit", "partial", *args]
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True)
+        first = r.stdout.split(b"\n", 1)[0].split(b"\t", 2)
+        zone = None
+        if r.returncode == 0 and len(first) == 3:
+            zone = json.loads(first[2]).get("time", {}).get("zone")
+        if not zone:
+            msg = r.stderr.decode("utf-8", "replace").strip()
+            raise UsageError(f"{shlex.join(cmd)} resolved no time zone: {msg}")
+        pinned += ["--tz", zone]
+    if _flag_value(args, "--now") is None:
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        pinned += ["--now", now.isoformat().replace("+00:00", "Z")]
+    run.job_args = args + pinned
+
+
+def _without_mtime(header: Optional[bytes]) -> object:
+    """A partial header line without what a stage resolves from its files (`time.mtime`: the
+    years of year-less timestamps from the inputs' modification times), for comparing it with the
+    driver's header of an empty run."""
+    if header is None:
+        return None
+    parts = header.split(b"\t", 2)
+    try:
+        params = json.loads(parts[2])
+        params.get("time", {}).pop("mtime", None)
+    except (IndexError, ValueError, AttributeError):
+        return header
+    return (parts[:2], params)
 
 
 def stage_env(threads: int) -> dict:
@@ -436,7 +495,7 @@ def exact(sc, run: Run) -> List[bytes]:
             lines = run_stage(cmd, env)
             try:
                 first = next(lines, None)
-                if first != header:
+                if first != header and _without_mtime(first) != _without_mtime(header):
                     raise StageError(f"shard {i}/{shards}: expected the header {header!r}, got {first!r}")
                 for line in lines:
                     # The shard's end marker sums the whole shard: it means nothing once the
@@ -551,6 +610,7 @@ def main(argv: List[str]) -> int:
         if not runs:
             raise UsageError("nothing to run")
         for run in runs:
+            pin_time(run)
             run.header = job_header(run)
     except (UsageError, OSError) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)

@@ -114,6 +114,12 @@ say "inputs: access.log $(wc -c < "$ACCESS") B, kjv.txt $(wc -c < "$KJV") B, kjv
 STATUS_RE='" ([0-9]{3}) ([0-9]+|-)'
 MATCH=(match "$STATUS_RE" --sum 2)
 FIELDS=(fields --format combined --by status --count --sum bytes --mean bytes --pct bytes:50,99 --approx-distinct ip)
+# Time: counts per hour in a zone with a half-hour offset, taken from the driver's TZ (stage
+# processes have an empty environment: the driver passes --tz and --now); syslog without years.
+PER_TZ=Asia/Kolkata
+PER=(grep -c GET --per 1h)
+SYSLOG=$ROOT/testdata/loghub/Linux_2k.log
+PER_SYSLOG=(fields --format syslog --by program --per 1d)
 
 # --- single-machine references (the expected bytes), timed ---------------------------------
 t=$(now)
@@ -127,6 +133,8 @@ t=$(now)
 kjv_single=$(since "$t")
 "$LOGMILL" --emit partial words "$KJV" > "$WORK/kjv.single.partial"
 "$LOGMILL" words "$KJV_LOSSY" > "$WORK/kjv-lossy.single.tsv"
+TZ=$PER_TZ "$LOGMILL" "${PER[@]}" "$ACCESS" "$SMALL" > "$WORK/per.single.tsv"
+TZ=$PER_TZ "$LOGMILL" "${PER_SYSLOG[@]}" "$SYSLOG" > "$WORK/per-syslog.single.tsv" 2>/dev/null
 grep -q '^#meta' "$WORK/access.single.partial" || die "the access-log partial has no #meta line (the test needs rejected records)"
 grep -q '^#meta' "$WORK/fields.single.partial" || die "the fields partial has no #meta line (the test needs a bad record)"
 
@@ -142,6 +150,8 @@ BATCH=$WORK/batch.txt
   echo "--name kjv-exact --mode exact --shards 4 --reducers 3 --logmill $(q "$LOGMILL") --out $WORK/kjv.b.tsv --partial-out $WORK/kjv.b.partial -- words -- $(q "$KJV")"
   echo "--name kjv-streaming --mode streaming --shards 2 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/kjv.a.tsv -- words -- $(q "$KJV")"
   echo "--name kjv-lossy-streaming --mode streaming --shards 2 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/kjv-lossy.a.tsv -- words -- $(q "$KJV_LOSSY")"
+  echo "--name per-exact --mode exact --shards 3 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/per.b.tsv -- $(q "${PER[@]}") -- $(q "$ACCESS" "$SMALL")"
+  echo "--name per-syslog-exact --mode exact --shards 3 --reducers 2 --logmill $(q "$LOGMILL") --out $WORK/per-syslog.b.tsv -- $(q "${PER_SYSLOG[@]}") -- $(q "$SYSLOG")"
 } > "$BATCH"
 
 export SPARK_LOCAL_IP=127.0.0.1
@@ -149,7 +159,7 @@ export PYSPARK_PYTHON=$VENV/bin/python
 export PYSPARK_DRIVER_PYTHON=$VENV/bin/python
 say "running $(wc -l < "$BATCH") Spark jobs in one SparkContext (local[2])"
 t=$(now)
-if ! PATH=$VENV/bin:$PATH "$VENV/bin/python" examples/spark/logmill_spark.py --batch "$BATCH" \
+if ! TZ=$PER_TZ PATH=$VENV/bin:$PATH "$VENV/bin/python" examples/spark/logmill_spark.py --batch "$BATCH" \
   > "$WORK/spark.out" 2> "$WORK/spark.err"; then
   grep -v '^\s*at \|^WARNING\|WARN ' "$WORK/spark.err" | tail -20 | sed 's/^/    /' >&2
   die "the Spark driver failed (see above): Spark could not start, or a job failed"
@@ -183,6 +193,8 @@ same "exact:     fields (sum, mean, pct, approx-distinct) = single machine" "$WO
 same_partial "exact:     fields partial = single machine" "$WORK/fields.b.partial" "$WORK/fields.single.partial"
 same "exact:     words, kjv.txt (invalid UTF-8) = single machine" "$WORK/kjv.b.tsv" "$WORK/kjv.single.tsv"
 same_partial "exact:     words, kjv.txt partial = single machine" "$WORK/kjv.b.partial" "$WORK/kjv.single.partial"
+same "exact:     grep -c --per 1h in the driver's TZ = single machine" "$WORK/per.b.tsv" "$WORK/per.single.tsv"
+same "exact:     fields --per 1d on syslog (years from the file) = single machine" "$WORK/per-syslog.b.tsv" "$WORK/per-syslog.single.tsv"
 # (a) streaming: identical on clean UTF-8 input.
 same "streaming: match --sum, access logs  = single machine" "$WORK/access.a.tsv" "$WORK/access.single.tsv"
 same_partial "streaming: the partial (header, #meta, keys) = single machine" "$WORK/access.a.partial" "$WORK/access.single.partial"
@@ -216,6 +228,16 @@ elif [ "$CI" = true ]; then
   fail "gawk is missing (needed in CI)"
 else
   say "skip gawk comparison (gawk not installed)"
+fi
+
+# Streaming mode refuses --per (binary bucket keys cannot pass RDD.pipe's UTF-8 text).
+if "$VENV/bin/python" examples/spark/logmill_spark.py --mode streaming --logmill "$LOGMILL" -- "${PER[@]}" -- "$SMALL" \
+  > /dev/null 2> "$WORK/per.refused.err"; then
+  fail "streaming: --per was not refused"
+elif grep -q -- '--per cannot run in streaming mode' "$WORK/per.refused.err"; then
+  pass "streaming: --per is refused with one line"
+else
+  fail "streaming: --per refused for another reason: $(cat "$WORK/per.refused.err")"
 fi
 
 # --- mrjob (Hadoop Streaming's contract, local runner) -----------------------------------

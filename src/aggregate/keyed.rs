@@ -57,6 +57,10 @@ pub struct Meta {
     /// `--since`, `--until`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub untimed: u64,
+    /// Under `--example`: the runs' input lists and the line index (see
+    /// [`super::example`]).
+    #[serde(default, skip_serializing_if = "super::example::ExampleMeta::is_empty")]
+    pub example: super::example::ExampleMeta,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -72,6 +76,7 @@ impl Merge for Meta {
         self.rejected.merge(other.rejected);
         Merge::merge(&mut self.bad, other.bad);
         self.untimed.merge(other.untimed);
+        self.example.merge(other.example);
     }
 }
 

@@ -7,6 +7,7 @@
 //! integral: floating-point addition is neither.
 
 mod alloc;
+pub mod example;
 mod hash;
 pub mod key;
 pub mod keyed;

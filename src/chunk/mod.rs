@@ -69,6 +69,25 @@ impl Framing {
         }
     }
 
+    /// How many records `data` holds (it starts at a record start and ends at a record end or
+    /// the input's end): lines, CSV records (a `\n` inside quotes ends none), or multi-line
+    /// records. A last record without its `\n` counts too. Summed over the chunks of an
+    /// input, this is the input's record count whatever the chunk size.
+    pub fn count_records(self, data: &[u8]) -> u64 {
+        match self {
+            Framing::Lines => {
+                let ends = memchr::memchr_iter(b'\n', data).count() as u64;
+                ends + u64::from(data.last().is_some_and(|&b| b != b'\n'))
+            }
+            Framing::Quoted { delimiter } => {
+                let scan = RecordScan::new(delimiter);
+                let ends = scan.count_ends(data);
+                ends + u64::from(scan.last_end(data) < data.len())
+            }
+            Framing::Records(rule) => rule.records(data).count() as u64,
+        }
+    }
+
     /// The record rule, under [`Framing::Records`].
     pub fn record_rule(self) -> Option<&'static RecordRule> {
         match self {
@@ -224,6 +243,17 @@ impl RecordScan {
         .unwrap_or(data.len())
     }
 
+    /// How many `\n` outside quoted fields `data` (which starts at a record start) holds: its
+    /// complete records.
+    pub fn count_ends(&self, data: &[u8]) -> u64 {
+        let mut n = 0u64;
+        self.walk(data, 0, |a, b| {
+            n += memchr::memchr_iter(b'\n', &data[a..b]).count() as u64;
+            None::<usize>
+        });
+        n
+    }
+
     /// One past the last `\n` outside quoted fields in `data`, which starts at a record start;
     /// 0 if there is none.
     pub fn last_end(&self, data: &[u8]) -> usize {
@@ -306,6 +336,33 @@ mod tests {
 
     fn pieces(data: &[u8], size: usize) -> Vec<&[u8]> {
         chunks(data, size).map(|r| &data[r]).collect()
+    }
+
+    #[test]
+    fn records_counted_over_chunks_are_the_records_of_the_whole() {
+        use super::records::{Preset, RecordSpec};
+        let indented = RecordSpec::Preset(Preset::Indented).rule().unwrap();
+        let cases: [(Framing, &[u8], u64); 6] = [
+            (Framing::Lines, b"a\nbb\n\nccc", 4),
+            (Framing::Lines, b"a\nbb\n", 2),
+            (Framing::Lines, b"", 0),
+            (
+                Framing::Quoted { delimiter: b',' },
+                b"h,i\n1,\"x\ny\"\n2,\"\"\"\n\"\n3",
+                4,
+            ),
+            (Framing::Records(indented), b"a\n  b\n  c\nd\ne\n  f", 3),
+            (Framing::Records(indented), b"a\n  b\n", 1),
+        ];
+        for (framing, data, want) in cases {
+            assert_eq!(framing.count_records(data), want, "{data:?}");
+            for size in 1..=data.len().max(1) {
+                let n: u64 = framed_chunks(data, size, framing)
+                    .map(|r| framing.count_records(&data[r]))
+                    .sum();
+                assert_eq!(n, want, "{data:?} in chunks of {size}");
+            }
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::emit::{EmitOptions, Report, ReportInput};
 use crate::input::InputSpec;
 use crate::jobs::{JobParams, RejectArgs};
-use crate::partial::format::Header;
+use crate::partial::format::{EmitMode, Header};
 
 /// Gives `emit` (an HTML output) its report: titled `logmill JOB` until
 /// [`set_command_line`] names the whole command. `--top` moves into the report, which counts
@@ -32,6 +32,21 @@ pub(super) fn attach(
         ..Report::default()
     };
     emit.report = Some(Arc::new(report));
+}
+
+/// Whether a run counts the records it reads: only for a report, which shows the number.
+pub fn counts_records(emit: &EmitOptions, mode: EmitMode) -> bool {
+    emit.report.is_some() && mode == EmitMode::Final
+}
+
+/// `emit` with the records a run read named in its report (when it has one and they were
+/// counted).
+pub fn with_records(emit: &EmitOptions, records: Option<u64>) -> EmitOptions {
+    let mut emit = emit.clone();
+    if let (Some(report), Some(n)) = (emit.report.as_mut(), records) {
+        Arc::make_mut(report).records = Some(n);
+    }
+    emit
 }
 
 /// Flags that never change a result (how it is computed, where it goes), with whether they

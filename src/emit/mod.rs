@@ -6,6 +6,7 @@
 pub mod capture;
 pub mod chart;
 pub mod csv;
+pub mod extra;
 pub mod html;
 pub mod json;
 pub mod tsv;
@@ -43,6 +44,8 @@ pub struct EmitOptions {
     /// What an HTML report says besides its rows (title, inputs, ...); other formats
     /// ignore it. None gives a report with a plain title.
     pub report: Option<Arc<Report>>,
+    /// Columns a wrapper job adds after the job's own (see [`extra`]).
+    pub extra: Vec<String>,
 }
 
 /// The output formats.
@@ -109,13 +112,21 @@ pub fn emitter_for<'a, W: Write + 'a>(
     meta: &Meta,
     out: W,
 ) -> Box<dyn Emitter + 'a> {
-    match emit.format {
+    let e = match emit.format {
         OutputFormat::Html => watch::wrap(Box::new(HtmlEmitter::new(
             io::BufWriter::with_capacity(1 << 16, out),
             emit.report.as_deref().cloned().unwrap_or_default(),
             meta,
         ))),
         format => emitter(format, emit.header, out),
+    };
+    match emit.format {
+        OutputFormat::Chart(_) => e,
+        _ if emit.extra.is_empty() => e,
+        _ => Box::new(extra::Extra {
+            inner: e,
+            names: emit.extra.clone(),
+        }),
     }
 }
 

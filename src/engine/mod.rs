@@ -9,6 +9,7 @@
 //! exactly associative and commutative and emit sorts by a total order.
 
 pub mod budget;
+mod counted;
 mod reads;
 mod shard;
 
@@ -32,6 +33,7 @@ use crate::input::{self, Data, InputSpec, MmapPolicy, OpenOptions, Source};
 use crate::progress::{Progress, ProgressMode};
 
 pub use budget::{Budget, Spiller};
+pub use counted::Counted;
 pub use reads::InputRead;
 pub use shard::Shard;
 
@@ -73,6 +75,11 @@ pub struct Chunk<'a> {
     /// the input, for mappers that ask for it ([`Mapper::wants_sample`]; empty otherwise):
     /// what a mapper decides once per input (a timestamp format) it decides from these.
     pub sample: &'a [u8],
+    /// Where the chunk whose lines are counted starts (see [`Mapper::see_chunk`]): `offset`,
+    /// unless this is a piece of a larger chunk (a timed run maps runs of lines).
+    pub lines_from: u64,
+    /// Lines between `lines_from` and `offset`.
+    pub lines_before: u64,
 }
 
 impl<'a> Chunk<'a> {
@@ -85,6 +92,8 @@ impl<'a> Chunk<'a> {
             head: &data[..Framing::Lines.head_end(data)],
             data,
             sample: &data[..crate::chunk::sample_end(data)],
+            lines_from: 0,
+            lines_before: 0,
         }
     }
 }
@@ -97,6 +106,22 @@ pub trait Mapper: Sync {
     /// Folds every record of `chunk` into `partial`. Must not depend on where the chunk's
     /// boundaries fall beyond their being line boundaries.
     fn map(&self, chunk: Chunk<'_>, partial: &mut Self::Partial);
+
+    /// Whether the mapper wants to see every whole chunk ([`Mapper::see_chunk`]) when a
+    /// wrapper maps only pieces of it ([`Mapper::map_piece`]). No by default.
+    fn sees_chunks(&self) -> bool {
+        false
+    }
+
+    /// Sees a whole chunk whose pieces a wrapper maps through [`Mapper::map_piece`] (the
+    /// lines of every chunk are counted for `--example`). Nothing by default.
+    fn see_chunk(&self, _chunk: Chunk<'_>, _partial: &mut Self::Partial) {}
+
+    /// Maps a piece of a chunk the wrapper showed to [`Mapper::see_chunk`] (the piece's
+    /// `lines_from` and `lines_before` place it in that chunk). [`Mapper::map`] by default.
+    fn map_piece(&self, piece: Chunk<'_>, partial: &mut Self::Partial) {
+        self.map(piece, partial)
+    }
 
     /// Where this mapper's records end, so chunks are cut between records. Lines by default.
     fn framing(&self) -> Framing {
@@ -114,6 +139,11 @@ pub trait Mapper: Sync {
     fn select_chunks(&self, chunks: &[Chunk<'_>]) -> Range<usize> {
         0..chunks.len()
     }
+
+    /// Called once before any chunk is mapped, with the run's inputs by [`Chunk::input`]
+    /// index (directories expanded): a mapper that decides something per input from the input
+    /// itself (the modification time that dates year-less timestamps) decides it here.
+    fn begin(&self, _inputs: &[InputSpec]) {}
 }
 
 /// A borrowed mapper maps as the mapper does (a job can hand out the mapper it holds).
@@ -123,6 +153,18 @@ impl<M: Mapper> Mapper for &M {
     #[inline]
     fn map(&self, chunk: Chunk<'_>, partial: &mut Self::Partial) {
         (**self).map(chunk, partial)
+    }
+
+    fn sees_chunks(&self) -> bool {
+        (**self).sees_chunks()
+    }
+
+    fn see_chunk(&self, chunk: Chunk<'_>, partial: &mut Self::Partial) {
+        (**self).see_chunk(chunk, partial)
+    }
+
+    fn map_piece(&self, piece: Chunk<'_>, partial: &mut Self::Partial) {
+        (**self).map_piece(piece, partial)
     }
 
     fn framing(&self) -> Framing {
@@ -135,6 +177,10 @@ impl<M: Mapper> Mapper for &M {
 
     fn select_chunks(&self, chunks: &[Chunk<'_>]) -> Range<usize> {
         (**self).select_chunks(chunks)
+    }
+
+    fn begin(&self, inputs: &[InputSpec]) {
+        (**self).begin(inputs)
     }
 }
 
@@ -316,6 +362,7 @@ impl Engine {
             progress: progress.clone(),
             limits: self.opts.limits,
         };
+        mapper.begin(&expanded.inputs);
         let inputs: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
         let raw_names: Vec<Vec<u8>> = expanded.inputs.iter().map(InputSpec::name_bytes).collect();
         let mut reads: Vec<InputRead> = expanded.inputs.iter().map(InputRead::unread).collect();
@@ -444,8 +491,10 @@ impl Engine {
                     input: *input,
                     offset: at.start as u64,
                     head,
-                    data: &full[at],
+                    data: &full[at.clone()],
                     sample,
+                    lines_from: at.start as u64,
+                    lines_before: 0,
                 });
             }
             // The mapper may leave out chunks it knows it does not need (`--sorted`).
@@ -647,6 +696,8 @@ impl Engine {
                             head: &head,
                             data: &buf,
                             sample: &sample,
+                            lines_from: at,
+                            lines_before: 0,
                         };
                         mapper.map(chunk, &mut p);
                         // The reader may have finished already; then the block is simply
@@ -667,6 +718,8 @@ impl Engine {
                                 head: &head,
                                 data: &buf,
                                 sample: &sample,
+                                lines_from: at,
+                                lines_before: 0,
                             };
                             slots.map(chunk, mapper, s);
                         }

@@ -64,9 +64,37 @@ pub struct OutputArgs {
     #[arg(long, value_name = "N", value_parser = parse_rows)]
     pub top_per: Option<usize>,
 
+    /// Add a column `example`: FILE:LINE of each key's first record.
+    ///
+    /// Each key's first record, as FILE:LINE: the earliest record in argument order of the
+    /// inputs, then byte offset (a merge of partials from runs over other input lists orders
+    /// inputs by path bytes). When the lines before it were not all counted (a shard merged without the
+    /// shards before it), the column holds FILE@BYTE_OFFSET instead.
+    #[arg(long)]
+    pub example: bool,
+
+    /// Like --example, and a column `example_text` with the line.
+    ///
+    /// Like --example, and a column `example_text` with that record's first line (TAB, LF, CR
+    /// and backslash escaped in TSV as keys are).
+    #[arg(long)]
+    pub example_text: bool,
+
     /// Output format and destination.
     #[command(flatten)]
     pub format: FormatArgs,
+}
+
+impl OutputArgs {
+    /// What `--example` and `--example-text` ask for.
+    pub fn example_mode(&self) -> Option<crate::jobs::example::ExampleMode> {
+        use crate::jobs::example::ExampleMode;
+        match (self.example, self.example_text) {
+            (_, true) => Some(ExampleMode::Text),
+            (true, false) => Some(ExampleMode::Place),
+            _ => None,
+        }
+    }
 }
 
 /// Flags shared by every job: how and where results are written.
@@ -171,13 +199,17 @@ pub struct TimeArgs {
 
     /// A strptime format for the timestamps, like '%Y-%m-%d %H:%M:%S'
     ///
-    /// Matched at the start of each line after leading blanks, instead of the known formats.
+    /// Matched at the start of each line (record) after leading blanks, or at the start of the
+    /// value of --time-field, instead of the known formats.
     #[arg(long, value_name = "FMT", help_heading = "Time")]
     pub time_format: Option<String>,
 
-    /// The timestamp's field (fields presets: combined, common, syslog)
+    /// The timestamp's field (fields --format jsonl or csv)
     ///
-    /// The presets know their time field: there the known formats find it.
+    /// A JSON key path (ts, req.time) or a CSV column (header name or 1-based number). Its
+    /// value is read with --time-format, else as RFC 3339 or another known format at its start,
+    /// else as a number of seconds since the epoch (1700000000, 1700000000.5). The presets
+    /// combined, common and syslog know their time field (the known formats find it).
     #[arg(long, value_name = "FIELD", help_heading = "Time")]
     pub time_field: Option<String>,
 
@@ -190,7 +222,9 @@ pub struct TimeArgs {
 
     /// The year of year-less timestamps (syslog, Android, Proxifier)
     ///
-    /// By default the current year, one earlier for months later than the current month.
+    /// By default each file's own: the year of its modification time, one earlier for a month
+    /// later than the file's (a December line in a January file). Stdin and pipes have none:
+    /// there the year of now (--now), one earlier for a month later than now's.
     #[arg(long, value_name = "N", help_heading = "Time")]
     pub year: Option<i16>,
 
@@ -217,9 +251,9 @@ pub struct TimeArgs {
     )]
     pub until: Option<String>,
 
-    /// Pin "now" for relative --since/--until and the default year
+    /// Pin "now" for relative --since/--until and the year of stdin
     ///
-    /// For tests and replays.
+    /// For tests and replays. Year-less timestamps of stdin (and pipes) take the year of now.
     #[arg(long, value_name = "TIME", help_heading = "Time")]
     pub now: Option<String>,
 

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 
 /// Where a run's bad records go: the spool of `--rejects`, or `--strict`, or nowhere (they
 /// are only counted).
-pub(crate) struct BadRecords {
+pub struct BadRecords {
     /// `--rejects`.
     path: Option<PathBuf>,
     /// `--strict`.
@@ -44,7 +44,7 @@ const REJECT_BUFFER: usize = 1 << 16;
 impl BadRecords {
     /// Where the bad records of a run with `--rejects path` and `--strict` go; opens the spool
     /// (and creates the rejects file's temporary, so an unwritable path fails before any work).
-    pub(crate) fn new(path: Option<&Path>, strict: bool) -> Result<BadRecords> {
+    pub fn new(path: Option<&Path>, strict: bool) -> Result<BadRecords> {
         let spool = match path {
             Some(path) if !strict => Some(Spool::for_rejects(path)?),
             _ => None,
@@ -58,13 +58,13 @@ impl BadRecords {
     }
 
     /// Whether bad records are listed (spooled or kept for `--strict`), not only counted.
-    pub(crate) fn listed(&self) -> bool {
+    pub fn listed(&self) -> bool {
         self.spool.is_some() || self.strict
     }
 
     /// With `--strict`: whether a chunk starting at `(input, offset)` comes after a bad record
     /// already found, so that it cannot hold the first one.
-    pub(crate) fn past_first_bad(&self, input: usize, offset: u64) -> bool {
+    pub fn past_first_bad(&self, input: usize, offset: u64) -> bool {
         if !self.strict {
             return false;
         }
@@ -76,7 +76,7 @@ impl BadRecords {
     /// chunk, with its `text` and the `reason` `--strict` reports. Returns true when the chunk
     /// needs no more bad records (`--strict`: only the first counts).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn reject(
+    pub fn reject(
         &self,
         chunk: Chunk<'_>,
         start: usize,
@@ -116,7 +116,7 @@ impl BadRecords {
     }
 
     /// Ends a chunk of `lines` lines: its buffered rejects go to the spool.
-    pub(crate) fn chunk_done(
+    pub fn chunk_done(
         &self,
         chunk: Chunk<'_>,
         lines: u64,
@@ -155,7 +155,7 @@ impl BadRecords {
     /// The end of a run: the first hard error (in input order) is the run's error; with
     /// `--strict`, so is the first bad record in input order; with `--rejects`, the rejects
     /// file is written and put in place. `names` names the inputs.
-    pub(crate) fn settle(&self, list: &mut Listed, names: &[String]) -> Result<()> {
+    pub fn settle(&self, list: &mut Listed, names: &[String]) -> Result<()> {
         if let Some((input, msg)) = list.errors.iter().min() {
             let name = names.get(*input).map_or("-", String::as_str);
             return Err(Error::Fields(format!("{name}: {msg}")));
@@ -181,7 +181,7 @@ impl BadRecords {
 
 /// Where a warning about bad records sends the user: the rejects file of the run, or the flag
 /// that would write one.
-pub(crate) fn where_listed(rejects: Option<&Path>) -> String {
+pub fn where_listed(rejects: Option<&Path>) -> String {
     match rejects {
         Some(path) => format!("they are listed in {}", path.display()),
         None => "--rejects FILE lists them".into(),
@@ -190,7 +190,7 @@ pub(crate) fn where_listed(rejects: Option<&Path>) -> String {
 
 /// Rejected texts of one chunk, buffered before they go to the spool.
 #[derive(Debug, Default)]
-pub(crate) struct ChunkRejects {
+pub struct ChunkRejects {
     text: Vec<u8>,
     pending: Vec<Reject>,
 }
@@ -198,7 +198,7 @@ pub(crate) struct ChunkRejects {
 /// The bad records of a partial: where they were, the chunks' line counts, and hard errors
 /// of the run (by input), which end it.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Listed {
+pub struct Listed {
     lines: Vec<ChunkLines>,
     rejects: Vec<Reject>,
     errors: Vec<(usize, String)>,
@@ -206,7 +206,7 @@ pub(crate) struct Listed {
 
 impl Listed {
     /// A hard error in input `input`: the run fails with the first (in input order).
-    pub(crate) fn error(&mut self, input: usize, msg: String) {
+    pub fn error(&mut self, input: usize, msg: String) {
         self.errors.push((input, msg));
     }
 }
@@ -370,6 +370,8 @@ mod tests {
             head: b"",
             data,
             sample: b"",
+            lines_from: offset,
+            lines_before: 0,
         }
     }
 

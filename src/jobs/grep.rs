@@ -92,6 +92,10 @@ pub struct GrepArgs {
     #[command(flatten)]
     pub records: RecordArgs,
 
+    /// Where bad records go: records without a timestamp under the time options.
+    #[command(flatten)]
+    pub bad: RejectArgs,
+
     /// Input files; `-` or none reads stdin.
     #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
@@ -253,9 +257,11 @@ counted instead: the regex runs over the whole record, ^ and $ match at the line
                 sort: SortArg::Count,
                 top: None,
                 top_per: None,
+                example: false,
+                example_text: false,
                 format: a.format,
             },
-            bad: RejectArgs::default(),
+            bad: a.bad,
         })
     }
 

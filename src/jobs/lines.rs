@@ -33,6 +33,10 @@ pub struct LinesArgs {
     #[command(flatten)]
     pub records: RecordArgs,
 
+    /// Where bad records go: records without a timestamp under the time options.
+    #[command(flatten)]
+    pub bad: RejectArgs,
+
     /// Input files; `-` or none reads stdin.
     #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
@@ -126,7 +130,7 @@ With --records or --record-start, a key is a whole record, in a column named rec
             },
             files: args.files,
             output: args.output,
-            bad: RejectArgs::default(),
+            bad: args.bad,
         })
     }
 

@@ -519,6 +519,14 @@ with its stack trace): ^ and $ match at the lines inside it, . stops at a line e
         export(Some(run), counts, &inputs.names)
     }
 
+    fn bad_records<'m>(run: &'m MatchRun<'_>) -> Option<&'m BadRecords> {
+        Some(&run.bad)
+    }
+
+    fn listed(counts: &mut MatchCounts) -> Option<&mut Listed> {
+        Some(&mut counts.listed)
+    }
+
     fn spill_access() -> Option<TableAccess<MatchCounts, Tally>> {
         Some(TableAccess {
             table: |p| &mut p.table,
@@ -538,6 +546,24 @@ with its stack trace): ^ and $ match at the lines inside it, . stops at a line e
 
     fn count(tally: &Tally) -> u64 {
         tally.count
+    }
+
+    fn value_columns(&self) -> Vec<String> {
+        self.mapper.sum.iter().map(|(_, name)| name.clone()).collect()
+    }
+
+    fn value_cells(&self, tally: &Tally) -> Result<Vec<String>> {
+        match &self.mapper.sum {
+            None => Ok(Vec::new()),
+            Some((_, column)) => match tally.sum.total() {
+                Ok(d) => Ok(vec![d.to_string()]),
+                Err(_) => Err(Error::SumOverflow {
+                    column: column.clone(),
+                    key: String::new(),
+                    reason: OVERFLOW_REASON.into(),
+                }),
+            },
+        }
     }
 
     fn finish(&self, keyed: Keyed<Tally>, shown: Shown<'_>, out: &mut dyn Write) -> Result<Outcome> {

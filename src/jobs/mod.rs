@@ -25,10 +25,14 @@ use crate::order::order_rows;
 use crate::spill::Rows;
 
 pub mod args;
+pub mod example;
 #[macro_use]
 mod registry;
 pub mod timed;
 pub mod timed_emit;
+pub mod timed_field;
+mod timed_map;
+pub mod timed_report;
 pub mod timed_sorted;
 
 pub use args::{OutputArgs, RecordArgs, RejectArgs};
@@ -114,6 +118,17 @@ pub trait Job: Sized + Send + Sync + 'static {
         Ok(())
     }
 
+    /// Whether the job wants the names of a run's inputs before its mapper is made
+    /// ([`Job::name_inputs`]). No by default.
+    fn wants_input_names(&self) -> bool {
+        false
+    }
+
+    /// Told, before the mapper of a run is made, the run's whole input list in argument order
+    /// (`all`, directories expanded) and the inputs the mapper sees, by `Chunk::input`
+    /// (`mapped`: fewer under `--state`, which reads only what is new).
+    fn name_inputs(&self, _all: &[Vec<u8>], _mapped: &[Vec<u8>]) {}
+
     /// The mapper of one run.
     fn mapper(&self) -> Result<Self::Mapper<'_>>;
 
@@ -125,6 +140,18 @@ pub trait Job: Sized + Send + Sync + 'static {
         partial: Self::Partial,
         inputs: &InputList,
     ) -> Result<Keyed<Self::State>>;
+
+    /// Where the mapper sends bad records, for a job that rejects records itself: a timed run
+    /// ([`timed::TimedMapper`]) sends records without a timestamp to the same spool, so one
+    /// `--rejects` file lists both in line order.
+    fn bad_records<'m>(_mapper: &'m Self::Mapper<'_>) -> Option<&'m bad_records::BadRecords> {
+        None
+    }
+
+    /// Where a worker partial lists its bad records (with [`Job::bad_records`]).
+    fn listed(_partial: &mut Self::Partial) -> Option<&mut bad_records::Listed> {
+        None
+    }
 
     /// Where the keyed table sits in a worker partial, when it may spill to disk.
     fn spill_access() -> Option<TableAccess<Self::Partial, Self::State>> {
@@ -157,6 +184,33 @@ pub trait Job: Sized + Send + Sync + 'static {
 
     /// The count that ranks a key's state under `--sort count`.
     fn count(state: &Self::State) -> u64;
+
+    /// The names of the aggregate columns a row shows besides its key and count (`fields`'
+    /// `--sum` and the like, `match --sum`): `logmill diff` shows them old and new.
+    fn value_columns(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The cells of [`Job::value_columns`] for a state.
+    fn value_cells(&self, _state: &Self::State) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    /// Columns a wrapper job adds after every other (`example`, `example_text`).
+    fn extra_columns(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The cells of [`Job::extra_columns`] for a state of a result whose job-wide facts are
+    /// `meta` (`resolver`: what [`crate::aggregate::example::ExampleMeta::resolver`] made of
+    /// them).
+    fn extra_cells(
+        &self,
+        _resolver: &crate::aggregate::example::Resolver,
+        _state: &Self::State,
+    ) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
 
     /// Writes the final result held in memory. By default: the rows in the final order
     /// ([`crate::order`]), through [`Job::write_rows`].
@@ -211,7 +265,7 @@ pub fn whole_table<S>() -> TableAccess<KeyedTable<S>, S> {
     }
 }
 
-pub(crate) mod bad_records;
+pub mod bad_records;
 pub mod pattern;
 pub mod search;
 

@@ -11,19 +11,21 @@
 //! header next to the job's parameters ([`RunParams`]), so partials that disagree do not merge.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::args::{TimeArgs, TimeMode};
-use super::timed_sorted::{self, ChunkOrder, Track};
-use super::{Chunk, InputList, Job, JobParams, Keyed, Mapper};
+use super::bad_records::{BadRecords, Listed};
+use super::timed_field::TimeField;
+use super::timed_sorted::{self, ChunkOrder};
+use super::{Chunk, InputList, Job, JobParams, Keyed, Mapper, RejectArgs};
 use crate::aggregate::Merge;
 use crate::error::{Error, Result};
 use crate::timestamp::{
-    detect, parse_time_arg, resolve_zone, Bucketer, CustomFormat, Detected, Per, Resolver, Stamp,
-    TimeError, YearRule, Zone,
+    detect, parse_time_arg, resolve_zone, Bucketer, CustomFormat, Detected, Per, TimeError,
+    YearRule, Zone,
 };
 
 /// Bytes of the bucket in front of every key under `--per`.
@@ -50,6 +52,9 @@ pub struct TimeParams {
     /// `--time-format`; None is `--time auto`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
+    /// `--time-field`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
     /// The zone resolved (`--tz`, else the local zone), as [`Zone::id`].
     pub zone: String,
     /// The year of year-less timestamps: `--year`, else the year of "now".
@@ -57,6 +62,13 @@ pub struct TimeParams {
     /// Without `--year`: the month of "now"; lines of a later month are from the year before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub month: Option<u8>,
+    /// Without `--year`: by input name, the year and month of the modification time that
+    /// dated the input's year-less timestamps (only inputs where one was read; inputs
+    /// without a usable modification time, such as stdin, are dated by `year`/`month`).
+    /// Filled in after the map ([`TimedMapper::resolved_years`]). Partials agree when the
+    /// inputs they share were dated alike; a merge carries the union.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mtime: BTreeMap<String, (i16, u8)>,
     /// `--since` resolved, RFC 3339 in UTC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
@@ -123,9 +135,11 @@ impl TimeParams {
         Ok(Some(TimeParams {
             per,
             format: a.time_format.clone(),
+            field: a.time_field.clone(),
             zone: zone.id().to_string(),
             year,
             month,
+            mtime: BTreeMap::new(),
             since: at("--since", &a.since)?,
             until: at("--until", &a.until)?,
         }))
@@ -141,6 +155,8 @@ pub struct RunParams {
     pub job: JobParams,
     /// The time options.
     pub time: Option<TimeParams>,
+    /// `--example` / `--example-text` (as `"example"`; absent otherwise).
+    pub example: Option<super::example::ExampleMode>,
 }
 
 impl Serialize for RunParams {
@@ -151,6 +167,12 @@ impl Serialize for RunParams {
             map.insert(
                 "time".into(),
                 serde_json::to_value(t).map_err(S::Error::custom)?,
+            );
+        }
+        if let (Some(e), Some(map)) = (&self.example, v.as_object_mut()) {
+            map.insert(
+                "example".into(),
+                serde_json::to_value(e).map_err(S::Error::custom)?,
             );
         }
         v.serialize(s)
@@ -165,8 +187,12 @@ impl<'de> Deserialize<'de> for RunParams {
             Some(t) => Some(serde_json::from_value(t).map_err(D::Error::custom)?),
             None => None,
         };
+        let example = match v.as_object_mut().and_then(|m| m.remove("example")) {
+            Some(e) => Some(serde_json::from_value(e).map_err(D::Error::custom)?),
+            None => None,
+        };
         let job = serde_json::from_value(v).map_err(D::Error::custom)?;
-        Ok(RunParams { job, time })
+        Ok(RunParams { job, time, example })
     }
 }
 
@@ -183,8 +209,45 @@ impl crate::partial::format::Header for RunParams {
         if self.job != other.job {
             return self.job.mismatch(a, &other.job, b);
         }
-        if self.time == other.time {
-            return None;
+        if self.example != other.example {
+            let show = |e: &Option<super::example::ExampleMode>| match e {
+                None => "none",
+                Some(super::example::ExampleMode::Place) => "--example",
+                Some(super::example::ExampleMode::Text) => "--example-text",
+            };
+            return Some(format!(
+                "cannot merge '{}' partials made with different examples: {} in {a} but {} in {b}",
+                self.name(),
+                show(&self.example),
+                show(&other.example)
+            ));
+        }
+        let rules_only = |t: &Option<TimeParams>| {
+            t.clone().map(|mut t| {
+                t.mtime.clear();
+                t
+            })
+        };
+        if rules_only(&self.time) == rules_only(&other.time) {
+            let (Some(x), Some(y)) = (&self.time, &other.time) else {
+                return None;
+            };
+            let differ = x
+                .mtime
+                .iter()
+                .find(|(input, ym)| y.mtime.get(*input).is_some_and(|o| o != *ym))?;
+            let other_ym = y.mtime[differ.0];
+            return Some(format!(
+                "cannot merge '{}' partials that dated the year-less timestamps of {} \
+                 differently: from its modification time in {}-{:02} in {a} but {}-{:02} in \
+                 {b} (give --year to date them alike)",
+                self.name(),
+                differ.0,
+                differ.1 .0,
+                differ.1 .1,
+                other_ym.0,
+                other_ym.1
+            ));
         }
         let show = |t: &Option<TimeParams>| {
             t.as_ref().map_or_else(
@@ -206,14 +269,16 @@ impl crate::partial::format::Header for RunParams {
 pub struct TimeRun {
     /// What was resolved.
     pub params: TimeParams,
-    zone: Zone,
-    years: YearRule,
-    format: Option<CustomFormat>,
+    pub(super) zone: Zone,
+    pub(super) years: YearRule,
+    pub(super) format: Option<CustomFormat>,
     per: Option<Per>,
-    since: Option<Timestamp>,
-    until: Option<Timestamp>,
+    pub(super) since: Option<Timestamp>,
+    pub(super) until: Option<Timestamp>,
     /// `--sorted`: as given, and as a duration.
-    sorted: Option<(String, SignedDuration)>,
+    pub(super) sorted: Option<(String, SignedDuration)>,
+    /// `--time-field` of `fields --format jsonl|csv`.
+    pub(super) field: Option<Arc<TimeField>>,
 }
 
 /// Parses `--sorted SLACK` (a duration as `--per` takes it).
@@ -223,6 +288,15 @@ pub fn parse_slack(s: &str) -> Result<SignedDuration> {
 }
 
 impl TimeRun {
+    /// With the time field of `job` (`--time-field` of `fields --format jsonl|csv`).
+    pub fn field(mut self, job: &JobParams) -> Result<TimeRun> {
+        self.field = match (&self.params.field, job) {
+            (Some(f), JobParams::Fields(p)) => TimeField::of(p, f)?.map(Arc::new),
+            _ => None,
+        };
+        Ok(self)
+    }
+
     /// With `--sorted SLACK`.
     pub fn sorted(mut self, slack: Option<&str>) -> Result<TimeRun> {
         self.sorted = slack
@@ -265,6 +339,7 @@ impl TimeRun {
             since: instant("--since", &p.since)?,
             until: instant("--until", &p.until)?,
             sorted: None,
+            field: None,
             params: p.clone(),
         })
     }
@@ -294,6 +369,11 @@ pub struct TimedPartial<P> {
     pub no_time: u64,
     /// Under `--sorted`: each mapped chunk's order summary.
     pub order: Vec<ChunkOrder>,
+    /// Where the records without a timestamp were, and the lines between the pieces the job
+    /// mapped (with `--rejects`, `--strict`).
+    pub listed: Listed,
+    /// What the job's mapper saw of whole chunks ([`Mapper::see_chunk`]), when it asks.
+    pub seen: Option<P>,
 }
 
 impl<P> Default for TimedPartial<P> {
@@ -302,6 +382,8 @@ impl<P> Default for TimedPartial<P> {
             buckets: BTreeMap::new(),
             no_time: 0,
             order: Vec::new(),
+            listed: Listed::default(),
+            seen: None,
         }
     }
 }
@@ -318,6 +400,8 @@ impl<P: Merge> Merge for TimedPartial<P> {
         }
         self.no_time.merge(other.no_time);
         self.order.extend(other.order);
+        self.listed.merge(other.listed);
+        self.seen.merge(other.seen);
     }
 
     fn saturated(&self) -> bool {
@@ -329,9 +413,70 @@ impl<P: Merge> Merge for TimedPartial<P> {
 pub struct TimedMapper<'t, M> {
     /// The job's mapper.
     pub inner: M,
-    run: &'t TimeRun,
+    pub(super) run: &'t TimeRun,
     /// The format detected per input (by index), decided from the input's first lines.
     detected: Mutex<BTreeMap<usize, Option<Detected>>>,
+    /// Per input (by index), how its year-less timestamps are dated ([`Mapper::begin`]).
+    years: Mutex<Vec<InputYears>>,
+    /// Where the job's mapper lists bad records (`match`, `fields`), if it does.
+    job_bad: BadRecordsOf<M>,
+    /// Where bad records go when the job lists none itself (`--rejects`, `--strict` of
+    /// `words`, `grep`, `lines`).
+    own_bad: Option<BadRecords>,
+}
+
+/// The spool of a job's mapper ([`Job::bad_records`]).
+type BadRecordsOf<M> = for<'a> fn(&'a M) -> Option<&'a BadRecords>;
+
+/// The timed mapper of `job` in `run`, its bad records (records without a timestamp among
+/// them) going where `bad` says: the job's own spool when it has one.
+pub fn timed_mapper<'j, 't, J: Job>(
+    job: &'j J,
+    run: &'t TimeRun,
+    bad: &RejectArgs,
+) -> Result<TimedMapper<'t, J::Mapper<'j>>> {
+    let inner = job.mapper()?;
+    let own_bad = match J::bad_records(&inner) {
+        None if bad.rejects.is_some() || bad.strict => {
+            Some(BadRecords::new(bad.rejects.as_deref(), bad.strict)?)
+        }
+        _ => None,
+    };
+    let mut m = TimedMapper::new(inner, run);
+    m.job_bad = J::bad_records;
+    m.own_bad = own_bad;
+    Ok(m)
+}
+
+/// How one input's year-less timestamps are dated.
+#[derive(Debug, Clone)]
+struct InputYears {
+    name: String,
+    rule: YearRule,
+    /// The rule comes from the input's modification time (not `--year` nor "now").
+    from_mtime: bool,
+    /// A year-less timestamp of the input was dated by it.
+    used: bool,
+}
+
+/// The year rule of an input without `--year`: from its modification time when it is a
+/// regular file (a `.gz` file's own), else (stdin, a pipe) `now`, the rule of "now".
+fn input_years(spec: &crate::input::InputSpec, now: YearRule, zone: &Zone) -> InputYears {
+    use crate::input::InputSpec;
+    let mtime = match spec {
+        InputSpec::Path(p) | InputSpec::Part { path: p, .. } => std::fs::metadata(p)
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| Timestamp::try_from(t).ok()),
+        InputSpec::Stdin | InputSpec::Bytes { .. } => None,
+    };
+    InputYears {
+        name: spec.name(),
+        rule: mtime.map_or(now, |t| YearRule::from_reference(t, zone.tz())),
+        from_mtime: mtime.is_some(),
+        used: false,
+    }
 }
 
 impl<'t, M: Mapper> TimedMapper<'t, M> {
@@ -341,10 +486,75 @@ impl<'t, M: Mapper> TimedMapper<'t, M> {
             inner,
             run,
             detected: Mutex::new(BTreeMap::new()),
+            years: Mutex::new(Vec::new()),
+            job_bad: |_| None,
+            own_bad: None,
         }
     }
 
-    fn detected(&self, chunk: &Chunk<'_>) -> Option<Detected> {
+    /// Where bad records go: the job's spool, else the run's own.
+    pub(super) fn bad(&self) -> Option<&BadRecords> {
+        (self.job_bad)(&self.inner).or(self.own_bad.as_ref())
+    }
+
+    /// Whether the job's mapper lists bad records itself (and counts the lines of the pieces
+    /// it maps).
+    pub(super) fn job_lists(&self) -> bool {
+        (self.job_bad)(&self.inner).is_some()
+    }
+
+    /// Decides how each input's year-less timestamps are dated ([`Mapper::begin`]).
+    pub(super) fn begin_years(&self, inputs: &[crate::input::InputSpec]) {
+        let mut y = self.years.lock().unwrap_or_else(|p| p.into_inner());
+        *y = inputs
+            .iter()
+            .map(|spec| match self.run.years {
+                YearRule::Fixed(_) => InputYears {
+                    name: spec.name(),
+                    rule: self.run.years,
+                    from_mtime: false,
+                    used: false,
+                },
+                now => input_years(spec, now, &self.run.zone),
+            })
+            .collect();
+    }
+
+    /// The year rule of input `input` (the run's own before [`Mapper::begin`]).
+    pub(super) fn year_rule(&self, input: usize) -> YearRule {
+        let y = self.years.lock().unwrap_or_else(|p| p.into_inner());
+        y.get(input).map_or(self.run.years, |i| i.rule)
+    }
+
+    /// Notes that input `input`'s year rule dated a timestamp.
+    pub(super) fn year_used(&self, input: usize) {
+        let mut y = self.years.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = y.get_mut(input) {
+            i.used = true;
+        }
+    }
+
+    /// What the run resolved for the year-less timestamps of each input dated by its
+    /// modification time: [`TimeParams::mtime`].
+    pub fn resolved_years(&self) -> BTreeMap<String, (i16, u8)> {
+        let y = self.years.lock().unwrap_or_else(|p| p.into_inner());
+        y.iter()
+            .filter(|i| i.used && i.from_mtime)
+            .filter_map(|i| match i.rule {
+                YearRule::Reference { year, month } => Some((i.name.clone(), (year, month))),
+                YearRule::Fixed(_) => None,
+            })
+            .collect()
+    }
+
+    /// The run's time parameters with what the map resolved ([`TimedMapper::resolved_years`]).
+    pub fn resolved_params(&self) -> TimeParams {
+        let mut p = self.run.params.clone();
+        p.mtime.extend(self.resolved_years());
+        p
+    }
+
+    pub(super) fn detected(&self, chunk: &Chunk<'_>) -> Option<Detected> {
         let mut d = self.detected.lock().unwrap_or_else(|p| p.into_inner());
         *d.entry(chunk.input).or_insert_with(|| {
             detect(
@@ -354,133 +564,6 @@ impl<'t, M: Mapper> TimedMapper<'t, M> {
                     .map(|l| l.strip_suffix(b"\r").unwrap_or(l)),
             )
         })
-    }
-}
-
-/// Where a line goes.
-enum Fate {
-    Bucket(i64),
-    Outside,
-    NoTime,
-}
-
-impl<M: Mapper> Mapper for TimedMapper<'_, M> {
-    type Partial = TimedPartial<M::Partial>;
-
-    fn framing(&self) -> crate::chunk::Framing {
-        self.inner.framing()
-    }
-
-    fn wants_sample(&self) -> bool {
-        self.run.format.is_none()
-    }
-
-    fn map(&self, chunk: Chunk<'_>, partial: &mut Self::Partial) {
-        let detected = match &self.run.format {
-            Some(_) => None,
-            None => self.detected(&chunk),
-        };
-        let mut resolver = Resolver::new(self.run.zone.tz().clone(), self.run.years);
-        let mut bucketer = self.run.bucketer();
-        let mut track = self
-            .run
-            .sorted
-            .as_ref()
-            .map(|(_, d)| Track::new(*d, chunk.input, chunk.offset, chunk.data.len()));
-        let mut fate = |line: &[u8], at: usize| -> Fate {
-            let stamp: Option<Stamp> = match (&self.run.format, &detected) {
-                (Some(f), _) => f.find(line),
-                (None, Some(d)) => d.find(line),
-                (None, None) => None,
-            };
-            let ts = stamp.and_then(|s| resolver.instant(s));
-            if let Some(t) = track.as_mut() {
-                t.line(ts, at);
-            }
-            let Some(ts) = ts else {
-                return Fate::NoTime;
-            };
-            if self.run.since.is_some_and(|s| ts < s) || self.run.until.is_some_and(|u| ts >= u) {
-                return Fate::Outside;
-            }
-            Fate::Bucket(bucketer.as_mut().map_or(0, |b| b.bucket(ts)))
-        };
-        let data = chunk.data;
-        let mut run: Option<(i64, usize)> = None;
-        let flush = |run: Option<(i64, usize)>, end: usize, partial: &mut Self::Partial| {
-            if let Some((bucket, start)) = run {
-                let piece = Chunk {
-                    offset: chunk.offset + start as u64,
-                    data: &data[start..end],
-                    ..chunk
-                };
-                self.inner
-                    .map(piece, partial.buckets.entry(bucket).or_default());
-            }
-        };
-        let mut pos = 0;
-        while pos < data.len() {
-            let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
-            let line = &data[pos..end];
-            let line = line.strip_suffix(b"\n").unwrap_or(line);
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            match fate(line, pos) {
-                Fate::Bucket(b) if run.is_some_and(|(r, _)| r == b) => {}
-                Fate::Bucket(b) => {
-                    flush(run, pos, partial);
-                    run = Some((b, pos));
-                }
-                other => {
-                    flush(run.take(), pos, partial);
-                    if let Fate::NoTime = other {
-                        partial.no_time += 1;
-                    }
-                }
-            }
-            pos = end;
-        }
-        flush(run, data.len(), partial);
-        if let Some(t) = track {
-            partial.order.push(t.finish());
-        }
-    }
-
-    fn select_chunks(&self, chunks: &[Chunk<'_>]) -> std::ops::Range<usize> {
-        let all = 0..chunks.len();
-        let (Some((_, slack)), Some(c0)) = (&self.run.sorted, chunks.first()) else {
-            return all;
-        };
-        if self.run.since.is_none() && self.run.until.is_none() {
-            return all;
-        }
-        let detected = match &self.run.format {
-            Some(_) => None,
-            None => self.detected(c0),
-        };
-        let mut resolver = Resolver::new(self.run.zone.tz().clone(), self.run.years);
-        let mut first = |i: usize| -> Option<Timestamp> {
-            // The first time among the chunk's first lines.
-            chunks[i]
-                .data
-                .split(|&b| b == b'\n')
-                .take(64)
-                .find_map(|line| {
-                    let line = line.strip_suffix(b"\r").unwrap_or(line);
-                    let stamp = match (&self.run.format, &detected) {
-                        (Some(f), _) => f.find(line),
-                        (None, Some(d)) => d.find(line),
-                        (None, None) => None,
-                    };
-                    stamp.and_then(|s| resolver.instant(s))
-                })
-        };
-        timed_sorted::select(
-            chunks.len(),
-            &mut first,
-            self.run.since,
-            self.run.until,
-            *slack,
-        )
     }
 }
 
@@ -499,12 +582,35 @@ pub fn export_timed<J: Job>(
     if let Some((slack, d)) = &mapper.run.sorted {
         timed_sorted::check(std::mem::take(&mut partial.order), &inputs.names, slack, *d)?;
     }
-    if !per && partial.buckets.is_empty() {
+    // Every bad record of the run in one list, settled once: the job's own (in each bucket's
+    // partial) and those without a timestamp.
+    let mut listed = std::mem::take(&mut partial.listed);
+    for p in partial.buckets.values_mut() {
+        if let Some(l) = J::listed(p) {
+            listed.merge(std::mem::take(l));
+        }
+    }
+    // Only bad records to list (no bucket): a partial of nothing settles them, its rows
+    // (grep's zero counts) are not a bucket's.
+    let orphan = per && partial.buckets.is_empty() && J::bad_records(&mapper.inner).is_some();
+    if (!per || orphan) && partial.buckets.is_empty() {
         // The job's own empty result (grep's zero counts per input).
         partial.buckets.insert(0, J::Partial::default());
     }
+    match (
+        &mapper.own_bad,
+        partial.buckets.values_mut().next().and_then(J::listed),
+    ) {
+        (None, Some(first)) => *first = listed,
+        (Some(own), _) => own.settle(&mut listed, &inputs.names)?,
+        (None, None) => {}
+    }
     for (bucket, p) in partial.buckets {
         let keyed = job.export(&mapper.inner, p, inputs)?;
+        if orphan {
+            out.meta.merge(keyed.meta);
+            continue;
+        }
         if per {
             let prefix = bucket_key(bucket);
             let mut key = Vec::new();
@@ -520,5 +626,10 @@ pub fn export_timed<J: Job>(
         }
     }
     out.meta.untimed.merge(partial.no_time);
+    if let Some(seen) = partial.seen {
+        // What the mapper saw of whole chunks (line counts) is job-wide.
+        out.meta
+            .merge(job.export(&mapper.inner, seen, inputs)?.meta);
+    }
     Ok(out)
 }

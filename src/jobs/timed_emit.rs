@@ -7,11 +7,14 @@
 //! bucket missing between the first and the last.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use super::timed::{key_bucket, TimeRun, BUCKET_KEY_LEN};
+use super::timed_report::per_report;
 use super::{Job, Keyed, Meta, Shown};
 use crate::aggregate::KeyedTable;
 use crate::emit::capture::{decode, Captured, Cell};
+use crate::emit::html::DEFAULT_ROWS;
 use crate::emit::{EmitOptions, Emitter, OutputFormat, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
@@ -27,13 +30,16 @@ pub enum PerRows<S> {
     Spilled(Spilled<S>, Meta),
 }
 
-/// Writes a `--per` result: `time` then the job's columns, bucket by bucket.
+/// Writes a `--per` result: `time` then the job's columns, bucket by bucket. An HTML report
+/// also gets the buckets' time range and a chart of the top keys (when the result is in
+/// memory; a spilled result is streamed, with neither), and `--top` applies per bucket as in
+/// every other format.
 pub fn write_per<J: Job>(
     job: &J,
     run: &TimeRun,
     fill: bool,
     rows: PerRows<J::State>,
-    shown: Shown<'_>,
+    mut shown: Shown<'_>,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let bucketer = run.bucketer().ok_or_else(|| Error::InvalidArgument {
@@ -42,23 +48,52 @@ pub fn write_per<J: Job>(
         reason: "the result has no time buckets".into(),
     })?;
     let chart = matches!(shown.emit.format, OutputFormat::Chart(_));
+    let (meta, rows) = match rows {
+        PerRows::Memory(keyed) => {
+            let entries: Vec<(Box<[u8]>, J::State)> = keyed.table.into_entries().collect();
+            (keyed.meta, Ok(entries))
+        }
+        PerRows::Spilled(spilled, meta) => (meta, Err(spilled)),
+    };
+    let mut page = shown.emit.clone();
+    if let Some(report) = page.report.as_mut() {
+        let report = Arc::make_mut(report);
+        // The job's `--top N` is per bucket; the page shows at most its own bound of rows.
+        shown.emit.top = report.rows;
+        report.rows = Some(DEFAULT_ROWS.max(report.rows.unwrap_or(0)));
+        match &rows {
+            Ok(entries) => {
+                if let Some((covered, chart)) =
+                    per_report(job, &bucketer, &run.params.zone, entries)
+                {
+                    report.covered = Some(covered);
+                    report.chart = Some(chart);
+                }
+            }
+            Err(_) => {
+                report.no_chart = Some(
+                    "No chart: the result did not fit in --memory and is written as it is \
+                     read back from disk."
+                        .into(),
+                )
+            }
+        }
+    }
     let mut w = PerWriter {
         job,
         bucketer,
         fill: fill || chart,
         chart,
-        e: crate::emit::emitter(shown.emit.format, shown.emit.header, out),
+        e: crate::emit::emitter_for(&page, &meta, out),
         shown,
         header: false,
         empty: None,
         last: None,
         outcome: None,
-        meta: None,
+        meta: Some(meta),
     };
     match rows {
-        PerRows::Memory(keyed) => {
-            w.meta = Some(keyed.meta);
-            let entries: Vec<(Box<[u8]>, J::State)> = keyed.table.into_entries().collect();
+        Ok(entries) => {
             for (prefix, group) in group_rows(entries, BUCKET_KEY_LEN) {
                 let bucket = bucket_of(&prefix)?;
                 let table = group
@@ -68,8 +103,7 @@ pub fn write_per<J: Job>(
                 w.group(bucket, table)?;
             }
         }
-        PerRows::Spilled(spilled, meta) => {
-            w.meta = Some(meta);
+        Err(spilled) => {
             let mut current: Option<(i64, BucketRows<J::State>)> = None;
             Rows::Spilled(spilled, RowsOrder::by_key(J::count)).for_each(|k, s| {
                 let bucket = bucket_of(k)?;

@@ -40,17 +40,25 @@ pub struct WordsArgs {
     #[command(flatten)]
     pub records: RecordArgs,
 
+    /// Where bad records go: records without a timestamp under the time options.
+    #[command(flatten)]
+    pub bad: RejectArgs,
+
     /// Input files; `-` or none reads stdin.
     #[arg(value_name = "FILE", help_heading = None::<&str>)]
     pub files: Vec<PathBuf>,
 }
 
 /// What defines a `words` result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WordsParams {
     /// `--unicode` (written as the name of its word rules).
     #[serde(with = "unicode_param")]
     pub unicode: bool,
+    /// `--records`/`--record-start`: words are counted the same, but chunks are cut between
+    /// records, and time options date a record by its first line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<crate::chunk::RecordSpec>,
 }
 
 /// The `words` job.
@@ -84,10 +92,11 @@ Examples:
         Ok(Parsed {
             params: WordsParams {
                 unicode: args.unicode,
+                records: args.records.spec(),
             },
             files: args.files,
             output: args.output,
-            bad: RejectArgs::default(),
+            bad: args.bad,
         })
     }
 
@@ -95,6 +104,7 @@ Examples:
         Ok(Words {
             mapper: WordsMapper {
                 unicode: params.unicode,
+                records: super::args::record_rule(params.records.as_ref())?,
             },
         })
     }
@@ -138,6 +148,8 @@ pub type WordCounts = KeyedTable<u64>;
 pub struct WordsMapper {
     /// Split at Unicode non-alphanumerics and lowercase by Unicode rules.
     pub unicode: bool,
+    /// Multi-line records: chunks are cut between them.
+    pub records: Option<&'static crate::chunk::RecordRule>,
 }
 
 const SPACE: u8 = 1;
@@ -172,6 +184,10 @@ impl Mapper for WordsMapper {
         } else {
             count_ascii(chunk.data, counts);
         }
+    }
+
+    fn framing(&self) -> super::Framing {
+        super::args::record_framing(self.records)
     }
 }
 
@@ -293,7 +309,10 @@ mod tests {
 
     fn count(text: &[u8], unicode: bool) -> Vec<(Vec<u8>, u64)> {
         let mut t = WordCounts::default();
-        WordsMapper { unicode }.map(Chunk::whole(0, text), &mut t);
+        WordsMapper {
+            unicode,
+            records: None,
+        }.map(Chunk::whole(0, text), &mut t);
         sorted_entries(&t)
     }
 

@@ -515,7 +515,10 @@ mod tests {
     use crate::jobs::JobParams;
 
     fn words() -> JobParams {
-        JobParams::Words(WordsParams { unicode: false })
+        JobParams::Words(WordsParams {
+            unicode: false,
+            records: None,
+        })
     }
 
     #[test]

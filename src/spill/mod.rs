@@ -38,7 +38,7 @@ use crate::engine::{Budget, Spiller};
 use crate::error::{Error, Result};
 
 use run::{Run, RunWriter, TempFiles};
-pub use spilled::{read_run_section, Rows, RowsOrder, Spilled};
+pub use spilled::{read_run_section, with_row_hook, Rows, RowsOrder, Spilled, StreamRows};
 
 /// Most runs merged at once; more are first merged in groups into bigger runs, so the read
 /// buffers of a merge stay bounded.

@@ -345,14 +345,49 @@ pub enum Rows<S> {
     Memory(Vec<(Box<[u8]>, S)>),
     /// Merged from disk in the given order.
     Spilled(Spilled<S>, RowsOrder<S>),
+    /// Rows in order from elsewhere (another state's rows seen through a wrapper job): the
+    /// function calls its argument with each row.
+    Stream(Box<StreamRows<S>>),
+}
+
+/// The function of [`Rows::Stream`].
+pub type StreamRows<S> = dyn FnOnce(&mut dyn FnMut(&[u8], &S) -> Result<()>) -> Result<()>;
+
+/// A function told each key before its row is handed on (see [`with_row_hook`]).
+type RowHook = Box<dyn Fn(&[u8])>;
+
+thread_local! {
+    static ROW_HOOK: std::cell::RefCell<Option<RowHook>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with `hook` told each key [`Rows::for_each`] hands on in this thread, before its
+/// row (a wrapper job finds what it adds to the row that way).
+pub fn with_row_hook<T>(hook: impl Fn(&[u8]) + 'static, f: impl FnOnce() -> T) -> T {
+    let old = ROW_HOOK.with(|h| h.borrow_mut().replace(Box::new(hook)));
+    let out = f();
+    ROW_HOOK.with(|h| *h.borrow_mut() = old);
+    out
+}
+
+fn tell_hook(key: &[u8]) {
+    ROW_HOOK.with(|h| {
+        if let Some(hook) = h.borrow().as_ref() {
+            hook(key);
+        }
+    });
 }
 
 impl<S: State> Rows<S> {
     /// Calls `f` with each row in order; stops at the first error.
     pub fn for_each(self, mut f: impl FnMut(&[u8], &S) -> Result<()>) -> Result<()> {
+        let mut f = |k: &[u8], s: &S| {
+            tell_hook(k);
+            f(k, s)
+        };
         match self {
             Rows::Memory(rows) => rows.iter().try_for_each(|(k, s)| f(k, s)),
             Rows::Spilled(s, order) => s.for_each(order, f),
+            Rows::Stream(g) => g(&mut f),
         }
     }
 }

@@ -219,6 +219,8 @@ pub struct Resolver {
     lo: i64,
     hi: i64,
     offset: i64,
+    /// Whether a year-less stamp was given a year by the rule.
+    year_used: bool,
 }
 
 /// Offsets never change by more than this much (Samoa skipped a whole day in 2011): the
@@ -234,7 +236,13 @@ impl Resolver {
             lo: 0,
             hi: 0,
             offset: 0,
+            year_used: false,
         }
+    }
+
+    /// Whether the year rule dated a year-less stamp (so the run depends on it).
+    pub fn year_used(&self) -> bool {
+        self.year_used
     }
 
     /// The zone naive stamps are read in.
@@ -258,6 +266,7 @@ impl Resolver {
             }
             Stamp::Naive(c) => self.naive(c),
             Stamp::YearLess(mut c) => {
+                self.year_used = true;
                 c.year = self.years.year_for(c.month);
                 if c.day > super::days_in_month(i32::from(c.year), u32::from(c.month)) as u8 {
                     return None;

@@ -1,7 +1,9 @@
-//! The report's time-series chart: stacked bars of the top keys per time bucket (the rest as
-//! one "other" series), drawn as inline SVG. The report shows it when its [`Report`](super::Report)
-//! carries a [`Chart`] (a job with a time axis, `--per`, fills one in); every name and label
-//! comes from the data or the user and is escaped as SVG text, like every other value.
+//! The report's time-series chart: stacked bars of the top keys over time (the rest as one
+//! "other" series), drawn as inline SVG. The report shows it when its [`Report`](super::Report)
+//! carries a [`Chart`] (a `--per` result fills one in). Bars sit at their place in time, so
+//! buckets without data leave a gap; the axis labels are the bucket labels, in the run's zone.
+//! Every name and label comes from the data or the user and is escaped as SVG text, like every
+//! other value; no attribute holds anything from the data.
 
 use std::io::{self, Write};
 
@@ -10,8 +12,10 @@ use html_escape::encode_text_to_writer;
 /// Width and height of the plot area, in SVG user units (the SVG scales to the page width).
 const WIDTH: f64 = 960.0;
 const HEIGHT: f64 = 240.0;
-/// Room on the left for the count axis and below for the time labels.
+/// Room on the left for the count axis, on the right for the last label, below for the time
+/// labels.
 const LEFT: f64 = 56.0;
+const RIGHT: f64 = 8.0;
 const BOTTOM: f64 = 22.0;
 /// Series drawn in their own colour; more are drawn in the last one.
 pub const COLOURS: usize = 8;
@@ -19,18 +23,26 @@ pub const COLOURS: usize = 8;
 /// A time series of counts per key.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Chart {
-    /// The time buckets' labels, oldest first (bucket starts, written in the user's zone).
-    pub buckets: Vec<String>,
-    /// One series per key drawn, each with a count per bucket, bottom of the stack first.
-    pub series: Vec<Series>,
+    /// The time axis, `[start, end)` in seconds.
+    pub span: (i64, i64),
+    /// Labels on the time axis: where (seconds) and what.
+    pub ticks: Vec<(i64, String)>,
+    /// The series' names, bottom of the stack first (keys as bytes, or "other").
+    pub series: Vec<Vec<u8>>,
+    /// The bars, oldest first.
+    pub bars: Vec<Bar>,
 }
 
-/// One key's counts over the buckets of a [`Chart`].
+/// One bar of a [`Chart`]: a time range and a count per series.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Series {
-    /// The key (bytes; shown as text, invalid UTF-8 as U+FFFD), or "other".
-    pub name: Vec<u8>,
-    /// Its count in each bucket (missing ones are 0).
+pub struct Bar {
+    /// `[from, to)` in seconds.
+    pub from: i64,
+    /// The end.
+    pub to: i64,
+    /// What its tooltip calls it (the bucket's label).
+    pub label: String,
+    /// The count of each series, in the order of [`Chart::series`].
     pub counts: Vec<u64>,
 }
 
@@ -43,31 +55,31 @@ fn shown(name: &[u8], replaced: &mut u64) -> String {
     text.replace('\0', "\u{fffd}")
 }
 
-/// Writes `chart` as a `<figure>` holding the SVG and a legend. Returns how many names were not
-/// UTF-8 (shown with U+FFFD).
+/// Writes `chart` as a `<figure>` holding the SVG (one `<g>` per series) and a legend (one
+/// `<li>` per series). Returns how many names were not UTF-8 (shown with U+FFFD).
 pub fn write_chart<W: Write>(out: &mut W, chart: &Chart) -> io::Result<u64> {
     let mut replaced = 0;
-    let n = chart.buckets.len().max(1);
-    let totals: Vec<u64> = (0..n)
-        .map(|i| {
-            chart
-                .series
-                .iter()
-                .map(|s| s.counts.get(i).copied().unwrap_or(0))
-                .fold(0u64, u64::saturating_add)
-        })
-        .collect();
-    let max = totals.iter().copied().max().unwrap_or(0).max(1);
+    let count = |b: &Bar, k: usize| b.counts.get(k).copied().unwrap_or(0);
+    let max = chart
+        .bars
+        .iter()
+        .map(|b| b.counts.iter().fold(0u64, |a, c| a.saturating_add(*c)))
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let names: Vec<String> = chart
         .series
         .iter()
-        .map(|s| shown(&s.name, &mut replaced))
+        .map(|s| shown(s, &mut replaced))
         .collect();
+    let (t0, t1) = chart.span;
+    let len = (t1.saturating_sub(t0)).max(1) as f64;
+    let x = |t: i64| LEFT + (t.saturating_sub(t0)) as f64 / len * WIDTH;
     write!(
         out,
         "<figure class=\"chart\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" \
-         role=\"img\" aria-label=\"counts per time bucket\">\n",
-        WIDTH + LEFT,
+         role=\"img\" aria-label=\"counts over time\">\n",
+        LEFT + WIDTH + RIGHT,
         HEIGHT + BOTTOM
     )?;
     writeln!(
@@ -82,54 +94,43 @@ pub fn write_chart<W: Write>(out: &mut W, chart: &Chart) -> io::Result<u64> {
         LEFT - 4.0,
         LEFT - 4.0
     )?;
-    let step = WIDTH / n as f64;
     let scale = HEIGHT / max as f64;
-    for i in 0..chart.buckets.len() {
-        let x = LEFT + step * i as f64;
-        let mut y = HEIGHT;
-        for (k, s) in chart.series.iter().enumerate() {
-            let count = s.counts.get(i).copied().unwrap_or(0);
-            if count == 0 {
+    // The top of each bar's stack so far.
+    let mut top = vec![HEIGHT; chart.bars.len()];
+    for (k, name) in names.iter().enumerate() {
+        writeln!(out, "<g class=\"s{}\">", k.min(COLOURS - 1))?;
+        for (bar, y0) in chart.bars.iter().zip(top.iter_mut()) {
+            let n = count(bar, k);
+            if n == 0 {
                 continue;
             }
-            let h = count as f64 * scale;
-            y -= h;
+            let h = n as f64 * scale;
+            *y0 -= h;
+            let (left, right) = (x(bar.from), x(bar.to));
             write!(
                 out,
-                "<rect class=\"s{}\" x=\"{x:.2}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{h:.2}\"><title>",
-                k.min(COLOURS - 1),
-                (step * 0.9).max(0.5)
+                "<rect x=\"{left:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{h:.2}\"><title>",
+                *y0,
+                ((right - left) * 0.9).max(0.5)
             )?;
-            encode_text_to_writer(&chart.buckets[i], out)?;
-            out.write_all(b" \xe2\x80\x94 ")?;
-            encode_text_to_writer(&names[k], out)?;
-            writeln!(out, ": {count}</title></rect>")?;
+            encode_text_to_writer(&bar.label, out)?;
+            out.write_all(" \u{2014} ".as_bytes())?;
+            encode_text_to_writer(name, out)?;
+            writeln!(out, ": {n}</title></rect>")?;
         }
+        out.write_all(b"</g>\n")?;
     }
-    // Time labels: the first, middle and last bucket.
-    let mut at: Vec<usize> = vec![
-        0,
-        chart.buckets.len() / 2,
-        chart.buckets.len().saturating_sub(1),
-    ];
-    at.dedup();
-    for (j, &i) in at.iter().enumerate() {
-        let Some(label) = chart.buckets.get(i) else {
-            continue;
-        };
-        let anchor = match (j, at.len()) {
-            (0, _) => "start",
-            (j, len) if j + 1 == len => "end",
+    let last = chart.ticks.len().saturating_sub(1);
+    for (j, (at, label)) in chart.ticks.iter().enumerate() {
+        let anchor = match j {
+            0 => "start",
+            j if j == last => "end",
             _ => "middle",
-        };
-        let x = match anchor {
-            "start" => LEFT + step * i as f64,
-            "end" => LEFT + step * (i + 1) as f64,
-            _ => LEFT + step * (i as f64 + 0.5),
         };
         write!(
             out,
-            "<text class=\"lbl\" x=\"{x:.2}\" y=\"{}\" text-anchor=\"{anchor}\">",
+            "<text class=\"lbl\" x=\"{:.2}\" y=\"{}\" text-anchor=\"{anchor}\">",
+            x(*at),
             HEIGHT + BOTTOM - 4.0
         )?;
         encode_text_to_writer(label, out)?;
@@ -155,31 +156,49 @@ mod tests {
 
     fn chart() -> Chart {
         Chart {
-            buckets: vec!["2024-10-10 13:00".into(), "<b>14:00</b>".into()],
+            span: (0, 7200),
+            ticks: vec![
+                (0, "2024-10-10 13:00".into()),
+                (7200, "<b>15:00</b>".into()),
+            ],
             series: vec![
-                Series {
-                    name: b"</svg><script>alert(1)</script>".to_vec(),
-                    counts: vec![3, 1],
+                b"</svg><script>alert(1)</script>".to_vec(),
+                b"other\xff".to_vec(),
+            ],
+            bars: vec![
+                Bar {
+                    from: 0,
+                    to: 3600,
+                    label: "13:00".into(),
+                    counts: vec![3, 0],
                 },
-                Series {
-                    name: b"other\xff".to_vec(),
-                    counts: vec![0, 2],
+                Bar {
+                    from: 3600,
+                    to: 7200,
+                    label: "<i>14:00".into(),
+                    counts: vec![1, 2],
                 },
             ],
         }
     }
 
     #[test]
-    fn one_rect_per_nonzero_count_and_a_legend_entry_per_series() {
+    fn one_group_and_legend_entry_per_series_and_a_rect_per_nonzero_count() {
         let mut out = Vec::new();
         let replaced = write_chart(&mut out, &chart()).unwrap();
         let svg = String::from_utf8(out).unwrap();
         assert_eq!(svg.matches("<rect ").count(), 3, "{svg}");
+        assert_eq!(svg.matches("<g ").count(), 2, "{svg}");
         assert_eq!(svg.matches("<li>").count(), 2);
         assert_eq!(replaced, 1);
         assert!(svg.contains("other\u{fffd}"));
         // The tallest bar (3 + 0, 1 + 2) fills the height.
         assert!(svg.contains(">3</text>"), "{svg}");
+        // The second bar starts halfway along the axis.
+        assert!(
+            svg.contains(&format!("x=\"{:.2}\"", LEFT + WIDTH / 2.0)),
+            "{svg}"
+        );
     }
 
     #[test]
@@ -188,7 +207,7 @@ mod tests {
         write_chart(&mut out, &chart()).unwrap();
         let svg = String::from_utf8(out).unwrap();
         assert!(!svg.contains("<script"), "{svg}");
-        assert!(!svg.contains("<b>"), "{svg}");
+        assert!(!svg.contains("<b>") && !svg.contains("<i>"), "{svg}");
         assert!(svg.contains("&lt;/svg&gt;&lt;script&gt;"), "{svg}");
         assert_eq!(svg.matches("</svg>").count(), 1);
     }

@@ -55,6 +55,14 @@ pub struct Report {
     pub covered: Option<String>,
     /// A time series of the top keys, drawn above the table (jobs with a time axis).
     pub chart: Option<chart::Chart>,
+    /// Why a result that could have a chart has none, said where the chart would be.
+    pub no_chart: Option<String>,
+    /// The records the run read, when it counted them (a run over inputs); merged partials
+    /// do not record it.
+    pub records: Option<u64>,
+    /// The column whose value `new` or `gone` marks a row as a key that appeared or went
+    /// away (`logmill diff`, `--diff`): the row gets that class and the cell a `<strong>` mark.
+    pub change_column: Option<String>,
 }
 
 /// One input of a [`Report`].
@@ -75,6 +83,8 @@ pub struct HtmlEmitter<W: Write> {
     limit: usize,
     columns: Vec<String>,
     numeric: Vec<bool>,
+    /// The index of [`Report::change_column`] among the columns.
+    change: Option<usize>,
     started: bool,
     finished: bool,
     shown: u64,
@@ -95,6 +105,7 @@ impl<W: Write> HtmlEmitter<W> {
             rejected: (meta.rejected.count, meta.rejected.example.clone()),
             columns: Vec::new(),
             numeric: Vec::new(),
+            change: None,
             started: false,
             finished: false,
             shown: 0,
@@ -153,15 +164,30 @@ impl<W: Write> HtmlEmitter<W> {
         if let Some(at) = &report.generated {
             self.fact("Made", at)?;
         }
+        if let Some(n) = report.records {
+            writeln!(
+                self.out,
+                "<dt>Records read</dt><dd><span class=\"n\">{n}</span></dd>"
+            )?;
+        }
         self.write_bad(report.rejects.as_deref())?;
         self.out.write_all(b"</dl>\n")?;
         if let Some(c) = &report.chart {
             self.replaced += chart::write_chart(&mut self.out, c)?;
+        } else if let Some(why) = &report.no_chart {
+            self.out.write_all(b"<p class=\"note\">")?;
+            encode_text_to_writer(why, &mut self.out)?;
+            self.out.write_all(b"</p>\n")?;
         }
         self.report = report;
         self.out
             .write_all(b"<table id=\"logmill-table\">\n<thead><tr>")?;
         let columns = std::mem::take(&mut self.columns);
+        self.change = self
+            .report
+            .change_column
+            .as_ref()
+            .and_then(|c| columns.iter().position(|n| n == c));
         for (i, name) in columns.iter().enumerate() {
             let class = if self.numeric.get(i) == Some(&true) {
                 "n"
@@ -289,9 +315,22 @@ impl<W: Write> Emitter for HtmlEmitter<W> {
             return Ok(());
         }
         self.shown += 1;
-        self.out.write_all(b"<tr>")?;
+        // `new` and `gone` rows of a diff: a class for the style and a mark in the text.
+        let mark = self.change.and_then(|i| match cells.get(i) {
+            Some(Value::Bytes(b"new")) => Some((i, "new")),
+            Some(Value::Bytes(b"gone")) => Some((i, "gone")),
+            _ => None,
+        });
+        match mark {
+            Some((_, class)) => write!(self.out, "<tr class=\"{class}\">")?,
+            None => self.out.write_all(b"<tr>")?,
+        }
         for (i, cell) in cells.iter().enumerate() {
             let numeric = self.numeric.get(i).copied().unwrap_or(false);
+            if let Some((_, word)) = mark.filter(|m| m.0 == i) {
+                write!(self.out, "<td class=\"k\"><strong>{word}</strong></td>")?;
+                continue;
+            }
             match *cell {
                 Value::Count(n) => {
                     let mut num = std::mem::take(&mut self.num);

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 pub const STYLE: &str = "\
 :root{color-scheme:light dark;--line:#8884;--muted:#777}\
 body{font:15px/1.45 system-ui,-apple-system,\"Segoe UI\",sans-serif;margin:1.5rem auto;max-width:72rem;padding:0 1rem}\
-h1{font-size:1.25rem;margin:0 0 .75rem;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}\
+h1{font-size:1.25rem;margin:0 0 .75rem;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}\
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0 0 1rem}\
 dl.facts dt{font-weight:600}dl.facts dd{margin:0}\
 ul.inputs,ul.bad{margin:0;padding:0;list-style:none}\
@@ -25,6 +25,8 @@ th.n,td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.k{max-width:40rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}\
 th[aria-sort]{cursor:pointer}th[aria-sort=ascending]::after{content:\" \\25B2\"}th[aria-sort=descending]::after{content:\" \\25BC\"}\
 tbody tr:nth-child(even){background:#8881}\
+tr.new>td:first-child{box-shadow:inset 4px 0 #59a14f}tr.gone>td:first-child{box-shadow:inset 4px 0 #e15759}\
+tr.gone>td{color:var(--muted)}tr.new strong{color:#2f7d32}tr.gone strong{color:#c0392b}\
 .note{color:var(--muted);margin:.75rem 0}\
 figure.chart{margin:0 0 1rem}figure.chart svg{width:100%;height:auto;display:block}\
 .axis{stroke:var(--muted);stroke-width:1}.lbl{fill:var(--muted);font-size:11px}\

@@ -160,10 +160,14 @@ fn sizes_read_exactly_with_a_unit() {
 fn a_chart_goes_between_the_facts_and_the_table() {
     let report = Report {
         chart: Some(chart::Chart {
-            buckets: vec!["13:00".into(), "14:00".into()],
-            series: vec![chart::Series {
-                name: b"<img src=x>".to_vec(),
-                counts: vec![1, 2],
+            span: (0, 7200),
+            ticks: vec![(0, "13:00".into()), (7200, "15:00".into())],
+            series: vec![b"<img src=x>".to_vec()],
+            bars: vec![chart::Bar {
+                from: 0,
+                to: 3600,
+                label: "13:00".into(),
+                counts: vec![1],
             }],
         }),
         ..Report::default()
@@ -175,4 +179,38 @@ fn a_chart_goes_between_the_facts_and_the_table() {
     assert!(!html.contains("<img"));
     let (plain, _) = page(Report::default(), &Meta::default(), &[(b"a", 3)]);
     assert!(!plain.contains("<figure"));
+}
+
+#[test]
+fn diff_rows_of_new_and_gone_keys_are_marked() {
+    let report = Report {
+        change_column: Some("change".into()),
+        ..Report::default()
+    };
+    let mut out = Vec::new();
+    let mut e = HtmlEmitter::new(&mut out, report, &Meta::default());
+    e.header(&["key", "change"]).unwrap();
+    for (k, c) in [("a", "new"), ("b", "up"), ("c", "gone")] {
+        e.row(&[Value::Bytes(k.as_bytes()), Value::Bytes(c.as_bytes())])
+            .unwrap();
+    }
+    e.finish().unwrap();
+    let html = String::from_utf8(out).unwrap();
+    assert!(html.contains(
+        "<tr class=\"new\"><td class=\"k\">a</td><td class=\"k\"><strong>new</strong></td></tr>"
+    ));
+    assert!(html.contains("<tr><td class=\"k\">b</td><td class=\"k\">up</td></tr>"));
+    assert!(html.contains("<tr class=\"gone\"><td class=\"k\">c</td>"));
+}
+
+#[test]
+fn records_read_are_a_fact_when_counted() {
+    let report = Report {
+        records: Some(12),
+        ..Report::default()
+    };
+    let (html, _) = page(report, &Meta::default(), &[(b"a", 3)]);
+    assert!(html.contains("<dt>Records read</dt><dd><span class=\"n\">12</span></dd>"));
+    let (plain, _) = page(Report::default(), &Meta::default(), &[(b"a", 3)]);
+    assert!(!plain.contains("Records read"));
 }

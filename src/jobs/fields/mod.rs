@@ -90,6 +90,16 @@ impl Job for Fields {
         export(mapper, partial, &inputs.names)
     }
 
+    fn bad_records<'m>(
+        mapper: &'m FieldsMapper<'_>,
+    ) -> Option<&'m crate::jobs::bad_records::BadRecords> {
+        Some(&mapper.bad)
+    }
+
+    fn listed(p: &mut FieldsPartial) -> Option<&mut crate::jobs::bad_records::Listed> {
+        Some(&mut p.listed)
+    }
+
     fn spill_access() -> Option<TableAccess<FieldsPartial, GroupState>> {
         Some(TableAccess {
             table: |p| &mut p.groups,
@@ -113,6 +123,14 @@ impl Job for Fields {
 
     fn count(group: &GroupState) -> u64 {
         group.count
+    }
+
+    fn value_columns(&self) -> Vec<String> {
+        rows::value_columns(self)
+    }
+
+    fn value_cells(&self, group: &GroupState) -> Result<Vec<String>> {
+        rows::value_cells(self, group)
     }
 
     fn finish(

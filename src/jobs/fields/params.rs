@@ -253,7 +253,7 @@ impl Fields {
 }
 
 /// The record format of `params`, with its delimiter and header options checked.
-fn record_format(params: &FieldsParams) -> Result<Format> {
+pub(crate) fn record_format(params: &FieldsParams) -> Result<Format> {
     let delimiter = params
         .delimiter
         .as_deref()

@@ -123,3 +123,37 @@ fn write_rows(
     })?;
     e.finish().map_err(Error::Output)
 }
+
+/// The aggregate columns besides the count (see [`crate::jobs::Job::value_columns`]).
+pub fn value_columns(job: &Fields) -> Vec<String> {
+    job.aggs
+        .iter()
+        .filter(|a| a.kind != AggKind::Count)
+        .flat_map(AggSpec::columns)
+        .collect()
+}
+
+/// The cells of [`value_columns`] for a group.
+pub fn value_cells(job: &Fields, g: &GroupState) -> Result<Vec<String>> {
+    let no_aggs: Vec<AggState>;
+    let aggs = if g.aggs.is_empty() {
+        no_aggs = job.aggs.iter().map(AggSpec::state).collect();
+        &no_aggs
+    } else {
+        &g.aggs
+    };
+    let mut out = Vec::new();
+    for (state, spec) in aggs.iter().zip(&job.aggs) {
+        if spec.kind == AggKind::Count {
+            continue;
+        }
+        let cells = state.cells(spec, g.count).map_err(|_| {
+            Error::Fields(format!(
+                "{} does not fit in an exact 128-bit decimal",
+                Fields::label(spec)
+            ))
+        })?;
+        out.extend(cells);
+    }
+    Ok(out)
+}

@@ -1,0 +1,491 @@
+//! `--example` and `--example-text` on every job: [`Exampled`] wraps a job so that each key's
+//! state carries the first place the key was seen ([`Ex`]), and the rows get the columns
+//! `example` (`FILE:LINE`, or `FILE@BYTE_OFFSET` when the lines before it were not all
+//! counted) and, with `--example-text`, `example_text` (the record's first line).
+//!
+//! The wrapper maps each record of a chunk on its own into a scratch partial of the job, and
+//! folds the keys it produced into its table with the record's place; lines are counted once
+//! per chunk ([`Mapper::see_chunk`]) into the line index that travels in [`Meta`]. Everything
+//! else (partials, merge, shards, state, spill, order, every output format) comes with the Job
+//! trait: the wrapper is a job whose state is [`Ex`].
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::Write;
+use std::rc::Rc;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Chunk, InputList, Job, Keyed, Mapper, Meta, Parsed, RejectArgs, RunShape, Shown, TableAccess,
+};
+use crate::aggregate::example::{Bytes, Ex, Example, LineRange, Resolver};
+use crate::aggregate::{KeyedTable, Merge};
+use crate::chunk::{Framing, RecordScan};
+use crate::emit::extra::{clear_cells, set_cells};
+use crate::emit::EmitOptions;
+use crate::error::{Error, Result};
+use crate::exit::Outcome;
+use crate::spill::{with_row_hook, Rows};
+
+/// What `--example` adds, as partial headers record it (`"example":"place"` or `"text"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExampleMode {
+    /// `--example`: the place.
+    Place,
+    /// `--example-text`: the place and the record's first line.
+    Text,
+}
+
+/// A job whose keys carry the first place they were seen.
+pub struct Exampled<J: Job> {
+    inner: J,
+    mode: ExampleMode,
+    /// The inputs the mapper sees, by index: their names, and their positions in the run's
+    /// argument list; then that whole list.
+    names: Mutex<(Vec<Bytes>, Vec<u32>, Vec<Bytes>)>,
+}
+
+impl<J: Job> Exampled<J> {
+    /// `job` with examples.
+    pub fn new(inner: J, mode: ExampleMode) -> Exampled<J> {
+        Exampled {
+            inner,
+            mode,
+            names: Mutex::new(Default::default()),
+        }
+    }
+
+    fn columns(&self) -> Vec<String> {
+        match self.mode {
+            ExampleMode::Place => vec!["example".into()],
+            ExampleMode::Text => vec!["example".into(), "example_text".into()],
+        }
+    }
+
+    fn emit_with_columns(&self, emit: EmitOptions) -> EmitOptions {
+        EmitOptions {
+            extra: self.columns(),
+            ..emit
+        }
+    }
+}
+
+/// The cells `--example` adds for a state.
+fn cells<S>(resolver: &Resolver, ex: &Ex<S>, mode: ExampleMode) -> Vec<Vec<u8>> {
+    let Some(e) = resolver.pick(ex) else {
+        return Vec::new();
+    };
+    let mut place = Vec::new();
+    resolver.place(e, &mut place);
+    match mode {
+        ExampleMode::Place => vec![place],
+        ExampleMode::Text => vec![
+            place,
+            e.text
+                .as_ref()
+                .map(|t| t.as_bytes().to_vec())
+                .unwrap_or_default(),
+        ],
+    }
+}
+
+/// A worker's partial: the job's own partial (its table left empty), the keyed table with
+/// examples, and the lines of every chunk seen.
+pub struct ExPartial<P, S> {
+    rest: P,
+    table: KeyedTable<Ex<S>>,
+    lines: BTreeSet<LineRange>,
+}
+
+impl<P: Default, S> Default for ExPartial<P, S> {
+    fn default() -> Self {
+        ExPartial {
+            rest: P::default(),
+            table: KeyedTable::default(),
+            lines: BTreeSet::new(),
+        }
+    }
+}
+
+impl<P: Merge, S: Merge + Send> Merge for ExPartial<P, S> {
+    fn saturated(&self) -> bool {
+        self.rest.saturated()
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.rest.merge(other.rest);
+        self.table.merge(other.table);
+        self.lines.extend(other.lines);
+    }
+}
+
+/// The mapper of [`Exampled`].
+pub struct ExMapper<'j, J: Job + 'j> {
+    inner: J::Mapper<'j>,
+    table: fn(&mut J::Partial) -> &mut KeyedTable<J::State>,
+    names: Vec<Bytes>,
+    order: Vec<u32>,
+    text: bool,
+}
+
+impl<'j, J: Job + 'j> ExMapper<'j, J> {
+    fn name(&self, input: usize) -> (Bytes, u32) {
+        match self.names.get(input) {
+            Some(n) => (
+                n.clone(),
+                self.order.get(input).copied().unwrap_or(input as u32),
+            ),
+            None => (
+                Bytes::from(format!("<input {}>", input + 1).as_bytes()),
+                input as u32,
+            ),
+        }
+    }
+
+    /// The records of `data` (which starts at a record start), as byte ranges, until `each`
+    /// returns false.
+    fn records(&self, data: &[u8], mut each: impl FnMut(std::ops::Range<usize>) -> bool) {
+        match self.inner.framing() {
+            Framing::Lines => {
+                let mut pos = 0;
+                while pos < data.len() {
+                    let end =
+                        memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
+                    if !each(pos..end) {
+                        return;
+                    }
+                    pos = end;
+                }
+            }
+            Framing::Quoted { delimiter } => {
+                let scan = RecordScan::new(delimiter);
+                let mut pos = 0;
+                while pos < data.len() {
+                    let end = scan.end_at_or_after(data, pos, pos + 1).max(pos + 1);
+                    if !each(pos..end) {
+                        return;
+                    }
+                    pos = end;
+                }
+            }
+            Framing::Records(rule) => {
+                for r in rule.records(data) {
+                    if !each(r) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether a key's first place may lie in a piece of input `input` (path `path`) starting at
+/// `offset`: it has none yet, or one after the piece's start in either order.
+fn may_come_later<S>(e: &Ex<S>, input: u32, offset: u64, path: &Bytes) -> bool {
+    match (&e.first, e.first_by_path()) {
+        (Some(a), Some(p)) => {
+            (a.input, a.offset) > (input, offset) || (&p.path, p.offset) > (path, offset)
+        }
+        _ => true,
+    }
+}
+
+/// Lines started in `data`.
+fn lines_in(data: &[u8]) -> u64 {
+    let n = memchr::memchr_iter(b'\n', data).count() as u64;
+    n + u64::from(data.last().is_some_and(|&b| b != b'\n'))
+}
+
+impl<'j, J: Job + 'j> Mapper for ExMapper<'j, J> {
+    type Partial = ExPartial<J::Partial, J::State>;
+
+    fn map(&self, chunk: Chunk<'_>, partial: &mut Self::Partial) {
+        self.see_chunk(chunk, partial);
+        self.map_piece(chunk, partial);
+    }
+
+    fn sees_chunks(&self) -> bool {
+        true
+    }
+
+    fn see_chunk(&self, chunk: Chunk<'_>, partial: &mut Self::Partial) {
+        let (path, _) = self.name(chunk.input);
+        let end = chunk.offset + chunk.data.len() as u64;
+        partial
+            .lines
+            .insert((path, chunk.offset, end, lines_in(chunk.data)));
+    }
+
+    fn map_piece(&self, piece: Chunk<'_>, partial: &mut Self::Partial) {
+        // The job maps the piece whole (its fast path); the keys whose first place may lie in
+        // this piece are then found record by record, stopping once every one is placed.
+        let mut whole = J::Partial::default();
+        self.inner.map(piece, &mut whole);
+        let (path, input) = self.name(piece.input);
+        let mut needed: HashSet<Box<[u8]>> = HashSet::new();
+        for (k, s) in std::mem::take((self.table)(&mut whole)).into_entries() {
+            let e = partial.table.entry(&k);
+            if may_come_later(e, input, piece.offset, &path) {
+                needed.insert(k);
+            }
+            e.state.merge(s);
+        }
+        partial.rest.merge(whole);
+        if needed.is_empty() {
+            return;
+        }
+        let mut scratch = J::Partial::default();
+        let mut line = piece.lines_before;
+        self.records(piece.data, |r| {
+            let data = &piece.data[r.clone()];
+            let offset = piece.offset + r.start as u64;
+            let record = Chunk {
+                offset,
+                data,
+                lines_before: line,
+                ..piece
+            };
+            self.inner.map(record, &mut scratch);
+            let seen = (self.table)(&mut scratch);
+            if !seen.is_empty() {
+                let make = || Example {
+                    path: path.clone(),
+                    input,
+                    offset,
+                    base: piece.lines_from,
+                    line,
+                    text: self.text.then(|| Bytes::from(first_line(data))),
+                };
+                for (k, _) in seen.iter() {
+                    if needed.remove(k) {
+                        partial.table.entry(k).offer(input, offset, &path, make);
+                    }
+                }
+                seen.clear();
+            }
+            line += memchr::memchr_iter(b'\n', data).count() as u64;
+            !needed.is_empty()
+        });
+    }
+
+    fn framing(&self) -> Framing {
+        self.inner.framing()
+    }
+
+    fn wants_sample(&self) -> bool {
+        self.inner.wants_sample()
+    }
+
+    fn select_chunks(&self, chunks: &[Chunk<'_>]) -> std::ops::Range<usize> {
+        self.inner.select_chunks(chunks)
+    }
+}
+
+/// A record's first line, without its line end.
+fn first_line(record: &[u8]) -> &[u8] {
+    let line = memchr::memchr(b'\n', record).map_or(record, |i| &record[..i]);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+impl<J: Job> Job for Exampled<J> {
+    const NAME: &'static str = J::NAME;
+    const ABOUT: &'static str = J::ABOUT;
+    const EXAMPLES: &'static str = J::EXAMPLES;
+
+    type Args = J::Args;
+    type Params = J::Params;
+    type Partial = ExPartial<J::Partial, J::State>;
+    type State = Ex<J::State>;
+    type Mapper<'j>
+        = ExMapper<'j, J>
+    where
+        Self: 'j;
+
+    fn upgrade_v1_key(params: &J::Params, key: &mut Vec<u8>) {
+        J::upgrade_v1_key(params, key)
+    }
+
+    fn parse(args: J::Args) -> Result<Parsed<J::Params>> {
+        J::parse(args)
+    }
+
+    fn build(params: &J::Params, bad: &RejectArgs) -> Result<Self> {
+        Ok(Exampled::new(J::build(params, bad)?, ExampleMode::Place))
+    }
+
+    fn check(&self, run: RunShape<'_>) -> Result<()> {
+        if J::spill_access().is_none() {
+            return Err(Error::InvalidArgument {
+                flag: "--example",
+                value: String::new(),
+                reason: format!(
+                    "is not available for `{}` (its rows are per input, not keys found in \
+                     records)",
+                    J::NAME
+                ),
+            });
+        }
+        self.inner.check(run)
+    }
+
+    fn wants_input_names(&self) -> bool {
+        true
+    }
+
+    fn name_inputs(&self, all: &[Vec<u8>], mapped: &[Vec<u8>]) {
+        let all: Vec<Bytes> = all.iter().map(|n| Bytes::from(n.as_slice())).collect();
+        let mut used = vec![false; all.len()];
+        let mut names = Vec::with_capacity(mapped.len());
+        let mut order = Vec::with_capacity(mapped.len());
+        for (i, m) in mapped.iter().enumerate() {
+            let at = (0..all.len()).find(|&j| !used[j] && all[j].as_bytes() == m.as_slice());
+            if let Some(j) = at {
+                used[j] = true;
+            }
+            names.push(Bytes::from(m.as_slice()));
+            order.push(at.unwrap_or(all.len() + i) as u32);
+        }
+        *self.names.lock().unwrap_or_else(|p| p.into_inner()) = (names, order, all);
+    }
+
+    fn mapper(&self) -> Result<ExMapper<'_, J>> {
+        let access = J::spill_access().ok_or_else(|| Error::InvalidArgument {
+            flag: "--example",
+            value: String::new(),
+            reason: format!("is not available for `{}`", J::NAME),
+        })?;
+        let (names, order, _) = self.names.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Ok(ExMapper {
+            inner: self.inner.mapper()?,
+            table: access.table,
+            names,
+            order,
+            text: self.mode == ExampleMode::Text,
+        })
+    }
+
+    fn export(
+        &self,
+        mapper: &ExMapper<'_, J>,
+        partial: Self::Partial,
+        inputs: &InputList,
+    ) -> Result<Keyed<Ex<J::State>>> {
+        let inner = self.inner.export(&mapper.inner, partial.rest, inputs)?;
+        let mut meta = inner.meta;
+        meta.example.lines.extend(partial.lines);
+        let all = self
+            .names
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .2
+            .clone();
+        meta.example.runs.insert(all);
+        let mut table = partial.table;
+        for (k, s) in inner.table.into_entries() {
+            table.entry(&k).state.merge(s);
+        }
+        Ok(Keyed { table, meta })
+    }
+
+    fn spill_access() -> Option<TableAccess<Self::Partial, Self::State>> {
+        Some(TableAccess {
+            table: |p| &mut p.table,
+            table_ref: |p| &p.table,
+        })
+    }
+
+    fn key_fields(&self) -> usize {
+        self.inner.key_fields()
+    }
+
+    fn key_parts<'k>(&self, key: &'k [u8]) -> Vec<std::borrow::Cow<'k, [u8]>> {
+        self.inner.key_parts(key)
+    }
+
+    fn key_columns(&self) -> Vec<String> {
+        self.inner.key_columns()
+    }
+
+    fn time_only(&self) -> bool {
+        self.inner.time_only()
+    }
+
+    fn count(state: &Ex<J::State>) -> u64 {
+        J::count(&state.state)
+    }
+
+    fn value_columns(&self) -> Vec<String> {
+        self.inner.value_columns()
+    }
+
+    fn value_cells(&self, state: &Ex<J::State>) -> Result<Vec<String>> {
+        self.inner.value_cells(&state.state)
+    }
+
+    fn extra_columns(&self) -> Vec<String> {
+        self.columns()
+    }
+
+    fn extra_cells(&self, resolver: &Resolver, state: &Ex<J::State>) -> Vec<Vec<u8>> {
+        cells(resolver, state, self.mode)
+    }
+
+    fn finish(
+        &self,
+        keyed: Keyed<Ex<J::State>>,
+        shown: Shown<'_>,
+        out: &mut dyn Write,
+    ) -> Result<Outcome> {
+        let resolver = keyed.meta.example.resolver();
+        let mut side: HashMap<Box<[u8]>, Vec<Vec<u8>>> = HashMap::new();
+        let mut table: KeyedTable<J::State> = KeyedTable::default();
+        for (k, ex) in keyed.table.into_entries() {
+            side.insert(k.clone(), cells(&resolver, &ex, self.mode));
+            table.entry(&k).merge(ex.state);
+        }
+        let plain = Keyed {
+            table,
+            meta: keyed.meta,
+        };
+        let shown = Shown {
+            emit: self.emit_with_columns(shown.emit),
+            ..shown
+        };
+        let side = Rc::new(side);
+        let done = with_row_hook(
+            move |k| match side.get(k) {
+                Some(c) => set_cells(c.clone()),
+                None => clear_cells(),
+            },
+            || self.inner.finish(plain, shown, out),
+        );
+        clear_cells();
+        done
+    }
+
+    fn write_rows(
+        &self,
+        meta: Meta,
+        rows: Rows<Ex<J::State>>,
+        emit: EmitOptions,
+        out: &mut dyn Write,
+    ) -> Result<Outcome> {
+        let resolver = meta.example.resolver();
+        let mode = self.mode;
+        let plain: Rows<J::State> = Rows::Stream(Box::new(move |f| {
+            rows.for_each(|k, ex| {
+                set_cells(cells(&resolver, ex, mode));
+                let done = f(k, &ex.state);
+                clear_cells();
+                done
+            })
+        }));
+        let done = self
+            .inner
+            .write_rows(meta, plain, self.emit_with_columns(emit), out);
+        clear_cells();
+        done
+    }
+}
