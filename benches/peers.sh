@@ -32,6 +32,7 @@ sections (default: words):
           members) and pzstd'd (frames) vs the decoder alone (examples/decode), rapidgzip
           -P1/-P2, pigz -dc and zstd -dc
   all     all four
+  time, records, answers: benches/time.sh, records.sh, answers.sh (issues 14-16; first argument only)
 
 options:
   --quick        small inputs (kjv x1, kjv x5, a 20 MB access log) and 2 runs: a smoke test
@@ -47,6 +48,7 @@ die() {
     exit 2
 }
 
+case ${1:-} in time | records | answers) exec bash "$(dirname "${BASH_SOURCE[0]}")/$1.sh" "${@:2}" ;; esac
 sections=()
 quick=0
 inputs_only=0

@@ -6,6 +6,7 @@ mod util;
 
 mod adversarial;
 mod atomic_output;
+mod bench_peers;
 mod cli;
 mod composite_keys;
 mod compressed;
