@@ -4,7 +4,7 @@
 # deterministically from the real corpora, and print markdown tables: median seconds, the ratio
 # to logmill and peak RSS. See BENCHMARKS.md for what each case measures.
 #
-#   benches/peers.sh [words|grep|match|all]... [--quick] [--inputs-only]
+#   benches/peers.sh [words|grep|match|compressed|all]... [--quick] [--inputs-only]
 #
 # Run it from anywhere inside the repository; the corpora are looked up at ../shared/corpora
 # (relative to the repository root or its parent), or set CORPORA. Inputs and results go to
@@ -22,12 +22,17 @@ usage() {
 usage: benches/peers.sh [SECTION]... [--quick] [--inputs-only]
 
 sections (default: words):
-  words   logmill words vs mawk, gawk and tr|sort|uniq on kjv10.txt; -j1 vs -j2 and
-          peak RSS (file vs stdin) on text1g.txt
+  words   logmill words vs Ben Hoyt's countwords optimized.c (gcc -O2), mawk, gawk and
+          tr|sort|uniq on kjv10.txt; -j1 vs -j2 and peak RSS (file vs stdin) on text1g.txt
   grep    logmill grep vs rg -c, grep -c and cat on access1g.log (needs `logmill grep`)
   match   logmill match vs rg -o|sort|uniq -c, mawk, gawk and DuckDB on access1g.log,
           counting status codes and client addresses (needs `logmill match`)
-  all     all three
+  compressed
+          logmill match -j1/-j2 on access1g.log gzip -1'd (one member), bgzip'd (BGZF
+          members) and pzstd'd (frames) vs the decoder alone (examples/decode), rapidgzip
+          -P1/-P2, pigz -dc and zstd -dc
+  all     all four
+  time, records, answers: benches/time.sh, records.sh, answers.sh (issues 14-16; first argument only)
 
 options:
   --quick        small inputs (kjv x1, kjv x5, a 20 MB access log) and 2 runs: a smoke test
@@ -43,6 +48,7 @@ die() {
     exit 2
 }
 
+case ${1:-} in time | records | answers) exec bash "$(dirname "${BASH_SOURCE[0]}")/$1.sh" "${@:2}" ;; esac
 sections=()
 quick=0
 inputs_only=0
@@ -61,11 +67,12 @@ add_section() {
 
 for arg in "$@"; do
     case $arg in
-    words | grep | match) add_section "$arg" ;;
+    words | grep | match | compressed) add_section "$arg" ;;
     all)
         add_section words
         add_section grep
         add_section match
+        add_section compressed
         ;;
     --quick) quick=1 ;;
     --inputs-only) inputs_only=1 ;;
@@ -121,6 +128,11 @@ ensure_tools() {
     command -v gawk >/dev/null || missing+=(gawk)
     command -v rg >/dev/null || missing+=(ripgrep)
     [[ -x /usr/bin/time ]] || missing+=(time)
+    command -v gcc >/dev/null || missing+=(gcc)
+    command -v pigz >/dev/null || missing+=(pigz)
+    command -v bgzip >/dev/null || missing+=(tabix)
+    command -v zstd >/dev/null || missing+=(zstd)
+    command -v pzstd >/dev/null || missing+=(zstd)
     command -v python3 >/dev/null || missing+=(python3)
     if ((${#missing[@]})); then
         apt_install "${missing[@]}"
@@ -144,6 +156,19 @@ ensure_duckdb() {
     if ! "$venv/bin/pip" install -q --disable-pip-version-check "duckdb==$DUCKDB_VERSION"; then
         echo "warning: could not install duckdb==$DUCKDB_VERSION; the DuckDB peer is skipped" >&2
         duckdb_python=""
+    fi
+}
+
+# Sets `rapidgzip` to a rapidgzip binary (pip, in a venv under $BENCH_DIR), or to "" (with a
+# warning) if it can't be had.
+ensure_rapidgzip() {
+    local venv=$bench_dir/venv-rapidgzip
+    rapidgzip=$venv/bin/rapidgzip
+    [[ -x $rapidgzip ]] && return
+    if ! { python3 -m venv "$venv" >/dev/null 2>&1 &&
+        "$venv/bin/pip" install -q --disable-pip-version-check rapidgzip; }; then
+        echo "warning: could not install rapidgzip; its cases are skipped" >&2
+        rapidgzip=""
     fi
 }
 
@@ -203,6 +228,20 @@ else
     hf_small=(--warmup 1 --min-runs 3 --max-runs 10)
     hf_big=(--warmup 1 --runs 3)
 fi
+
+# make_packed SRC DEST COMMAND...: DEST = COMMAND run on SRC (stdin to stdout), unless DEST is
+# newer than SRC.
+make_packed() {
+    local src=$1 dest=$2
+    shift 2
+    if [[ -f $dest && $dest -nt $src ]]; then
+        echo "have $dest ($(stat -c %s "$dest") bytes)"
+        return
+    fi
+    echo "making $dest with $*"
+    "$@" <"$src" >"$dest.tmp"
+    mv "$dest.tmp" "$dest"
+}
 
 if ((inputs_only)); then
     command -v python3 >/dev/null || apt_install python3
@@ -378,22 +417,44 @@ section_words() {
 
     note "## words: $(basename "$words_in") ($(stat -c %s "$words_in") bytes), $(nproc) cores"
     note
+    # Ben Hoyt's countwords optimized.c, built here from the copy in benches/countwords/.
+    local countwords=$out/countwords
+    gcc -O2 -o "$countwords" benches/countwords/optimized.c
     id=words
     local -a cases=(
         "logmill words" "$lm words $in"
+        "logmill words -j1" "$lm words -j1 $in"
+        "countwords optimized.c" "$(q "$countwords") < $in"
         "mawk" "mawk $awk_prog $in"
         "gawk" "gawk $awk_prog $in"
         "tr | sort | uniq -c" "tr 'A-Z' 'a-z' < $in | tr -s ' \t\r\v\f' '\n' | sort | uniq -c | sort -rn"
     )
     probe $id "logmill words" "${cases[1]}" "$norm_tsv"
-    probe $id "mawk" "${cases[3]}" "$norm_awk"
-    probe $id "gawk" "${cases[5]}" "$norm_awk"
-    probe $id "tr | sort | uniq -c" "${cases[7]}" "$norm_uniq"
+    probe $id "logmill words -j1" "${cases[3]}" "$norm_tsv"
+    probe $id "countwords optimized.c" "${cases[5]}" "$norm_awk"
+    # countwords (C `char` is signed) splits words at bytes >= 0x80, logmill keeps them in the
+    # word: their counts are compared on a copy of the input without those bytes.
+    local ascii=$out/words-ascii.txt
+    LC_ALL=C tr -d '\200-\377' <"$words_in" >"$ascii"
+    probe words-ascii "logmill words" "$lm words $(q "$ascii")" "$norm_tsv"
+    probe words-ascii "countwords optimized.c" "$(q "$countwords") < $(q "$ascii")" "$norm_awk"
+    agree words-ascii "logmill words" "countwords optimized.c"
+    rm -f "$ascii"
+    probe $id "mawk" "${cases[7]}" "$norm_awk"
+    probe $id "gawk" "${cases[9]}" "$norm_awk"
+    probe $id "tr | sort | uniq -c" "${cases[11]}" "$norm_uniq"
+    same_bytes $id "logmill words" "logmill words -j1"
     agree $id "logmill words" mawk
     agree $id "logmill words" gawk
     agree $id "logmill words" "tr | sort | uniq -c"
     bench $id "${hf_small[@]}" -- "${cases[@]}"
     table $id
+    local t_lm t_cw
+    t_lm=$(median $id "logmill words -j1")
+    t_cw=$(median $id "countwords optimized.c")
+    note "logmill words -j1 / countwords optimized.c: $(ratio "$t_lm" "$t_cw")" \
+        "($(secs "$t_lm") s vs $(secs "$t_cw") s; target <= 0.85)"
+    note
 
     note "## words: $(basename "$big_in") ($(stat -c %s "$big_in") bytes), threads and memory"
     note
@@ -559,6 +620,109 @@ section_match() {
         bench "$id" "${hf_big[@]}" -- "${cmds[@]}"
         table "$id"
     done
+}
+
+# --- compressed ----------------------------------------------------------------------------
+
+section_compressed() {
+    make_access "$access_bytes" "$access_in"
+    ensure_rapidgzip
+    local gz=$access_in.gz bgzf=$access_in.bgzf.gz zst=$access_in.pzstd.zst
+    make_packed "$access_in" "$gz" gzip -1
+    make_packed "$access_in" "$bgzf" bgzip -l 1 -@ "$(nproc)"
+    make_packed "$access_in" "$zst" pzstd -q -1 -p "$(nproc)"
+    local decode=${CARGO_TARGET_DIR:-$repo/target}/release/examples/decode
+    # With LOGMILL set, an example built before is timed as it is.
+    if [[ -z ${LOGMILL:-} || ! -x $decode ]]; then
+        cargo build --release --locked --example decode
+    fi
+    decode=$(q "$decode")
+    local pattern='" (\d{3}) ' in g b z id
+    in=$(q "$access_in")
+    g=$(q "$gz")
+    b=$(q "$bgzf")
+    z=$(q "$zst")
+    local m="$lm match $(q "$pattern")"
+    note "## compressed: $(basename "$access_in") ($(stat -c %s "$access_in") bytes):" \
+        "gzip -1 $(stat -c %s "$gz"), bgzip $(stat -c %s "$bgzf"), pzstd -1 $(stat -c %s "$zst")" \
+        "bytes; $(nproc) cores"
+    note
+
+    note "### one gzip member: \`match '$pattern'\` vs the decoder alone"
+    note
+    id=compressed-gzip
+    local -a cases=(
+        "logmill -j1 .gz" "$m -j1 $g"
+        "logmill -j2 .gz" "$m -j2 $g"
+        "decoder alone (flate2, zlib-rs)" "$decode $g"
+        "pigz -dc" "pigz -dc $g"
+    )
+    if [[ -n $rapidgzip ]]; then
+        cases+=(
+            "rapidgzip -P1" "$(q "$rapidgzip") -d -c -P 1 $g"
+            "rapidgzip -P2" "$(q "$rapidgzip") -d -c -P 2 $g"
+        )
+    fi
+    probe $id "logmill plain" "$m $in" cat
+    probe $id "logmill -j1 .gz" "${cases[1]}" cat
+    probe $id "logmill -j2 .gz" "${cases[3]}" cat
+    same_bytes $id "logmill plain" "logmill -j1 .gz"
+    same_bytes $id "logmill plain" "logmill -j2 .gz"
+    bench $id "${hf_big[@]}" -- "${cases[@]}"
+    table $id
+    local t_lm t_dec
+    t_lm=$(median $id "logmill -j2 .gz")
+    t_dec=$(median $id "decoder alone (flate2, zlib-rs)")
+    note "match on one member / decoder alone: $(ratio "$t_lm" "$t_dec")" \
+        "($(secs "$t_lm") s vs $(secs "$t_dec") s; target <= 1.1)"
+    if [[ -n $rapidgzip ]]; then
+        local p1 p2
+        p1=$(median $id "rapidgzip -P1")
+        p2=$(median $id "rapidgzip -P2")
+        note "rapidgzip -P1 -> -P2: $(ratio "$p1" "$p2")x ($(secs "$p1") s -> $(secs "$p2") s)"
+    fi
+    note
+
+    note "### many members (bgzip) and frames (pzstd): -j1 vs -j2"
+    note
+    id=compressed-members
+    cases=(
+        "logmill -j1 bgzip" "$m -j1 $b"
+        "logmill -j2 bgzip" "$m -j2 $b"
+        "logmill grep -c -j1 bgzip" "$lm grep -c -j1 Googlebot $b"
+        "logmill grep -c -j2 bgzip" "$lm grep -c -j2 Googlebot $b"
+        "logmill -j1 pzstd" "$m -j1 $z"
+        "logmill -j2 pzstd" "$m -j2 $z"
+        "zstd -dc pzstd" "zstd -dc $z"
+        "pzstd -dc -p2 pzstd" "pzstd -dc -p 2 $z"
+    )
+    probe $id "logmill plain" "$m $in" cat
+    probe $id "logmill -j1 bgzip" "${cases[1]}" cat
+    probe $id "logmill -j2 bgzip" "${cases[3]}" cat
+    probe $id "logmill -j1 pzstd" "${cases[9]}" cat
+    probe $id "logmill -j2 pzstd" "${cases[11]}" cat
+    same_bytes $id "logmill plain" "logmill -j1 bgzip"
+    same_bytes $id "logmill plain" "logmill -j2 bgzip"
+    same_bytes $id "logmill plain" "logmill -j1 pzstd"
+    same_bytes $id "logmill plain" "logmill -j2 pzstd"
+    bench $id "${hf_big[@]}" -- "${cases[@]}"
+    table $id
+    local kind j1 j2
+    for kind in "bgzip" "grep -c bgzip" "pzstd"; do
+        case $kind in
+        "grep -c bgzip")
+            j1=$(median $id "logmill grep -c -j1 bgzip")
+            j2=$(median $id "logmill grep -c -j2 bgzip")
+            ;;
+        *)
+            j1=$(median $id "logmill -j1 $kind")
+            j2=$(median $id "logmill -j2 $kind")
+            ;;
+        esac
+        note "speedup -j1 -> -j2, $kind: $(ratio "$j1" "$j2")x ($(secs "$j1") s -> $(secs "$j2") s;" \
+            "target >= 1.7)"
+    done
+    note
 }
 
 # --- run -----------------------------------------------------------------------------------

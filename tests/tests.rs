@@ -6,8 +6,10 @@ mod util;
 
 mod adversarial;
 mod atomic_output;
+mod bench_peers;
 mod cli;
 mod composite_keys;
+mod compressed;
 mod coverage;
 mod diff;
 mod example;

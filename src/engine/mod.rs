@@ -361,6 +361,8 @@ impl Engine {
             mmap: self.opts.mmap,
             progress: progress.clone(),
             limits: self.opts.limits,
+            decode_threads: self.opts.threads,
+            decode_run: self.opts.chunk_size.saturating_mul(4).min(64 << 20),
         };
         mapper.begin(&expanded.inputs);
         let inputs: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();

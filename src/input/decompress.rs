@@ -51,24 +51,72 @@ pub fn decoder<R: Read + Send + 'static>(
 ) -> io::Result<Box<dyn Read + Send>> {
     let reader = io::BufReader::with_capacity(1 << 16, reader);
     Ok(match kind {
-        Compression::Gzip => Box::new(GzipMembers::new(reader, name.to_string())),
+        Compression::Gzip => Box::new(GzipMembers::new(Counted::new(reader), name.to_string())),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(reader)?),
         Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(reader)),
         Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(reader)),
     })
 }
 
+/// A buffered reader that counts the bytes consumed from it: where a gzip member starts.
+struct Counted<R> {
+    inner: R,
+    consumed: u64,
+}
+
+impl<R> Counted<R> {
+    fn new(inner: R) -> Self {
+        Counted { inner, consumed: 0 }
+    }
+}
+
+impl<R: BufRead> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        self.consumed += n as u64;
+        self.inner.consume(n);
+    }
+}
+
+/// The error of a corrupt member, naming where it starts.
+pub(crate) fn corrupt_member(kind: Compression, at: u64, error: io::Error) -> io::Error {
+    let what = match kind {
+        Compression::Gzip => "gzip member",
+        Compression::Zstd => "zstd frame",
+        Compression::Xz => "xz stream",
+        Compression::Bzip2 => "bzip2 stream",
+    };
+    io::Error::new(
+        error.kind(),
+        format!("corrupt {what} at byte {at} of the compressed file: {error}"),
+    )
+}
+
 /// Every member of a gzip file, one after another. Zero bytes after the last member (the
 /// padding of a tape or a preallocated file) are ignored with a warning naming them, as
 /// `gzip -d` does; any other bytes after a member that are not a gzip member are an error.
+/// The parallel decoder (`parallel.rs`) follows the same rules.
 struct GzipMembers<R: BufRead> {
-    member: Option<flate2::bufread::GzDecoder<R>>,
+    member: Option<flate2::bufread::GzDecoder<Counted<R>>>,
+    /// Where the current member starts in the compressed input.
+    start: u64,
     name: String,
 }
 
 impl<R: BufRead> GzipMembers<R> {
-    fn new(reader: R, name: String) -> Self {
+    fn new(reader: Counted<R>, name: String) -> Self {
         GzipMembers {
+            start: reader.consumed,
             member: Some(flate2::bufread::GzDecoder::new(reader)),
             name,
         }
@@ -85,6 +133,7 @@ impl<R: BufRead> GzipMembers<R> {
             return Ok(false);
         }
         if head.starts_with(&[0x1f, 0x8b]) || (head.len() == 1 && head[0] == 0x1f) {
+            self.start = reader.consumed;
             self.member = Some(flate2::bufread::GzDecoder::new(reader));
             return Ok(true);
         }
@@ -122,7 +171,9 @@ impl<R: BufRead> Read for GzipMembers<R> {
             let Some(member) = self.member.as_mut() else {
                 return Ok(0);
             };
-            let n = member.read(buf)?;
+            let n = member
+                .read(buf)
+                .map_err(|e| corrupt_member(Compression::Gzip, self.start, e))?;
             if n > 0 {
                 return Ok(n);
             }

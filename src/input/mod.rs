@@ -4,7 +4,9 @@
 //! learn which kind of source a chunk came from.
 
 pub mod decompress;
+mod members;
 mod mmap;
+mod parallel;
 pub(crate) mod stream;
 pub mod walk;
 
@@ -144,6 +146,11 @@ pub(crate) struct OpenOptions {
     pub mmap: MmapPolicy,
     pub progress: Progress,
     pub limits: InputLimits,
+    /// Threads that may decode one multi-member gzip or multi-frame zstd file (`-j`); 0 is 1.
+    pub decode_threads: usize,
+    /// Decoded bytes each of those threads makes at a time: four chunks (`--chunk-size`),
+    /// at most 64 MiB; 0 is the default of 4 MiB.
+    pub decode_run: usize,
 }
 
 /// The longest record a stream may hold in memory by default (`--max-line`): 1 GiB.
@@ -402,7 +409,13 @@ fn open_path(path: &Path, opts: &OpenOptions) -> Result<Source> {
     if decompress::detect(&head[..n]).is_none() {
         check_len(path, len, opts)?;
     }
-    if decompress::detect(&head[..n]).is_some() || opts.mmap == MmapPolicy::Never {
+    let kind = decompress::detect(&head[..n]);
+    if let Some(kind) = kind.filter(|_| opts.mmap != MmapPolicy::Never) {
+        if let Some(source) = parallel_stream(path, &file, kind, len, opts)? {
+            return Ok(source);
+        }
+    }
+    if kind.is_some() || opts.mmap == MmapPolicy::Never {
         // For a compressed file `len` is only its raw size: `stream` drops it as the expected
         // decompressed length.
         // `take` keeps a growing log to the size it had when opened: a consistent snapshot.
@@ -441,6 +454,47 @@ fn open_path(path: &Path, opts: &OpenOptions) -> Result<Source> {
         // Mapping can fail where reading works (some network and special filesystems).
         Err(_) => stream(path, file.take(len), Some(len), opts),
     }
+}
+
+/// A compressed file of several members (or frames) decoded on `opts.decode_threads` threads
+/// (see `parallel.rs`); `None` for a single member, or when the file cannot be mapped, which
+/// one decoder reads as a stream.
+fn parallel_stream(
+    path: &Path,
+    file: &File,
+    kind: decompress::Compression,
+    len: u64,
+    opts: &OpenOptions,
+) -> Result<Option<Source>> {
+    use decompress::Compression::{Gzip, Zstd};
+    if !matches!(kind, Gzip | Zstd) {
+        return Ok(None);
+    }
+    let Ok(map) = mmap::map(file, path) else {
+        return Ok(None);
+    };
+    let name = path.display().to_string();
+    let run = match opts.decode_run {
+        0 => members::RUN_DECODED,
+        n => n as u64,
+    };
+    let decoder = parallel::ParallelDecoder::new(
+        kind,
+        Data::Mapped(map),
+        name,
+        (opts.decode_threads, run),
+        opts.progress.clone(),
+    )
+    .map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(decoder.map(|d| Source::Stream {
+        name: path.to_path_buf(),
+        reader: Box::new(Guard::new(d, opts.limits.max_bytes, true)),
+        expected_len: None,
+        raw_len: Some(len),
+    }))
 }
 
 /// Opens bytes `start..end` of a plain file. The file is opened as usual (so a file that was
