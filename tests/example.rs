@@ -503,3 +503,66 @@ fn rejects_are_listed_once_with_examples() {
     assert_eq!(files[0], files[1]);
     assert!(!files[0].is_empty());
 }
+
+/// Under `--per`, every bucket names lines (not byte offsets): the first line of each
+/// (day, status), as Python's `datetime` dates the access log's lines.
+#[test]
+fn per_bucket_examples_are_pythons_first_lines_in_every_bucket() {
+    if !require_tools(&["python3"]) {
+        return;
+    }
+    let log = testdata("apache_access.log");
+    let script = format!(
+        r#"python3 -c '
+import re, sys, datetime
+rx = re.compile(rb"\[([^\]]+)\].*?\" (\d{{3}}) ")
+first = {{}}
+for n, line in enumerate(open(sys.argv[1], "rb"), 1):
+    m = rx.search(line)
+    if m:
+        t = datetime.datetime.strptime(m.group(1).decode(), "%d/%b/%Y:%H:%M:%S %z")
+        day = t.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT00:00:00+00:00")
+        first.setdefault(day + "\t" + m.group(2).decode(), n)
+for k, n in first.items(): print(k + "\t" + str(n))
+' {}"#,
+        shell_quote(&log)
+    );
+    let want: BTreeMap<Vec<u8>, u64> = parse_tsv_rows(&sh(&script))
+        .into_iter()
+        .map(|mut r| {
+            let n = String::from_utf8(r.pop().unwrap())
+                .unwrap()
+                .parse()
+                .unwrap();
+            (r.join(&b'\t'), n)
+        })
+        .collect();
+    assert!(want.len() > 10, "{want:?}");
+    let name = log.to_string_lossy().into_owned();
+    for j in ["1", "2"] {
+        let out = ok(&[
+            "match",
+            r#"" (\d{3}) "#,
+            "--example",
+            "--per",
+            "1d",
+            "--tz",
+            "UTC",
+            "-j",
+            j,
+            "--chunk-size",
+            "16K",
+            &name,
+        ]);
+        let got = examples(&out, 2, 1);
+        assert_eq!(got.len(), want.len());
+        for (k, cells) in &got {
+            assert_eq!(
+                line_of(&cells[0], &name),
+                want[k],
+                "{:?}",
+                String::from_utf8_lossy(k)
+            );
+        }
+    }
+}

@@ -90,6 +90,7 @@ pub fn write_per<J: Job>(
         empty: None,
         last: None,
         outcome: None,
+        example: meta.example.clone(),
         meta: Some(meta),
     };
     match rows {
@@ -150,6 +151,8 @@ struct PerWriter<'a, 'o, J: Job> {
     outcome: Option<Outcome>,
     /// The job-wide facts, handed to the first bucket's output only.
     meta: Option<Meta>,
+    /// The line index of `--example`, which every bucket's output needs to name lines.
+    example: crate::aggregate::example::ExampleMeta,
 }
 
 impl<J: Job> PerWriter<'_, '_, J> {
@@ -163,7 +166,10 @@ impl<J: Job> PerWriter<'_, '_, J> {
         };
         let keyed = Keyed {
             table,
-            meta: self.meta.take().unwrap_or_default(),
+            meta: self.meta.take().unwrap_or_else(|| Meta {
+                example: self.example.clone(),
+                ..Meta::default()
+            }),
         };
         let shown = Shown {
             inputs: self.shown.inputs,
