@@ -632,3 +632,12 @@ mod tests {
         );
     }
 }
+
+/// A gzip member of `data`, for the unit tests of the readers.
+#[cfg(test)]
+pub(crate) fn test_gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}

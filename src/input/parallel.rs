@@ -271,11 +271,7 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
-    }
+    use crate::input::test_gzip as gzip;
 
     fn decode_all(kind: Compression, file: Vec<u8>, threads: usize) -> io::Result<Vec<u8>> {
         let mut d = ParallelDecoder::new(
