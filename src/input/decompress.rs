@@ -200,7 +200,6 @@ pub fn peek<R: Read>(mut reader: R) -> io::Result<(Vec<u8>, Peeked<R>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     use crate::input::test_gzip as gzip;
 
