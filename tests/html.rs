@@ -445,6 +445,14 @@ fn hostile_log_contents_never_become_markup_or_requests() {
         vec!["words", name],
         vec!["lines", name],
         vec!["grep", "--by-file", "-F", "<", name],
+        // The example columns carry the hostile file name and lines.
+        vec![
+            "match",
+            r#""GET (?P<path>\S*) HTTP"#,
+            "--example-text",
+            name,
+        ],
+        vec!["grep", "--by-file", "-F", "<", "--example-text", name],
     ];
     let server = Server::start(&dir);
     for (i, args) in jobs.iter().enumerate() {
