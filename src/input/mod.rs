@@ -572,6 +572,15 @@ fn read_head(file: &File, head: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// A gzip member of `data`, for the unit tests of the readers.
+#[cfg(test)]
+pub(crate) fn test_gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -631,13 +640,4 @@ mod tests {
             "corrupt (at byte 20 of the decompressed data)"
         );
     }
-}
-
-/// A gzip member of `data`, for the unit tests of the readers.
-#[cfg(test)]
-pub(crate) fn test_gzip(data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
