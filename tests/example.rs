@@ -330,16 +330,8 @@ fn argument_order_within_a_run_path_order_across_runs() {
     assert_eq!(out, format!("key\t2\t{b}:2\n").into_bytes());
     let pb = dir.path("b.partial");
     let pa = dir.path("a.partial");
-    std::fs::write(
-        &pb,
-        ok(&["match", "(key)", "--example", &b, "--emit", "partial"]),
-    )
-    .unwrap();
-    std::fs::write(
-        &pa,
-        ok(&["match", "(key)", "--example", &a, "--emit", "partial"]),
-    )
-    .unwrap();
+    write_partial(&pb, &["match", "(key)", "--example", &b]);
+    write_partial(&pa, &["match", "(key)", "--example", &a]);
     let out = ok(&["merge", &pb.to_string_lossy(), &pa.to_string_lossy()]);
     assert_eq!(out, format!("key\t2\t{a}:1\n").into_bytes());
     // Partials without examples do not merge with partials that have them.

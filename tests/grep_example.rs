@@ -204,16 +204,8 @@ fn grep_examples_across_runs_go_by_path_and_records_count_records() {
     // Across runs: path order.
     let pa = dir.path("pa");
     let pb = dir.path("pb");
-    std::fs::write(
-        &pb,
-        ok(&["grep", "--example", "foo", &bn, "--emit", "partial"]),
-    )
-    .unwrap();
-    std::fs::write(
-        &pa,
-        ok(&["grep", "--example", "foo", &an, "--emit", "partial"]),
-    )
-    .unwrap();
+    write_partial(&pb, &["grep", "--example", "foo", &bn]);
+    write_partial(&pa, &["grep", "--example", "foo", &an]);
     let out = ok(&["merge".as_ref(), pb.as_os_str(), pa.as_os_str()]);
     assert_eq!(out, format!("2\t{an}:2\n").into_bytes());
     // Records: the record's first line.

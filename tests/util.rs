@@ -437,3 +437,16 @@ pub fn logmill_std() -> std::process::Command {
     cmd.env_remove("LOGMILL_THREADS");
     cmd
 }
+
+/// Runs logmill with `args` and `--emit partial`, expecting success, and writes the partial to
+/// `path`.
+pub fn write_partial<S: AsRef<std::ffi::OsStr>>(path: &Path, args: &[S]) {
+    let mut all: Vec<&std::ffi::OsStr> = args.iter().map(AsRef::as_ref).collect();
+    all.extend([
+        std::ffi::OsStr::new("--emit"),
+        std::ffi::OsStr::new("partial"),
+    ]);
+    let (out, code, err) = run_logmill(&all, None);
+    assert_eq!(code, 0, "{all:?}: {err}");
+    std::fs::write(path, out).unwrap();
+}
