@@ -57,6 +57,32 @@ fi
 note "## Time (issue 14): $(basename "$access") ($(stat -c %s "$access") bytes), $(nproc) cores, --tz UTC"
 note
 
+# The peers and timings of one per-hour case, after its own consistency check: JOB (grep or
+# fields) with and without --per, gawk and DuckDB; uses id, c_plain, c_per, c_gawk, c_duck.
+per_hour_case() {
+    local job=$1 t_per ids
+    same $id per gawk
+    if [[ -n $duckdb_python ]]; then
+        run $id duckdb "$c_duck"
+        same $id per duckdb
+    fi
+    bench $id-lm "$runs" 1 -- "$job" "$c_plain" "$job --per 1h" "$c_per"
+    bench $id-peers "$peer_runs" 0 -- "gawk mktime" "$c_gawk"
+    [[ -n $duckdb_python ]] && bench $id-duck "$peer_runs" 0 -- "duckdb date_trunc" "$c_duck"
+    ids=("$id-lm" "$id-peers")
+    [[ -n $duckdb_python ]] && ids+=("$id-duck")
+    table "$job --per 1h" "${ids[@]}"
+    t_per=$(stat_of $id-lm "$job --per 1h")
+    verdict "\`$job --per 1h\` / \`$job\` (wall)" "$t_per" "$(stat_of $id-lm "$job")" "<=" 1.3
+    verdict "\`$job --per 1h\` / \`$job\` (CPU)" "$(stat_of $id-lm "$job --per 1h" cpu)" \
+        "$(stat_of $id-lm "$job" cpu)" "<=" 1.3
+    if [[ -n $duckdb_python ]]; then
+        verdict "DuckDB / \`$job --per 1h\`" "$(stat_of $id-duck "duckdb date_trunc")" "$t_per" ">=" 4
+    fi
+    verdict "gawk / \`$job --per 1h\`" "$(stat_of $id-peers "gawk mktime")" "$t_per" ">=" 8
+    note
+}
+
 # --- grep per hour -----------------------------------------------------------------------
 
 id=grep-per
@@ -71,25 +97,7 @@ run $id per "$c_per"
 run $id gawk "$c_gawk"
 equal "lines counted without --per and summed over the hours with --per" \
     "$(cat "$(output $id plain)")" "$(awk -F'\t' '{ n += $2 } END { print n }' "$(output $id per)")"
-same $id per gawk
-if [[ -n $duckdb_python ]]; then
-    run $id duckdb "$c_duck"
-    same $id per duckdb
-fi
-bench $id-lm "$runs" 1 -- "grep" "$c_plain" "grep --per 1h" "$c_per"
-bench $id-peers "$peer_runs" 0 -- "gawk mktime" "$c_gawk"
-[[ -n $duckdb_python ]] && bench $id-duck "$peer_runs" 0 -- "duckdb date_trunc" "$c_duck"
-ids=("$id-lm" "$id-peers")
-[[ -n $duckdb_python ]] && ids+=("$id-duck")
-table "grep --per 1h" "${ids[@]}"
-t_per=$(stat_of $id-lm "grep --per 1h")
-verdict "\`grep --per 1h\` / \`grep\` (wall)" "$t_per" "$(stat_of $id-lm grep)" "<=" 1.3
-verdict "\`grep --per 1h\` / \`grep\` (CPU)" "$(stat_of $id-lm "grep --per 1h" cpu)" \
-    "$(stat_of $id-lm grep cpu)" "<=" 1.3
-[[ -n $duckdb_python ]] &&
-    verdict "DuckDB / \`grep --per 1h\`" "$(stat_of $id-duck "duckdb date_trunc")" "$t_per" ">=" 4
-verdict "gawk / \`grep --per 1h\`" "$(stat_of $id-peers "gawk mktime")" "$t_per" ">=" 8
-note
+per_hour_case grep
 
 # --- fields per hour ---------------------------------------------------------------------
 
@@ -107,25 +115,7 @@ equal "status counts without --per and summed over the hours with --per" \
     "$(sort "$(output $id plain)" | md5sum)" \
     "$(awk -F'\t' '{ n[$2] += $3 } END { for (s in n) print s "\t" n[s] }' "$(output $id per)" |
         sort | md5sum)"
-same $id per gawk
-if [[ -n $duckdb_python ]]; then
-    run $id duckdb "$c_duck"
-    same $id per duckdb
-fi
-bench $id-lm "$runs" 1 -- "fields" "$c_plain" "fields --per 1h" "$c_per"
-bench $id-peers "$peer_runs" 0 -- "gawk mktime" "$c_gawk"
-[[ -n $duckdb_python ]] && bench $id-duck "$peer_runs" 0 -- "duckdb date_trunc" "$c_duck"
-ids=("$id-lm" "$id-peers")
-[[ -n $duckdb_python ]] && ids+=("$id-duck")
-table "fields --per 1h" "${ids[@]}"
-t_per=$(stat_of $id-lm "fields --per 1h")
-verdict "\`fields --per 1h\` / \`fields\` (wall)" "$t_per" "$(stat_of $id-lm fields)" "<=" 1.3
-verdict "\`fields --per 1h\` / \`fields\` (CPU)" "$(stat_of $id-lm "fields --per 1h" cpu)" \
-    "$(stat_of $id-lm fields cpu)" "<=" 1.3
-[[ -n $duckdb_python ]] &&
-    verdict "DuckDB / \`fields --per 1h\`" "$(stat_of $id-duck "duckdb date_trunc")" "$t_per" ">=" 4
-verdict "gawk / \`fields --per 1h\`" "$(stat_of $id-peers "gawk mktime")" "$t_per" ">=" 8
-note
+per_hour_case fields
 
 # --- a window over the last 10% ----------------------------------------------------------
 
