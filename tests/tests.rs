@@ -19,6 +19,7 @@ mod formats;
 mod fuzz_regress;
 mod grep;
 mod grep_example;
+mod grep_per_sparse;
 mod help;
 mod html;
 mod html_per;

@@ -282,7 +282,7 @@ fn fill_adds_zero_rows_for_time_only_outputs_and_is_refused_otherwise() {
     let dir = Dir::new("time-fill");
     let f = dir.create(
         "app.log",
-        "2024-01-01 10:00:01 ERROR a\n2024-01-01 10:03:00 INFO b\n2024-01-01 10:03:30 ERROR c\nno time here\n",
+        "2024-01-01 10:00:01 ERROR a\n2024-01-01 10:03:00 INFO b\n2024-01-01 10:03:30 ERROR c\nno time here\nno time ERROR\n",
     );
     let f = f.to_str().unwrap();
     let (out, err) = ok(&["grep", "-c", "ERROR", "--per", "1m", "--tz", "UTC", f]);

@@ -70,4 +70,8 @@ impl<M: Mapper> Mapper for Counted<M> {
     fn map_piece(&self, piece: Chunk<'_>, partial: &mut Self::Partial) {
         self.inner.map_piece(piece, partial)
     }
+
+    fn candidates(&self, chunk: Chunk<'_>, line: &mut dyn FnMut(usize)) -> bool {
+        self.inner.candidates(chunk, line)
+    }
 }

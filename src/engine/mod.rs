@@ -144,6 +144,15 @@ pub trait Mapper: Sync {
     /// index (directories expanded): a mapper that decides something per input from the input
     /// itself (the modification time that dates year-less timestamps) decides it here.
     fn begin(&self, _inputs: &[InputSpec]) {}
+
+    /// The lines of `chunk` that can matter to this mapper: calls `line` with the start of
+    /// each (in increasing order; under record framing, the start of each record that can)
+    /// and returns true; a line that is not a candidate adds nothing to the partial when it is
+    /// mapped within a piece. False (the default) when the mapper cannot tell: every line may
+    /// matter. A wrapper that dates lines (the time options) dates only the candidates.
+    fn candidates(&self, _chunk: Chunk<'_>, _line: &mut dyn FnMut(usize)) -> bool {
+        false
+    }
 }
 
 /// A borrowed mapper maps as the mapper does (a job can hand out the mapper it holds).
@@ -181,6 +190,10 @@ impl<M: Mapper> Mapper for &M {
 
     fn begin(&self, inputs: &[InputSpec]) {
         (**self).begin(inputs)
+    }
+
+    fn candidates(&self, chunk: Chunk<'_>, line: &mut dyn FnMut(usize)) -> bool {
+        (**self).candidates(chunk, line)
     }
 }
 

@@ -282,6 +282,11 @@ impl<'j, J: Job + 'j> Mapper for ExMapper<'j, J> {
     fn select_chunks(&self, chunks: &[Chunk<'_>]) -> std::ops::Range<usize> {
         self.inner.select_chunks(chunks)
     }
+
+    fn candidates(&self, chunk: Chunk<'_>, line: &mut dyn FnMut(usize)) -> bool {
+        // Lines that add nothing to the job's partial add no example either.
+        self.inner.candidates(chunk, line)
+    }
 }
 
 /// A record's first line, without its line end.

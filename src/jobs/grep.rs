@@ -200,6 +200,15 @@ impl GrepMapper {
         }
     }
 
+    fn candidates(&self, chunk: Chunk<'_>, line: &mut dyn FnMut(usize)) -> bool {
+        // Inverted, every line that does not match counts: no line can be left out.
+        if self.invert {
+            return false;
+        }
+        self.regex.get().matching_units(chunk.data, line);
+        true
+    }
+
     fn framing(&self) -> Framing {
         match self.regex.shared() {
             Search::Records { rule, .. } => Framing::Records(rule),
@@ -232,6 +241,10 @@ impl Mapper for GrepRun<'_> {
 
     fn framing(&self) -> Framing {
         self.mapper.framing()
+    }
+
+    fn candidates(&self, chunk: Chunk<'_>, line: &mut dyn FnMut(usize)) -> bool {
+        self.mapper.candidates(chunk, line)
     }
 }
 

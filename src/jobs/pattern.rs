@@ -185,22 +185,38 @@ impl LineRegex {
 
     /// How many lines of `data` (whole lines, the last possibly without `\n`) match.
     pub fn count_matching_lines(&self, data: &[u8]) -> u64 {
+        let mut count = 0;
         match &self.plan {
-            Plan::Buffer => self.count_in_buffer(data),
-            Plan::PerLine => lines(data).filter(|l| self.re.is_match(l)).count() as u64,
-            Plan::Candidates(fast) => {
-                let mut count = 0;
-                candidate_lines(fast, data, |line| {
-                    count += u64::from(self.re.is_match(line))
-                });
-                count
-            }
+            // Without finding where the matching lines start.
+            Plan::Buffer => self.in_buffer(data, |_, _| count += 1),
+            _ => self.matching_lines(data, |_| count += 1),
+        }
+        count
+    }
+
+    /// Calls `visit` with the start of each matching line of `data`, in order.
+    pub fn matching_lines(&self, data: &[u8], mut visit: impl FnMut(usize)) {
+        // Lines are subslices of `data`: their start is their distance from its start.
+        let start = |line: &[u8]| line.as_ptr() as usize - data.as_ptr() as usize;
+        match &self.plan {
+            Plan::Buffer => self.in_buffer(data, |at, end| {
+                visit(memchr::memrchr(b'\n', &data[at..end]).map_or(at, |i| at + i + 1))
+            }),
+            Plan::PerLine => lines(data)
+                .filter(|l| self.re.is_match(l))
+                .for_each(|l| visit(start(l))),
+            Plan::Candidates(fast) => candidate_lines(fast, data, |line| {
+                if self.re.is_match(line) {
+                    visit(start(line))
+                }
+            }),
         }
     }
 
-    fn count_in_buffer(&self, data: &[u8]) -> u64 {
+    /// Calls `visit(at, end)` for each matching line: the line holds `end`, and starts after
+    /// the last `\n` of `data[at..end]` (at `at` when there is none).
+    fn in_buffer(&self, data: &[u8], mut visit: impl FnMut(usize, usize)) {
         let len = data.len();
-        let mut count = 0;
         let mut at = 0;
         while at < len {
             // The end of the earliest match: no match crosses a line end, so the line holding
@@ -213,13 +229,12 @@ impl LineRegex {
                 // An empty match after the final newline: that position is not a line.
                 break;
             }
-            count += 1;
+            visit(at, end);
             match memchr::memchr(b'\n', &data[end..]) {
                 Some(i) => at = end + i + 1,
                 None => break,
             }
         }
-        count
     }
 
     /// Calls `visit(haystack, captures)` for the first non-empty match on each line of `data`,

@@ -148,6 +148,18 @@ impl Search {
         }
     }
 
+    /// Calls `visit` with the start of each matching line or record of `data`, in order.
+    pub fn matching_units(&self, data: &[u8], mut visit: impl FnMut(usize)) {
+        match self {
+            Search::Lines(l) => l.matching_lines(data, visit),
+            Search::Records { re, .. } => self.candidates(data, |r| {
+                if re.is_match(without_newline(&data[r.clone()])) {
+                    visit(r.start)
+                }
+            }),
+        }
+    }
+
     /// Calls `visit(haystack, captures)` for the first non-empty match of each line or record
     /// of `data`, or for every non-empty match when `all` is set. Over records the haystack
     /// is the record without its final `\n`.

@@ -32,6 +32,9 @@ enum Fate {
     NoTime,
     /// Not a record (a blank JSON line, a CSV header): left to no one.
     Skip,
+    /// Lines that add nothing to the job's partial (not among its candidates): they join the
+    /// open run, if any, else they are skipped.
+    Join,
 }
 
 /// Cuts one chunk into pieces by fate.
@@ -103,6 +106,7 @@ impl<'c> Cutter<'c, '_> {
         let mut stop = false;
         match fate {
             Fate::Bucket(b) if self.run.is_some_and(|(r, _, _)| r == b) => {}
+            Fate::Join if self.run.is_some() => {}
             Fate::Bucket(b) => {
                 self.flush(inner, start, partial);
                 self.close_gap(start, &mut partial.listed);
@@ -245,6 +249,49 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
         };
         let data = chunk.data;
         let inner = &self.inner;
+        // Only the units that can matter to the job are dated, when it can tell which
+        // (`grep`): the units between them join the open run, adding nothing to it. Every
+        // unit is dated when the order is checked or the time is a field.
+        let mut starts = Vec::new();
+        let sparse = run.sorted.is_none()
+            && run.field.is_none()
+            && inner.candidates(chunk, &mut |start| starts.push(start));
+        if sparse {
+            let framing = inner.framing();
+            let mut at = 0;
+            for start in starts {
+                if cut.count_lines && at < start {
+                    cut.unit(inner, at, start, Fate::Join, &[], false, partial);
+                }
+                let rest = &data[start..];
+                let (end, escape) = match framing {
+                    Framing::Records(rule) => (
+                        rule.records(rest).next().map_or(rest.len(), |r| r.end),
+                        true,
+                    ),
+                    _ => (memchr(b'\n', rest).map_or(rest.len(), |i| i + 1), false),
+                };
+                let unit = &rest[..end];
+                let f = fate(find(records::first_line(unit)), start);
+                let text = match escape {
+                    true => unit,
+                    false => trim_line(unit),
+                };
+                if cut.unit(inner, start, start + end, f, text, escape, partial) {
+                    at = data.len();
+                    break;
+                }
+                at = start + end;
+            }
+            if cut.count_lines && at < data.len() {
+                cut.unit(inner, at, data.len(), Fate::Join, &[], false, partial);
+            }
+            cut.finish(inner, partial);
+            if resolver.year_used() {
+                self.year_used(chunk.input);
+            }
+            return;
+        }
         match (run.field.as_deref(), self.inner.framing()) {
             (Some(TimeField::Json(parser)), _) => {
                 let mut scratch = Vec::new();
