@@ -133,21 +133,34 @@ impl<S: Default> KeyedTable<S> {
     /// [`KeyedTable::entry`] with the key's [`key_hash`] already computed.
     #[inline]
     pub fn entry_hashed(&mut self, hash: u64, key: &[u8]) -> &mut S {
-        use hashbrown::hash_table::Entry;
         if self.appending {
             return self.append(key);
         }
+        self.lookup(hash, key).0
+    }
+
+    /// [`KeyedTable::entry`], and whether the key was inserted just now (in append mode,
+    /// every key is).
+    #[inline]
+    pub fn entry_fresh(&mut self, key: &[u8]) -> (&mut S, bool) {
+        if self.appending {
+            return (self.append(key), true);
+        }
+        self.lookup(key_hash(key), key)
+    }
+
+    #[inline(always)]
+    fn lookup(&mut self, hash: u64, key: &[u8]) -> (&mut S, bool) {
+        use hashbrown::hash_table::Entry;
         match self.table.entry(hash, |s| s.is(key), Slot::hash) {
-            Entry::Occupied(o) => &mut o.into_mut().state,
+            Entry::Occupied(o) => (&mut o.into_mut().state, false),
             Entry::Vacant(v) => {
                 self.heap += heap_cost(key.len());
-                &mut v
-                    .insert(Slot {
-                        key: SmallKey::new(key),
-                        state: S::default(),
-                    })
-                    .into_mut()
-                    .state
+                let slot = v.insert(Slot {
+                    key: SmallKey::new(key),
+                    state: S::default(),
+                });
+                (&mut slot.into_mut().state, true)
             }
         }
     }
@@ -414,6 +427,16 @@ impl<S> KeyedTable<S> {
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &S)> {
         debug_assert!(self.log.is_empty(), "iteration in append mode");
         self.table.iter().map(|s| (s.key.as_bytes(), &s.state))
+    }
+
+    /// Calls `f` with every key and state, in no particular order, and empties the table,
+    /// keeping its allocation (a table refilled for every chunk does not grow again).
+    pub fn drain_each(&mut self, mut f: impl FnMut(&[u8], S)) {
+        debug_assert!(self.log.is_empty(), "iteration in append mode");
+        for slot in self.table.drain() {
+            f(slot.key.as_bytes(), slot.state);
+        }
+        self.heap = 0;
     }
 
     /// Consumes the table into its keys and states, in no particular order.

@@ -123,6 +123,22 @@ pub trait Mapper: Sync {
         self.map(piece, partial)
     }
 
+    /// Maps `chunk` as [`Mapper::map`] does and calls `first(key, at)` each time a key enters
+    /// the keyed table of `partial` (the one the job's `example_access` names), with `at` the
+    /// start in `chunk.data` of the record that produced it; records are visited in
+    /// order, so on an empty table that is each key's first record in the chunk (what
+    /// `--example` needs, found at the job's own speed). Returns false without mapping
+    /// anything when the mapper cannot tell (the default): the caller then maps record by
+    /// record.
+    fn map_placing(
+        &self,
+        _chunk: Chunk<'_>,
+        _partial: &mut Self::Partial,
+        _first: &mut dyn FnMut(&[u8], usize),
+    ) -> bool {
+        false
+    }
+
     /// Where this mapper's records end, so chunks are cut between records. Lines by default.
     fn framing(&self) -> Framing {
         Framing::Lines
@@ -174,6 +190,15 @@ impl<M: Mapper> Mapper for &M {
 
     fn map_piece(&self, piece: Chunk<'_>, partial: &mut Self::Partial) {
         (**self).map_piece(piece, partial)
+    }
+
+    fn map_placing(
+        &self,
+        chunk: Chunk<'_>,
+        partial: &mut Self::Partial,
+        first: &mut dyn FnMut(&[u8], usize),
+    ) -> bool {
+        (**self).map_placing(chunk, partial, first)
     }
 
     fn framing(&self) -> Framing {

@@ -93,11 +93,13 @@ fn cells<S>(resolver: &Resolver, ex: &Ex<S>, mode: ExampleMode) -> Vec<Vec<u8>> 
 }
 
 /// A worker's partial: the job's own partial (its table left empty), the keyed table with
-/// examples, and the lines of every chunk seen.
+/// examples, and the lines of every chunk seen; and a partial of the job that each piece is
+/// mapped into first, empty between pieces (its table keeps its allocation).
 pub struct ExPartial<P, S> {
     rest: P,
     table: KeyedTable<Ex<S>>,
     lines: BTreeSet<LineRange>,
+    scratch: P,
 }
 
 impl<P: Default, S> Default for ExPartial<P, S> {
@@ -106,6 +108,7 @@ impl<P: Default, S> Default for ExPartial<P, S> {
             rest: P::default(),
             table: KeyedTable::default(),
             lines: BTreeSet::new(),
+            scratch: P::default(),
         }
     }
 }
@@ -220,24 +223,57 @@ impl<'j, J: Job + 'j> Mapper for ExMapper<'j, J> {
     }
 
     fn map_piece(&self, piece: Chunk<'_>, partial: &mut Self::Partial) {
-        // The job maps the piece whole (its fast path); the keys whose first place may lie in
-        // this piece are then found record by record, stopping once every one is placed.
-        let mut whole = J::Partial::default();
-        self.inner.map(piece, &mut whole);
         let (path, input) = self.name(piece.input);
+        let ExPartial {
+            rest,
+            table,
+            scratch,
+            ..
+        } = partial;
+        // The job maps the piece whole, at its own speed, into the empty scratch partial,
+        // naming the record where each key enters it: the key's first in the piece.
+        let mut counted = (0usize, piece.lines_before);
+        let placed = self.inner.map_placing(piece, scratch, &mut |k, at| {
+            let e = table.entry(k);
+            let offset = piece.offset + at as u64;
+            if !may_come_later(e, input, offset, &path) {
+                return;
+            }
+            let (from, lines) = &mut counted;
+            *lines += memchr::memchr_iter(b'\n', &piece.data[*from..at]).count() as u64;
+            *from = at;
+            let line = *lines;
+            e.offer(input, offset, &path, || Example {
+                path: path.clone(),
+                input,
+                offset,
+                base: piece.lines_from,
+                line,
+                text: self
+                    .text
+                    .then(|| Bytes::from(first_line(&piece.data[at..]))),
+            });
+        });
+        if !placed {
+            self.inner.map(piece, scratch);
+        }
         let mut needed: HashSet<Box<[u8]>> = HashSet::new();
-        for (k, s) in std::mem::take((self.table)(&mut whole)).into_entries() {
-            let e = partial.table.entry(&k);
-            if may_come_later(e, input, piece.offset, &path) {
-                needed.insert(k);
+        (self.table)(scratch).drain_each(|k, s| {
+            let e = table.entry(k);
+            if !placed && may_come_later(e, input, piece.offset, &path) {
+                needed.insert(k.into());
             }
             e.state.merge(s);
-        }
-        partial.rest.merge(whole);
+        });
+        // The rest of the job's partial (rejected records, ...), without the emptied table.
+        let emptied = std::mem::take((self.table)(scratch));
+        rest.merge(std::mem::take(scratch));
+        *(self.table)(scratch) = emptied;
         if needed.is_empty() {
             return;
         }
-        let mut scratch = J::Partial::default();
+        // A job that cannot place its keys: those whose first place may lie in this piece are
+        // found record by record, stopping once every one is placed.
         let mut line = piece.lines_before;
         self.records(piece.data, |r| {
             let data = &piece.data[r.clone()];
@@ -248,8 +284,8 @@ impl<'j, J: Job + 'j> Mapper for ExMapper<'j, J> {
                 lines_before: line,
                 ..piece
             };
-            self.inner.map(record, &mut scratch);
-            let seen = (self.table)(&mut scratch);
+            self.inner.map(record, scratch);
+            let seen = (self.table)(scratch);
             if !seen.is_empty() {
                 let make = || Example {
                     path: path.clone(),
@@ -261,7 +297,7 @@ impl<'j, J: Job + 'j> Mapper for ExMapper<'j, J> {
                 };
                 for (k, _) in seen.iter() {
                     if needed.remove(k) {
-                        partial.table.entry(k).offer(input, offset, &path, make);
+                        table.entry(k).offer(input, offset, &path, make);
                     }
                 }
                 seen.clear();
@@ -269,6 +305,8 @@ impl<'j, J: Job + 'j> Mapper for ExMapper<'j, J> {
             line += memchr::memchr_iter(b'\n', data).count() as u64;
             !needed.is_empty()
         });
+        // What the record-by-record maps added besides keys is dropped: it was counted above.
+        *scratch = Default::default();
     }
 
     fn framing(&self) -> Framing {

@@ -215,7 +215,17 @@ impl Mapper for MatchMapper {
     type Partial = MatchCounts;
 
     fn map(&self, chunk: Chunk<'_>, partial: &mut MatchCounts) {
-        self.map_chunk(chunk, partial, None);
+        self.map_chunk::<false>(chunk, partial, None, &mut |_, _| {});
+    }
+
+    fn map_placing(
+        &self,
+        chunk: Chunk<'_>,
+        partial: &mut MatchCounts,
+        first: &mut dyn FnMut(&[u8], usize),
+    ) -> bool {
+        self.map_chunk::<true>(chunk, partial, None, first);
+        true
     }
 
     fn framing(&self) -> Framing {
@@ -229,8 +239,16 @@ impl Mapper for MatchMapper {
 impl MatchMapper {
     /// Folds the matches of `chunk` into `partial`. A match whose sum text is not a number
     /// that can be held exactly is a bad record: counted by reason, and with `bad`, listed
-    /// (its line's text spooled, or kept for `--strict`).
-    fn map_chunk(&self, chunk: Chunk<'_>, partial: &mut MatchCounts, bad: Option<&BadRecords>) {
+    /// (its line's text spooled, or kept for `--strict`). With `PLACE`, calls `first(key, at)`
+    /// when a key enters the table, `at` being the start of its line or record
+    /// ([`Mapper::map_placing`]); without, `first` is never called.
+    fn map_chunk<const PLACE: bool>(
+        &self,
+        chunk: Chunk<'_>,
+        partial: &mut MatchCounts,
+        bad: Option<&BadRecords>,
+        first: &mut dyn FnMut(&[u8], usize),
+    ) {
         let regex = self.regex.get();
         let mut scratch = regex.scratch();
         let mut key = KeyBuilder::default();
@@ -296,15 +314,32 @@ impl MatchMapper {
                     }
                 },
             };
-            let tally = match self.key_groups.as_slice() {
-                [one] => table.entry(group(*one)),
+            let k = match self.key_groups.as_slice() {
+                [one] => group(*one),
                 groups => {
                     key.clear();
                     for &g in groups {
                         key.push(group(g));
                     }
-                    table.entry(key.key())
+                    key.key()
                 }
+            };
+            let tally = if PLACE {
+                let (tally, fresh) = table.entry_fresh(k);
+                if fresh {
+                    // `hay` is the chunk, one of its lines or a record (see above).
+                    let hay_at = hay.as_ptr() as usize - data.as_ptr() as usize;
+                    let at = if regex.is_records() {
+                        hay_at
+                    } else {
+                        let m = hay_at + locs.get(0).map_or(0, |(s, _)| s);
+                        memchr::memrchr(b'\n', &data[..m]).map_or(0, |i| i + 1)
+                    };
+                    first(k, at);
+                }
+                tally
+            } else {
+                table.entry(k)
             };
             tally.count += 1;
             if let Some(d) = value {
@@ -348,7 +383,20 @@ impl Mapper for MatchRun<'_> {
 
     fn map(&self, chunk: Chunk<'_>, partial: &mut MatchCounts) {
         let bad = self.bad.listed().then_some(&self.bad);
-        self.job.mapper.map_chunk(chunk, partial, bad);
+        self.job
+            .mapper
+            .map_chunk::<false>(chunk, partial, bad, &mut |_, _| {});
+    }
+
+    fn map_placing(
+        &self,
+        chunk: Chunk<'_>,
+        partial: &mut MatchCounts,
+        first: &mut dyn FnMut(&[u8], usize),
+    ) -> bool {
+        let bad = self.bad.listed().then_some(&self.bad);
+        self.job.mapper.map_chunk::<true>(chunk, partial, bad, first);
+        true
     }
 
     fn framing(&self) -> Framing {
