@@ -227,6 +227,31 @@ impl RecordRule {
         data.len()
     }
 
+    /// The start of the record holding the line that starts at `line` in `data` (which starts
+    /// at a record start), found by looking back line by line with the rule's one line of
+    /// look-back. `known` is a line start at or before `line` and the start of its record:
+    /// the look-back stops there (a caller that placed an earlier line need not look past it).
+    pub fn record_start(&self, data: &[u8], line: usize, known: (usize, usize)) -> usize {
+        let (floor, floor_record) = known;
+        debug_assert!(floor <= line && floor_record <= floor);
+        let mut s = line;
+        let mut end = memchr::memchr(b'\n', &data[s..]).map_or(data.len(), |i| s + i);
+        loop {
+            if s == floor {
+                return floor_record;
+            }
+            if s == 0 {
+                return 0;
+            }
+            let prev = memchr::memrchr(b'\n', &data[..s - 1]).map_or(0, |i| i + 1);
+            if self.starts(&data[prev..s - 1], &data[s..end]) {
+                return s;
+            }
+            end = s - 1;
+            s = prev;
+        }
+    }
+
     /// The last record start in `data` after `floor` (and after 0) whose line is complete
     /// (ends with `\n` inside `data`); 0 if there is none. Lines starting at or before
     /// `floor` are not looked at (a stream reader knows them already).

@@ -138,11 +138,9 @@ impl Search {
     pub fn count_matching(&self, data: &[u8]) -> u64 {
         match self {
             Search::Lines(l) => l.count_matching_lines(data),
-            Search::Records { re, .. } => {
+            Search::Records { .. } => {
                 let mut n = 0;
-                self.candidates(data, |r| {
-                    n += u64::from(re.is_match(without_newline(&data[r])));
-                });
+                self.matching_units(data, |_| n += 1);
                 n
             }
         }
@@ -152,6 +150,11 @@ impl Search {
     pub fn matching_units(&self, data: &[u8], mut visit: impl FnMut(usize)) {
         match self {
             Search::Lines(l) => l.matching_lines(data, visit),
+            Search::Records {
+                re,
+                rule,
+                prefilter: true,
+            } => matching_records(re, rule, data, visit),
             Search::Records { re, .. } => self.candidates(data, |r| {
                 if re.is_match(without_newline(&data[r.clone()])) {
                     visit(r.start)
@@ -241,6 +244,56 @@ impl Search {
     }
 }
 
+/// Calls `visit` with the start of each record of `data` that `re` matches, in order, cutting
+/// records only around the matches of the chunk: the regex runs over the whole chunk (as
+/// line grep does), and each match is placed in its record by looking back to the record's
+/// start, never further than the line of the match before it. A record's own match is a match
+/// of the chunk at the same place (see [`Search::candidates`]; `re` has no `\A`, `\z` or CRLF
+/// anchors), so the leftmost match of the chunk after the records already placed lies in the
+/// first record that can match; a match without a line end inside it lies within its record's
+/// text and so is the record's own. A match that spans lines may run past its record's end:
+/// that record's end is found and the record searched alone.
+fn matching_records(re: &Regex, rule: &RecordRule, data: &[u8], mut visit: impl FnMut(usize)) {
+    let len = data.len();
+    // Searches start here: a line start after every placed match.
+    let mut pos = 0;
+    // A line start at or before `pos` and the start of its record (the look-back stops there).
+    let mut known = (0, 0);
+    // The last record visited.
+    let mut last = None;
+    while let Some(m) = re.find_at(data, pos) {
+        let (start, end) = (m.start(), m.end());
+        if start == len && data.last().is_none_or(|&b| b == b'\n') {
+            // An empty match after the final line end: that position is in no record.
+            break;
+        }
+        let line = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
+        let record = rule.record_start(data, line, known);
+        if memchr::memchr(b'\n', &data[start..end]).is_none() {
+            if last != Some(record) {
+                visit(record);
+                last = Some(record);
+            }
+            known = (line, record);
+            match memchr::memchr(b'\n', &data[end..]) {
+                Some(i) => pos = end + i + 1,
+                None => break,
+            }
+        } else {
+            let next = rule.start_at_or_after(data, line + 1);
+            if last != Some(record) && re.is_match(without_newline(&data[record..next])) {
+                visit(record);
+                last = Some(record);
+            }
+            if next >= len {
+                break;
+            }
+            known = (next, next);
+            pos = next;
+        }
+    }
+}
+
 /// A record without its final `\n` (a `\r` before it stays, as it does in a line).
 pub fn without_newline(record: &[u8]) -> &[u8] {
     record.strip_suffix(b"\n").unwrap_or(record)
@@ -319,6 +372,47 @@ mod tests {
             let mut seen = 0;
             s.for_each_match(data, &mut scratch, false, |_, _| seen += 1);
             assert!(seen <= naive, "{p:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// The match-first search visits exactly the record starts that cutting every record
+        /// and searching it alone finds, for every preset and a start regex, on text made of
+        /// log lines, continuation lines, blank lines and CRLF ends.
+        #[test]
+        fn match_first_visits_the_records_a_record_by_record_search_does(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "2024 INFO a\n", "2024 x Exc\n", "java.io.IOException: y\n", "\tat Exc.m\n",
+                "  at x\n", "Caused by: E\n", "\t... 3 more\n", "\n", "\r\n", "Exc",
+                "Traceback (most recent call last):\n", "ValueError: Exc\n", "at$\n", "x",
+            ]), 0..30),
+            rule in proptest::sample::select(vec![
+                RecordSpec::Preset(Preset::Java), RecordSpec::Preset(Preset::Python),
+                RecordSpec::Preset(Preset::Indented), RecordSpec::Start("^2024".into()),
+                RecordSpec::Start("$".into()),
+            ]),
+            pattern in proptest::sample::select(vec![
+                "Exc", "", "x$", "^\\s+at", "Exc\\n\\s+at", "(?s)a.*E", "\\n\\n", "\\bat\\b",
+                "[^\\n]*\\n\\tat", "^$", "y\\r?\\n", "\\r$", "c\\n+C",
+            ]),
+        ) {
+            let data = pieces.concat().into_bytes();
+            let rule = rule.rule().unwrap();
+            let s = Search::new(&[pattern], PatternOptions::default(), Some(rule)).unwrap();
+            let Search::Records { re, prefilter, .. } = &s else {
+                panic!()
+            };
+            proptest::prop_assert!(*prefilter);
+            let naive: Vec<usize> = rule
+                .records(&data)
+                .filter(|r| re.is_match(without_newline(&data[r.clone()])))
+                .map(|r| r.start)
+                .collect();
+            let mut got = Vec::new();
+            s.matching_units(&data, |at| got.push(at));
+            proptest::prop_assert_eq!(&got, &naive);
+            proptest::prop_assert_eq!(s.count_matching(&data), naive.len() as u64);
         }
     }
 }
