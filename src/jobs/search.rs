@@ -397,6 +397,10 @@ mod tests {
                 "[^\\n]*\\n\\tat", "^$", "y\\r?\\n", "\\r$", "c\\n+C",
             ]),
         ) {
+            // tests/records_search.rs forces the record-by-record search with `(?:\z)?`.
+            let forced = Search::new(&[format!(r"(?:{pattern})(?:\z)?")], PatternOptions::default(), Some(rule.rule().unwrap())).unwrap();
+            let forced_prefilter = matches!(forced, Search::Records { prefilter: true, .. });
+            proptest::prop_assert!(!forced_prefilter);
             let data = pieces.concat().into_bytes();
             let rule = rule.rule().unwrap();
             let s = Search::new(&[pattern], PatternOptions::default(), Some(rule)).unwrap();
