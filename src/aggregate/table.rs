@@ -423,6 +423,45 @@ impl<S> KeyedTable<S> {
         self.table.find(hash, |s| s.is(key)).map(|s| &s.state)
     }
 
+    /// The state for `key`, if present, to change.
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut S> {
+        debug_assert!(self.log.is_empty(), "lookup in append mode");
+        let hash = key_hash(key);
+        self.table.find_mut(hash, |s| s.is(key)).map(|s| &mut s.state)
+    }
+
+    /// Calls `f` with every key and its state, to change, in no particular order.
+    pub fn for_each_mut(&mut self, mut f: impl FnMut(&[u8], &mut S)) {
+        debug_assert!(self.log.is_empty(), "iteration in append mode");
+        for slot in self.table.iter_mut() {
+            f(slot.key.as_bytes(), &mut slot.state);
+        }
+    }
+
+    /// A table of the same keys whose states are `f` of these (which `f` may change, e.g.
+    /// take): built at its final size, without looking any key up.
+    pub fn map_states<T>(&mut self, mut f: impl FnMut(&mut S) -> T) -> KeyedTable<T> {
+        debug_assert!(self.log.is_empty(), "iteration in append mode");
+        let mut table = hashbrown::HashTable::with_capacity_in(self.table.len(), HugeAlloc);
+        for slot in self.table.iter_mut() {
+            let state = f(&mut slot.state);
+            table.insert_unique(
+                slot.hash(),
+                Slot {
+                    key: slot.key.clone(),
+                    state,
+                },
+                Slot::hash,
+            );
+        }
+        KeyedTable {
+            table,
+            log: Vec::new(),
+            appending: false,
+            heap: self.heap,
+        }
+    }
+
     /// All keys and states, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &S)> {
         debug_assert!(self.log.is_empty(), "iteration in append mode");

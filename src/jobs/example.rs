@@ -9,9 +9,8 @@
 //! else (partials, merge, shards, state, spill, order, every output format) comes with the Job
 //! trait: the wrapper is a job whose state is [`Ex`].
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
-use std::rc::Rc;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -100,6 +99,16 @@ pub struct ExPartial<P, S> {
     table: KeyedTable<Ex<S>>,
     lines: BTreeSet<LineRange>,
     scratch: P,
+    firsts: Firsts,
+}
+
+/// The keys a piece's map placed ([`Mapper::map_placing`]), in order: their bytes end to end,
+/// and per key where its bytes end and where its record starts. Kept between pieces for its
+/// allocation.
+#[derive(Default)]
+struct Firsts {
+    bytes: Vec<u8>,
+    places: Vec<(usize, usize)>,
 }
 
 impl<P: Default, S> Default for ExPartial<P, S> {
@@ -109,6 +118,7 @@ impl<P: Default, S> Default for ExPartial<P, S> {
             table: KeyedTable::default(),
             lines: BTreeSet::new(),
             scratch: P::default(),
+            firsts: Firsts::default(),
         }
     }
 }
@@ -185,92 +195,80 @@ impl<'j, J: Job + 'j> ExMapper<'j, J> {
     }
 }
 
-/// Whether a key's first place may lie in a piece of input `input` (path `path`) starting at
-/// `offset`: it has none yet, or one after the piece's start in either order.
-fn may_come_later<S>(e: &Ex<S>, input: u32, offset: u64, path: &Bytes) -> bool {
-    match (&e.first, e.first_by_path()) {
-        (Some(a), Some(p)) => {
-            (a.input, a.offset) > (input, offset) || (&p.path, p.offset) > (path, offset)
-        }
-        _ => true,
-    }
-}
-
-/// Lines started in `data`.
-fn lines_in(data: &[u8]) -> u64 {
-    let n = memchr::memchr_iter(b'\n', data).count() as u64;
-    n + u64::from(data.last().is_some_and(|&b| b != b'\n'))
-}
-
-impl<'j, J: Job + 'j> Mapper for ExMapper<'j, J> {
-    type Partial = ExPartial<J::Partial, J::State>;
-
-    fn map(&self, chunk: Chunk<'_>, partial: &mut Self::Partial) {
-        self.see_chunk(chunk, partial);
-        self.map_piece(chunk, partial);
-    }
-
-    fn sees_chunks(&self) -> bool {
-        true
-    }
-
-    fn see_chunk(&self, chunk: Chunk<'_>, partial: &mut Self::Partial) {
-        let (path, _) = self.name(chunk.input);
-        let end = chunk.offset + chunk.data.len() as u64;
-        partial
-            .lines
-            .insert((path, chunk.offset, end, lines_in(chunk.data)));
-    }
-
-    fn map_piece(&self, piece: Chunk<'_>, partial: &mut Self::Partial) {
+impl<'j, J: Job + 'j> ExMapper<'j, J> {
+    /// Maps `piece` (a chunk or a run of its records) into `partial` and places the keys whose
+    /// first place may lie in it. Returns how far into the piece lines were counted to place
+    /// them (a line start), and how many lines that was.
+    fn place(
+        &self,
+        piece: Chunk<'_>,
+        partial: &mut ExPartial<J::Partial, J::State>,
+    ) -> (usize, u64) {
         let (path, input) = self.name(piece.input);
         let ExPartial {
             rest,
             table,
             scratch,
+            firsts,
             ..
         } = partial;
         // The job maps the piece whole, at its own speed, into the empty scratch partial,
         // naming the record where each key enters it: the key's first in the piece.
-        let mut counted = (0usize, piece.lines_before);
+        firsts.bytes.clear();
+        firsts.places.clear();
         let placed = self.inner.map_placing(piece, scratch, &mut |k, at| {
-            let e = table.entry(k);
-            let offset = piece.offset + at as u64;
-            if !may_come_later(e, input, offset, &path) {
-                return;
-            }
-            let (from, lines) = &mut counted;
-            *lines += memchr::memchr_iter(b'\n', &piece.data[*from..at]).count() as u64;
-            *from = at;
-            let line = *lines;
-            e.offer(input, offset, &path, || Example {
-                path: path.clone(),
-                input,
-                offset,
-                base: piece.lines_from,
-                line,
-                text: self
-                    .text
-                    .then(|| Bytes::from(first_line(&piece.data[at..]))),
-            });
+            firsts.bytes.extend_from_slice(k);
+            firsts.places.push((firsts.bytes.len(), at));
         });
-        if !placed {
-            self.inner.map(piece, scratch);
-        }
+        let mut counted = (0usize, 0u64);
         let mut needed: HashSet<Box<[u8]>> = HashSet::new();
-        (self.table)(scratch).drain_each(|k, s| {
-            let e = table.entry(k);
-            if !placed && may_come_later(e, input, piece.offset, &path) {
-                needed.insert(k.into());
+        if placed {
+            let seen = (self.table)(scratch);
+            debug_assert_eq!(seen.len(), firsts.places.len(), "a key entered unplaced");
+            let mut from = 0;
+            for &(to, at) in &firsts.places {
+                let k = &firsts.bytes[from..to];
+                from = to;
+                let e = table.entry(k);
+                if let Some(s) = seen.get_mut(k) {
+                    e.state.merge(std::mem::take(s));
+                }
+                let offset = piece.offset + at as u64;
+                if !may_come_later(e, input, offset, &path) {
+                    continue;
+                }
+                let (upto, lines) = &mut counted;
+                *lines += memchr::memchr_iter(b'\n', &piece.data[*upto..at]).count() as u64;
+                *upto = at;
+                let line = piece.lines_before + *lines;
+                e.offer(input, offset, &path, || Example {
+                    path: path.clone(),
+                    input,
+                    offset,
+                    base: piece.lines_from,
+                    line,
+                    text: self
+                        .text
+                        .then(|| Bytes::from(first_line(&piece.data[at..]))),
+                });
             }
-            e.state.merge(s);
-        });
+            seen.clear();
+        } else {
+            self.inner.map(piece, scratch);
+            (self.table)(scratch).drain_each(|k, s| {
+                let e = table.entry(k);
+                if may_come_later(e, input, piece.offset, &path) {
+                    needed.insert(k.into());
+                }
+                e.state.merge(s);
+            });
+        }
         // The rest of the job's partial (rejected records, ...), without the emptied table.
         let emptied = std::mem::take((self.table)(scratch));
         rest.merge(std::mem::take(scratch));
         *(self.table)(scratch) = emptied;
         if needed.is_empty() {
-            return;
+            return counted;
         }
         // A job that cannot place its keys: those whose first place may lie in this piece are
         // found record by record, stopping once every one is placed.
@@ -307,6 +305,53 @@ impl<'j, J: Job + 'j> Mapper for ExMapper<'j, J> {
         });
         // What the record-by-record maps added besides keys is dropped: it was counted above.
         *scratch = Default::default();
+        (0, 0)
+    }
+}
+
+/// Whether a key's first place may lie in a piece of input `input` (path `path`) starting at
+/// `offset`: it has none yet, or one after the piece's start in either order.
+fn may_come_later<S>(e: &Ex<S>, input: u32, offset: u64, path: &Bytes) -> bool {
+    match (&e.first, e.first_by_path()) {
+        (Some(a), Some(p)) => {
+            (a.input, a.offset) > (input, offset) || (&p.path, p.offset) > (path, offset)
+        }
+        _ => true,
+    }
+}
+
+/// Lines started in `data`.
+fn lines_in(data: &[u8]) -> u64 {
+    let n = memchr::memchr_iter(b'\n', data).count() as u64;
+    n + u64::from(data.last().is_some_and(|&b| b != b'\n'))
+}
+
+impl<'j, J: Job + 'j> Mapper for ExMapper<'j, J> {
+    type Partial = ExPartial<J::Partial, J::State>;
+
+    fn map(&self, chunk: Chunk<'_>, partial: &mut Self::Partial) {
+        // The lines counted to place keys are the start of the chunk's count.
+        let (from, lines) = self.place(chunk, partial);
+        let (path, _) = self.name(chunk.input);
+        let end = chunk.offset + chunk.data.len() as u64;
+        let lines = lines + lines_in(&chunk.data[from..]);
+        partial.lines.insert((path, chunk.offset, end, lines));
+    }
+
+    fn sees_chunks(&self) -> bool {
+        true
+    }
+
+    fn see_chunk(&self, chunk: Chunk<'_>, partial: &mut Self::Partial) {
+        let (path, _) = self.name(chunk.input);
+        let end = chunk.offset + chunk.data.len() as u64;
+        partial
+            .lines
+            .insert((path, chunk.offset, end, lines_in(chunk.data)));
+    }
+
+    fn map_piece(&self, piece: Chunk<'_>, partial: &mut Self::Partial) {
+        self.place(piece, partial);
     }
 
     fn framing(&self) -> Framing {
@@ -439,15 +484,11 @@ impl<J: Job> Job for Exampled<J> {
     /// The line index canonical (one range per contiguous run of an input), so partial bytes
     /// do not depend on -j or --chunk-size, and the examples rebased onto it.
     fn canonical(&self, keyed: Keyed<Ex<J::State>>) -> Keyed<Ex<J::State>> {
-        let Keyed { table, mut meta } = keyed;
+        let Keyed { mut table, mut meta } = keyed;
         let (lines, rebase) = coalesce(std::mem::take(&mut meta.example.lines));
         meta.example.lines = lines;
-        let mut canon = KeyedTable::default();
-        for (k, mut ex) in table.into_entries() {
-            rebase.ex(&mut ex);
-            *canon.entry(&k) = ex;
-        }
-        Keyed { table: canon, meta }
+        table.for_each_mut(|_, ex| rebase.ex(ex));
+        Keyed { table, meta }
     }
 
     fn spill_access() -> Option<TableAccess<Self::Partial, Self::State>> {
@@ -509,24 +550,23 @@ impl<J: Job> Job for Exampled<J> {
         out: &mut dyn Write,
     ) -> Result<Outcome> {
         let resolver = keyed.meta.example.resolver();
-        let mut side: HashMap<Box<[u8]>, Vec<Vec<u8>>> = HashMap::new();
-        let mut table: KeyedTable<J::State> = KeyedTable::default();
+        let total = self.inner.example_total();
         let mut all: Ex<u64> = Ex::default();
-        for (k, ex) in keyed.table.into_entries() {
-            side.insert(k.clone(), cells(&resolver, &ex, self.mode));
-            if self.inner.example_total() {
+        // The states go to the job; the examples stay in their table, found by key when the
+        // job writes a row (only rows written are turned into cells).
+        let mut examples = keyed.table;
+        let table = examples.map_states(|ex| {
+            if total {
                 all.merge(Ex {
                     state: 0,
                     first: ex.first.clone(),
                     by_path: ex.by_path.clone(),
                 });
             }
-            table.entry(&k).merge(ex.state);
-        }
-        if self.inner.example_total() {
-            side.entry(Box::default())
-                .or_insert_with(|| cells(&resolver, &all, self.mode));
-        }
+            std::mem::take(&mut ex.state)
+        });
+        // The row over all keys (grep's total) shows the first example of all.
+        let all = total.then(|| cells(&resolver, &all, self.mode));
         let plain = Keyed {
             table,
             meta: keyed.meta,
@@ -535,11 +575,12 @@ impl<J: Job> Job for Exampled<J> {
             emit: self.emit_with_columns(shown.emit),
             ..shown
         };
-        let side = Rc::new(side);
+        let mode = self.mode;
         let done = with_row_hook(
-            move |k| match side.get(k) {
-                Some(c) => set_cells(c.clone()),
-                None => clear_cells(),
+            move |k| match (examples.get(k), &all) {
+                (Some(ex), _) => set_cells(cells(&resolver, ex, mode)),
+                (None, Some(all)) if k.is_empty() => set_cells(all.clone()),
+                _ => clear_cells(),
             },
             || self.inner.finish(plain, shown, out),
         );
