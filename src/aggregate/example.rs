@@ -200,28 +200,29 @@ impl<'de> Deserialize<'de> for Example {
 pub struct Ex<S> {
     /// The job's state.
     pub state: S,
-    /// The first example in argument order.
-    pub first: Option<Example>,
+    /// The first example in argument order (boxed: a table slot holds a pointer, not the
+    /// example, so a table of many keys stays small).
+    pub first: Option<Box<Example>>,
     /// The first example in path order, when it is not `first`.
-    pub by_path: Option<Example>,
+    pub by_path: Option<Box<Example>>,
 }
 
 #[derive(Serialize)]
 struct ExOut<'a, S> {
     s: &'a S,
     #[serde(skip_serializing_if = "Option::is_none")]
-    e: &'a Option<Example>,
+    e: &'a Option<Box<Example>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    p: &'a Option<Example>,
+    p: &'a Option<Box<Example>>,
 }
 
 #[derive(Deserialize)]
 struct ExIn<S> {
     s: S,
     #[serde(default)]
-    e: Option<Example>,
+    e: Option<Box<Example>>,
     #[serde(default)]
-    p: Option<Example>,
+    p: Option<Box<Example>>,
 }
 
 impl<S: Serialize> Serialize for Ex<S> {
@@ -245,7 +246,7 @@ impl<'de, S: Deserialize<'de>> Deserialize<'de> for Ex<S> {
             let x = ExIn::deserialize(d)?;
             (x.s, x.e, x.p)
         } else {
-            <(S, Option<Example>, Option<Example>)>::deserialize(d)?
+            <(S, Option<Box<Example>>, Option<Box<Example>>)>::deserialize(d)?
         };
         Ok(Ex {
             state,
@@ -260,20 +261,20 @@ impl<S> Ex<S> {
     pub fn new(state: S, example: Example) -> Ex<S> {
         Ex {
             state,
-            first: Some(example),
+            first: Some(Box::new(example)),
             by_path: None,
         }
     }
 
     /// The first example in path order.
     pub fn first_by_path(&self) -> Option<&Example> {
-        self.by_path.as_ref().or(self.first.as_ref())
+        self.by_path.as_deref().or(self.first.as_deref())
     }
 
     /// Takes `example` in if it comes first under either order; `make` is called only then.
     pub fn offer(&mut self, input: u32, offset: u64, path: &Bytes, make: impl Fn() -> Example) {
         let Some(first) = &self.first else {
-            self.first = Some(make());
+            self.first = Some(Box::new(make()));
             return;
         };
         let earlier_input = (input, offset) < (first.input, first.offset);
@@ -282,28 +283,42 @@ impl<S> Ex<S> {
         if !earlier_input && !earlier_path {
             return;
         }
-        let e = make();
-        self.merge_examples(Some(e.clone()), None);
+        self.merge_examples(Some(Box::new(make())), None);
     }
 
-    fn merge_examples(&mut self, first: Option<Example>, by_path: Option<Example>) {
-        let other_path = by_path.or_else(|| first.clone());
-        let mine_path = self.by_path.take().or_else(|| self.first.clone());
-        let a = min_by(self.first.take(), first, Example::by_input);
-        let p = min_by(mine_path, other_path, Example::by_path);
-        self.by_path = if p == a { None } else { p };
+    /// Keeps the first of both sides under each order (a tie keeps this side's), moving the
+    /// examples instead of copying them.
+    fn merge_examples(&mut self, first: Option<Box<Example>>, by_path: Option<Box<Example>>) {
+        fn other_wins(
+            mine: Option<&Example>,
+            other: Option<&Example>,
+            cmp: fn(&Example, &Example) -> Ordering,
+        ) -> bool {
+            match (mine, other) {
+                (_, None) => false,
+                (None, Some(_)) => true,
+                (Some(a), Some(b)) => cmp(b, a) == Ordering::Less,
+            }
+        }
+        let input_other = other_wins(self.first.as_deref(), first.as_deref(), Example::by_input);
+        let path_other = other_wins(
+            self.first_by_path(),
+            by_path.as_deref().or(first.as_deref()),
+            Example::by_path,
+        );
+        // The path order's first: a side's `by_path`, else its `first` (None: the same as
+        // the new `first`, or moved there).
+        let (a, p) = match (input_other, path_other) {
+            (false, false) => (self.first.take(), self.by_path.take()),
+            (true, true) => (first, by_path),
+            (false, true) => (self.first.take(), by_path.or(first)),
+            (true, false) => {
+                let p = self.by_path.take().or_else(|| self.first.take());
+                (first, p)
+            }
+        };
+        self.by_path = if p.as_deref() == a.as_deref() { None } else { p };
         self.first = a;
-    }
-}
-
-fn min_by(
-    a: Option<Example>,
-    b: Option<Example>,
-    cmp: fn(&Example, &Example) -> Ordering,
-) -> Option<Example> {
-    match (a, b) {
-        (None, x) | (x, None) => x,
-        (Some(a), Some(b)) => Some(if cmp(&b, &a) == Ordering::Less { b } else { a }),
     }
 }
 
@@ -453,7 +468,7 @@ impl Resolver {
     /// input list, else the first in path order.
     pub fn pick<'a, S>(&self, ex: &'a Ex<S>) -> Option<&'a Example> {
         if self.by_input {
-            ex.first.as_ref()
+            ex.first.as_deref()
         } else {
             ex.first_by_path()
         }
@@ -507,7 +522,7 @@ mod tests {
         for s in &samples {
             all.merge(s.clone());
         }
-        assert_eq!(all.first, Some(ex("c", 0, 0)));
+        assert_eq!(all.first.as_deref(), Some(&ex("c", 0, 0)));
         assert_eq!(all.first_by_path(), Some(&ex("a", 1, 1)));
     }
 
