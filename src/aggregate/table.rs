@@ -508,8 +508,16 @@ impl<S: Merge> Merge for KeyedTable<S> {
         // run spills one side before merging).
         self.settle();
         other.settle();
-        // One growth up front instead of several doublings while folding.
-        self.table.reserve(other.table.len(), Slot::hash);
+        // One growth up front instead of several doublings while folding, and only for the
+        // keys `other` adds: the workers' tables of one input mostly share their keys (a
+        // growth for all of them would copy a large table, and fault in a larger one, for
+        // nothing).
+        let added = other
+            .table
+            .iter()
+            .filter(|s| self.table.find(s.hash(), |t| t.is(s.key.as_bytes())).is_none())
+            .count();
+        self.table.reserve(added, Slot::hash);
         self.heap += other.heap;
         for slot in other.table {
             let key = slot.key.as_bytes();

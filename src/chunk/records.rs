@@ -228,14 +228,15 @@ impl RecordRule {
     }
 
     /// The start of the record holding the line that starts at `line` in `data` (which starts
-    /// at a record start), found by looking back line by line with the rule's one line of
-    /// look-back. `known` is a line start at or before `line` and the start of its record:
-    /// the look-back stops there (a caller that placed an earlier line need not look past it).
+    /// at a record start), found by looking back with the rule's one line of look-back. `known`
+    /// is a line start at or before `line` and the start of its record: the look-back stops
+    /// there (a caller that placed an earlier line need not look past it). Lines whose first
+    /// byte always continues a record (a stack frame's tab) are skipped many at a time.
     pub fn record_start(&self, data: &[u8], line: usize, known: (usize, usize)) -> usize {
         let (floor, floor_record) = known;
         debug_assert!(floor <= line && floor_record <= floor);
+        let continues = self.continuing_bytes();
         let mut s = line;
-        let mut end = memchr::memchr(b'\n', &data[s..]).map_or(data.len(), |i| s + i);
         loop {
             if s == floor {
                 return floor_record;
@@ -243,12 +244,29 @@ impl RecordRule {
             if s == 0 {
                 return 0;
             }
+            let end = memchr::memchr(b'\n', &data[s..]).map_or(data.len(), |i| s + i);
             let prev = memchr::memrchr(b'\n', &data[..s - 1]).map_or(0, |i| i + 1);
             if self.starts(&data[prev..s - 1], &data[s..end]) {
                 return s;
             }
-            end = s - 1;
-            s = prev;
+            s = match continues {
+                None => prev,
+                // No line between `floor` and `s` may start a record: `s` is in floor's.
+                Some(bytes) => match last_maybe_start(data, floor, s, bytes) {
+                    Some(t) => t,
+                    None => return floor_record,
+                },
+            };
+        }
+    }
+
+    /// Bytes that, first on a line, make it continue the record before it whatever follows
+    /// (`\n` there: an empty line), when the rule has such bytes.
+    fn continuing_bytes(&self) -> Option<[u8; 3]> {
+        match (&self.spec, &self.start) {
+            (_, Some(_)) | (RecordSpec::Start(_), None) => None,
+            (RecordSpec::Preset(Preset::Indented), _) => Some([b' ', b'\t', b'\t']),
+            (RecordSpec::Preset(Preset::Java | Preset::Python), _) => Some([b' ', b'\t', b'\n']),
         }
     }
 
@@ -282,6 +300,47 @@ impl RecordRule {
             pos: 0,
         }
     }
+}
+
+/// The last line start `t` of `data` with `lo < t < hi` whose first byte is none of
+/// `continues`: the last line in between that may start a record.
+fn last_maybe_start(data: &[u8], lo: usize, hi: usize, continues: [u8; 3]) -> Option<usize> {
+    // `i` runs over the candidates' `\n`, in `lo..end`, from the top.
+    let mut end = hi.saturating_sub(1);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+            _mm_or_si128, _mm_set1_epi8,
+        };
+        while end >= lo + 16 {
+            let b = end - 16;
+            // SAFETY: SSE2 is part of x86_64. Both unaligned loads read 16 bytes inside
+            // `data`: `b + 1 + 16 == end + 1 == hi <= data.len()`.
+            let mask = unsafe {
+                let at = data.as_ptr().add(b);
+                let here = _mm_loadu_si128(at.cast::<__m128i>());
+                let next = _mm_loadu_si128(at.add(1).cast::<__m128i>());
+                let newline = _mm_cmpeq_epi8(here, _mm_set1_epi8(b'\n' as i8));
+                let cont = _mm_or_si128(
+                    _mm_or_si128(
+                        _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[0] as i8)),
+                        _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[1] as i8)),
+                    ),
+                    _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[2] as i8)),
+                );
+                _mm_movemask_epi8(_mm_andnot_si128(cont, newline)) as u32
+            };
+            if mask != 0 {
+                return Some(b + (31 - mask.leading_zeros()) as usize + 1);
+            }
+            end = b;
+        }
+    }
+    (lo..end)
+        .rev()
+        .find(|&i| data[i] == b'\n' && !continues.contains(&data[i + 1]))
+        .map(|i| i + 1)
 }
 
 /// Iterator over the records of a chunk; see [`RecordRule::records`].
@@ -373,6 +432,25 @@ KeyError: 'k'\nINFO:root:next\nValueError: not after an indented line\n";
         assert_eq!(every.len(), 4);
         assert_eq!(first_line(got[1]), b"2024 a");
         assert_eq!(trim_end(got[1]), b"2024 a\r\n b");
+    }
+
+    proptest::proptest! {
+        /// The skip over continuing lines finds what looking at every line start finds.
+        #[test]
+        fn last_maybe_start_is_the_last_line_start_not_continuing(
+            data in proptest::collection::vec(
+                proptest::sample::select(vec![b'\n', b'\t', b' ', b'a', b'\r']), 0..300),
+            lo in 0usize..300,
+            hi in 0usize..300,
+        ) {
+            let (lo, hi) = (lo.min(data.len()), hi.min(data.len()));
+            for continues in [[b' ', b'\t', b'\n'], [b' ', b'\t', b'\t']] {
+                let naive = (lo + 1..hi)
+                    .rev()
+                    .find(|&t| data[t - 1] == b'\n' && !continues.contains(&data[t]));
+                proptest::prop_assert_eq!(last_maybe_start(&data, lo, hi, continues), naive);
+            }
+        }
     }
 
     #[test]
