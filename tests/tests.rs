@@ -13,6 +13,7 @@ mod compressed;
 mod coverage;
 mod diff;
 mod example;
+mod example_placed;
 mod exit_policy;
 mod fields;
 mod formats;
