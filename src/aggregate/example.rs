@@ -200,10 +200,10 @@ impl<'de> Deserialize<'de> for Example {
 pub struct Ex<S> {
     /// The job's state.
     pub state: S,
-    /// The first example in argument order (boxed: a table slot holds a pointer, not the
-    /// example, so a table of many keys stays small).
-    pub first: Option<Box<Example>>,
-    /// The first example in path order, when it is not `first`.
+    /// The first example in argument order (in the table slot: placing a record reads it).
+    pub first: Option<Example>,
+    /// The first example in path order, when it is not `first` (boxed: rarely set, so a
+    /// table slot holds a pointer, not a second example).
     pub by_path: Option<Box<Example>>,
 }
 
@@ -211,7 +211,7 @@ pub struct Ex<S> {
 struct ExOut<'a, S> {
     s: &'a S,
     #[serde(skip_serializing_if = "Option::is_none")]
-    e: &'a Option<Box<Example>>,
+    e: &'a Option<Example>,
     #[serde(skip_serializing_if = "Option::is_none")]
     p: &'a Option<Box<Example>>,
 }
@@ -220,7 +220,7 @@ struct ExOut<'a, S> {
 struct ExIn<S> {
     s: S,
     #[serde(default)]
-    e: Option<Box<Example>>,
+    e: Option<Example>,
     #[serde(default)]
     p: Option<Box<Example>>,
 }
@@ -246,7 +246,7 @@ impl<'de, S: Deserialize<'de>> Deserialize<'de> for Ex<S> {
             let x = ExIn::deserialize(d)?;
             (x.s, x.e, x.p)
         } else {
-            <(S, Option<Box<Example>>, Option<Box<Example>>)>::deserialize(d)?
+            <(S, Option<Example>, Option<Box<Example>>)>::deserialize(d)?
         };
         Ok(Ex {
             state,
@@ -261,20 +261,20 @@ impl<S> Ex<S> {
     pub fn new(state: S, example: Example) -> Ex<S> {
         Ex {
             state,
-            first: Some(Box::new(example)),
+            first: Some(example),
             by_path: None,
         }
     }
 
     /// The first example in path order.
     pub fn first_by_path(&self) -> Option<&Example> {
-        self.by_path.as_deref().or(self.first.as_deref())
+        self.by_path.as_deref().or(self.first.as_ref())
     }
 
     /// Takes `example` in if it comes first under either order; `make` is called only then.
     pub fn offer(&mut self, input: u32, offset: u64, path: &Bytes, make: impl Fn() -> Example) {
         let Some(first) = &self.first else {
-            self.first = Some(Box::new(make()));
+            self.first = Some(make());
             return;
         };
         let earlier_input = (input, offset) < (first.input, first.offset);
@@ -283,12 +283,12 @@ impl<S> Ex<S> {
         if !earlier_input && !earlier_path {
             return;
         }
-        self.merge_examples(Some(Box::new(make())), None);
+        self.merge_examples(Some(make()), None);
     }
 
     /// Keeps the first of both sides under each order (a tie keeps this side's), moving the
     /// examples instead of copying them.
-    fn merge_examples(&mut self, first: Option<Box<Example>>, by_path: Option<Box<Example>>) {
+    fn merge_examples(&mut self, first: Option<Example>, by_path: Option<Box<Example>>) {
         fn other_wins(
             mine: Option<&Example>,
             other: Option<&Example>,
@@ -300,10 +300,10 @@ impl<S> Ex<S> {
                 (Some(a), Some(b)) => cmp(b, a) == Ordering::Less,
             }
         }
-        let input_other = other_wins(self.first.as_deref(), first.as_deref(), Example::by_input);
+        let input_other = other_wins(self.first.as_ref(), first.as_ref(), Example::by_input);
         let path_other = other_wins(
             self.first_by_path(),
-            by_path.as_deref().or(first.as_deref()),
+            by_path.as_deref().or(first.as_ref()),
             Example::by_path,
         );
         // The path order's first: a side's `by_path`, else its `first` (None: the same as
@@ -311,13 +311,13 @@ impl<S> Ex<S> {
         let (a, p) = match (input_other, path_other) {
             (false, false) => (self.first.take(), self.by_path.take()),
             (true, true) => (first, by_path),
-            (false, true) => (self.first.take(), by_path.or(first)),
+            (false, true) => (self.first.take(), by_path.or_else(|| first.map(Box::new))),
             (true, false) => {
-                let p = self.by_path.take().or_else(|| self.first.take());
+                let p = (self.by_path.take()).or_else(|| self.first.take().map(Box::new));
                 (first, p)
             }
         };
-        self.by_path = if p.as_deref() == a.as_deref() { None } else { p };
+        self.by_path = if p.as_deref() == a.as_ref() { None } else { p };
         self.first = a;
     }
 }
@@ -405,7 +405,7 @@ impl Rebase {
 
     /// Both examples of `ex` rebased.
     pub fn ex<S>(&self, ex: &mut Ex<S>) {
-        for e in [&mut ex.first, &mut ex.by_path].into_iter().flatten() {
+        for e in [ex.first.as_mut(), ex.by_path.as_deref_mut()].into_iter().flatten() {
             self.example(e);
         }
     }
@@ -468,7 +468,7 @@ impl Resolver {
     /// input list, else the first in path order.
     pub fn pick<'a, S>(&self, ex: &'a Ex<S>) -> Option<&'a Example> {
         if self.by_input {
-            ex.first.as_deref()
+            ex.first.as_ref()
         } else {
             ex.first_by_path()
         }
@@ -522,7 +522,7 @@ mod tests {
         for s in &samples {
             all.merge(s.clone());
         }
-        assert_eq!(all.first.as_deref(), Some(&ex("c", 0, 0)));
+        assert_eq!(all.first.as_ref(), Some(&ex("c", 0, 0)));
         assert_eq!(all.first_by_path(), Some(&ex("a", 1, 1)));
     }
 
