@@ -260,6 +260,23 @@ impl RecordRule {
         }
     }
 
+    /// Where the record holding the line that starts at `line` ends: the next record start,
+    /// or `data.len()`. Lines whose first byte always continues a record are skipped many at
+    /// a time.
+    pub fn record_end(&self, data: &[u8], line: usize) -> usize {
+        let Some(continues) = self.continuing_bytes() else {
+            return self.start_at_or_after(data, line + 1);
+        };
+        let mut from = line;
+        while let Some(t) = first_maybe_start(data, from, continues) {
+            if self.starts_at(data, t) {
+                return t;
+            }
+            from = t;
+        }
+        data.len()
+    }
+
     /// Bytes that, first on a line, make it continue the record before it whatever follows
     /// (`\n` there: an empty line), when the rule has such bytes.
     fn continuing_bytes(&self) -> Option<[u8; 3]> {
@@ -339,6 +356,46 @@ fn last_maybe_start(data: &[u8], lo: usize, hi: usize, continues: [u8; 3]) -> Op
     }
     (lo..end)
         .rev()
+        .find(|&i| data[i] == b'\n' && !continues.contains(&data[i + 1]))
+        .map(|i| i + 1)
+}
+
+/// The first line start `t` of `data` with `lo < t < data.len()` whose first byte is none of
+/// `continues`: the next line that may start a record.
+fn first_maybe_start(data: &[u8], lo: usize, continues: [u8; 3]) -> Option<usize> {
+    // `i` runs over the candidates' `\n`, in `lo..data.len() - 1`, from the bottom.
+    let end = data.len().saturating_sub(1);
+    let mut b = lo;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+            _mm_or_si128, _mm_set1_epi8,
+        };
+        while b + 16 <= end {
+            // SAFETY: SSE2 is part of x86_64. Both unaligned loads read 16 bytes inside
+            // `data`: `b + 1 + 16 <= end + 1 == data.len()`.
+            let mask = unsafe {
+                let at = data.as_ptr().add(b);
+                let here = _mm_loadu_si128(at.cast::<__m128i>());
+                let next = _mm_loadu_si128(at.add(1).cast::<__m128i>());
+                let newline = _mm_cmpeq_epi8(here, _mm_set1_epi8(b'\n' as i8));
+                let cont = _mm_or_si128(
+                    _mm_or_si128(
+                        _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[0] as i8)),
+                        _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[1] as i8)),
+                    ),
+                    _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[2] as i8)),
+                );
+                _mm_movemask_epi8(_mm_andnot_si128(cont, newline)) as u32
+            };
+            if mask != 0 {
+                return Some(b + mask.trailing_zeros() as usize + 1);
+            }
+            b += 16;
+        }
+    }
+    (b..end)
         .find(|&i| data[i] == b'\n' && !continues.contains(&data[i + 1]))
         .map(|i| i + 1)
 }
@@ -437,7 +494,7 @@ KeyError: 'k'\nINFO:root:next\nValueError: not after an indented line\n";
     proptest::proptest! {
         /// The skip over continuing lines finds what looking at every line start finds.
         #[test]
-        fn last_maybe_start_is_the_last_line_start_not_continuing(
+        fn maybe_starts_are_the_line_starts_not_continuing(
             data in proptest::collection::vec(
                 proptest::sample::select(vec![b'\n', b'\t', b' ', b'a', b'\r']), 0..300),
             lo in 0usize..300,
@@ -449,6 +506,9 @@ KeyError: 'k'\nINFO:root:next\nValueError: not after an indented line\n";
                     .rev()
                     .find(|&t| data[t - 1] == b'\n' && !continues.contains(&data[t]));
                 proptest::prop_assert_eq!(last_maybe_start(&data, lo, hi, continues), naive);
+                let naive = (lo + 1..data.len())
+                    .find(|&t| data[t - 1] == b'\n' && !continues.contains(&data[t]));
+                proptest::prop_assert_eq!(first_maybe_start(&data, lo, continues), naive);
             }
         }
     }

@@ -246,21 +246,17 @@ impl Search {
 
 /// Calls `visit` with the start of each record of `data` that `re` matches, in order, cutting
 /// records only around the matches of the chunk: the regex runs over the whole chunk (as
-/// line grep does), and each match is placed in its record by looking back to the record's
-/// start, never further than the line of the match before it. A record's own match is a match
-/// of the chunk at the same place (see [`Search::candidates`]; `re` has no `\A`, `\z` or CRLF
-/// anchors), so the leftmost match of the chunk after the records already placed lies in the
-/// first record that can match; a match without a line end inside it lies within its record's
-/// text and so is the record's own. A match that spans lines may run past its record's end:
-/// that record's end is found and the record searched alone.
+/// line grep does), each match is placed in its record by looking back to the record's start
+/// and forward to its end, and the search goes on after that record. A record's own match is
+/// a match of the chunk at the same place (see [`Search::candidates`]; `re` has no `\A`, `\z`
+/// or CRLF anchors), so the leftmost match of the chunk after the records already placed lies
+/// in the first record that can match; a match without a line end inside it lies within its
+/// record's text and so is the record's own. A match that spans lines may run past its
+/// record's end: that record is then searched alone.
 fn matching_records(re: &Regex, rule: &RecordRule, data: &[u8], mut visit: impl FnMut(usize)) {
     let len = data.len();
-    // Searches start here: a line start after every placed match.
+    // Searches start here, at a record start after every record placed.
     let mut pos = 0;
-    // A line start at or before `pos` and the start of its record (the look-back stops there).
-    let mut known = (0, 0);
-    // The last record visited.
-    let mut last = None;
     while let Some(m) = re.find_at(data, pos) {
         let (start, end) = (m.start(), m.end());
         if start == len && data.last().is_none_or(|&b| b == b'\n') {
@@ -268,29 +264,17 @@ fn matching_records(re: &Regex, rule: &RecordRule, data: &[u8], mut visit: impl 
             break;
         }
         let line = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
-        let record = rule.record_start(data, line, known);
-        if memchr::memchr(b'\n', &data[start..end]).is_none() {
-            if last != Some(record) {
-                visit(record);
-                last = Some(record);
-            }
-            known = (line, record);
-            match memchr::memchr(b'\n', &data[end..]) {
-                Some(i) => pos = end + i + 1,
-                None => break,
-            }
-        } else {
-            let next = rule.start_at_or_after(data, line + 1);
-            if last != Some(record) && re.is_match(without_newline(&data[record..next])) {
-                visit(record);
-                last = Some(record);
-            }
-            if next >= len {
-                break;
-            }
-            known = (next, next);
-            pos = next;
+        let record = rule.record_start(data, line, (pos, pos));
+        let next = rule.record_end(data, line);
+        if memchr::memchr(b'\n', &data[start..end]).is_none()
+            || re.is_match(without_newline(&data[record..next]))
+        {
+            visit(record);
         }
+        if next >= len {
+            break;
+        }
+        pos = next;
     }
 }
 
