@@ -17,8 +17,8 @@ use super::timed::{TimedMapper, TimedPartial};
 use super::timed_field::{csv_column, json_value, value_stamp, TimeField};
 use super::timed_sorted::{self, Track};
 use super::{Chunk, Mapper};
-use crate::chunk::{records, Framing};
-use crate::timestamp::{Bucketer, Resolver, Stamp};
+use crate::chunk::{lines, records, Framing};
+use crate::timestamp::{Bucketer, Resolver, Stamp, StampMemo};
 use jiff::Timestamp;
 
 /// Where a unit goes.
@@ -221,16 +221,26 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
             .as_ref()
             .map(|(_, d)| Track::new(*d, chunk.input, chunk.offset, chunk.data.len()));
         let run = self.run;
+        // The last stamp and its instant: consecutive records mostly share their second.
+        let mut last: Option<(Stamp, Option<Timestamp>)> = None;
         let mut fate = |stamp: Option<Stamp>, at: usize| -> Fate {
-            let ts = stamp.and_then(|s| resolver.instant(s));
+            let ts = stamp.and_then(|s| match last {
+                Some((l, ts)) if l == s => ts,
+                _ => {
+                    let ts = resolver.instant(s);
+                    last = Some((s, ts));
+                    ts
+                }
+            });
             if let Some(t) = track.as_mut() {
                 t.line(ts, at);
             }
             time_fate(ts, run.since, run.until, bucketer.as_mut())
         };
-        let find = |line: &[u8]| match (&run.format, &detected) {
+        let mut memo = StampMemo::default();
+        let mut find = |line: &[u8]| match (&run.format, &detected) {
             (Some(f), _) => f.find(line),
-            (None, Some(d)) => d.find(line),
+            (None, Some(d)) => d.find_memo(line, &mut memo),
             (None, None) => None,
         };
         if self.inner.sees_chunks() {
@@ -367,15 +377,12 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
                 }
             }
             (None, _) => {
-                let mut pos = 0;
-                while pos < data.len() {
-                    let end = memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
-                    let line = trim_line(&data[pos..end]);
-                    let f = fate(find(line), pos);
-                    if cut.unit(inner, pos, end, f, line, false, partial) {
+                for l in lines::lines(data) {
+                    let line = trim_line(&data[l.clone()]);
+                    let f = fate(find(line), l.start);
+                    if cut.unit(inner, l.start, l.end, f, line, false, partial) {
                         break;
                     }
-                    pos = end;
                 }
             }
         }
