@@ -30,11 +30,9 @@ enum Fate {
     Outside,
     /// No timestamp: a bad record.
     NoTime,
-    /// Not a record (a blank JSON line, a CSV header): left to no one.
+    /// Not a record (a blank JSON line, a CSV header), or not a candidate of the job: left
+    /// to no one.
     Skip,
-    /// Lines that add nothing to the job's partial (not among its candidates): they join the
-    /// open run, if any, else they are skipped.
-    Join,
 }
 
 /// Cuts one chunk into pieces by fate.
@@ -106,7 +104,6 @@ impl<'c> Cutter<'c, '_> {
         let mut stop = false;
         match fate {
             Fate::Bucket(b) if self.run.is_some_and(|(r, _, _)| r == b) => {}
-            Fate::Join if self.run.is_some() => {}
             Fate::Bucket(b) => {
                 self.flush(inner, start, partial);
                 self.close_gap(start, &mut partial.listed);
@@ -260,8 +257,9 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
         let data = chunk.data;
         let inner = &self.inner;
         // Only the units that can matter to the job are dated, when it can tell which
-        // (`grep`): the units between them join the open run, adding nothing to it. Every
-        // unit is dated when the order is checked or the time is a field.
+        // (`grep`), and only they go to its mapper: the units between them add nothing to
+        // its partial, and mapping them would search them twice. Every unit is dated when the
+        // order is checked or the time is a field.
         let mut starts = Vec::new();
         let sparse = run.sorted.is_none()
             && run.field.is_none()
@@ -270,8 +268,8 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
             let framing = inner.framing();
             let mut at = 0;
             for start in starts {
-                if cut.count_lines && at < start {
-                    cut.unit(inner, at, start, Fate::Join, &[], false, partial);
+                if at < start {
+                    cut.unit(inner, at, start, Fate::Skip, &[], false, partial);
                 }
                 let rest = &data[start..];
                 let (end, escape) = match framing {
@@ -293,8 +291,8 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
                 }
                 at = start + end;
             }
-            if cut.count_lines && at < data.len() {
-                cut.unit(inner, at, data.len(), Fate::Join, &[], false, partial);
+            if at < data.len() {
+                cut.unit(inner, at, data.len(), Fate::Skip, &[], false, partial);
             }
             cut.finish(inner, partial);
             if resolver.year_used() {
