@@ -31,6 +31,7 @@ mod matches;
 mod partials;
 mod ranked;
 mod records;
+mod records_read;
 mod signals;
 mod spill;
 mod state;
