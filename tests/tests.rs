@@ -23,6 +23,7 @@ mod grep_per_sparse;
 mod help;
 mod html;
 mod html_per;
+mod html_spilled;
 mod inputs;
 mod layering;
 mod lines;

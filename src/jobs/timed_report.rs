@@ -83,9 +83,7 @@ pub fn per_report_spilled<J: Job>(
             return Ok(());
         };
         buckets.see(bucket);
-        totals
-            .entry(&key[BUCKET_KEY_LEN..])
-            .merge(J::count(state));
+        totals.entry(&key[BUCKET_KEY_LEN..]).merge(J::count(state));
         rows += 1;
         if rows % RECORDS_PER_HOOK == 0 {
             // Room for the next rows' keys, as a merge of partials makes room.
@@ -309,4 +307,40 @@ fn series_name<J: Job>(job: &J, key: &[u8]) -> Vec<u8> {
         name.extend_from_slice(part);
     }
     name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_keys_in_any_order_are_the_first_of_the_count_order() {
+        let rows: Vec<(Vec<u8>, u64)> = (0u64..40)
+            .map(|i| (format!("k{}", (i * 7) % 40).into_bytes(), (i * 13) % 9))
+            .collect();
+        let mut sorted = rows.clone();
+        sorted.sort_by(|a, b| compare(SortOrder::Count, (a.1, &a.0), (b.1, &b.0)));
+        for order in [rows.clone(), rows.iter().rev().cloned().collect()] {
+            let mut top = TopKeys::default();
+            for (k, n) in &order {
+                top.offer(k, *n);
+            }
+            assert_eq!(top.keys, 40);
+            assert_eq!(top.kept, sorted[..COLOURS].to_vec());
+        }
+        let mut few = TopKeys::default();
+        few.offer(b"b", 1);
+        few.offer(b"a", 1);
+        assert_eq!(few.kept, vec![(b"a".to_vec(), 1), (b"b".to_vec(), 1)]);
+    }
+
+    #[test]
+    fn buckets_keep_their_range_and_a_bounded_sample() {
+        let mut b = Buckets::default();
+        for t in (0..2000).rev() {
+            b.see(t * 60);
+        }
+        assert_eq!(b.range, Some((0, 1999 * 60)));
+        assert_eq!(b.some.len(), MAX_BARS + 1);
+    }
 }

@@ -110,7 +110,11 @@ impl<S: State> Spilled<S> {
     }
 
     /// Calls `f` with every row in `order`, equal keys merged; stops at the first error.
-    pub fn for_each(mut self, order: RowsOrder<S>, f: impl FnMut(&[u8], &S) -> Result<()>) -> Result<()> {
+    pub fn for_each(
+        mut self,
+        order: RowsOrder<S>,
+        f: impl FnMut(&[u8], &S) -> Result<()>,
+    ) -> Result<()> {
         self.scan(order, f)
     }
 
