@@ -55,8 +55,6 @@ pub struct Report {
     pub covered: Option<String>,
     /// A time series of the top keys, drawn above the table (jobs with a time axis).
     pub chart: Option<chart::Chart>,
-    /// Why a result that could have a chart has none, said where the chart would be.
-    pub no_chart: Option<String>,
     /// The records the result's runs read (summed over merged partials; unknown when a
     /// partial did not record it); None: the page does not say.
     pub records: Option<RecordsRead>,
@@ -179,10 +177,6 @@ impl<W: Write> HtmlEmitter<W> {
         self.out.write_all(b"</dl>\n")?;
         if let Some(c) = &report.chart {
             self.replaced += chart::write_chart(&mut self.out, c)?;
-        } else if let Some(why) = &report.no_chart {
-            self.out.write_all(b"<p class=\"note\">")?;
-            encode_text_to_writer(why, &mut self.out)?;
-            self.out.write_all(b"</p>\n")?;
         }
         self.report = report;
         self.out
