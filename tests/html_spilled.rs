@@ -145,3 +145,49 @@ fn a_spilled_chart_counts_every_row_of_the_tsv() {
     assert_eq!(drawn, total);
     assert_eq!(text.matches("<g class=").count(), 8, "the top 7 and other");
 }
+
+#[test]
+fn a_spilled_merge_of_per_partials_draws_the_in_memory_chart() {
+    let dir = Dir::new("html-spilled-merge");
+    let log = testdata("apache_access.log");
+    let log = log.to_str().unwrap();
+    let job = [
+        "fields", "--format", "combined", "--by", "path", "--per", "1h", "--tz", "UTC",
+    ];
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        let name = format!("p{i}");
+        let args = [
+            &["--shard", &shard, "--emit", "partial"][..],
+            &job,
+            &[log, "-o", &name],
+        ];
+        page(&dir, &args.concat());
+    }
+    let merge = |memory: &str| {
+        page(
+            &dir,
+            &[
+                "merge",
+                "p0",
+                "p1",
+                "p2",
+                "--memory",
+                memory,
+                "--output-format",
+                "html",
+            ],
+        )
+    };
+    let memory = merge("4G");
+    let spilled = merge("64K");
+    assert!(!chart(&memory).is_empty());
+    assert!(chart(&spilled) == chart(&memory));
+    assert!(spilled == memory);
+    // The page of one run over the log is the same but for its title and inputs.
+    let single = page(
+        &dir,
+        &[&job[..], &[log, "--output-format", "html"]].concat(),
+    );
+    assert!(chart(&single) == chart(&memory));
+}

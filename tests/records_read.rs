@@ -190,20 +190,28 @@ fn state_files_carry_the_records_of_every_run() {
         return;
     }
     let dir = Dir::new("records-state");
-    let log = dir.create("s.log", "a b\nc\n");
-    let since = ["words", "--state", "st", "--since-last", "s.log"];
-    assert_eq!(records(&dir, &since), "2");
-    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
-    std::io::Write::write_all(&mut f, b"d\ne f\ng\n").unwrap();
-    // `--since-last`: the records of this run's range.
-    assert_eq!(records(&dir, &since), "3");
-    assert_eq!(meta_records(&dir.read("st")), Some(5));
-    std::io::Write::write_all(&mut f, b"h\n").unwrap();
-    // The running total: every run's records, as one run over the whole file.
-    let total = records(&dir, &["words", "--state", "st", "s.log"]);
-    assert_eq!(total, wc_lines(&log).to_string());
-    assert_eq!(records(&dir, &["words", "s.log"]), total);
-    assert_eq!(records(&dir, &["merge", "st"]), total);
+    for (run, extra) in [
+        (0, &["-j1"][..]),
+        (1, &["-j2", "--chunk-size", "1K"]),
+        (2, &["-j2", "--chunk-size", "7"]),
+    ] {
+        let (name, st) = (format!("s{run}.log"), format!("st{run}"));
+        let log = dir.create(&name, "a b\nc\n");
+        let since = [extra, &["words", "--state", &st, "--since-last", &name]].concat();
+        assert_eq!(records(&dir, &since), "2");
+        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        // A last line without its end waits for the next run.
+        std::io::Write::write_all(&mut f, b"d\ne f\ng\nh").unwrap();
+        // `--since-last`: the records of this run's range.
+        assert_eq!(records(&dir, &since), "3", "{extra:?}");
+        assert_eq!(meta_records(&dir.read(&st)), Some(5));
+        std::io::Write::write_all(&mut f, b" i\nj\n").unwrap();
+        // The running total: every run's records, as one run over the whole file.
+        let total = records(&dir, &[extra, &["words", "--state", &st, &name]].concat());
+        assert_eq!(total, wc_lines(&log).to_string(), "{extra:?}");
+        assert_eq!(records(&dir, &["words", &name]), total);
+        assert_eq!(records(&dir, &["merge", &st]), total);
+    }
     // A state file of an older logmill does not say: unknown, and stays so.
     let old = testdata("v1/words.state");
     std::fs::copy(&old, dir.path("old.state")).unwrap();
