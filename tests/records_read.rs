@@ -106,6 +106,9 @@ fn merged_shards_read_the_lines_wc_counts_for_any_threads_and_chunk_size() {
     for job in jobs {
         let single = records(&dir, &[job, &inputs[..]].concat());
         assert_eq!(single, want, "{job:?}");
+        // A result larger than `--memory`, streamed from disk, says so too.
+        let spilled = records(&dir, &[job, &["--memory", "64K"], &inputs[..]].concat());
+        assert_eq!(spilled, want, "{job:?} --memory 64K");
         for (n, extra) in [
             (1, &["-j1"][..]),
             (3, &["-j2", "--chunk-size", "1K"]),
@@ -128,6 +131,8 @@ fn merged_shards_read_the_lines_wc_counts_for_any_threads_and_chunk_size() {
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let merged = records(&dir, &[&["merge"][..], &names].concat());
             assert_eq!(merged, want, "{job:?} {extra:?}");
+            let spilled = records(&dir, &[&["merge", "--memory", "64K"][..], &names].concat());
+            assert_eq!(spilled, want, "{job:?} {extra:?} --memory 64K");
             // A merge written as a partial again carries the sum; merged again, it says so.
             let again = partial(&dir, "m", &[&["merge"][..], &names].concat());
             assert_eq!(
