@@ -258,7 +258,11 @@ fn write_sides<J: Job>(
     // The example columns are the diff's own (of the new side, or the old for a gone key).
     emit.extra.clear();
     if let Some(report) = emit.report.as_mut() {
-        std::sync::Arc::make_mut(report).change_column = Some("change".into());
+        let report = std::sync::Arc::make_mut(report);
+        report.change_column = Some("change".into());
+        // The records each side's runs read (unknown for a side that does not say).
+        report.old_records = Some(old_meta.records);
+        report.records = Some(new_meta.records);
     }
     let mut e = crate::emit::emitter_for(&emit, &Meta::default(), out);
     e.header(&names).map_err(Error::Output)?;

@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use crate::aggregate::keyed::{Keyed, Meta};
+use crate::aggregate::keyed::{Keyed, Meta, RecordsRead};
 use crate::aggregate::Merge;
 use crate::atomic::{Flushed, Sink};
 use crate::config::{report, Action, Config, RejectLimit};
@@ -165,30 +165,35 @@ fn run_inputs<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Result<O
     let list = mapped.input_list();
     let covered = run_coverage(config, &mapped.reads)?;
     let mut partial = mapped.partial;
+    let records = RecordsRead::from(counted.records());
     let merged = match spiller.filter(|s| s.must_spill_result(&partial)) {
         Some(s) => {
             let spilled = s.into_spilled(&mut partial)?;
             // The table went to disk; what is left is the job-wide facts.
-            Merged::Spilled(spilled, job.export(&mapper, partial, &list)?.meta)
+            let mut meta = job.export(&mapper, partial, &list)?.meta;
+            meta.records = records;
+            Merged::Spilled(spilled, meta)
         }
-        None => Merged::Memory(job.canonical(job.export(&mapper, partial, &list)?)),
+        None => {
+            let mut keyed = job.canonical(job.export(&mapper, partial, &list)?);
+            keyed.meta.records = records;
+            Merged::Memory(keyed)
+        }
     };
     let read = RunRead {
         list: &list,
         failed,
         covered,
-        records: counted.records(),
     };
     emit_run(config, job, merged, read, out)
 }
 
-/// What a run over inputs read: its inputs, whether some failed, what it covers (for a
-/// partial) and how many records it read (for a report).
+/// What a run over inputs read: its inputs, whether some failed and what it covers (for a
+/// partial). How many records it read is in the result's [`Meta`].
 struct RunRead<'a> {
     list: &'a crate::engine::InputList,
     failed: bool,
     covered: Option<Coverage>,
-    records: Option<u64>,
 }
 
 /// Tells a job that asks the names of the run's inputs (directories expanded): all of them,
@@ -230,7 +235,7 @@ fn emit_run<J: Job>(
     let shown = Shown {
         inputs: Some(read.list),
         this_run: true,
-        emit: report::with_records(&config.emit, read.records),
+        emit: config.emit.clone(),
     };
     emit_result(
         config,
@@ -290,6 +295,7 @@ fn run_timed<J: Job>(
     let list = mapped.input_list();
     let covered = run_coverage(config, &mapped.reads)?;
     let mut keyed = export_timed(job, &mapper, mapped.partial, &list)?;
+    keyed.meta.records = counted.records().into();
     let config = &with_time(config, mapper.resolved_params());
     let merged = match keyed_spiller::<J>(config).filter(|s| s.must_spill_result(&keyed)) {
         Some(s) => Merged::Spilled(s.into_spilled(&mut keyed)?, keyed.meta),
@@ -299,7 +305,6 @@ fn run_timed<J: Job>(
         list: &list,
         failed,
         covered,
-        records: counted.records(),
     };
     emit_run(config, job, merged, read, out)
 }
@@ -343,17 +348,16 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
         ));
     }
     let engine = Engine::with_options(config.engine_options())?;
-    // A report of this run's rows alone (`--since-last`) says how many records it read.
-    let count = config.since_last && report::counts_records(&config.emit, config.emit_mode);
     name_inputs(config, job, Some(&plan.inputs));
     let mut resolved = None;
-    let (new, failed, list, failed_inputs, records) = match &config.time {
+    let (mut new, failed, list, failed_inputs, records) = match &config.time {
         Some(time) => {
             let time = TimeRun::new(time)?
                 .sorted(config.sorted.as_deref())?
                 .field(&config.params)?;
             let mapper = timed_mapper(job, &time, &config.bad)?;
-            let counted = Counted::new(&mapper, count);
+            // The state keeps how many records its runs read (a sum over them, as its rows).
+            let counted = Counted::new(&mapper, true);
             let mapped = engine.run(plan.inputs.clone(), &counted)?;
             let failed = mapped.report();
             let list = mapped.input_list();
@@ -366,7 +370,8 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
         }
         None => {
             let mapper = job.mapper()?;
-            let counted = Counted::new(&mapper, count);
+            // The state keeps how many records its runs read (a sum over them, as its rows).
+            let counted = Counted::new(&mapper, true);
             let mapped = engine.run(plan.inputs.clone(), &counted)?;
             let failed = mapped.report();
             let list = mapped.input_list();
@@ -375,6 +380,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
             (new, failed, list, failed_inputs, counted.records())
         }
     };
+    new.meta.records = records.into();
     let resolved_config = resolved.map(|t| with_time(config, t));
     let config = resolved_config.as_ref().unwrap_or(config);
     let base = keep_going_code(failed, &list.failed);
@@ -431,7 +437,7 @@ fn run_incremental<J: Job>(config: &Config, job: &J, sink: &mut dyn Sink) -> Res
     let how = Shown {
         inputs: Some(&list),
         this_run: config.since_last,
-        emit: report::with_records(&config.emit, records),
+        emit: config.emit.clone(),
     };
     let outcome = match previous {
         // `--diff`: this run's total against the previous run's.
@@ -471,6 +477,11 @@ fn merge_partials<J: Job>(config: &Config, job: &J, out: &mut dyn Write) -> Resu
         return Err(e);
     }
     keyed.check_meta_counts()?;
+    if !coverage::holds_meta(config.partition) {
+        // A key partition without the job-wide facts: it says nothing of the records read
+        // (the partition of `#meta` does), so its partial has no `#meta` line.
+        keyed.meta.records = RecordsRead::unknown();
+    }
     let merged = match spiller.filter(|s| s.must_spill_result(&keyed)) {
         Some(s) => Merged::Spilled(s.into_spilled(&mut keyed)?, keyed.meta),
         None => {
@@ -654,6 +665,15 @@ fn emit_result<J: Job>(
     let rejects = match &merged {
         Merged::Memory(k) => Rejects::of(&k.meta, Some(k.table.iter().map(|(_, s)| J::count(s)))),
         Merged::Spilled(s, meta) => Rejects::of(meta, Some(std::iter::once(s.counted()))),
+    };
+    // A report says how many records the result's runs read (summed over merged partials).
+    let records = match &merged {
+        Merged::Memory(k) => k.meta.records,
+        Merged::Spilled(_, meta) => meta.records,
+    };
+    let shown = Shown {
+        emit: report::with_records(&shown.emit, records),
+        ..shown
     };
     let (written, report) = watch::watching(&config.fail_if, || {
         write_result(config, job, merged, shown, from_partials, coverage, out)
@@ -844,16 +864,11 @@ fn write_result<J: Job>(
                     GroupPrefix::FIRST,
                     (&config.emit).into(),
                 );
-                job.write_rows(meta, Rows::Memory(rows), config.emit.clone(), out)?
+                job.write_rows(meta, Rows::Memory(rows), shown.emit, out)?
             }
             None => {
                 let order = checked(RowsOrder::new(&config.emit, J::count));
-                job.write_rows(
-                    meta,
-                    Rows::Spilled(spilled, order),
-                    config.emit.clone(),
-                    out,
-                )?
+                job.write_rows(meta, Rows::Spilled(spilled, order), shown.emit, out)?
             }
         },
         (mode, Merged::Memory(keyed), _) => {

@@ -451,3 +451,56 @@ fn grep_by_file_writes_names_as_keys_are_written() {
     assert!(text.ends_with("{\"file\":\"\",\"count\":3}\n"), "{text}");
     assert!(err.contains("U+FFFD"), "{err}");
 }
+
+#[test]
+fn a_file_given_twice_is_counted_twice_in_the_total_of_every_by_file_form() {
+    // The total row is GNU grep's count over the file read twice, with or without --per and
+    // --example (which count by name and show the combined count on both rows).
+    if !require_tools(&["grep"]) {
+        return;
+    }
+    let dir = Dir::new("grep-twice");
+    let f = dir.create(
+        "a.log",
+        "2024-01-01 10:00:00 foo\n2024-01-01 10:30:00 bar\n2024-01-01 11:00:00 foo\n",
+    );
+    let f = f.to_str().unwrap();
+    let twice = |hour: &str| {
+        let out = sh(&format!("cat {f} {f} | grep -c '{hour}.*foo'"));
+        String::from_utf8(out)
+            .unwrap()
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let total_rows = |args: &[&str]| -> Vec<(String, u64)> {
+        let mut a = vec!["grep", "--by-file"];
+        a.extend_from_slice(args);
+        a.extend(["foo", f, f]);
+        let out = logmill().args(&a).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{a:?}");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.split('\t').collect();
+                let count_at = cells.len() - 1 - usize::from(args.contains(&"--example"));
+                let file_at = count_at - 1;
+                (cells[file_at].is_empty()).then(|| {
+                    let time = if file_at > 0 { cells[0] } else { "" };
+                    (time.to_string(), cells[count_at].parse().unwrap())
+                })
+            })
+            .collect()
+    };
+    assert_eq!(total_rows(&[]), [(String::new(), twice(""))]);
+    assert_eq!(total_rows(&["--example"]), [(String::new(), twice(""))]);
+    let per = ["--per", "1h", "--tz", "UTC"];
+    assert_eq!(
+        total_rows(&per),
+        [
+            ("2024-01-01T10:00:00+00:00".to_string(), twice(" 10:")),
+            ("2024-01-01T11:00:00+00:00".to_string(), twice(" 11:")),
+        ]
+    );
+}

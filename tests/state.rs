@@ -603,7 +603,8 @@ fn map_and_reduce_lines_carry_no_end_marker() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_eq!(out.stdout, b"a\t2\nb\t1\n");
+    // The job-wide facts (the records read) go first, as the line of the key `#meta`.
+    assert_eq!(out.stdout, b"#meta\t{\"records\":1}\na\t2\nb\t1\n");
     // Shuffled lines, with a stray end marker from an exact-mode shard, reduce as before.
     let (got, err, code) = run_in_stdin(
         &["reduce", "words"],
@@ -618,7 +619,8 @@ fn map_and_reduce_lines_carry_no_end_marker() {
         .write_stdin("a\t2\n")
         .output()
         .unwrap();
-    assert_eq!(reduced.stdout, b"a\t2\n");
+    // A reducer without the `#meta` line of the shuffle read no records of its own.
+    assert_eq!(reduced.stdout, b"#meta\t{\"records\":0}\na\t2\n");
     let header = logmill()
         .args(["--emit", "partial", "words"])
         .write_stdin("")

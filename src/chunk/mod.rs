@@ -10,6 +10,7 @@
 //! Multi-line records (`--records`, `--record-start`) use [`Framing::Records`]: chunks end at
 //! the first record start at or after the target size (see [`records`]).
 
+pub mod lines;
 pub mod records;
 
 use std::ops::Range;

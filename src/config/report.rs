@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::Arc;
 
+use crate::aggregate::keyed::RecordsRead;
 use crate::emit::{EmitOptions, Report, ReportInput};
 use crate::input::InputSpec;
 use crate::jobs::{JobParams, RejectArgs};
@@ -34,17 +35,18 @@ pub(super) fn attach(
     emit.report = Some(Arc::new(report));
 }
 
-/// Whether a run counts the records it reads: only for a report, which shows the number.
+/// Whether a run counts the records it reads: for a report, which shows the number, and for a
+/// partial (or bare lines), which carries it to the merge that shows it.
 pub fn counts_records(emit: &EmitOptions, mode: EmitMode) -> bool {
-    emit.report.is_some() && mode == EmitMode::Final
+    emit.report.is_some() || mode != EmitMode::Final
 }
 
-/// `emit` with the records a run read named in its report (when it has one and they were
-/// counted).
-pub fn with_records(emit: &EmitOptions, records: Option<u64>) -> EmitOptions {
+/// `emit` with the records the result's runs read (known or not) named in its report, when it
+/// has one.
+pub fn with_records(emit: &EmitOptions, records: RecordsRead) -> EmitOptions {
     let mut emit = emit.clone();
-    if let (Some(report), Some(n)) = (emit.report.as_mut(), records) {
-        Arc::make_mut(report).records = Some(n);
+    if let Some(report) = emit.report.as_mut() {
+        Arc::make_mut(report).records = Some(records);
     }
     emit
 }

@@ -1,6 +1,8 @@
 //! [`Counted`]: a mapper that also counts the records it is given, for reports that say how
-//! many records a run read. The count is a sum over chunks, so it is the same for any thread
-//! count and chunk size; it costs a pass over each chunk only when switched on.
+//! many records a run read and for the partials and state files that carry the count to a
+//! merge (the pipeline switches it on for those). The count is a sum over chunks, so it is
+//! the same for any thread count and chunk size, and over the shards of a run; it costs a
+//! pass over each chunk only when switched on.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};

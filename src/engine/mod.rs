@@ -45,6 +45,9 @@ const QUEUED_BLOCKS: usize = 2;
 /// overhead (a few hundred nanoseconds) invisible next to the time to map a mebibyte.
 pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
 
+/// Chunks per coarse chunk, among which a mapper that leaves out chunks chooses first.
+const COARSE: usize = 64;
+
 /// The most worker threads `-j` (or `LOGMILL_THREADS`) may ask for. Thousands of threads only
 /// wake each other on a machine with a few cores and reserve a stack each; the engine also
 /// never starts more workers than there are chunks to map, so a large `-j` on a small input
@@ -522,20 +525,38 @@ impl Engine {
             } else {
                 0
             }];
+            let chunk = |at: Range<usize>| Chunk {
+                input: *input,
+                offset: at.start as u64,
+                head,
+                data: &full[at.clone()],
+                sample,
+                lines_from: at.start as u64,
+                lines_before: 0,
+            };
+            // A mapper that leaves out chunks (`--sorted`) first chooses among coarse chunks,
+            // so the chunks it leaves out are never cut (each cut reads a page of the file).
+            let coarse = self.opts.chunk_size.saturating_mul(COARSE);
+            let mut range = range.clone();
+            if range.len() / 2 > coarse {
+                let data = &full[range.clone()];
+                let cuts: Vec<Range<usize>> = framed_chunks(data, coarse, framing)
+                    .map(|r| range.start + r.start..range.start + r.end)
+                    .collect();
+                let firsts: Vec<Chunk<'_>> = cuts.iter().cloned().map(chunk).collect();
+                let keep = mapper.select_chunks(&firsts);
+                range = match cuts.get(keep.clone()) {
+                    Some([first, .., last]) => first.start..last.end,
+                    Some([only]) => only.clone(),
+                    _ => range.start..range.start,
+                };
+            }
             let data = &full[range.clone()];
             let start = work.len();
             for r in framed_chunks(data, self.opts.chunk_size, framing) {
                 let at = range.start + r.start..range.start + r.end;
                 cut(k, whole, at.clone());
-                work.push(Chunk {
-                    input: *input,
-                    offset: at.start as u64,
-                    head,
-                    data: &full[at.clone()],
-                    sample,
-                    lines_from: at.start as u64,
-                    lines_before: 0,
-                });
+                work.push(chunk(at));
             }
             // The mapper may leave out chunks it knows it does not need (`--sorted`).
             let listed = start;

@@ -481,8 +481,16 @@ fn finish(
         }
     }
     let total: u64 = keyed.table.iter().map(|(_, c)| *c).sum();
-    let shown_total: u64 = match job.output {
-        GrepOutput::ByFile => rows.iter().map(|r| r.1).sum(),
+    let shown_total: u64 = match (job.output, per_input) {
+        (GrepOutput::ByFile, Some(_)) => rows.iter().map(|r| r.1).sum(),
+        // Counted by name, a file given twice shows its combined count on both of its rows:
+        // the total counts it once.
+        (GrepOutput::ByFile, None) => {
+            let mut names: Vec<&(Vec<u8>, u64)> = rows.iter().collect();
+            names.sort_unstable();
+            names.dedup_by(|a, b| a.0 == b.0);
+            names.iter().map(|r| r.1).sum()
+        }
         _ => total,
     };
     write(job.output, &rows, shown_total, emit, out).map_err(Error::Output)?;

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use super::timed::{key_bucket, TimeRun, BUCKET_KEY_LEN};
-use super::timed_report::per_report;
+use super::timed_report::{per_report, per_report_spilled};
 use super::{Job, Keyed, Meta, Shown};
 use crate::aggregate::KeyedTable;
 use crate::emit::capture::{decode, Captured, Cell};
@@ -31,9 +31,9 @@ pub enum PerRows<S> {
 }
 
 /// Writes a `--per` result: `time` then the job's columns, bucket by bucket. An HTML report
-/// also gets the buckets' time range and a chart of the top keys (when the result is in
-/// memory; a spilled result is streamed, with neither), and `--top` applies per bucket as in
-/// every other format.
+/// also gets the buckets' time range and a chart of the top keys (of a spilled result too,
+/// read for it before its rows are streamed), and `--top` applies per bucket as in every
+/// other format.
 pub fn write_per<J: Job>(
     job: &J,
     run: &TimeRun,
@@ -48,7 +48,7 @@ pub fn write_per<J: Job>(
         reason: "the result has no time buckets".into(),
     })?;
     let chart = matches!(shown.emit.format, OutputFormat::Chart(_));
-    let (meta, rows) = match rows {
+    let (meta, mut rows) = match rows {
         PerRows::Memory(keyed) => {
             let entries: Vec<(Box<[u8]>, J::State)> = keyed.table.into_entries().collect();
             (keyed.meta, Ok(entries))
@@ -61,22 +61,14 @@ pub fn write_per<J: Job>(
         // The job's `--top N` is per bucket; the page shows at most its own bound of rows.
         shown.emit.top = report.rows;
         report.rows = Some(DEFAULT_ROWS.max(report.rows.unwrap_or(0)));
-        match &rows {
-            Ok(entries) => {
-                if let Some((covered, chart)) =
-                    per_report(job, &bucketer, &run.params.zone, entries)
-                {
-                    report.covered = Some(covered);
-                    report.chart = Some(chart);
-                }
-            }
-            Err(_) => {
-                report.no_chart = Some(
-                    "No chart: the result did not fit in --memory and is written as it is \
-                     read back from disk."
-                        .into(),
-                )
-            }
+        // A spilled result is read for its chart first (in bounded memory), then for its rows.
+        let drawn = match &mut rows {
+            Ok(entries) => per_report(job, &bucketer, &run.params.zone, entries),
+            Err(spilled) => per_report_spilled(job, &bucketer, &run.params.zone, spilled)?,
+        };
+        if let Some((covered, chart)) = drawn {
+            report.covered = Some(covered);
+            report.chart = Some(chart);
         }
     }
     let mut w = PerWriter {

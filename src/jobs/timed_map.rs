@@ -17,8 +17,8 @@ use super::timed::{TimedMapper, TimedPartial};
 use super::timed_field::{csv_column, json_value, value_stamp, TimeField};
 use super::timed_sorted::{self, Track};
 use super::{Chunk, Mapper};
-use crate::chunk::{records, Framing};
-use crate::timestamp::{Bucketer, Resolver, Stamp};
+use crate::chunk::{lines, records, Framing};
+use crate::timestamp::{Bucketer, Resolver, Stamp, StampMemo};
 use jiff::Timestamp;
 
 /// Where a unit goes.
@@ -30,11 +30,9 @@ enum Fate {
     Outside,
     /// No timestamp: a bad record.
     NoTime,
-    /// Not a record (a blank JSON line, a CSV header): left to no one.
+    /// Not a record (a blank JSON line, a CSV header), or not a candidate of the job: left
+    /// to no one.
     Skip,
-    /// Lines that add nothing to the job's partial (not among its candidates): they join the
-    /// open run, if any, else they are skipped.
-    Join,
 }
 
 /// Cuts one chunk into pieces by fate.
@@ -106,7 +104,6 @@ impl<'c> Cutter<'c, '_> {
         let mut stop = false;
         match fate {
             Fate::Bucket(b) if self.run.is_some_and(|(r, _, _)| r == b) => {}
-            Fate::Join if self.run.is_some() => {}
             Fate::Bucket(b) => {
                 self.flush(inner, start, partial);
                 self.close_gap(start, &mut partial.listed);
@@ -221,16 +218,26 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
             .as_ref()
             .map(|(_, d)| Track::new(*d, chunk.input, chunk.offset, chunk.data.len()));
         let run = self.run;
+        // The last stamp and its instant: consecutive records mostly share their second.
+        let mut last: Option<(Stamp, Option<Timestamp>)> = None;
         let mut fate = |stamp: Option<Stamp>, at: usize| -> Fate {
-            let ts = stamp.and_then(|s| resolver.instant(s));
+            let ts = stamp.and_then(|s| match last {
+                Some((l, ts)) if l == s => ts,
+                _ => {
+                    let ts = resolver.instant(s);
+                    last = Some((s, ts));
+                    ts
+                }
+            });
             if let Some(t) = track.as_mut() {
                 t.line(ts, at);
             }
             time_fate(ts, run.since, run.until, bucketer.as_mut())
         };
-        let find = |line: &[u8]| match (&run.format, &detected) {
+        let mut memo = StampMemo::default();
+        let mut find = |line: &[u8]| match (&run.format, &detected) {
             (Some(f), _) => f.find(line),
-            (None, Some(d)) => d.find(line),
+            (None, Some(d)) => d.find_memo(line, &mut memo),
             (None, None) => None,
         };
         if self.inner.sees_chunks() {
@@ -250,8 +257,9 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
         let data = chunk.data;
         let inner = &self.inner;
         // Only the units that can matter to the job are dated, when it can tell which
-        // (`grep`): the units between them join the open run, adding nothing to it. Every
-        // unit is dated when the order is checked or the time is a field.
+        // (`grep`), and only they go to its mapper: the units between them add nothing to
+        // its partial, and mapping them would search them twice. Every unit is dated when the
+        // order is checked or the time is a field.
         let mut starts = Vec::new();
         let sparse = run.sorted.is_none()
             && run.field.is_none()
@@ -260,8 +268,8 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
             let framing = inner.framing();
             let mut at = 0;
             for start in starts {
-                if cut.count_lines && at < start {
-                    cut.unit(inner, at, start, Fate::Join, &[], false, partial);
+                if at < start {
+                    cut.unit(inner, at, start, Fate::Skip, &[], false, partial);
                 }
                 let rest = &data[start..];
                 let (end, escape) = match framing {
@@ -283,8 +291,8 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
                 }
                 at = start + end;
             }
-            if cut.count_lines && at < data.len() {
-                cut.unit(inner, at, data.len(), Fate::Join, &[], false, partial);
+            if at < data.len() {
+                cut.unit(inner, at, data.len(), Fate::Skip, &[], false, partial);
             }
             cut.finish(inner, partial);
             if resolver.year_used() {
@@ -367,15 +375,12 @@ impl<M: Mapper> Mapper for TimedMapper<'_, M> {
                 }
             }
             (None, _) => {
-                let mut pos = 0;
-                while pos < data.len() {
-                    let end = memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
-                    let line = trim_line(&data[pos..end]);
-                    let f = fate(find(line), pos);
-                    if cut.unit(inner, pos, end, f, line, false, partial) {
+                for l in lines::lines(data) {
+                    let line = trim_line(&data[l.clone()]);
+                    let f = fate(find(line), l.start);
+                    if cut.unit(inner, l.start, l.end, f, line, false, partial) {
                         break;
                     }
-                    pos = end;
                 }
             }
         }

@@ -27,6 +27,9 @@ pub struct ChunkOrder {
 pub struct Track {
     slack: SignedDuration,
     cur: ChunkOrder,
+    /// The running maximum less the slack: a record before it breaks the declaration (kept
+    /// beside the maximum, so a record costs comparisons, not date arithmetic).
+    floor: Option<Timestamp>,
 }
 
 impl Track {
@@ -43,6 +46,7 @@ impl Track {
                 mins: Vec::new(),
                 inside: None,
             },
+            floor: None,
         }
     }
 
@@ -53,13 +57,14 @@ impl Track {
         let line = c.lines;
         c.lines += 1;
         let Some(ts) = ts else { return };
-        if let Some(m) = c.max {
-            if c.inside.is_none() && ts < m.saturating_sub(self.slack).unwrap_or(m) {
+        if let (Some(m), Some(floor)) = (c.max, self.floor) {
+            if c.inside.is_none() && ts < floor {
                 c.inside = Some((line, at as u64, ts, m));
             }
         }
         if c.max.is_none_or(|m| ts > m) {
             c.max = Some(ts);
+            self.floor = Some(ts.saturating_sub(self.slack).unwrap_or(ts));
         }
         if c.mins.last().is_none_or(|&(_, _, m)| ts < m) {
             c.mins.push((line, at as u64, ts));

@@ -138,6 +138,13 @@ pub fn key_partition(escaped_key: &[u8], count: u64) -> u64 {
     u64::from(crc.value()) % count.max(1)
 }
 
+/// Whether the key partition `keys` (`(p, R)`; `None`: every key) holds the job-wide facts
+/// (`#meta`): they belong to the partition of the key `#meta`, where the Spark driver's
+/// shuffle sends them, so partitions merged back count them once.
+pub fn holds_meta(keys: Option<(u64, u64)>) -> bool {
+    keys.is_none_or(|(p, count)| key_partition(b"#meta", count) == p)
+}
+
 /// Fingerprints of the first `min(offset, 4096)` bytes of `file` and of the same number of
 /// bytes before `offset`.
 pub fn fingerprints(file: &File, offset: u64) -> io::Result<(u64, u64)> {
@@ -228,6 +235,16 @@ impl Coverage {
         }
         self.ranges.extend(other.ranges);
         self.coalesce();
+    }
+
+    /// Whether a partial of this coverage holds the job-wide facts (`#meta`): unless every
+    /// range it counted is of a key partition without them (see [`holds_meta`]).
+    pub fn holds_meta(&self) -> bool {
+        self.ranges.is_empty()
+            || self
+                .ranges
+                .iter()
+                .any(|r| holds_meta(r.keys.map(|[p, count]| (p, count))))
     }
 
     /// Sorts the ranges and joins those of one file, key partition and shard that meet end to

@@ -248,6 +248,9 @@ pub fn read_partial_with<S: State, H: Header>(
     let mut section: Option<(partial::BodySum, usize)> = None;
     // Whether the rows being read come from a version-1 partial (keys may need upgrading).
     let mut v1 = false;
+    // The open partial (header) section, and whether it had a `#meta` line so far: one that
+    // ends without one did not record the records its runs read (see `close_section`).
+    let mut open_meta: Option<bool> = None;
     let truncated = |line_no: usize, at: &str| {
         bad(
             line_no,
@@ -272,6 +275,7 @@ pub fn read_partial_with<S: State, H: Header>(
         line_no += 1;
         let text = line.strip_suffix(b"\n").unwrap_or(&line);
         if let Some(rest) = text.strip_prefix(partial::END.as_bytes()) {
+            close_section(&mut open_meta, sections.last(), keys, &mut into.meta);
             // Outside a section (the bare lines of a shuffle), a marker has nothing to check.
             if let Some((sum, _)) = section.take() {
                 let (rows, crc) = partial::parse_end(rest).ok_or_else(|| {
@@ -308,6 +312,9 @@ pub fn read_partial_with<S: State, H: Header>(
             if let Some((_, start)) = section {
                 return Err(truncated(start, &format!("ends at line {line_no}")));
             }
+            // A version-1 partial ends where the next one starts.
+            close_section(&mut open_meta, sections.last(), keys, &mut into.meta);
+            open_meta = Some(false);
             let (version, found) = parse_header(rest).map_err(|e| bad(line_no, e))?;
             let expected = params.or(header.as_ref());
             if let Some(why) = expected.and_then(|p| p.mismatch("the job", &found, "this file")) {
@@ -342,8 +349,11 @@ pub fn read_partial_with<S: State, H: Header>(
                 .map_err(|e| bad(line_no, format!("bad #meta line: {}", json_problem(&e))))?;
             // Job-wide facts belong to one key partition, the one of the key `#meta` (where
             // the Spark driver's shuffle sends them), so partitions merged back count them once.
-            if keys.is_none_or(|(p, count)| coverage::key_partition(b"#meta", count) == p) {
+            if coverage::holds_meta(keys) {
                 into.meta.merge(meta);
+            }
+            if let Some(seen) = open_meta.as_mut() {
+                *seen = true;
             }
             continue;
         }
@@ -383,7 +393,29 @@ pub fn read_partial_with<S: State, H: Header>(
     if let Some((_, start)) = section {
         return Err(truncated(start, "ends"));
     }
+    close_section(&mut open_meta, sections.last(), keys, &mut into.meta);
     Ok(header)
+}
+
+/// At the end of a partial (header) section: one without a `#meta` line, from a logmill that
+/// did not record the records its runs read, makes the count unknown — unless the section
+/// holds a key partition without the job-wide facts (its coverage says so), or the reader
+/// keeps only such a partition (`keys`). `open` is taken (the section is closed).
+fn close_section(
+    open: &mut Option<bool>,
+    coverage: Option<&Option<Coverage>>,
+    keys: Option<(u64, u64)>,
+    meta: &mut Meta,
+) {
+    if open.take() != Some(false) || !coverage::holds_meta(keys) {
+        return;
+    }
+    if coverage
+        .and_then(Option::as_ref)
+        .is_none_or(Coverage::holds_meta)
+    {
+        meta.records = crate::aggregate::keyed::RecordsRead::unknown();
+    }
 }
 
 /// What a JSON error says, in terms of the file rather than of the program's types: serde's

@@ -99,9 +99,29 @@ impl<S: State> Spilled<S> {
         self.runs.len()
     }
 
+    /// The spill options of this result (its memory limit, temporary directory and
+    /// compression), for another table built from it that must spill alike.
+    pub fn options(&self) -> super::SpillOptions {
+        super::SpillOptions {
+            memory: self.memory,
+            temp_dir: self.files.dir.clone(),
+            compress: self.compress,
+        }
+    }
+
     /// Calls `f` with every row in `order`, equal keys merged; stops at the first error.
     pub fn for_each(
         mut self,
+        order: RowsOrder<S>,
+        f: impl FnMut(&[u8], &S) -> Result<()>,
+    ) -> Result<()> {
+        self.scan(order, f)
+    }
+
+    /// [`Spilled::for_each`], keeping the runs, so the result can be read again (a report's
+    /// chart reads it before its rows are written).
+    pub fn scan(
+        &mut self,
         order: RowsOrder<S>,
         mut f: impl FnMut(&[u8], &S) -> Result<()>,
     ) -> Result<()> {
@@ -127,7 +147,7 @@ impl<S: State> Spilled<S> {
             SortOrder::Key => RowOrder::Key,
             SortOrder::Count => RowOrder::Count(order.count),
         };
-        let this = &self;
+        let this = &*self;
         let plan = &plan;
         std::thread::scope(|scope| -> Result<()> {
             let mut receivers = Vec::with_capacity(parts);

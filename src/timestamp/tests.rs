@@ -485,3 +485,34 @@ fn custom_formats_parse_at_line_start() {
         assert!(e.to_string().starts_with("bad time format"), "{bad}: {e}");
     }
 }
+
+#[test]
+fn find_memo_finds_what_find_finds_line_after_line() {
+    // Lines sharing a text, differing in it by one byte, with a false `[` before it, with a
+    // text the memo cannot hold (a long fraction), and with none.
+    let lines = [
+        "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET /\" 200 1",
+        "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET /a\" 200 1",
+        "1.2.3.4 - [x] [17/May/2015:10:05:03 +0000] \"GET /\" 200 1",
+        "1.2.3.4 - - [17/May/2015:10:05:04 +0000] \"GET /\" 200 1",
+        "1.2.3.4 - - [17/May/2015:10:05:04 +0100] \"GET /\" 200 1",
+        "1.2.3.4 - - [17/May/2015:10:05:04.123456789 +0100] x",
+        "1.2.3.4 - - [17/May/2015:10:05:04 +0100",
+        "no timestamp [17/May/2015:10:05:04 +01",
+        "1.2.3.4 - - [17/May/2015:10:05:04 +0100] again",
+        "[Sun Dec 04 04:47:44 2005] [error] x",
+    ];
+    for format in [Format::ApacheAccess, Format::ApacheError] {
+        let d = scan(format);
+        let mut memo = StampMemo::default();
+        for _ in 0..2 {
+            for line in lines {
+                assert_eq!(
+                    d.find_memo(line.as_bytes(), &mut memo),
+                    d.find(line.as_bytes()),
+                    "{format:?} {line}"
+                );
+            }
+        }
+    }
+}

@@ -22,7 +22,7 @@ use std::io::{self, Write};
 use html_escape::{encode_quoted_attribute_to_writer, encode_text_to_writer};
 
 use super::{Emitter, Value};
-use crate::aggregate::keyed::Meta;
+use crate::aggregate::keyed::{Meta, RecordsRead};
 
 /// Rows shown when `--top` is not given.
 pub const DEFAULT_ROWS: usize = 1000;
@@ -55,11 +55,12 @@ pub struct Report {
     pub covered: Option<String>,
     /// A time series of the top keys, drawn above the table (jobs with a time axis).
     pub chart: Option<chart::Chart>,
-    /// Why a result that could have a chart has none, said where the chart would be.
-    pub no_chart: Option<String>,
-    /// The records the run read, when it counted them (a run over inputs); merged partials
-    /// do not record it.
-    pub records: Option<u64>,
+    /// The records the result's runs read (summed over merged partials; unknown when a
+    /// partial did not record it); None: the page does not say.
+    pub records: Option<RecordsRead>,
+    /// In a diff (`logmill diff`, `--diff`): the records the old result's runs read; the
+    /// page then names both, old and new ([`Report::records`]).
+    pub old_records: Option<RecordsRead>,
     /// The column whose value `new` or `gone` marks a row as a key that appeared or went
     /// away (`logmill diff`, `--diff`): the row gets that class and the cell a `<strong>` mark.
     pub change_column: Option<String>,
@@ -164,20 +165,18 @@ impl<W: Write> HtmlEmitter<W> {
         if let Some(at) = &report.generated {
             self.fact("Made", at)?;
         }
-        if let Some(n) = report.records {
-            writeln!(
-                self.out,
-                "<dt>Records read</dt><dd><span class=\"n\">{n}</span></dd>"
-            )?;
+        match (report.old_records, report.records) {
+            (Some(old), new) => {
+                self.records("Records read (old)", old)?;
+                self.records("Records read (new)", new.unwrap_or(RecordsRead::unknown()))?;
+            }
+            (None, Some(n)) => self.records("Records read", n)?,
+            (None, None) => {}
         }
         self.write_bad(report.rejects.as_deref())?;
         self.out.write_all(b"</dl>\n")?;
         if let Some(c) = &report.chart {
             self.replaced += chart::write_chart(&mut self.out, c)?;
-        } else if let Some(why) = &report.no_chart {
-            self.out.write_all(b"<p class=\"note\">")?;
-            encode_text_to_writer(why, &mut self.out)?;
-            self.out.write_all(b"</p>\n")?;
         }
         self.report = report;
         self.out
@@ -200,6 +199,21 @@ impl<W: Write> HtmlEmitter<W> {
         }
         self.columns = columns;
         self.out.write_all(b"</tr></thead>\n<tbody>\n")
+    }
+
+    /// The records read, or a note that the partials merged do not say.
+    fn records(&mut self, term: &str, n: RecordsRead) -> io::Result<()> {
+        match n.get() {
+            Some(n) => writeln!(
+                self.out,
+                "<dt>{term}</dt><dd><span class=\"n\">{n}</span></dd>"
+            ),
+            None => writeln!(
+                self.out,
+                "<dt>{term}</dt><dd>unknown (a partial or state written by an older logmill \
+                 does not record it)</dd>"
+            ),
+        }
     }
 
     fn fact(&mut self, term: &str, text: &str) -> io::Result<()> {

@@ -206,11 +206,31 @@ fn diff_rows_of_new_and_gone_keys_are_marked() {
 #[test]
 fn records_read_are_a_fact_when_counted() {
     let report = Report {
-        records: Some(12),
+        records: Some(RecordsRead::known(12)),
         ..Report::default()
     };
     let (html, _) = page(report, &Meta::default(), &[(b"a", 3)]);
     assert!(html.contains("<dt>Records read</dt><dd><span class=\"n\">12</span></dd>"));
     let (plain, _) = page(Report::default(), &Meta::default(), &[(b"a", 3)]);
     assert!(!plain.contains("Records read"));
+    let unknown = Report {
+        records: Some(RecordsRead::unknown()),
+        ..Report::default()
+    };
+    let (html, _) = page(unknown, &Meta::default(), &[(b"a", 3)]);
+    assert!(
+        html.contains("<dt>Records read</dt><dd>unknown ("),
+        "{html}"
+    );
+    let diff = Report {
+        records: Some(RecordsRead::known(5)),
+        old_records: Some(RecordsRead::unknown()),
+        ..Report::default()
+    };
+    let (html, _) = page(diff, &Meta::default(), &[(b"a", 3)]);
+    assert!(
+        html.contains("<dt>Records read (old)</dt><dd>unknown ("),
+        "{html}"
+    );
+    assert!(html.contains("<dt>Records read (new)</dt><dd><span class=\"n\">5</span></dd>"));
 }
