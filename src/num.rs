@@ -491,6 +491,10 @@ impl DecimalSum {
             self.overflow = true;
             return;
         }
+        if other.scale == 0 && other.positive.0 == [0; 6] && other.negative.0 == [0; 6] {
+            // Adding nothing (a count without --sum merges one per key and chunk).
+            return;
+        }
         let scale = self.scale.max(other.scale);
         let sum = |a: Wide, a_scale: u32, b: Wide, b_scale: u32| {
             a.checked_scale_up(scale - a_scale)?
