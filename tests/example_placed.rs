@@ -27,11 +27,20 @@ const PATTERNS: &[&str] = &[
 
 fn one_line((host, word, status, n): (usize, usize, usize, u8)) -> String {
     match n % 5 {
-        0 => format!("{} - GET /{} {}\n", HOSTS[host], WORDS[word], STATUSES[status]),
-        1 => format!("{} POST /{} {} {n}\n", HOSTS[host], WORDS[word], STATUSES[status]),
+        0 => format!(
+            "{} - GET /{} {}\n",
+            HOSTS[host], WORDS[word], STATUSES[status]
+        ),
+        1 => format!(
+            "{} POST /{} {} {n}\n",
+            HOSTS[host], WORDS[word], STATUSES[status]
+        ),
         2 => "\n".to_string(),
         3 => format!("{} {n}", WORDS[word]),
-        _ => format!("{} GET /{} {}\r\n", HOSTS[host], WORDS[word], STATUSES[status]),
+        _ => format!(
+            "{} GET /{} {}\r\n",
+            HOSTS[host], WORDS[word], STATUSES[status]
+        ),
     }
 }
 

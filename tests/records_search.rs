@@ -62,7 +62,13 @@ const FLAGS: &[&[&str]] = &[
 
 const CHUNKS: &[&str] = &["1", "2", "5", "17", "64", "300", "1M"];
 
-fn grep(rule: &[&str], pattern: &str, flags: &[&str], split: (&str, &str), files: &[&str]) -> (Vec<u8>, i32) {
+fn grep(
+    rule: &[&str],
+    pattern: &str,
+    flags: &[&str],
+    split: (&str, &str),
+    files: &[&str],
+) -> (Vec<u8>, i32) {
     let mut args = vec!["grep"];
     args.extend_from_slice(rule);
     args.push(pattern);

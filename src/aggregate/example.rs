@@ -405,7 +405,10 @@ impl Rebase {
 
     /// Both examples of `ex` rebased.
     pub fn ex<S>(&self, ex: &mut Ex<S>) {
-        for e in [ex.first.as_mut(), ex.by_path.as_deref_mut()].into_iter().flatten() {
+        for e in [ex.first.as_mut(), ex.by_path.as_deref_mut()]
+            .into_iter()
+            .flatten()
+        {
             self.example(e);
         }
     }

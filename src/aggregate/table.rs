@@ -427,7 +427,9 @@ impl<S> KeyedTable<S> {
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut S> {
         debug_assert!(self.log.is_empty(), "lookup in append mode");
         let hash = key_hash(key);
-        self.table.find_mut(hash, |s| s.is(key)).map(|s| &mut s.state)
+        self.table
+            .find_mut(hash, |s| s.is(key))
+            .map(|s| &mut s.state)
     }
 
     /// Calls `f` with every key and its state, to change, in no particular order.
@@ -515,7 +517,11 @@ impl<S: Merge> Merge for KeyedTable<S> {
         let added = other
             .table
             .iter()
-            .filter(|s| self.table.find(s.hash(), |t| t.is(s.key.as_bytes())).is_none())
+            .filter(|s| {
+                self.table
+                    .find(s.hash(), |t| t.is(s.key.as_bytes()))
+                    .is_none()
+            })
             .count();
         self.table.reserve(added, Slot::hash);
         self.heap += other.heap;

@@ -484,7 +484,10 @@ impl<J: Job> Job for Exampled<J> {
     /// The line index canonical (one range per contiguous run of an input), so partial bytes
     /// do not depend on -j or --chunk-size, and the examples rebased onto it.
     fn canonical(&self, keyed: Keyed<Ex<J::State>>) -> Keyed<Ex<J::State>> {
-        let Keyed { mut table, mut meta } = keyed;
+        let Keyed {
+            mut table,
+            mut meta,
+        } = keyed;
         let (lines, rebase) = coalesce(std::mem::take(&mut meta.example.lines));
         meta.example.lines = lines;
         table.for_each_mut(|_, ex| rebase.ex(ex));
