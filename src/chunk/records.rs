@@ -326,28 +326,9 @@ fn last_maybe_start(data: &[u8], lo: usize, hi: usize, continues: [u8; 3]) -> Op
     let mut end = hi.saturating_sub(1);
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::x86_64::{
-            __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8,
-            _mm_or_si128, _mm_set1_epi8,
-        };
         while end >= lo + 16 {
             let b = end - 16;
-            // SAFETY: SSE2 is part of x86_64. Both unaligned loads read 16 bytes inside
-            // `data`: `b + 1 + 16 == end + 1 == hi <= data.len()`.
-            let mask = unsafe {
-                let at = data.as_ptr().add(b);
-                let here = _mm_loadu_si128(at.cast::<__m128i>());
-                let next = _mm_loadu_si128(at.add(1).cast::<__m128i>());
-                let newline = _mm_cmpeq_epi8(here, _mm_set1_epi8(b'\n' as i8));
-                let cont = _mm_or_si128(
-                    _mm_or_si128(
-                        _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[0] as i8)),
-                        _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[1] as i8)),
-                    ),
-                    _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[2] as i8)),
-                );
-                _mm_movemask_epi8(_mm_andnot_si128(cont, newline)) as u32
-            };
+            let mask = maybe_start_mask(data, b, continues);
             if mask != 0 {
                 return Some(b + (31 - mask.leading_zeros()) as usize + 1);
             }
@@ -360,6 +341,34 @@ fn last_maybe_start(data: &[u8], lo: usize, hi: usize, continues: [u8; 3]) -> Op
         .map(|i| i + 1)
 }
 
+/// Bit `i` set when `data[b + i]` is `\n` and the byte after it is none of `continues`: a line
+/// start, among the 16 at `b + 1..b + 17`, that may start a record.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn maybe_start_mask(data: &[u8], b: usize, continues: [u8; 3]) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8,
+    };
+    assert!(b + 17 <= data.len(), "two 16-byte loads at {b} and {b} + 1");
+    // SAFETY: SSE2 is part of x86_64. Both unaligned loads read 16 bytes inside `data`
+    // (`b + 1 + 16 <= data.len()`, asserted above).
+    unsafe {
+        let at = data.as_ptr().add(b);
+        let here = _mm_loadu_si128(at.cast::<__m128i>());
+        let next = _mm_loadu_si128(at.add(1).cast::<__m128i>());
+        let newline = _mm_cmpeq_epi8(here, _mm_set1_epi8(b'\n' as i8));
+        let cont = _mm_or_si128(
+            _mm_or_si128(
+                _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[0] as i8)),
+                _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[1] as i8)),
+            ),
+            _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[2] as i8)),
+        );
+        _mm_movemask_epi8(_mm_andnot_si128(cont, newline)) as u32
+    }
+}
+
 /// The first line start `t` of `data` with `lo < t < data.len()` whose first byte is none of
 /// `continues`: the next line that may start a record.
 fn first_maybe_start(data: &[u8], lo: usize, continues: [u8; 3]) -> Option<usize> {
@@ -368,27 +377,8 @@ fn first_maybe_start(data: &[u8], lo: usize, continues: [u8; 3]) -> Option<usize
     let mut b = lo;
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::x86_64::{
-            __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8,
-            _mm_or_si128, _mm_set1_epi8,
-        };
         while b + 16 <= end {
-            // SAFETY: SSE2 is part of x86_64. Both unaligned loads read 16 bytes inside
-            // `data`: `b + 1 + 16 <= end + 1 == data.len()`.
-            let mask = unsafe {
-                let at = data.as_ptr().add(b);
-                let here = _mm_loadu_si128(at.cast::<__m128i>());
-                let next = _mm_loadu_si128(at.add(1).cast::<__m128i>());
-                let newline = _mm_cmpeq_epi8(here, _mm_set1_epi8(b'\n' as i8));
-                let cont = _mm_or_si128(
-                    _mm_or_si128(
-                        _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[0] as i8)),
-                        _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[1] as i8)),
-                    ),
-                    _mm_cmpeq_epi8(next, _mm_set1_epi8(continues[2] as i8)),
-                );
-                _mm_movemask_epi8(_mm_andnot_si128(cont, newline)) as u32
-            };
+            let mask = maybe_start_mask(data, b, continues);
             if mask != 0 {
                 return Some(b + mask.trailing_zeros() as usize + 1);
             }
