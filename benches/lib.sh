@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2016
 # Helpers of the section benchmarks benches/time.sh, benches/records.sh and benches/answers.sh
-# (issues 14-16): sourced, never run. benches/peers.sh keeps its own copies of the same ideas.
+# (issues 14-16): sourced, never run. What peers.sh uses too is in benches/common.sh.
 #
 # A script sets `section` (the results folder's suffix) and calls, in order:
 #   lib_args "$@"            --quick, --runs N, -h (usage() must be defined)
@@ -12,8 +12,8 @@
 # logmill binary to time instead of building target/release/logmill with `cargo build
 # --release --locked`).
 
-readonly DUCKDB_VERSION=1.5.6
-readonly ACCESS_SEED=42
+# shellcheck source=benches/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 die() {
     echo "${0##*/}: $*" >&2
@@ -51,32 +51,20 @@ lib_args() {
     fi
 }
 
-apt_install() {
-    local sudo=()
-    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-    echo "installing with apt-get: $*" >&2
-    "${sudo[@]}" apt-get update -qq
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
-}
-
-# q WORD: WORD single-quoted for sh.
-q() {
-    local s=${1//\'/\'\\\'\'}
-    printf "'%s'" "$s"
-}
-
-# slug NAME: NAME as a file-name part.
-slug() {
-    printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '_'
-}
-
-note() {
-    echo "$*" | tee -a "$out/summary.md"
-}
-
 lib_setup() {
     repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
     cd "$repo"
+    if [[ -z ${CORPORA:-} ]]; then
+        local c
+        for c in "$repo/../shared/corpora" "$repo/../../shared/corpora"; do
+            if [[ -d $c ]]; then
+                CORPORA=$(cd "$c" && pwd)
+                break
+            fi
+        done
+    fi
+    # The sample of the synthetic access log (make_access; optional when the log exists).
+    apache_sample=${CORPORA:-}/elastic_apache_logs/apache_logs
     bench_dir=${BENCH_DIR:-/tmp/bench}
     mkdir -p "$bench_dir"
     bench_dir=$(cd "$bench_dir" && pwd)
@@ -130,58 +118,6 @@ lib_done() {
     note "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); total $(($(date +%s) - started)) s"
     echo
     echo "results: $out/summary.md"
-}
-
-# Sets `duckdb_python` to a Python with DuckDB (the venv peers.sh makes under $BENCH_DIR), or
-# to "" (with a note) if it can't be had.
-ensure_duckdb() {
-    local venv=$bench_dir/venv
-    duckdb_python=$venv/bin/python
-    if "$duckdb_python" -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION')" \
-        2>/dev/null; then
-        return
-    fi
-    if ! python3 -m venv --clear "$venv" >/dev/null 2>&1; then
-        apt_install python3-venv
-        python3 -m venv --clear "$venv"
-    fi
-    if ! "$venv/bin/pip" install -q --disable-pip-version-check "duckdb==$DUCKDB_VERSION"; then
-        note "warning: could not install duckdb==$DUCKDB_VERSION; the DuckDB peer is skipped"
-        duckdb_python=""
-    fi
-}
-
-# make_access BYTES DEST: the synthetic access log of benches/peers.sh (same generator, sample,
-# seed and stamp, so either script reuses the other's file).
-make_access() {
-    local bytes=$1 dest=$2 stamp sample
-    if [[ -z ${CORPORA:-} ]]; then
-        local c
-        for c in "$repo/../shared/corpora" "$repo/../../shared/corpora"; do
-            if [[ -d $c ]]; then
-                CORPORA=$(cd "$c" && pwd)
-                break
-            fi
-        done
-    fi
-    sample=${CORPORA:-}/elastic_apache_logs/apache_logs
-    if [[ -f $dest && $(stat -c %s "$dest") -eq $bytes && ! -f $sample ]]; then
-        echo "have $dest ($bytes bytes)"
-        return
-    fi
-    [[ -f $sample ]] || die "corpora not found: set CORPORA to the shared/corpora directory"
-    stamp="gen_access_log.py $(sha256sum <scripts/gen_access_log.py | cut -c1-16)"
-    stamp+=" sample=$(stat -c %s "$sample") bytes=$bytes seed=$ACCESS_SEED"
-    if [[ -f $dest && $(stat -c %s "$dest") -eq $bytes ]] &&
-        { [[ ! -f $dest.stamp ]] || [[ $(<"$dest.stamp") == "$stamp" ]]; }; then
-        echo "have $dest ($bytes bytes)"
-        return
-    fi
-    echo "making $dest ($bytes bytes, seed $ACCESS_SEED)"
-    python3 scripts/gen_access_log.py --sample "$sample" --bytes "$bytes" \
-        --seed "$ACCESS_SEED" -o "$dest.tmp"
-    mv "$dest.tmp" "$dest"
-    echo "$stamp" >"$dest.stamp"
 }
 
 # run ID NAME COMMAND: runs COMMAND once through sh (also warming the page cache), its stdout

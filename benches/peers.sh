@@ -14,8 +14,8 @@
 # before timing that every peer computes the same result as logmill.
 set -euo pipefail
 
-readonly DUCKDB_VERSION=1.5.6
-readonly ACCESS_SEED=42
+# shellcheck source=benches/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
     cat <<'EOF'
@@ -113,14 +113,6 @@ export LC_ALL=C
 
 # --- peers ---------------------------------------------------------------------------------
 
-apt_install() {
-    local sudo=()
-    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-    echo "installing with apt-get: $*" >&2
-    "${sudo[@]}" apt-get update -qq
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
-}
-
 ensure_tools() {
     local missing=()
     command -v hyperfine >/dev/null || missing+=(hyperfine)
@@ -138,25 +130,6 @@ ensure_tools() {
         apt_install "${missing[@]}"
     fi
     command -v cargo >/dev/null || die "cargo not found (install Rust first)"
-}
-
-# Sets `duckdb_python` to a Python with DuckDB, or to "" (with a warning) if it can't be had.
-ensure_duckdb() {
-    local venv=$bench_dir/venv
-    duckdb_python=$venv/bin/python
-    if "$duckdb_python" -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION')" \
-        2>/dev/null; then
-        return
-    fi
-    if ! python3 -m venv --clear "$venv" >/dev/null 2>&1; then
-        # Debian ships venv's ensurepip separately.
-        apt_install python3-venv
-        python3 -m venv --clear "$venv"
-    fi
-    if ! "$venv/bin/pip" install -q --disable-pip-version-check "duckdb==$DUCKDB_VERSION"; then
-        echo "warning: could not install duckdb==$DUCKDB_VERSION; the DuckDB peer is skipped" >&2
-        duckdb_python=""
-    fi
 }
 
 # Sets `rapidgzip` to a rapidgzip binary (pip, in a venv under $BENCH_DIR), or to "" (with a
@@ -187,25 +160,6 @@ make_repeat() {
         cat "$src"
     done >"$dest.tmp"
     mv "$dest.tmp" "$dest"
-}
-
-# make_access BYTES DEST: a synthetic access log of exactly BYTES bytes. A stamp beside it
-# records the generator and its arguments; a file of the right size without a stamp (made
-# elsewhere with the same recipe) is kept.
-make_access() {
-    local bytes=$1 dest=$2 stamp
-    stamp="gen_access_log.py $(sha256sum <scripts/gen_access_log.py | cut -c1-16)"
-    stamp+=" sample=$(stat -c %s "$apache_sample") bytes=$bytes seed=$ACCESS_SEED"
-    if [[ -f $dest && $(stat -c %s "$dest") -eq $bytes ]] &&
-        { [[ ! -f $dest.stamp ]] || [[ $(<"$dest.stamp") == "$stamp" ]]; }; then
-        echo "have $dest ($bytes bytes)"
-        return
-    fi
-    echo "making $dest ($bytes bytes, seed $ACCESS_SEED)"
-    python3 scripts/gen_access_log.py --sample "$apache_sample" --bytes "$bytes" \
-        --seed "$ACCESS_SEED" -o "$dest.tmp"
-    mv "$dest.tmp" "$dest"
-    echo "$stamp" >"$dest.stamp"
 }
 
 if ((quick)); then
@@ -251,12 +205,6 @@ if ((inputs_only)); then
     exit 0
 fi
 
-# q WORD: WORD single-quoted for sh.
-q() {
-    local s=${1//\'/\'\\\'\'}
-    printf "'%s'" "$s"
-}
-
 # --- setup ---------------------------------------------------------------------------------
 
 ensure_tools
@@ -275,11 +223,6 @@ if ((quick)); then
 fi
 mkdir -p "$out"
 exec > >(tee -a "$out/log.txt") 2>&1
-
-# slug NAME: NAME as a file-name part.
-slug() {
-    printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '_'
-}
 
 machine() {
     echo "## Machine"
@@ -388,10 +331,6 @@ ratio() {
 # secs X: X to three decimals.
 secs() {
     printf '%.3f' "$1"
-}
-
-note() {
-    echo "$*" | tee -a "$out/summary.md"
 }
 
 # Normalizers: each turns a tool's output into `key<TAB>count` lines. logmill's TSV escapes
