@@ -66,6 +66,18 @@ fn line_of(cell: &[u8], path: &str) -> u64 {
     n.parse().unwrap()
 }
 
+/// The partials of shards `shards` of 3 of the run `args`, written in `dir` (`s{i}.partial`).
+fn shard_partials(dir: &Dir, args: &[&str], shards: std::ops::Range<usize>) -> Vec<String> {
+    shards
+        .map(|i| {
+            let p = dir.path(format!("s{i}.partial"));
+            let shard = format!("{i}/3");
+            write_partial(&p, &[args, &["--shard", &shard]].concat());
+            p.to_string_lossy().into_owned()
+        })
+        .collect()
+}
+
 #[test]
 fn match_examples_are_pythons_first_lines_on_the_access_log() {
     if !require_tools(&["python3"]) {
@@ -196,25 +208,15 @@ fn example_column_is_byte_identical_for_any_split() {
     ]);
     assert_bytes_eq!(got, renamed(&base, &name, &gz), "gzip");
     // Shards merged, in any order.
-    let mut parts = Vec::new();
-    for i in 0..3 {
-        let p = dir.path(format!("s{i}.partial"));
-        let shard = format!("{i}/3");
-        let out = ok(&[
-            "match",
-            PATTERN,
-            "--example-text",
-            &name,
-            "--shard",
-            &shard,
-            "--emit",
-            "partial",
-            "--chunk-size",
-            "5K",
-        ]);
-        std::fs::write(&p, out).unwrap();
-        parts.push(p.to_string_lossy().into_owned());
-    }
+    let job = [
+        "match",
+        PATTERN,
+        "--example-text",
+        &name,
+        "--chunk-size",
+        "5K",
+    ];
+    let parts = shard_partials(&dir, &job, 0..3);
     let got = ok(&["merge", &parts[2], &parts[0], &parts[1]]);
     assert_bytes_eq!(got, base, "merged shards");
     // Spilled to disk, in the map and in a merge.
@@ -277,23 +279,7 @@ fn a_missing_shard_gives_byte_offsets_of_the_right_lines() {
     let name = log.to_string_lossy().into_owned();
     let data = std::fs::read(&log).unwrap();
     let dir = Dir::new("example_missing_shard");
-    let mut parts = Vec::new();
-    for i in 1..3 {
-        let p = dir.path(format!("s{i}.partial"));
-        let shard = format!("{i}/3");
-        let out = ok(&[
-            "match",
-            PATTERN,
-            "--example",
-            &name,
-            "--shard",
-            &shard,
-            "--emit",
-            "partial",
-        ]);
-        std::fs::write(&p, out).unwrap();
-        parts.push(p.to_string_lossy().into_owned());
-    }
+    let parts = shard_partials(&dir, &["match", PATTERN, "--example", &name], 1..3);
     let out = ok(&["merge", &parts[0], &parts[1]]);
     let got = examples(&out, 2, 1);
     assert!(!got.is_empty());

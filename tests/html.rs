@@ -327,6 +327,29 @@ pub(crate) fn no_csp_violation(log: &str) {
     );
 }
 
+/// Writes the page of `args` to `file` in `dir` and loads it in Chromium through `server`:
+/// the emitter's bytes and the rendered DOM hold only the markup the report makes, the table
+/// equals the TSV output row for row, and the browser reports no CSP violation. Returns the
+/// parsed DOM, the rendered DOM's bytes and the TSV (with its header).
+pub(crate) fn load_checked(
+    dir: &Dir,
+    server: &Server,
+    file: &str,
+    args: &[&str],
+) -> (Dom, Vec<u8>, Vec<u8>) {
+    let html = page(dir, &[args, &["--output-format", "html"]].concat());
+    std::fs::write(dir.path(file), &html).unwrap();
+    let tsv = page(dir, &[args, &["--header"]].concat());
+    let script = report_script(&html);
+    assert_only_report_markup(&parse_dom(&html), &script);
+    let (dom, log) = chromium_dom(dir, &server.url(file), true);
+    let parsed = parse_dom(&dom);
+    assert_only_report_markup(&parsed, &script);
+    assert_rows_match_tsv(&parsed, &tsv);
+    no_csp_violation(&log);
+    (parsed, dom, tsv)
+}
+
 /// A combined log whose users, paths, referers and agents are attacks on the page.
 pub(crate) fn hostile_log() -> Vec<u8> {
     let evil: &[&[u8]] = &[
@@ -456,18 +479,7 @@ fn hostile_log_contents_never_become_markup_or_requests() {
     ];
     let server = Server::start(&dir);
     for (i, args) in jobs.iter().enumerate() {
-        let file = format!("hostile-{i}.html");
-        let html = page(&dir, &[&args[..], &["--output-format", "html"]].concat());
-        std::fs::write(dir.path(&file), &html).unwrap();
-        let tsv = page(&dir, &[&args[..], &["--header"]].concat());
-        let script = report_script(&html);
-        // The emitter's own bytes: the markup the report makes, nothing more.
-        assert_only_report_markup(&parse_dom(&html), &script);
-        let (dom, log) = chromium_dom(&dir, &server.url(&file), true);
-        let parsed = parse_dom(&dom);
-        assert_only_report_markup(&parsed, &script);
-        assert_rows_match_tsv(&parsed, &tsv);
-        no_csp_violation(&log);
+        let (_, dom, _) = load_checked(&dir, &server, &format!("hostile-{i}.html"), args);
         let text = String::from_utf8_lossy(&dom);
         assert!(!text.contains("<img"), "{args:?}: {text}");
         assert!(!text.contains("<svg"), "{args:?}: {text}");

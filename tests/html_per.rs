@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use crate::html::{
-    assert_only_report_markup, assert_rows_match_tsv, chromium_dom, hostile_log, no_csp_violation,
-    page, parse_dom, report_script, Server,
+    assert_only_report_markup, assert_rows_match_tsv, chromium_dom, hostile_log, load_checked,
+    no_csp_violation, page, parse_dom, report_script, Server,
 };
 use crate::util::*;
 
@@ -229,17 +229,7 @@ fn hostile_keys_in_the_chart_stay_text() {
     ];
     let server = Server::start(&dir);
     for (i, args) in jobs.iter().enumerate() {
-        let file = format!("hostile-{i}.html");
-        let html = page(&dir, &[&args[..], &["--output-format", "html"]].concat());
-        std::fs::write(dir.path(&file), &html).unwrap();
-        let tsv = page(&dir, &[&args[..], &["--header"]].concat());
-        let script = report_script(&html);
-        assert_only_report_markup(&parse_dom(&html), &script);
-        let (dom, log) = chromium_dom(&dir, &server.url(&file), true);
-        let parsed = parse_dom(&dom);
-        assert_only_report_markup(&parsed, &script);
-        assert_rows_match_tsv(&parsed, &tsv);
-        no_csp_violation(&log);
+        let (parsed, _, tsv) = load_checked(&dir, &server, &format!("hostile-{i}.html"), args);
         let want = expected_series(&tsv);
         assert_eq!(want.len(), TOP + 1, "{args:?}");
         assert_eq!(chart_series(&parsed), want, "{args:?}");
