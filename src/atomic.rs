@@ -93,10 +93,13 @@ impl OutputFile {
         let mut last = None;
         for n in 0..100u32 {
             let temp = dir.join(format!(".{stem}.logmill-{pid}-{n}.tmp"));
-            // Registered before it exists: there is no moment when the file is on disk and a
-            // signal would leave it behind.
+            // Registered before it exists, inside a creation window: there is no moment when
+            // the file is on disk and a signal would leave it behind.
+            let window = signals::creating();
             let guard = signals::register_temp(&temp);
-            match OpenOptions::new().write(true).create_new(true).open(&temp) {
+            let opened = OpenOptions::new().write(true).create_new(true).open(&temp);
+            drop(window);
+            match opened {
                 Ok(file) => {
                     // Marks the file as in use for `remove_leftovers` of other runs; released
                     // when the process ends, however it ends. Best effort: a filesystem

@@ -23,7 +23,10 @@
 //! read by the handlers: temporary paths are leaked-until-unregistered C strings behind
 //! `AtomicPtr`s (whoever swaps a pointer out owns it, so a handler never reads freed memory),
 //! and mapped ranges sit in slots guarded by a sequence counter (a seqlock) with the input's
-//! name copied inline. The handlers use only atomics, `unlink(2)`, `write(2)`, `pause(2)` and
+//! name copied inline. A thread that creates a registered file does so inside a [`creating`]
+//! window (terminating signals blocked in that thread, a count the handlers wait on), so a
+//! handler on another thread cannot unlink the name a moment before the file appears under it.
+//! The handlers use only atomics, `unlink(2)`, `write(2)`, `nanosleep(2)`, `pause(2)` and
 //! `_exit(2)`.
 //!
 //! We use `libc` directly rather than `signal-hook`: signal-hook's safe API defers work to a
@@ -187,6 +190,71 @@ impl Drop for TempGuard {
                 drop(unsafe { CString::from_raw(raw) });
             }
         }
+    }
+}
+
+/// Threads inside a [`creating`] window: between registering a temporary path and the moment
+/// its file is on disk under that name (or, for a spill run, unlinked again).
+static CREATING: AtomicUsize = AtomicUsize::new(0);
+
+/// How long a terminating handler waits for the [`creating`] windows of other threads to close
+/// before it unlinks what is registered and exits anyway: 1000 × 1 ms.
+const CREATING_WAIT_STEPS: u32 = 1000;
+
+/// While alive, the terminating signals are blocked in this thread and the handlers (running
+/// on another thread) wait for the window to close before they unlink the registered files.
+/// Without it a handler could unlink a registered path a moment before this thread's `open`
+/// created it, and `_exit` would leave the new file behind.
+#[must_use = "the window closes when the guard is dropped"]
+pub struct Creating {
+    old_mask: libc::sigset_t,
+}
+
+/// Opens a creation window (see [`Creating`]). If the process is already exiting by a signal,
+/// the thread waits here for the handler's `_exit`, so nothing new is created.
+pub fn creating() -> Creating {
+    // SAFETY: sigset_t is plain data that sigemptyset initialises; pthread_sigmask only reads
+    // `set` and writes `old_mask`.
+    let old_mask = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in TERMINATING {
+            libc::sigaddset(&mut set, s);
+        }
+        let mut old_mask: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old_mask);
+        old_mask
+    };
+    // Announce first, then look: with the handler's store-then-load (both SeqCst) one of the
+    // two sees the other.
+    CREATING.fetch_add(1, Ordering::SeqCst);
+    if EXITING.load(Ordering::SeqCst) {
+        CREATING.fetch_sub(1, Ordering::SeqCst);
+        wait_for_exit();
+    }
+    Creating { old_mask }
+}
+
+impl Drop for Creating {
+    fn drop(&mut self) {
+        CREATING.fetch_sub(1, Ordering::SeqCst);
+        // SAFETY: restores the mask saved by `creating` on this same thread.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.old_mask, ptr::null_mut()) };
+    }
+}
+
+/// Waits (bounded) until no thread is inside a [`creating`] window. Async-signal-safe.
+fn wait_for_creations() {
+    let step = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 1_000_000,
+    };
+    for _ in 0..CREATING_WAIT_STEPS {
+        if CREATING.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        // SAFETY: nanosleep(2) is async-signal-safe.
+        unsafe { libc::nanosleep(&step, ptr::null_mut()) };
     }
 }
 
@@ -366,9 +434,10 @@ fn wait_for_exit() -> ! {
 }
 
 extern "C" fn on_terminate(sig: c_int) {
-    if EXITING.swap(true, Ordering::AcqRel) {
+    if EXITING.swap(true, Ordering::SeqCst) {
         wait_for_exit();
     }
+    wait_for_creations();
     remove_temps();
     // SAFETY: _exit(2) is async-signal-safe; skipping destructors and stdio flushes is the
     // point (buffers may be mid-write, locks may be held).

@@ -45,7 +45,9 @@ impl TempFiles {
         loop {
             let n = self.next.fetch_add(1, Atomic::Relaxed);
             let path = self.dir.join(format!(".logmill-spill-{pid}-{n}.run"));
-            // Registered before it exists, so a signal between create and unlink removes it.
+            // Registered before it exists, so a signal between create and unlink removes it;
+            // the window makes a handler on another thread wait for the unlink.
+            let window = signals::creating();
             let guard = signals::register_temp(&path);
             let opened = OpenOptions::new()
                 .read(true)
@@ -56,6 +58,7 @@ impl TempFiles {
                 Ok(file) => {
                     std::fs::remove_file(&path).map_err(|e| self.err(e))?;
                     drop(guard);
+                    drop(window);
                     return Ok(file);
                 }
                 // Left by a killed run with a recycled pid: take the next name.
