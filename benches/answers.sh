@@ -3,9 +3,11 @@
 # "From counts to answers" benchmark of issue 16, printing markdown tables to
 # $BENCH_DIR/results/<date>-answers/summary.md:
 #
-#   example   `logmill match '" (\d{3}) ' --example` against the same match without it on the
-#             1 GB access log of benches/peers.sh (target <= 1.25x); skipped, saying so, when
-#             `logmill match --help` has no --example. Checked first: the counts are the same.
+#   example   `logmill match PATTERN --example` against the same match without it on the
+#             1 GB access log of benches/peers.sh (target <= 1.25x), for the status code
+#             `" (\d{3}) ` (15 keys) and the client address `^(\S+)` (~190k keys); skipped,
+#             saying so, when `logmill match --help` has no --example. Checked first: the
+#             counts are the same.
 #   diff      `logmill diff OLD NEW` of two partials with 10 M keys each against `logmill merge`
 #             of the same two (target < 2x). The partials are made by logmill itself
 #             (`logmill lines --emit partial -o`) from two generated files of 16-hex-digit ids:
@@ -16,11 +18,12 @@ set -euo pipefail
 
 usage() {
     cat <<'EOF'
-usage: benches/answers.sh [--quick] [--runs N] [--keys N]
+usage: benches/answers.sh [--quick] [--runs N] [--keys N] [--only example|diff]
 
   --quick    a 20 MB access log and 100k keys per partial, 2 runs: a smoke test
   --runs N   timed runs of every command (default: 5)
   --keys N   distinct keys per partial (default: 10000000)
+  --only X   only the --example cases, or only diff against merge
 
 environment: BENCH_DIR (default /tmp/bench), CORPORA (default ../shared/corpora),
              LOGMILL (a logmill binary to time instead of building target/release/logmill)
@@ -28,11 +31,16 @@ EOF
 }
 
 keys=10000000
+only=
 args=()
 while (($#)); do
     if [[ $1 == --keys ]]; then
         [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { echo "answers.sh: --keys wants a number" >&2; exit 2; }
         keys=$2
+        shift 2
+    elif [[ $1 == --only ]]; then
+        [[ ${2:-} =~ ^(example|diff)$ ]] || { echo "answers.sh: --only wants example or diff" >&2; exit 2; }
+        only=$2
         shift 2
     else
         args+=("$1")
@@ -55,35 +63,56 @@ else
     make_access 1000000000 "$access"
 fi
 
+# The commands timed, then the summary's end.
+wrap_up() {
+    note "Commands:"
+    note
+    tee -a "$out/summary.md" <"$out/commands.md"
+    note
+    lib_done
+}
+
 # --- --example -----------------------------------------------------------------------------
 
-pattern='" (\d{3}) '
 note "## --example (issue 16): $(basename "$access") ($(stat -c %s "$access") bytes), $(nproc) cores"
 note
-if ! "$logmill" match --help | grep -q -- '--example'; then
+if [[ $only == diff ]]; then
+    note "skipped: --only diff"
+    note
+elif ! "$logmill" match --help | grep -q -- '--example'; then
     note "skipped: \`logmill match --help\` has no --example (not built in this logmill yet)"
     note
 else
-    id=example
     in=$(q "$access")
-    c_plain="$lm match $(q "$pattern") $in"
-    c_example="$lm match $(q "$pattern") --example $in"
-    run $id plain "$c_plain"
-    run $id example "$c_example"
-    # Without its last column (FILE:LINE), --example prints what match prints, in its order.
-    awk -F'\t' -v OFS='\t' '{ NF--; print }' "$(output $id example)" >"$(output $id example-cut)"
-    same $id plain example-cut cat
-    bench $id "$runs" 1 -- "match" "$c_plain" "match --example" "$c_example"
-    table "match" $id
-    verdict "\`match --example\` / \`match\` (wall)" "$(stat_of $id "match --example")" \
-        "$(stat_of $id match)" "<=" 1.25
-    verdict "\`match --example\` / \`match\` (CPU)" "$(stat_of $id "match --example" cpu)" \
-        "$(stat_of $id match cpu)" "<=" 1.25
-    note
+    for case in status client; do
+        if [[ $case == status ]]; then pattern='" (\d{3}) '; else pattern='^(\S+)'; fi
+        id=example-$case
+        note "### \`$pattern\`"
+        c_plain="$lm match $(q "$pattern") $in"
+        c_example="$lm match $(q "$pattern") --example $in"
+        run $id plain "$c_plain"
+        run $id example "$c_example"
+        # Without its last column (FILE:LINE), --example prints what match prints, in its order.
+        awk -F'\t' -v OFS='\t' '{ NF--; print }' "$(output $id example)" >"$(output $id example-cut)"
+        same $id plain example-cut cat
+        bench $id "$runs" 1 -- "match" "$c_plain" "match --example" "$c_example"
+        table "match" $id
+        verdict "\`match --example\` / \`match\` (wall)" "$(stat_of $id "match --example")" \
+            "$(stat_of $id match)" "<=" 1.25
+        verdict "\`match --example\` / \`match\` (CPU)" "$(stat_of $id "match --example" cpu)" \
+            "$(stat_of $id match cpu)" "<=" 1.25
+        note
+    done
 fi
 
 # --- diff against merge --------------------------------------------------------------------
 
+if [[ $only == example ]]; then
+    note "diff against merge: skipped (--only example)"
+    note
+    wrap_up
+    exit 0
+fi
 id=diff
 work=$bench_dir/answers-$keys
 mkdir -p "$work"
@@ -143,8 +172,4 @@ verdict "\`diff\` / \`merge\` (wall)" "$(stat_of $id diff)" "$(stat_of $id merge
 verdict "\`diff\` / \`merge\` (CPU)" "$(stat_of $id diff cpu)" "$(stat_of $id merge cpu)" "<=" 2
 note
 
-note "Commands:"
-note
-tee -a "$out/summary.md" <"$out/commands.md"
-note
-lib_done
+wrap_up

@@ -431,6 +431,66 @@ impl<'de> serde::Deserialize<'de> for DecimalSum {
     }
 }
 
+/// A [`DecimalSum`] that is one pointer wide until a value is added: `match` keeps a sum in
+/// every key's state even without a sum group, and high-cardinality tables (client addresses)
+/// are dominated by slot size. Reads, writes and compares as the [`DecimalSum`] it stands for
+/// (nothing added: zero), so partials and spill runs are unchanged.
+#[derive(Debug, Clone, Default)]
+pub struct SparseSum(Option<Box<DecimalSum>>);
+
+impl SparseSum {
+    /// Adds one value.
+    #[inline]
+    pub fn add(&mut self, d: Decimal) {
+        self.0.get_or_insert_with(Box::default).add(d);
+    }
+
+    /// The sum (zero when nothing was added).
+    pub fn get(&self) -> DecimalSum {
+        self.0.as_deref().copied().unwrap_or_default()
+    }
+
+    /// The exact total (see [`DecimalSum::total`]).
+    pub fn total(&self) -> Result<Decimal, Overflow> {
+        self.get().total()
+    }
+
+    /// Adds another sum.
+    pub fn add_sparse(&mut self, other: SparseSum) {
+        match (&mut self.0, other.0) {
+            (_, None) => {}
+            (None, Some(b)) => self.0 = Some(b),
+            (Some(a), Some(b)) => a.add_sum(*b),
+        }
+    }
+}
+
+impl From<DecimalSum> for SparseSum {
+    fn from(sum: DecimalSum) -> SparseSum {
+        SparseSum((sum != DecimalSum::default()).then(|| Box::new(sum)))
+    }
+}
+
+impl PartialEq for SparseSum {
+    fn eq(&self, other: &SparseSum) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for SparseSum {}
+
+impl serde::Serialize for SparseSum {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.get().serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SparseSum {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SparseSum, D::Error> {
+        DecimalSum::deserialize(d).map(SparseSum::from)
+    }
+}
+
 impl DecimalSum {
     /// Adds one value.
     #[inline]
@@ -673,6 +733,49 @@ mod tests {
         assert_eq!(postcard::from_bytes::<DecimalSum>(&bin).unwrap(), wide);
         let bad = r#"{"positive":1,"negative":0,"scale":4000000000,"overflow":false}"#;
         assert!(serde_json::from_str::<DecimalSum>(bad).is_err());
+    }
+
+    #[test]
+    fn sparse_sums_read_write_and_merge_as_the_sums_they_stand_for() {
+        let values = ["1.5", "-2", "0", "340282366920938463463374607431768211455"];
+        let mut sparse = SparseSum::default();
+        // Nothing added: zero, written as the zero sum.
+        assert_eq!(sparse.get(), DecimalSum::default());
+        assert_eq!(
+            serde_json::to_string(&sparse).unwrap(),
+            serde_json::to_string(&DecimalSum::default()).unwrap()
+        );
+        for v in values {
+            sparse.add(p(v).unwrap());
+        }
+        let dense = sum_of(&values);
+        assert_eq!(sparse.get(), dense);
+        assert_eq!(
+            serde_json::to_string(&sparse).unwrap(),
+            serde_json::to_string(&dense).unwrap()
+        );
+        let bin = postcard::to_allocvec(&sparse).unwrap();
+        assert_eq!(bin, postcard::to_allocvec(&dense).unwrap());
+        assert_eq!(postcard::from_bytes::<SparseSum>(&bin).unwrap(), sparse);
+        // A zero sum read back takes no heap and equals the empty one.
+        let zero: SparseSum =
+            serde_json::from_str(&serde_json::to_string(&DecimalSum::default()).unwrap()).unwrap();
+        assert!(zero.0.is_none());
+        assert_eq!(zero, SparseSum::default());
+        let samples: Vec<SparseSum> = ["", "1", "-1.25", "2.5"]
+            .iter()
+            .map(|v| {
+                let mut s = SparseSum::default();
+                if !v.is_empty() {
+                    s.add(p(v).unwrap());
+                }
+                s
+            })
+            .collect();
+        check_laws(&samples, |s: &SparseSum| canon(&s.get()));
+        let mut a = samples[1].clone();
+        a.merge(samples[2].clone());
+        assert_eq!(a.total().unwrap().to_string(), "-0.25");
     }
 
     fn canon(s: &DecimalSum) -> Result<String, Overflow> {

@@ -485,11 +485,11 @@ impl Resolver {
             Some(before) => {
                 out.push(b':');
                 let n = before.saturating_add(e.line).saturating_add(1);
-                out.extend_from_slice(n.to_string().as_bytes());
+                out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
             }
             None => {
                 out.push(b'@');
-                out.extend_from_slice(e.offset.to_string().as_bytes());
+                out.extend_from_slice(itoa::Buffer::new().format(e.offset).as_bytes());
             }
         }
     }

@@ -126,6 +126,14 @@ impl Merge for crate::num::DecimalSum {
     }
 }
 
+/// The same for the sparse form.
+impl Merge for crate::num::SparseSum {
+    #[inline]
+    fn merge(&mut self, other: Self) {
+        self.add_sparse(other);
+    }
+}
+
 /// Law checks shared by every partial's tests: identity, associativity and commutativity on
 /// the given samples, compared through `canon` (a canonical, order-free view of a partial).
 #[cfg(test)]

@@ -425,8 +425,12 @@ impl<S> KeyedTable<S> {
 
     /// The state for `key`, if present, to change.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut S> {
+        self.get_mut_hashed(key_hash(key), key)
+    }
+
+    /// [`KeyedTable::get_mut`] with the key's [`key_hash`] already computed.
+    pub fn get_mut_hashed(&mut self, hash: u64, key: &[u8]) -> Option<&mut S> {
         debug_assert!(self.log.is_empty(), "lookup in append mode");
-        let hash = key_hash(key);
         self.table
             .find_mut(hash, |s| s.is(key))
             .map(|s| &mut s.state)

@@ -10,9 +10,16 @@ thread_local! {
     static CELLS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Sets the extra cells of the rows written next in this thread (empty cells when fewer).
-pub fn set_cells(cells: Vec<Vec<u8>>) {
-    CELLS.with(|c| *c.borrow_mut() = cells);
+/// Sets the extra cells of the rows written next in this thread: `n` empty cells that `fill`
+/// writes (empty cells when it leaves them so). The buffers are kept from row to row, so a
+/// row costs no allocation.
+pub fn fill_cells(n: usize, fill: impl FnOnce(&mut [Vec<u8>])) {
+    CELLS.with(|c| {
+        let mut c = c.borrow_mut();
+        c.resize_with(n, Vec::new);
+        c.iter_mut().for_each(Vec::clear);
+        fill(&mut c);
+    });
 }
 
 /// Clears the extra cells.

@@ -19,9 +19,9 @@ use super::{
     Chunk, InputList, Job, Keyed, Mapper, Meta, Parsed, RejectArgs, RunShape, Shown, TableAccess,
 };
 use crate::aggregate::example::{coalesce, Bytes, Ex, Example, LineRange, Resolver};
-use crate::aggregate::{KeyedTable, Merge};
+use crate::aggregate::{key_hash, KeyedTable, Merge};
 use crate::chunk::{Framing, RecordScan};
-use crate::emit::extra::{clear_cells, set_cells};
+use crate::emit::extra::{clear_cells, fill_cells};
 use crate::emit::EmitOptions;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
@@ -72,23 +72,35 @@ impl<J: Job> Exampled<J> {
     }
 }
 
+impl ExampleMode {
+    /// How many columns the mode adds.
+    fn columns(self) -> usize {
+        match self {
+            ExampleMode::Place => 1,
+            ExampleMode::Text => 2,
+        }
+    }
+}
+
+/// Writes the cells `--example` adds for a state into `out` (one empty buffer per column;
+/// left empty when the state has no example).
+fn write_cells<S>(resolver: &Resolver, ex: &Ex<S>, out: &mut [Vec<u8>]) {
+    let Some(e) = resolver.pick(ex) else {
+        return;
+    };
+    if let Some(place) = out.first_mut() {
+        resolver.place(e, place);
+    }
+    if let (Some(text), Some(t)) = (out.get_mut(1), &e.text) {
+        text.extend_from_slice(t.as_bytes());
+    }
+}
+
 /// The cells `--example` adds for a state.
 fn cells<S>(resolver: &Resolver, ex: &Ex<S>, mode: ExampleMode) -> Vec<Vec<u8>> {
-    let Some(e) = resolver.pick(ex) else {
-        return Vec::new();
-    };
-    let mut place = Vec::new();
-    resolver.place(e, &mut place);
-    match mode {
-        ExampleMode::Place => vec![place],
-        ExampleMode::Text => vec![
-            place,
-            e.text
-                .as_ref()
-                .map(|t| t.as_bytes().to_vec())
-                .unwrap_or_default(),
-        ],
-    }
+    let mut out = vec![Vec::new(); mode.columns()];
+    write_cells(resolver, ex, &mut out);
+    out
 }
 
 /// A worker's partial: the job's own partial (its table left empty), the keyed table with
@@ -229,8 +241,10 @@ impl<'j, J: Job + 'j> ExMapper<'j, J> {
             for &(to, at) in &firsts.places {
                 let k = &firsts.bytes[from..to];
                 from = to;
-                let e = table.entry(k);
-                if let Some(s) = seen.get_mut(k) {
+                // One hash for both tables.
+                let hash = key_hash(k);
+                let e = table.entry_hashed(hash, k);
+                if let Some(s) = seen.get_mut_hashed(hash, k) {
                     e.state.merge(std::mem::take(s));
                 }
                 let offset = piece.offset + at as u64;
@@ -580,10 +594,12 @@ impl<J: Job> Job for Exampled<J> {
         };
         let mode = self.mode;
         let done = with_row_hook(
-            move |k| match (examples.get(k), &all) {
-                (Some(ex), _) => set_cells(cells(&resolver, ex, mode)),
-                (None, Some(all)) if k.is_empty() => set_cells(all.clone()),
-                _ => clear_cells(),
+            move |k| {
+                fill_cells(mode.columns(), |out| match (examples.get(k), &all) {
+                    (Some(ex), _) => write_cells(&resolver, ex, out),
+                    (None, Some(all)) if k.is_empty() => out.clone_from_slice(all),
+                    _ => {}
+                })
             },
             || self.inner.finish(plain, shown, out),
         );
@@ -602,7 +618,7 @@ impl<J: Job> Job for Exampled<J> {
         let mode = self.mode;
         let plain: Rows<J::State> = Rows::Stream(Box::new(move |f| {
             rows.for_each(|k, ex| {
-                set_cells(cells(&resolver, ex, mode));
+                fill_cells(mode.columns(), |out| write_cells(&resolver, ex, out));
                 let done = f(k, &ex.state);
                 clear_cells();
                 done

@@ -33,7 +33,7 @@ use crate::aggregate::{KeyedTable, Merge};
 use crate::emit::{EmitOptions, Value};
 use crate::error::{Error, Result};
 use crate::exit::{ExitCode, Outcome};
-use crate::num::{Decimal, DecimalSum, NumberError};
+use crate::num::{Decimal, SparseSum, NumberError};
 use crate::order::order_rows;
 use crate::spill::Rows;
 
@@ -61,12 +61,12 @@ impl GroupRef {
 }
 
 /// Count (and optional exact sum) of one key.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     /// Accepted matches.
     pub count: u64,
-    /// Sum of the sum group over those matches (zero without a sum group).
-    pub sum: DecimalSum,
+    /// Sum of the sum group over those matches (zero without a sum group; then no heap).
+    pub sum: SparseSum,
 }
 
 impl Merge for Tally {
