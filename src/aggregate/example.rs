@@ -20,11 +20,42 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::Merge;
+use super::{FastMap, Merge};
 
 /// Bytes that serialize as a JSON string when they are UTF-8, else as a list of byte values.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// Compared by their bytes; clones of one value (an input's path in every example of a run)
+/// compare equal without reading them.
+#[derive(Debug, Clone, Default)]
 pub struct Bytes(pub Arc<[u8]>);
+
+impl std::hash::Hash for Bytes {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0.hash(h)
+    }
+}
+
+impl PartialEq for Bytes {
+    fn eq(&self, other: &Bytes) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl Eq for Bytes {}
+
+impl PartialOrd for Bytes {
+    fn partial_cmp(&self, other: &Bytes) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Bytes {
+    fn cmp(&self, other: &Bytes) -> Ordering {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return Ordering::Equal;
+        }
+        self.0.cmp(&other.0)
+    }
+}
 
 impl Bytes {
     /// The bytes.
@@ -200,20 +231,27 @@ impl<'de> Deserialize<'de> for Example {
 pub struct Ex<S> {
     /// The job's state.
     pub state: S,
-    /// The first example in argument order (in the table slot: placing a record reads it).
-    pub first: Option<Example>,
-    /// The first example in path order, when it is not `first` (boxed: rarely set, so a
-    /// table slot holds a pointer, not a second example).
-    pub by_path: Option<Box<Example>>,
+    /// The examples, boxed: a table slot holds the state and one pointer, so a table of many
+    /// keys stays about the size of the job's own (and grows, merges and moves as fast).
+    places: Option<Box<Places>>,
+}
+
+/// The examples of a key that has any.
+#[derive(Debug, Clone, PartialEq)]
+struct Places {
+    /// The first example in argument order.
+    first: Example,
+    /// The first example in path order, when it is not `first` (rarely set).
+    by_path: Option<Box<Example>>,
 }
 
 #[derive(Serialize)]
 struct ExOut<'a, S> {
     s: &'a S,
     #[serde(skip_serializing_if = "Option::is_none")]
-    e: &'a Option<Example>,
+    e: Option<&'a Example>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    p: &'a Option<Box<Example>>,
+    p: Option<&'a Example>,
 }
 
 #[derive(Deserialize)]
@@ -230,12 +268,12 @@ impl<S: Serialize> Serialize for Ex<S> {
         if z.is_human_readable() {
             ExOut {
                 s: &self.state,
-                e: &self.first,
-                p: &self.by_path,
+                e: self.first(),
+                p: self.by_path_only(),
             }
             .serialize(z)
         } else {
-            (&self.state, &self.first, &self.by_path).serialize(z)
+            (&self.state, self.first(), self.by_path_only()).serialize(z)
         }
     }
 }
@@ -248,11 +286,16 @@ impl<'de, S: Deserialize<'de>> Deserialize<'de> for Ex<S> {
         } else {
             <(S, Option<Example>, Option<Box<Example>>)>::deserialize(d)?
         };
-        Ok(Ex {
-            state,
-            first,
-            by_path,
-        })
+        let places = match (first, by_path) {
+            (Some(first), by_path) => Some(Box::new(Places { first, by_path })),
+            (None, None) => None,
+            (None, Some(_)) => {
+                return Err(serde::de::Error::custom(
+                    "an example in path order (\"p\") without one in argument order (\"e\")",
+                ))
+            }
+        };
+        Ok(Ex { state, places })
     }
 }
 
@@ -261,24 +304,57 @@ impl<S> Ex<S> {
     pub fn new(state: S, example: Example) -> Ex<S> {
         Ex {
             state,
-            first: Some(example),
-            by_path: None,
+            places: Some(Box::new(Places {
+                first: example,
+                by_path: None,
+            })),
         }
+    }
+
+    /// `state` with the examples of `self`.
+    pub fn with_state<T>(&self, state: T) -> Ex<T> {
+        Ex {
+            state,
+            places: self.places.clone(),
+        }
+    }
+
+    /// The first example in argument order.
+    pub fn first(&self) -> Option<&Example> {
+        self.places.as_deref().map(|p| &p.first)
     }
 
     /// The first example in path order.
     pub fn first_by_path(&self) -> Option<&Example> {
-        self.by_path.as_deref().or(self.first.as_ref())
+        let p = self.places.as_deref()?;
+        Some(p.by_path.as_deref().unwrap_or(&p.first))
+    }
+
+    /// The first example in path order when it is not the first in argument order.
+    fn by_path_only(&self) -> Option<&Example> {
+        self.places.as_deref()?.by_path.as_deref()
+    }
+
+    /// Every example held, to change.
+    fn examples_mut(&mut self) -> impl Iterator<Item = &mut Example> {
+        self.places
+            .as_deref_mut()
+            .into_iter()
+            .flat_map(|p| std::iter::once(&mut p.first).chain(p.by_path.as_deref_mut()))
     }
 
     /// Takes `example` in if it comes first under either order; `make` is called only then.
     pub fn offer(&mut self, input: u32, offset: u64, path: &Bytes, make: impl Fn() -> Example) {
-        let Some(first) = &self.first else {
-            self.first = Some(make());
+        let Some(places) = &self.places else {
+            self.places = Some(Box::new(Places {
+                first: make(),
+                by_path: None,
+            }));
             return;
         };
+        let first = &places.first;
         let earlier_input = (input, offset) < (first.input, first.offset);
-        let p = self.first_by_path().expect("first is set");
+        let p = places.by_path.as_deref().unwrap_or(first);
         let earlier_path = (path, offset) < (&p.path, p.offset);
         if !earlier_input && !earlier_path {
             return;
@@ -300,25 +376,41 @@ impl<S> Ex<S> {
                 (Some(a), Some(b)) => cmp(b, a) == Ordering::Less,
             }
         }
-        let input_other = other_wins(self.first.as_ref(), first.as_ref(), Example::by_input);
+        let input_other = other_wins(self.first(), first.as_ref(), Example::by_input);
         let path_other = other_wins(
             self.first_by_path(),
             by_path.as_deref().or(first.as_ref()),
             Example::by_path,
         );
+        if !input_other && !path_other {
+            return;
+        }
+        let (mine_first, mine_by_path) = match self.places.take() {
+            Some(p) => {
+                let Places { first, by_path } = *p;
+                (Some(first), by_path)
+            }
+            None => (None, None),
+        };
         // The path order's first: a side's `by_path`, else its `first` (None: the same as
         // the new `first`, or moved there).
         let (a, p) = match (input_other, path_other) {
-            (false, false) => (self.first.take(), self.by_path.take()),
+            (false, false) => (mine_first, mine_by_path),
             (true, true) => (first, by_path),
-            (false, true) => (self.first.take(), by_path.or_else(|| first.map(Box::new))),
+            (false, true) => (mine_first, by_path.or_else(|| first.map(Box::new))),
             (true, false) => {
-                let p = (self.by_path.take()).or_else(|| self.first.take().map(Box::new));
+                let p = mine_by_path.or_else(|| mine_first.map(Box::new));
                 (first, p)
             }
         };
-        self.by_path = if p.as_deref() == a.as_ref() { None } else { p };
-        self.first = a;
+        self.places = a.map(|first| {
+            let by_path = if p.as_deref() == Some(&first) {
+                None
+            } else {
+                p
+            };
+            Box::new(Places { first, by_path })
+        });
     }
 }
 
@@ -329,7 +421,14 @@ impl<S: Merge> Merge for Ex<S> {
 
     fn merge(&mut self, other: Self) {
         self.state.merge(other.state);
-        self.merge_examples(other.first, other.by_path);
+        let (first, by_path) = match other.places {
+            Some(p) => {
+                let Places { first, by_path } = *p;
+                (Some(first), by_path)
+            }
+            None => (None, None),
+        };
+        self.merge_examples(first, by_path);
     }
 }
 
@@ -364,7 +463,7 @@ impl ExampleMeta {
         let mut known = BTreeMap::new();
         for (path, ranges) in by_path {
             // Lines before each offset that ranges counted from byte 0 without a gap.
-            let mut before = BTreeMap::new();
+            let mut before = FastMap::default();
             let (mut at, mut lines) = (0u64, 0u64);
             before.insert(0, 0);
             for (from, to, n) in ranges {
@@ -392,7 +491,7 @@ impl ExampleMeta {
 /// Line-index rewrites of [`coalesce`]: per path, each old range start -> (its run's start,
 /// lines between the two).
 #[derive(Debug, Default)]
-pub struct Rebase(BTreeMap<Bytes, BTreeMap<u64, (u64, u64)>>);
+pub struct Rebase(BTreeMap<Bytes, FastMap<u64, (u64, u64)>>);
 
 impl Rebase {
     /// `e` counted from its range's run instead of its range.
@@ -405,10 +504,7 @@ impl Rebase {
 
     /// Both examples of `ex` rebased.
     pub fn ex<S>(&self, ex: &mut Ex<S>) {
-        for e in [ex.first.as_mut(), ex.by_path.as_deref_mut()]
-            .into_iter()
-            .flatten()
-        {
+        for e in ex.examples_mut() {
             self.example(e);
         }
     }
@@ -461,7 +557,7 @@ impl Merge for ExampleMeta {
 #[derive(Debug, Clone, Default)]
 pub struct Resolver {
     /// Per path: lines before each offset known from byte 0.
-    known: BTreeMap<Bytes, BTreeMap<u64, u64>>,
+    known: BTreeMap<Bytes, FastMap<u64, u64>>,
     /// Whether the result's runs share one input list (argument order applies).
     by_input: bool,
 }
@@ -471,7 +567,7 @@ impl Resolver {
     /// input list, else the first in path order.
     pub fn pick<'a, S>(&self, ex: &'a Ex<S>) -> Option<&'a Example> {
         if self.by_input {
-            ex.first.as_ref()
+            ex.first()
         } else {
             ex.first_by_path()
         }
@@ -525,7 +621,7 @@ mod tests {
         for s in &samples {
             all.merge(s.clone());
         }
-        assert_eq!(all.first.as_ref(), Some(&ex("c", 0, 0)));
+        assert_eq!(all.first(), Some(&ex("c", 0, 0)));
         assert_eq!(all.first_by_path(), Some(&ex("a", 1, 1)));
     }
 

@@ -143,10 +143,16 @@ impl<S: Default> KeyedTable<S> {
     /// every key is).
     #[inline]
     pub fn entry_fresh(&mut self, key: &[u8]) -> (&mut S, bool) {
+        self.entry_fresh_hashed(key_hash(key), key)
+    }
+
+    /// [`KeyedTable::entry_fresh`] with the key's [`key_hash`] already computed.
+    #[inline]
+    pub fn entry_fresh_hashed(&mut self, hash: u64, key: &[u8]) -> (&mut S, bool) {
         if self.appending {
             return (self.append(key), true);
         }
-        self.lookup(key_hash(key), key)
+        self.lookup(hash, key)
     }
 
     #[inline(always)]

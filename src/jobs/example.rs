@@ -25,7 +25,7 @@ use crate::emit::extra::{clear_cells, fill_cells};
 use crate::emit::EmitOptions;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
-use crate::spill::{with_row_hook, Rows};
+use crate::spill::{with_row_hook, RowHook, Rows};
 
 /// What `--example` adds, as partial headers record it (`"example":"place"` or `"text"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +112,36 @@ pub struct ExPartial<P, S> {
     lines: BTreeSet<LineRange>,
     scratch: P,
     firsts: Firsts,
+    /// The end of the pieces mapped here, in argument order and in path order: a piece that
+    /// starts at or after both comes after every example the table holds, so a key already
+    /// held takes no example from it (a worker mostly maps its pieces in file order).
+    end: Option<PieceEnd>,
+}
+
+/// See [`ExPartial::end`].
+#[derive(Clone)]
+struct PieceEnd {
+    by_input: (u32, u64),
+    by_path: (Bytes, u64),
+}
+
+impl PieceEnd {
+    /// Whether a piece of input `input` (path `path`) starting at `offset` starts at or after
+    /// this end in both orders.
+    fn before(&self, input: u32, path: &Bytes, offset: u64) -> bool {
+        (input, offset) >= self.by_input && (path, offset) >= (&self.by_path.0, self.by_path.1)
+    }
+
+    /// The later of both ends in each order.
+    fn max(a: Option<PieceEnd>, b: Option<PieceEnd>) -> Option<PieceEnd> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(PieceEnd {
+                by_input: a.by_input.max(b.by_input),
+                by_path: a.by_path.max(b.by_path),
+            }),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// The keys a piece's map placed ([`Mapper::map_placing`]), in order: their bytes end to end,
@@ -131,6 +161,7 @@ impl<P: Default, S> Default for ExPartial<P, S> {
             lines: BTreeSet::new(),
             scratch: P::default(),
             firsts: Firsts::default(),
+            end: None,
         }
     }
 }
@@ -144,6 +175,7 @@ impl<P: Merge, S: Merge + Send> Merge for ExPartial<P, S> {
         self.rest.merge(other.rest);
         self.table.merge(other.table);
         self.lines.extend(other.lines);
+        self.end = PieceEnd::max(self.end.take(), other.end);
     }
 }
 
@@ -222,8 +254,20 @@ impl<'j, J: Job + 'j> ExMapper<'j, J> {
             table,
             scratch,
             firsts,
+            end,
             ..
         } = partial;
+        let after_all = end
+            .as_ref()
+            .is_none_or(|e| e.before(input, &path, piece.offset));
+        let piece_end = piece.offset + piece.data.len() as u64;
+        *end = PieceEnd::max(
+            end.take(),
+            Some(PieceEnd {
+                by_input: (input, piece_end),
+                by_path: (path.clone(), piece_end),
+            }),
+        );
         // The job maps the piece whole, at its own speed, into the empty scratch partial,
         // naming the record where each key enters it: the key's first in the piece.
         firsts.bytes.clear();
@@ -243,9 +287,13 @@ impl<'j, J: Job + 'j> ExMapper<'j, J> {
                 from = to;
                 // One hash for both tables.
                 let hash = key_hash(k);
-                let e = table.entry_hashed(hash, k);
+                let (e, fresh) = table.entry_fresh_hashed(hash, k);
                 if let Some(s) = seen.get_mut_hashed(hash, k) {
                     e.state.merge(std::mem::take(s));
+                }
+                if !fresh && after_all {
+                    // Held already: its examples lie in pieces before this one.
+                    continue;
                 }
                 let offset = piece.offset + at as u64;
                 if !may_come_later(e, input, offset, &path) {
@@ -326,7 +374,7 @@ impl<'j, J: Job + 'j> ExMapper<'j, J> {
 /// Whether a key's first place may lie in a piece of input `input` (path `path`) starting at
 /// `offset`: it has none yet, or one after the piece's start in either order.
 fn may_come_later<S>(e: &Ex<S>, input: u32, offset: u64, path: &Bytes) -> bool {
-    match (&e.first, e.first_by_path()) {
+    match (e.first(), e.first_by_path()) {
         (Some(a), Some(p)) => {
             (a.input, a.offset) > (input, offset) || (&p.path, p.offset) > (path, offset)
         }
@@ -383,6 +431,35 @@ impl<'j, J: Job + 'j> Mapper for ExMapper<'j, J> {
     fn candidates(&self, chunk: Chunk<'_>, line: &mut dyn FnMut(usize)) -> bool {
         // Lines that add nothing to the job's partial add no example either.
         self.inner.candidates(chunk, line)
+    }
+}
+
+/// Sets the `--example` cells of each row the job writes, found by the row's key.
+struct ExampleHook<S> {
+    examples: KeyedTable<Ex<S>>,
+    resolver: Resolver,
+    mode: ExampleMode,
+    /// The cells of the row over all keys (grep's total), when the job writes one.
+    all: Option<Vec<Vec<u8>>>,
+}
+
+impl<S: Default> RowHook for ExampleHook<S> {
+    fn row(&self, k: &[u8]) {
+        fill_cells(self.mode.columns(), |out| {
+            match (self.examples.get(k), &self.all) {
+                (Some(ex), _) => write_cells(&self.resolver, ex, out),
+                (None, Some(all)) if k.is_empty() => out.clone_from_slice(all),
+                _ => {}
+            }
+        })
+    }
+
+    fn ahead(&self, keys: &[&[u8]]) {
+        // Independent lookups in a tight loop: the processor overlaps their cache misses, and
+        // `row` then finds each slot in cache.
+        for k in keys {
+            std::hint::black_box(self.examples.get(k).map(|ex| ex.first().map(|e| e.offset)));
+        }
     }
 }
 
@@ -574,11 +651,7 @@ impl<J: Job> Job for Exampled<J> {
         let mut examples = keyed.table;
         let table = examples.map_states(|ex| {
             if total {
-                all.merge(Ex {
-                    state: 0,
-                    first: ex.first.clone(),
-                    by_path: ex.by_path.clone(),
-                });
+                all.merge(ex.with_state(0));
             }
             std::mem::take(&mut ex.state)
         });
@@ -592,17 +665,13 @@ impl<J: Job> Job for Exampled<J> {
             emit: self.emit_with_columns(shown.emit),
             ..shown
         };
-        let mode = self.mode;
-        let done = with_row_hook(
-            move |k| {
-                fill_cells(mode.columns(), |out| match (examples.get(k), &all) {
-                    (Some(ex), _) => write_cells(&resolver, ex, out),
-                    (None, Some(all)) if k.is_empty() => out.clone_from_slice(all),
-                    _ => {}
-                })
-            },
-            || self.inner.finish(plain, shown, out),
-        );
+        let hook = ExampleHook {
+            examples,
+            resolver,
+            mode: self.mode,
+            all,
+        };
+        let done = with_row_hook(hook, || self.inner.finish(plain, shown, out));
         clear_cells();
         done
     }

@@ -39,7 +39,7 @@ use crate::error::{Error, Result};
 
 use run::{Run, RunWriter, TempFiles};
 pub use spilled::{
-    read_run_section, tell_hook, with_row_hook, Rows, RowsOrder, Spilled, StreamRows,
+    read_run_section, tell_hook, with_row_hook, RowHook, Rows, RowsOrder, Spilled, StreamRows,
 };
 
 /// Most runs merged at once; more are first merged in groups into bigger runs, so the read

@@ -373,28 +373,55 @@ pub enum Rows<S> {
 /// The function of [`Rows::Stream`].
 pub type StreamRows<S> = dyn FnOnce(&mut dyn FnMut(&[u8], &S) -> Result<()>) -> Result<()>;
 
-/// A function told each key before its row is handed on (see [`with_row_hook`]).
-type RowHook = Box<dyn Fn(&[u8])>;
+/// What is told each key before its row is handed on (see [`with_row_hook`]).
+pub trait RowHook {
+    /// The row of `key` is written next.
+    fn row(&self, key: &[u8]);
+
+    /// The rows of `keys` come next, in this order (each still told to [`RowHook::row`]): a
+    /// hook that looks keys up may touch them all first, so that their cache misses overlap
+    /// instead of each row waiting for its own. By default nothing.
+    fn ahead(&self, _keys: &[&[u8]]) {}
+}
+
+impl<F: Fn(&[u8])> RowHook for F {
+    fn row(&self, key: &[u8]) {
+        self(key)
+    }
+}
 
 thread_local! {
-    static ROW_HOOK: std::cell::RefCell<Option<RowHook>> = const { std::cell::RefCell::new(None) };
+    static ROW_HOOK: std::cell::RefCell<Option<Box<dyn RowHook>>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 /// Runs `f` with `hook` told each key [`Rows::for_each`] hands on in this thread, before its
 /// row (a wrapper job finds what it adds to the row that way).
-pub fn with_row_hook<T>(hook: impl Fn(&[u8]) + 'static, f: impl FnOnce() -> T) -> T {
+pub fn with_row_hook<T>(hook: impl RowHook + 'static, f: impl FnOnce() -> T) -> T {
     let old = ROW_HOOK.with(|h| h.borrow_mut().replace(Box::new(hook)));
     let out = f();
     ROW_HOOK.with(|h| *h.borrow_mut() = old);
     out
 }
 
+/// Rows held in memory are told to the hook this many at a time ([`RowHook::ahead`]).
+const AHEAD: usize = 16;
+
 /// Tells the row hook (of [`with_row_hook`]) that the row of `key` is written next: for a job
 /// that writes its rows itself (grep).
 pub fn tell_hook(key: &[u8]) {
     ROW_HOOK.with(|h| {
         if let Some(hook) = h.borrow().as_ref() {
-            hook(key);
+            hook.row(key);
+        }
+    });
+}
+
+/// Tells the row hook which rows come next ([`RowHook::ahead`]).
+fn tell_ahead(keys: &[&[u8]]) {
+    ROW_HOOK.with(|h| {
+        if let Some(hook) = h.borrow().as_ref() {
+            hook.ahead(keys);
         }
     });
 }
@@ -407,7 +434,16 @@ impl<S: State> Rows<S> {
             f(k, s)
         };
         match self {
-            Rows::Memory(rows) => rows.iter().try_for_each(|(k, s)| f(k, s)),
+            Rows::Memory(rows) => {
+                let mut keys: Vec<&[u8]> = Vec::with_capacity(AHEAD);
+                for block in rows.chunks(AHEAD) {
+                    keys.clear();
+                    keys.extend(block.iter().map(|(k, _)| &**k));
+                    tell_ahead(&keys);
+                    block.iter().try_for_each(|(k, s)| f(k, s))?;
+                }
+                Ok(())
+            }
             Rows::Spilled(s, order) => s.for_each(order, f),
             Rows::Stream(g) => g(&mut f),
         }
