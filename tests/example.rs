@@ -332,6 +332,53 @@ fn argument_order_within_a_run_path_order_across_runs() {
 }
 
 #[test]
+fn a_run_keeps_the_first_place_in_path_order_of_a_key_it_already_holds() {
+    // b.log comes first in the arguments, a.log first by path: the worker holds `key` from
+    // b.log when it reaches a.log, and must still take a.log's line as the first by path.
+    let dir = Dir::new("example_held_by_path");
+    let b = dir.create("b.log", "key\nx\nkey\n");
+    let a = dir.create("a.log", "y\nz\nkey\nkey\n");
+    let c = dir.create("c.log", "w\n");
+    let (a, b, c) = (
+        a.to_string_lossy(),
+        b.to_string_lossy(),
+        c.to_string_lossy(),
+    );
+    for chunk in ["1", "3", "1M"] {
+        let pba = dir.path(&format!("ba-{chunk}.partial"));
+        let pc = dir.path(&format!("c-{chunk}.partial"));
+        let job = [
+            "match",
+            "(key)",
+            "--example",
+            "-j",
+            "1",
+            "--chunk-size",
+            chunk,
+        ];
+        let mut args = job.to_vec();
+        args.extend([&*b, &*a]);
+        // One run: argument order.
+        assert_eq!(
+            ok(&args),
+            format!("key\t4\t{b}:1\n").into_bytes(),
+            "--chunk-size {chunk}"
+        );
+        write_partial(&pba, &args);
+        let mut args = job.to_vec();
+        args.push(&*c);
+        write_partial(&pc, &args);
+        // Two runs merged: path order, so a.log's first `key`.
+        let out = ok(&["merge", &pba.to_string_lossy(), &pc.to_string_lossy()]);
+        assert_eq!(
+            out,
+            format!("key\t4\t{a}:3\n").into_bytes(),
+            "--chunk-size {chunk}"
+        );
+    }
+}
+
+#[test]
 fn examples_in_every_format_and_records() {
     let dir = Dir::new("example_formats");
     let log = dir.create("t.log", "a 1\nb\tx 2\na 3\n");

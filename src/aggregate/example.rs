@@ -231,17 +231,12 @@ impl<'de> Deserialize<'de> for Example {
 pub struct Ex<S> {
     /// The job's state.
     pub state: S,
-    /// The examples, boxed: a table slot holds the state and one pointer, so a table of many
-    /// keys stays about the size of the job's own (and grows, merges and moves as fast).
-    places: Option<Box<Places>>,
-}
-
-/// The examples of a key that has any.
-#[derive(Debug, Clone, PartialEq)]
-struct Places {
-    /// The first example in argument order.
-    first: Example,
-    /// The first example in path order, when it is not `first` (rarely set).
+    /// The first example in argument order. In the slot, not boxed: a box per key costs an
+    /// allocation on insert and a free on every merge and drop, which the serial end of a run
+    /// (merging the workers' tables, dropping the result) pays for every key.
+    first: Option<Example>,
+    /// The first example in path order, when it is not `first` (boxed: rarely set, so a
+    /// table slot holds a pointer, not a second example).
     by_path: Option<Box<Example>>,
 }
 
@@ -286,16 +281,16 @@ impl<'de, S: Deserialize<'de>> Deserialize<'de> for Ex<S> {
         } else {
             <(S, Option<Example>, Option<Box<Example>>)>::deserialize(d)?
         };
-        let places = match (first, by_path) {
-            (Some(first), by_path) => Some(Box::new(Places { first, by_path })),
-            (None, None) => None,
-            (None, Some(_)) => {
-                return Err(serde::de::Error::custom(
-                    "an example in path order (\"p\") without one in argument order (\"e\")",
-                ))
-            }
-        };
-        Ok(Ex { state, places })
+        if first.is_none() && by_path.is_some() {
+            return Err(serde::de::Error::custom(
+                "an example in path order (\"p\") without one in argument order (\"e\")",
+            ));
+        }
+        Ok(Ex {
+            state,
+            first,
+            by_path,
+        })
     }
 }
 
@@ -304,10 +299,8 @@ impl<S> Ex<S> {
     pub fn new(state: S, example: Example) -> Ex<S> {
         Ex {
             state,
-            places: Some(Box::new(Places {
-                first: example,
-                by_path: None,
-            })),
+            first: Some(example),
+            by_path: None,
         }
     }
 
@@ -315,46 +308,42 @@ impl<S> Ex<S> {
     pub fn with_state<T>(&self, state: T) -> Ex<T> {
         Ex {
             state,
-            places: self.places.clone(),
+            first: self.first.clone(),
+            by_path: self.by_path.clone(),
         }
     }
 
     /// The first example in argument order.
     pub fn first(&self) -> Option<&Example> {
-        self.places.as_deref().map(|p| &p.first)
+        self.first.as_ref()
     }
 
     /// The first example in path order.
     pub fn first_by_path(&self) -> Option<&Example> {
-        let p = self.places.as_deref()?;
-        Some(p.by_path.as_deref().unwrap_or(&p.first))
+        self.by_path.as_deref().or(self.first.as_ref())
     }
 
     /// The first example in path order when it is not the first in argument order.
     fn by_path_only(&self) -> Option<&Example> {
-        self.places.as_deref()?.by_path.as_deref()
+        self.by_path.as_deref()
     }
 
     /// Every example held, to change.
     fn examples_mut(&mut self) -> impl Iterator<Item = &mut Example> {
-        self.places
-            .as_deref_mut()
+        self.first
+            .as_mut()
             .into_iter()
-            .flat_map(|p| std::iter::once(&mut p.first).chain(p.by_path.as_deref_mut()))
+            .chain(self.by_path.as_deref_mut())
     }
 
     /// Takes `example` in if it comes first under either order; `make` is called only then.
     pub fn offer(&mut self, input: u32, offset: u64, path: &Bytes, make: impl Fn() -> Example) {
-        let Some(places) = &self.places else {
-            self.places = Some(Box::new(Places {
-                first: make(),
-                by_path: None,
-            }));
+        let Some(first) = &self.first else {
+            self.first = Some(make());
             return;
         };
-        let first = &places.first;
         let earlier_input = (input, offset) < (first.input, first.offset);
-        let p = places.by_path.as_deref().unwrap_or(first);
+        let p = self.by_path.as_deref().unwrap_or(first);
         let earlier_path = (path, offset) < (&p.path, p.offset);
         if !earlier_input && !earlier_path {
             return;
@@ -376,7 +365,7 @@ impl<S> Ex<S> {
                 (Some(a), Some(b)) => cmp(b, a) == Ordering::Less,
             }
         }
-        let input_other = other_wins(self.first(), first.as_ref(), Example::by_input);
+        let input_other = other_wins(self.first.as_ref(), first.as_ref(), Example::by_input);
         let path_other = other_wins(
             self.first_by_path(),
             by_path.as_deref().or(first.as_ref()),
@@ -385,32 +374,19 @@ impl<S> Ex<S> {
         if !input_other && !path_other {
             return;
         }
-        let (mine_first, mine_by_path) = match self.places.take() {
-            Some(p) => {
-                let Places { first, by_path } = *p;
-                (Some(first), by_path)
-            }
-            None => (None, None),
-        };
         // The path order's first: a side's `by_path`, else its `first` (None: the same as
         // the new `first`, or moved there).
         let (a, p) = match (input_other, path_other) {
-            (false, false) => (mine_first, mine_by_path),
+            (false, false) => (self.first.take(), self.by_path.take()),
             (true, true) => (first, by_path),
-            (false, true) => (mine_first, by_path.or_else(|| first.map(Box::new))),
+            (false, true) => (self.first.take(), by_path.or_else(|| first.map(Box::new))),
             (true, false) => {
-                let p = mine_by_path.or_else(|| mine_first.map(Box::new));
+                let p = (self.by_path.take()).or_else(|| self.first.take().map(Box::new));
                 (first, p)
             }
         };
-        self.places = a.map(|first| {
-            let by_path = if p.as_deref() == Some(&first) {
-                None
-            } else {
-                p
-            };
-            Box::new(Places { first, by_path })
-        });
+        self.by_path = if p.as_deref() == a.as_ref() { None } else { p };
+        self.first = a;
     }
 }
 
@@ -421,14 +397,7 @@ impl<S: Merge> Merge for Ex<S> {
 
     fn merge(&mut self, other: Self) {
         self.state.merge(other.state);
-        let (first, by_path) = match other.places {
-            Some(p) => {
-                let Places { first, by_path } = *p;
-                (Some(first), by_path)
-            }
-            None => (None, None),
-        };
-        self.merge_examples(first, by_path);
+        self.merge_examples(other.first, other.by_path);
     }
 }
 
@@ -697,5 +666,14 @@ mod tests {
         let bin = postcard::to_allocvec(&s).unwrap();
         let back: Ex<u64> = postcard::from_bytes(&bin).unwrap();
         assert_eq!(back, s);
+        // A first place in path order needs one in argument order.
+        let p = serde_json::to_string(&ex("a", 0, 1)).unwrap();
+        let err = serde_json::from_str::<Ex<u64>>(&format!(r#"{{"s":1,"p":{p}}}"#)).unwrap_err();
+        assert!(
+            err.to_string().contains("without one in argument order"),
+            "{err}"
+        );
+        let both: Ex<u64> = serde_json::from_str(&format!(r#"{{"s":1,"e":{p},"p":{p}}}"#)).unwrap();
+        assert_eq!(both.first_by_path(), Some(&ex("a", 0, 1)));
     }
 }
