@@ -345,8 +345,8 @@ fn a_run_keeps_the_first_place_in_path_order_of_a_key_it_already_holds() {
         c.to_string_lossy(),
     );
     for chunk in ["1", "3", "1M"] {
-        let pba = dir.path(&format!("ba-{chunk}.partial"));
-        let pc = dir.path(&format!("c-{chunk}.partial"));
+        let pba = dir.path(format!("ba-{chunk}.partial"));
+        let pc = dir.path(format!("c-{chunk}.partial"));
         let job = [
             "match",
             "(key)",
