@@ -27,11 +27,13 @@ sections (default: words):
   grep    logmill grep vs rg -c, grep -c and cat on access1g.log (needs `logmill grep`)
   match   logmill match vs rg -o|sort|uniq -c, mawk, gawk and DuckDB on access1g.log,
           counting status codes and client addresses (needs `logmill match`)
+  fields  logmill fields --format combined --by status --count --sum bytes vs DuckDB
+          (scripts/duckdb_count.py --status-bytes) on access1g.log
   compressed
           logmill match -j1/-j2 on access1g.log gzip -1'd (one member), bgzip'd (BGZF
           members) and pzstd'd (frames) vs the decoder alone (examples/decode), rapidgzip
           -P1/-P2, pigz -dc and zstd -dc
-  all     all four
+  all     all five
   time, records, answers: benches/time.sh, records.sh, answers.sh (issues 14-16; first argument only)
 
 options:
@@ -67,11 +69,12 @@ add_section() {
 
 for arg in "$@"; do
     case $arg in
-    words | grep | match | compressed) add_section "$arg" ;;
+    words | grep | match | fields | compressed) add_section "$arg" ;;
     all)
         add_section words
         add_section grep
         add_section match
+        add_section fields
         add_section compressed
         ;;
     --quick) quick=1 ;;
@@ -459,6 +462,7 @@ section_grep() {
     # label, pattern, literal?
     local -a patterns=(
         "literal" "GET /images" 1
+        "googlebot" "Googlebot" 0
         "regex 404" 'HTTP/1\.[01]" 404' 0
         "regex windows" 'Mozilla/5\.0 \(Windows' 0
     )
@@ -493,6 +497,25 @@ section_grep() {
             "logmill/cat $(ratio "$t_lm" "$floor") (cat: $(secs "$floor") s)"
         note
     done
+    # A regex with a word class before a literal, on text (issue 19's second grep row).
+    make_repeat "$kjv" "$big_times" "$big_in"
+    pattern='\w+ of the LORD'
+    id=grep-text
+    local big
+    big=$(q "$big_in")
+    c_lm="$lm grep ${count[*]} $(q "$pattern") $big"
+    c_rg="rg -c $(q "$pattern") $big"
+    note "### $(basename "$big_in"): \`$pattern\`"
+    note
+    probe "$id" "logmill grep" "$c_lm" "$norm_count"
+    probe "$id" "rg -c" "$c_rg" "$norm_count"
+    agree "$id" "rg -c" "logmill grep"
+    bench "$id" "${hf_small[@]}" -- "logmill grep" "$c_lm" "rg -c" "$c_rg"
+    table "$id"
+    t_lm=$(median "$id" "logmill grep")
+    t_rg=$(median "$id" "rg -c")
+    note "matching lines: $(cat "$out/$id.rg_-c.norm"); logmill/rg $(ratio "$t_lm" "$t_rg")"
+    note
 }
 
 # --- match ---------------------------------------------------------------------------------
@@ -559,6 +582,30 @@ section_match() {
         bench "$id" "${hf_big[@]}" -- "${cmds[@]}"
         table "$id"
     done
+}
+
+# --- fields --------------------------------------------------------------------------------
+
+section_fields() {
+    make_access "$access_bytes" "$access_in"
+    ensure_duckdb
+    local in id=fields-status
+    in=$(q "$access_in")
+    note "## fields: $(basename "$access_in") ($(stat -c %s "$access_in") bytes), $(nproc) cores"
+    note
+    local -a cmds=(
+        "logmill fields" "$lm fields --format combined --by status --count --sum bytes $in"
+    )
+    if [[ -n $duckdb_python ]]; then
+        cmds+=("duckdb" "$(q "$duckdb_python") scripts/duckdb_count.py --status-bytes $in")
+    fi
+    probe "$id" "logmill fields" "${cmds[1]}" sort
+    if [[ -n $duckdb_python ]]; then
+        probe "$id" "duckdb" "${cmds[3]}" sort
+        agree "$id" "logmill fields" "duckdb"
+    fi
+    bench "$id" "${hf_big[@]}" -- "${cmds[@]}"
+    table "$id"
 }
 
 # --- compressed ----------------------------------------------------------------------------
