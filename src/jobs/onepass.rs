@@ -97,6 +97,16 @@ impl OnePass {
         } else {
             let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
             seq.dedup();
+            // Too many prefixes (`" ([0-9]{3}) ` gives `" 000` to `" 999`): their shorter
+            // common starts are prefixes too, and fewer (`" `).
+            let longest = seq.max_literal_len().unwrap_or(0);
+            for keep in (1..longest).rev() {
+                if seq.len().is_some_and(|n| n <= MAX_PREFIXES) {
+                    break;
+                }
+                seq.keep_first_bytes(keep);
+                seq.dedup();
+            }
             let literals = seq.literals()?;
             if literals.is_empty()
                 || literals.len() > MAX_PREFIXES
@@ -251,6 +261,8 @@ mod tests {
             r"user=(\w+)",
             r"^(\d+) (x)?",
             r"ab|ac",
+            r#"" ([0-9]{3}) "#,
+            r"id=([0-9a-f]{8})",
         ] {
             assert!(both(p).0.has_onepass(), "{p}");
         }
@@ -272,7 +284,7 @@ mod tests {
             pattern in proptest::sample::select(vec![
                 r#"" (\d{1,3}) "#, r"^(\S+)", r"^(\S*)", r"^(a)?(b+)?", r"a=(\w*)",
                 r"a[^b]*b", r"^(a|ab)(c|bcd)?", r"(?m)^\d+$", r"ab|a", r"\ba(\w)", r"a(b)?c$",
-                r#""(1|12)(2)?"#, r"^$", r"(?i)AB(c)",
+                r#""(1|12)(2)?"#, r"^$", r"(?i)AB(c)", r#"" ([0-9]{3}) "#, r"a([12]{7})b",
             ]),
         ) {
             let (fast, general) = both(pattern);
