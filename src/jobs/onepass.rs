@@ -114,7 +114,15 @@ impl OnePass {
             {
                 return None;
             }
-            let needles: Vec<&[u8]> = literals.iter().map(|l| l.as_bytes()).collect();
+            let mut needles: Vec<&[u8]> = literals.iter().map(|l| l.as_bytes()).collect();
+            // One literal of two bytes or more (memmem) finds candidates faster than a set of
+            // longer ones (Teddy), though it finds more of them: `" ` for `" 0` ... `" 9`.
+            let common = needles.iter().fold(needles[0], |c, n| {
+                &c[..c.iter().zip(*n).take_while(|(a, b)| a == b).count()]
+            });
+            if needles.len() > 1 && common.len() >= 2 {
+                needles = vec![common];
+            }
             Starts::Prefix(Prefilter::new(MatchKind::LeftmostFirst, &needles)?)
         };
         let nfa = thompson::Compiler::new()
