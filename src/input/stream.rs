@@ -68,15 +68,13 @@ impl<R: Read> BlockReader<R> {
         // A recycled block's bytes up to its old length are initialized: reads go into them in
         // place, where `read_to_end` would zero its spare capacity before every read (a memset
         // of every block of a decompressed stream, on the thread that inflates it).
-        let carry = std::mem::take(&mut self.carry);
-        let mut filled = carry.len();
+        let mut filled = self.carry.len();
         if filled <= buf.len() {
-            buf[..filled].copy_from_slice(&carry);
+            buf[..filled].copy_from_slice(&self.carry);
         } else {
             buf.clear();
-            buf.extend_from_slice(&carry);
+            buf.extend_from_slice(&self.carry);
         }
-        self.carry = carry;
         self.carry.clear();
         let stop = self.target.min(buf.len());
         while !self.eof && filled < stop {

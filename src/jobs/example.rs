@@ -119,7 +119,6 @@ pub struct ExPartial<P, S> {
 }
 
 /// See [`ExPartial::end`].
-#[derive(Clone)]
 struct PieceEnd {
     by_input: (u32, u64),
     by_path: (Bytes, u64),

@@ -384,12 +384,6 @@ pub trait RowHook {
     fn ahead(&self, _keys: &[&[u8]]) {}
 }
 
-impl<F: Fn(&[u8])> RowHook for F {
-    fn row(&self, key: &[u8]) {
-        self(key)
-    }
-}
-
 thread_local! {
     static ROW_HOOK: std::cell::RefCell<Option<Box<dyn RowHook>>> =
         const { std::cell::RefCell::new(None) };
@@ -410,18 +404,19 @@ const AHEAD: usize = 16;
 /// Tells the row hook (of [`with_row_hook`]) that the row of `key` is written next: for a job
 /// that writes its rows itself (grep).
 pub fn tell_hook(key: &[u8]) {
-    ROW_HOOK.with(|h| {
-        if let Some(hook) = h.borrow().as_ref() {
-            hook.row(key);
-        }
-    });
+    with_hook(|hook| hook.row(key));
 }
 
 /// Tells the row hook which rows come next ([`RowHook::ahead`]).
 fn tell_ahead(keys: &[&[u8]]) {
+    with_hook(|hook| hook.ahead(keys));
+}
+
+/// Calls `f` with this thread's row hook, if one is set.
+fn with_hook(f: impl FnOnce(&dyn RowHook)) {
     ROW_HOOK.with(|h| {
-        if let Some(hook) = h.borrow().as_ref() {
-            hook.ahead(keys);
+        if let Some(hook) = h.borrow().as_deref() {
+            f(hook);
         }
     });
 }
