@@ -229,3 +229,32 @@ fn zero_padding_after_the_members_is_ignored_with_a_warning() {
         "trailing garbage",
     );
 }
+
+/// Members of wildly different decoded sizes (several 256 KiB blocks, a few bytes, none): the
+/// decoders fill used blocks again, and a short member's block must not keep a longer earlier
+/// member's bytes past its own.
+#[test]
+fn members_of_very_different_sizes_reuse_blocks_without_stale_bytes() {
+    let data = log_text();
+    let cuts = [
+        1_200_000, 1_200_003, 1_200_003, 1_500_000, 1_500_001, 2_000_000, 2_000_040,
+    ];
+    let dir = Dir::new("members_of_very_different_sizes");
+    let plain = dir.create("a.log", &data);
+    let gz = dir.create("a.gz", members(&data, &cuts, |_, p| gzip(p, 1)));
+    let zst = dir.create(
+        "a.zst",
+        members(&data, &cuts, |_, p| zstd::encode_all(p, 1).unwrap()),
+    );
+    for j in ["1", "2", "3"] {
+        for args in [
+            &["lines", "-j", j, "--chunk-size", "64k"][..],
+            &["words", "-j", j],
+        ] {
+            let want = run(args, &plain);
+            for file in [&gz, &zst] {
+                assert!(run(args, file) == want, "{args:?} {}", file.display());
+            }
+        }
+    }
+}

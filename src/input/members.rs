@@ -13,8 +13,10 @@
 
 use std::io::{self, Read};
 use std::ops::Range;
+use std::sync::Mutex;
 
 use super::decompress::Compression;
+use super::stream::read_into;
 
 /// Bytes of decoded output a run of members is planned to have by default: enough to keep a
 /// decoder busy, few enough that the runs decoded ahead stay small (see `parallel.rs`).
@@ -189,52 +191,122 @@ pub(crate) enum RunEnd {
     Cancelled,
 }
 
+/// Decoded blocks handed back by the reader for the decoders to fill again, so that a block is
+/// neither fresh memory (a page fault and the kernel's zeroing per page) nor zeroed before it is
+/// decoded into. It keeps at most `cap` blocks: more are freed, so memory stays within the
+/// blocks the channels hold (see `parallel.rs`).
+pub(crate) struct Pool {
+    free: Mutex<Vec<Vec<u8>>>,
+    cap: usize,
+}
+
+impl Pool {
+    pub(crate) fn new(cap: usize) -> Pool {
+        Pool {
+            free: Mutex::new(Vec::new()),
+            cap,
+        }
+    }
+
+    /// A block of [`BLOCK`] initialized bytes: a used one if there is one.
+    fn take(&self) -> Vec<u8> {
+        let used = self.lock().pop();
+        match used {
+            Some(mut block) => {
+                // Its bytes up to its length are initialized already: only a shorter one (the
+                // last of a run) is zeroed, and only past its length.
+                block.resize(BLOCK, 0);
+                block
+            }
+            None => vec![0; BLOCK],
+        }
+    }
+
+    /// Keeps `block` for a decoder to fill again, unless `cap` blocks are kept already.
+    pub(crate) fn give(&self, block: Vec<u8>) {
+        if block.capacity() < BLOCK {
+            return;
+        }
+        let mut free = self.lock();
+        if free.len() < self.cap {
+            free.push(block);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
+        self.free.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn kept(&self) -> usize {
+        self.lock().len()
+    }
+}
+
 /// Decodes the members of `data` from `run.start` until one ends at or past `run.end`, handing
-/// blocks of about [`BLOCK`] bytes to `emit` (which returns false to stop).
+/// blocks of up to [`BLOCK`] bytes to `emit` (which returns false to stop). Blocks are taken
+/// from `pool`.
 pub(crate) fn decode_run(
     kind: Compression,
     data: &[u8],
     run: Range<usize>,
+    pool: &Pool,
     emit: &mut dyn FnMut(Vec<u8>) -> bool,
 ) -> RunEnd {
     let mut out = Output {
-        block: Vec::with_capacity(BLOCK),
+        block: Vec::new(),
+        filled: 0,
+        pool,
         emit,
     };
     let end = match kind {
         Compression::Gzip => gzip_run(data, run, &mut out),
         _ => zstd_run(data, run, &mut out),
     };
-    match end {
+    let end = match end {
         RunEnd::Done { .. } if !out.flush() => RunEnd::Cancelled,
         other => other,
-    }
+    };
+    pool.give(out.block);
+    end
 }
 
 struct Output<'a> {
+    /// [`BLOCK`] initialized bytes, of which the first `filled` are decoded output; empty
+    /// until there is output to hold.
     block: Vec<u8>,
+    filled: usize,
+    pool: &'a Pool,
     emit: &'a mut dyn FnMut(Vec<u8>) -> bool,
 }
 
 impl Output<'_> {
-    /// Reads `decoder` to its end into blocks. `Ok(false)`: cancelled.
+    /// Reads `decoder` to its end into blocks, in place. `Ok(false)`: cancelled.
     fn drain(&mut self, decoder: &mut dyn Read) -> io::Result<bool> {
         loop {
-            if self.block.len() >= BLOCK && !self.flush() {
+            if self.filled == BLOCK && !self.flush() {
                 return Ok(false);
             }
-            let want = (BLOCK - self.block.len()) as u64;
-            if (&mut *decoder).take(want).read_to_end(&mut self.block)? == 0 {
+            if self.block.is_empty() {
+                self.block = self.pool.take();
+            }
+            let want = BLOCK - self.filled;
+            let n = read_into(decoder, &mut self.block[self.filled..])?;
+            self.filled += n;
+            if n < want {
                 return Ok(true);
             }
         }
     }
 
     fn flush(&mut self) -> bool {
-        if self.block.is_empty() {
+        if self.filled == 0 {
             return true;
         }
-        let full = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK));
+        let mut full = std::mem::take(&mut self.block);
+        // Only the decoded bytes go out: past them are a used block's stale ones.
+        full.truncate(self.filled);
+        self.filled = 0;
         (self.emit)(full)
     }
 }
@@ -309,11 +381,33 @@ mod tests {
 
     fn decode(kind: Compression, data: &[u8], run: Range<usize>) -> (Vec<u8>, RunEnd) {
         let mut got = Vec::new();
-        let end = decode_run(kind, data, run, &mut |b| {
+        let end = decode_run(kind, data, run, &Pool::new(2), &mut |b| {
             got.extend(b);
             true
         });
         (got, end)
+    }
+
+    #[test]
+    fn the_pool_gives_used_blocks_back_and_keeps_at_most_its_cap() {
+        let pool = Pool::new(3);
+        let mut short = Vec::with_capacity(BLOCK);
+        short.extend([7; 10]);
+        let at = short.as_ptr();
+        pool.give(short);
+        let again = pool.take();
+        assert_eq!(again.as_ptr(), at, "the used block, not a new one");
+        assert_eq!(again.len(), BLOCK);
+        assert!(
+            again[10..].iter().all(|&b| b == 0),
+            "past its old length, zeroed"
+        );
+        for _ in 0..5 {
+            pool.give(vec![7; BLOCK]);
+        }
+        assert_eq!(pool.kept(), 3);
+        pool.give(Vec::with_capacity(10)); // smaller than a block: freed
+        assert_eq!(pool.kept(), 3);
     }
 
     #[test]

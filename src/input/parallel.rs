@@ -3,10 +3,12 @@
 //!
 //! The file is cut into runs of members (see `members.rs`). Decoder threads take the runs in
 //! order, at most a window of them ahead of the run being read, and send each run's output in
-//! blocks down a bounded channel of its own; the reader reads the channels one after another.
-//! So memory stays at a few runs' worth of blocks whatever the file, and the bytes come out in
-//! the order of the file, exactly as one decoder would give them: the blocks are then cut into
-//! whole lines like any stream's (`stream.rs`).
+//! blocks down a bounded channel of its own; the reader reads the channels one after another,
+//! and hands each block it is done with back to the decoders (a `Pool` of at most a run's worth
+//! of blocks), which decode into it again in place. So memory stays at a few runs' worth of
+//! blocks whatever the file, and the bytes come out in the order of the file, exactly as one
+//! decoder would give them: the blocks are then cut into whole lines like any stream's
+//! (`stream.rs`).
 //!
 //! A run is used only if it starts where the run before it ended. A gzip run planned from a
 //! false member start (see `members.rs`) is dropped, and a stretch no planned run starts at is
@@ -19,7 +21,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 
 use super::decompress::{self, Compression};
-use super::members::{self, RunEnd, BLOCK};
+use super::members::{self, Pool, RunEnd, BLOCK};
 use super::Data;
 use crate::progress::Progress;
 
@@ -72,6 +74,8 @@ pub(crate) struct ParallelDecoder {
     block_at: usize,
     done: bool,
     shared: Arc<Shared>,
+    /// Blocks read, for the decoders to decode into again.
+    pool: Arc<Pool>,
     threads: Vec<JoinHandle<()>>,
     progress: Progress,
     queued: usize,
@@ -121,15 +125,17 @@ impl ParallelDecoder {
             block_at: 0,
             done: false,
             shared,
+            pool: Arc::new(Pool::new(queued)),
             threads: Vec::new(),
             progress,
             queued,
         };
         for i in 0..threads.clamp(1, this.runs.len()) {
-            let (data, runs, shared) = (this.data.clone(), this.runs.clone(), this.shared.clone());
+            let (data, runs) = (this.data.clone(), this.runs.clone());
+            let (shared, pool) = (this.shared.clone(), this.pool.clone());
             let handle = thread::Builder::new()
                 .name(format!("logmill-decoder-{i}"))
-                .spawn(move || decode_runs(kind, &data, &runs, &shared, window))?;
+                .spawn(move || decode_runs(kind, &data, &runs, (&shared, &pool), window))?;
             this.threads.push(handle);
         }
         Ok(Some(this))
@@ -162,10 +168,10 @@ impl ParallelDecoder {
                 .get(self.next_run)
                 .map_or(self.data.len(), |r| r.start);
         let (tx, rx) = mpsc::sync_channel(self.queued);
-        let (kind, data) = (self.kind, self.data.clone());
+        let (kind, data, pool) = (self.kind, self.data.clone(), self.pool.clone());
         let handle = thread::Builder::new()
             .name("logmill-decoder-gap".into())
-            .spawn(move || decode_one(kind, &data, gap, &tx))?;
+            .spawn(move || decode_one(kind, &data, gap, &pool, &tx))?;
         self.threads.push(handle);
         self.current = Some(rx);
         Ok(())
@@ -190,7 +196,7 @@ impl Read for ParallelDecoder {
             };
             match rx.recv() {
                 Ok(Msg::Data(block)) => {
-                    self.block = block;
+                    self.pool.give(std::mem::replace(&mut self.block, block));
                     self.block_at = 0;
                 }
                 Ok(Msg::End(RunEnd::Done { end, warning })) => {
@@ -236,7 +242,7 @@ fn decode_runs(
     kind: Compression,
     data: &[u8],
     runs: &[Range<usize>],
-    shared: &Shared,
+    (shared, pool): (&Shared, &Pool),
     window: usize,
 ) {
     loop {
@@ -256,13 +262,21 @@ fn decode_runs(
             (i, state.senders[i].take())
         };
         if let Some(tx) = tx {
-            decode_one(kind, data, runs[i].clone(), &tx);
+            decode_one(kind, data, runs[i].clone(), pool, &tx);
         }
     }
 }
 
-fn decode_one(kind: Compression, data: &[u8], run: Range<usize>, tx: &SyncSender<Msg>) {
-    let end = members::decode_run(kind, data, run, &mut |b| tx.send(Msg::Data(b)).is_ok());
+fn decode_one(
+    kind: Compression,
+    data: &[u8],
+    run: Range<usize>,
+    pool: &Pool,
+    tx: &SyncSender<Msg>,
+) {
+    let end = members::decode_run(kind, data, run, pool, &mut |b| {
+        tx.send(Msg::Data(b)).is_ok()
+    });
     let _ = tx.send(Msg::End(end));
 }
 
@@ -336,6 +350,79 @@ mod tests {
         );
     }
 
+    /// Members whose decoded lengths differ wildly (empty, a few bytes, several blocks, a
+    /// block and a byte): a used block refilled by a shorter member must give only that
+    /// member's bytes, never the longer earlier block's stale ones.
+    fn uneven_members(kind: Compression) -> (Vec<u8>, Vec<u8>) {
+        let sizes = [
+            700_000,
+            3,
+            0,
+            300_000,
+            1,
+            BLOCK + 1,
+            17,
+            2 * BLOCK,
+            90_000,
+            5,
+        ];
+        let mut file = Vec::new();
+        let mut want = Vec::new();
+        for (i, &n) in sizes.iter().enumerate() {
+            let mut text = lines(n / 20 + 1, i as u64);
+            text.truncate(n);
+            file.extend(match kind {
+                Compression::Gzip => gzip(&text),
+                _ => zstd::encode_all(&text[..], 1).unwrap(),
+            });
+            want.extend(text);
+        }
+        (file, want)
+    }
+
+    #[test]
+    fn used_blocks_never_leak_stale_bytes() {
+        for kind in [Compression::Gzip, Compression::Zstd] {
+            let (file, want) = uneven_members(kind);
+            // What one decoder of the whole file gives.
+            let mut whole = Vec::new();
+            match kind {
+                Compression::Gzip => {
+                    flate2::read::MultiGzDecoder::new(&file[..])
+                        .read_to_end(&mut whole)
+                        .unwrap();
+                }
+                _ => whole = zstd::decode_all(&file[..]).unwrap(),
+            }
+            assert!(whole == want);
+            for threads in 1..=3 {
+                let got = decode_all(kind, file.clone(), threads).unwrap();
+                assert!(got == want, "{kind:?} threads {threads}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_pool_stays_within_its_cap_while_a_file_is_read() {
+        // However many blocks go by, the pool never holds more than a run's worth.
+        let (file, _) = uneven_members(Compression::Gzip);
+        for threads in 1..=3 {
+            let mut d = ParallelDecoder::new(
+                Compression::Gzip,
+                Data::Owned(file.clone()),
+                "t".into(),
+                (threads, 64 << 10),
+                Progress::default(),
+            )
+            .unwrap()
+            .unwrap();
+            let mut buf = [0u8; 1000];
+            while d.read(&mut buf).unwrap() > 0 {
+                assert!(d.pool.kept() <= d.queued, "threads {threads}");
+            }
+        }
+    }
+
     #[test]
     fn dropping_the_reader_early_stops_the_decoders() {
         let text = lines(20_000, 4);
@@ -351,6 +438,12 @@ mod tests {
         .unwrap();
         let mut first = [0u8; 10];
         d.read_exact(&mut first).unwrap();
+        let pool = d.pool.clone();
         drop(d); // joins the decoder threads: a hang here fails the test by timeout
+        assert_eq!(
+            Arc::strong_count(&pool),
+            1,
+            "a decoder thread still holds the pool"
+        );
     }
 }

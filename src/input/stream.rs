@@ -13,8 +13,9 @@ use crate::chunk::{last_line_end, Framing, RecordScan};
 /// The most bytes read into a block at a time: the buffer grows by at most this much a read.
 const READ_STEP: usize = 1 << 20;
 
-/// Reads until `out` is full or the input ends; returns how many bytes were read.
-fn read_into(reader: &mut impl Read, out: &mut [u8]) -> io::Result<usize> {
+/// Reads until `out` is full or the input ends; returns how many bytes were read. Reading into
+/// initialized bytes in place is what `read_to_end` is not: it zeroes its spare capacity first.
+pub(super) fn read_into(reader: &mut (impl Read + ?Sized), out: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < out.len() {
         match reader.read(&mut out[n..]) {
