@@ -4,8 +4,8 @@
 //! The file is cut into runs of members (see `members.rs`). Decoder threads take the runs in
 //! order, at most a window of them ahead of the run being read, and send each run's output in
 //! blocks down a bounded channel of its own; the reader reads the channels one after another,
-//! and hands each block it is done with back to the decoders (a `Pool` of at most a run's worth
-//! of blocks), which decode into it again in place. So memory stays at a few runs' worth of
+//! and hands each block it is done with back to the decoders (a `Pool` of at most the blocks
+//! the channels can hold), which decode into it again in place. So memory stays at a few runs' worth of
 //! blocks whatever the file, and the bytes come out in the order of the file, exactly as one
 //! decoder would give them: the blocks are then cut into whole lines like any stream's
 //! (`stream.rs`).
@@ -125,7 +125,9 @@ impl ParallelDecoder {
             block_at: 0,
             done: false,
             shared,
-            pool: Arc::new(Pool::new(queued)),
+            // No more blocks than the channels of the runs decoded ahead can hold: blocks are
+            // made only when none is kept, so this keeps memory at its peak without raising it.
+            pool: Arc::new(Pool::new(window * queued)),
             threads: Vec::new(),
             progress,
             queued,
@@ -190,13 +192,18 @@ impl Read for ParallelDecoder {
             if self.done || buf.is_empty() {
                 return Ok(0);
             }
+            // This block is read: a decoder may fill it again while the reader waits.
+            if !self.block.is_empty() {
+                self.pool.give(std::mem::take(&mut self.block));
+                self.block_at = 0;
+            }
             let Some(rx) = &self.current else {
                 self.advance()?;
                 continue;
             };
             match rx.recv() {
                 Ok(Msg::Data(block)) => {
-                    self.pool.give(std::mem::replace(&mut self.block, block));
+                    self.block = block;
                     self.block_at = 0;
                 }
                 Ok(Msg::End(RunEnd::Done { end, warning })) => {
@@ -404,7 +411,7 @@ mod tests {
 
     #[test]
     fn the_pool_stays_within_its_cap_while_a_file_is_read() {
-        // However many blocks go by, the pool never holds more than a run's worth.
+        // However many blocks go by, the pool never holds more than the channels can.
         let (file, _) = uneven_members(Compression::Gzip);
         for threads in 1..=3 {
             let mut d = ParallelDecoder::new(
@@ -418,7 +425,7 @@ mod tests {
             .unwrap();
             let mut buf = [0u8; 1000];
             while d.read(&mut buf).unwrap() > 0 {
-                assert!(d.pool.kept() <= d.queued, "threads {threads}");
+                assert!(d.pool.kept() <= 2 * threads * d.queued, "threads {threads}");
             }
         }
     }
