@@ -258,3 +258,55 @@ fn members_of_very_different_sizes_reuse_blocks_without_stale_bytes() {
         }
     }
 }
+
+/// A file of one member (or frame) is read by one decoder straight from its mapping: output,
+/// warnings and errors are those of reading it as a stream (`--mmap never`), byte for byte.
+#[test]
+fn one_member_read_from_the_mapping_is_read_as_from_a_stream() {
+    let data = log_text();
+    let dir = Dir::new("one_member_read_from_the_mapping");
+    let mut padded = gzip(&data, 1);
+    padded.extend([0u8; 700]);
+    let mut corrupt = gzip(&data, 6);
+    let n = corrupt.len();
+    corrupt[n / 2..n / 2 + 64].fill(0xee);
+    let mut garbage = gzip(&data, 1);
+    garbage.extend(b"garbage");
+    let files = [
+        dir.create("one.gz", gzip(&data, 9)),
+        dir.create("one.zst", zstd::encode_all(&data[..], 3).unwrap()),
+        dir.create("padded.gz", padded),
+        dir.create("corrupt.gz", corrupt),
+        dir.create("garbage.gz", garbage),
+    ];
+    for file in &files {
+        let f = file.to_str().unwrap();
+        for j in ["1", "2"] {
+            let mapped = run_logmill(&["words", "-j", j, "--chunk-size", "100k", f], None);
+            let streamed = run_logmill(
+                &[
+                    "words",
+                    "-j",
+                    j,
+                    "--chunk-size",
+                    "100k",
+                    "--mmap",
+                    "never",
+                    f,
+                ],
+                None,
+            );
+            assert!(mapped == streamed, "{f} -j{j}: {mapped:?}");
+        }
+    }
+    let (_, _, err) = run_logmill(&["lines", files[2].to_str().unwrap()], None);
+    assert!(
+        err.contains("700 byte(s) of trailing zero padding"),
+        "{err}"
+    );
+    let (_, code, err) = run_logmill(&["lines", files[3].to_str().unwrap()], None);
+    assert!(
+        code != 0 && err.contains("corrupt gzip member at byte 0 of the compressed file"),
+        "{err}"
+    );
+}

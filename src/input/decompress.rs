@@ -49,7 +49,16 @@ pub fn decoder<R: Read + Send + 'static>(
     reader: R,
     name: &str,
 ) -> io::Result<Box<dyn Read + Send>> {
-    let reader = io::BufReader::with_capacity(1 << 16, reader);
+    buffered_decoder(kind, io::BufReader::with_capacity(1 << 16, reader), name)
+}
+
+/// [`decoder`] of a reader that buffers already (a mapped file): the decoder reads its buffer
+/// in place, with no copy into one of its own.
+pub(crate) fn buffered_decoder<R: BufRead + Send + 'static>(
+    kind: Compression,
+    reader: R,
+    name: &str,
+) -> io::Result<Box<dyn Read + Send>> {
     Ok(match kind {
         Compression::Gzip => Box::new(GzipMembers::new(Counted::new(reader), name.to_string())),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(reader)?),

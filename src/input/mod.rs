@@ -456,9 +456,10 @@ fn open_path(path: &Path, opts: &OpenOptions) -> Result<Source> {
     }
 }
 
-/// A compressed file of several members (or frames) decoded on `opts.decode_threads` threads
-/// (see `parallel.rs`); `None` for a single member, or when the file cannot be mapped, which
-/// one decoder reads as a stream.
+/// A compressed gzip or zstd file, mapped: several members (or frames) decoded on
+/// `opts.decode_threads` threads (see `parallel.rs`), one member by one decoder from the
+/// mapping; `None` for other formats, or when the file cannot be mapped, which one decoder
+/// reads as a stream.
 fn parallel_stream(
     path: &Path,
     file: &File,
@@ -478,23 +479,75 @@ fn parallel_stream(
         0 => members::RUN_DECODED,
         n => n as u64,
     };
+    let read_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     let decoder = parallel::ParallelDecoder::new(
         kind,
         Data::Mapped(map),
-        name,
+        name.clone(),
         (opts.decode_threads, run),
         opts.progress.clone(),
     )
-    .map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(decoder.map(|d| Source::Stream {
+    .map_err(read_err)?;
+    let reader: Box<dyn Read + Send> = match decoder {
+        Ok(d) => Box::new(d),
+        // One member: one decoder reads it from the mapping the plan has just walked, in
+        // place, rather than copying the file in again with read(2).
+        Err(data) => {
+            let mapped = MappedReader {
+                data,
+                at: 0,
+                released: 0,
+                progress: opts.progress.clone(),
+            };
+            decompress::buffered_decoder(kind, mapped, &name).map_err(read_err)?
+        }
+    };
+    Ok(Some(Source::Stream {
         name: path.to_path_buf(),
-        reader: Box::new(Guard::new(d, opts.limits.max_bytes, true)),
+        reader: Box::new(Guard::new(reader, opts.limits.max_bytes, true)),
         expected_len: None,
         raw_len: Some(len),
     }))
+}
+
+/// A mapped file read front to back as a buffered reader, counting progress.
+struct MappedReader {
+    data: Data,
+    at: usize,
+    /// The pages before this are dropped from the resident set (see `Data::release`), so a
+    /// huge file read once does not stay counted in it.
+    released: usize,
+    progress: Progress,
+}
+
+/// How far behind the read position the mapped pages are released at a time.
+const RELEASE_BEHIND: usize = 64 << 20;
+
+impl io::BufRead for MappedReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        Ok(&self.data[self.at..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.data.len() - self.at);
+        self.at += n;
+        self.progress.add(n as u64);
+        if self.at - self.released >= RELEASE_BEHIND {
+            self.data.release(self.released..self.at);
+            self.released = self.at;
+        }
+    }
+}
+
+impl Read for MappedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = io::BufRead::fill_buf(self)?.read(buf)?;
+        io::BufRead::consume(self, n);
+        Ok(n)
+    }
 }
 
 /// Opens bytes `start..end` of a plain file. The file is opened as usual (so a file that was
@@ -588,6 +641,27 @@ mod tests {
     fn read_all(mut r: impl Read) -> io::Result<Vec<u8>> {
         let mut out = Vec::new();
         r.read_to_end(&mut out).map(|_| out)
+    }
+
+    #[test]
+    fn a_mapped_reader_gives_every_byte_once_and_releases_behind_it() {
+        let data: Vec<u8> = (0..RELEASE_BEHIND + 1000)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let mut r = MappedReader {
+            data: Data::Owned(data.clone()),
+            at: 0,
+            released: 0,
+            progress: Progress::default(),
+        };
+        let mut head = [0u8; 10];
+        r.read_exact(&mut head).unwrap();
+        assert_eq!(&head[..], &data[..10]);
+        let rest = read_all(&mut r).unwrap();
+        assert!(rest[..] == data[10..]);
+        assert!(r.released >= RELEASE_BEHIND && r.released <= r.at);
+        io::BufRead::consume(&mut r, 5); // past the end: nothing
+        assert_eq!(r.at, data.len());
     }
 
     #[test]

@@ -83,16 +83,17 @@ pub(crate) struct ParallelDecoder {
 
 impl ParallelDecoder {
     /// A decoder of `data` (all of a compressed file of `kind`) on up to `threads` threads, in
-    /// runs of about `run_decoded` bytes of output, or `None` when the file is a single member.
+    /// runs of about `run_decoded` bytes of output, or `Err(data)` back when the file is a
+    /// single member.
     pub(crate) fn new(
         kind: Compression,
         data: Data,
         name: String,
         (threads, run_decoded): (usize, u64),
         progress: Progress,
-    ) -> io::Result<Option<ParallelDecoder>> {
+    ) -> io::Result<Result<ParallelDecoder, Data>> {
         let Some(runs) = members::plan(kind, &data, run_decoded) else {
-            return Ok(None);
+            return Ok(Err(data));
         };
         let window = 2 * threads.max(1);
         let queued = queued(run_decoded);
@@ -140,7 +141,7 @@ impl ParallelDecoder {
                 .spawn(move || decode_runs(kind, &data, &runs, (&shared, &pool), window))?;
             this.threads.push(handle);
         }
-        Ok(Some(this))
+        Ok(Ok(this))
     }
 
     /// Moves on to the run that starts where the output has got to, or decodes from there on
@@ -302,6 +303,7 @@ mod tests {
             (threads, 64 << 10),
             Progress::default(),
         )?
+        .ok()
         .expect("several runs");
         let mut out = Vec::new();
         d.read_to_end(&mut out).map(|_| out)
@@ -422,6 +424,7 @@ mod tests {
                 Progress::default(),
             )
             .unwrap()
+            .ok()
             .unwrap();
             let mut buf = [0u8; 1000];
             while d.read(&mut buf).unwrap() > 0 {
@@ -442,6 +445,7 @@ mod tests {
             Progress::default(),
         )
         .unwrap()
+        .ok()
         .unwrap();
         let mut first = [0u8; 10];
         d.read_exact(&mut first).unwrap();
