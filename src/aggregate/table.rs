@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::alloc::HugeAlloc;
-use super::hash::{key_eq, key_hash, key_prefix};
+use super::hash::{key_eq, key_hash, key_prefix, ShortKey};
 use super::Merge;
 
 /// Longest key stored inline in a table slot.
@@ -55,6 +55,31 @@ impl SmallKey {
                     .then_with(|| la.cmp(lb))
             }
             _ => self.as_bytes().cmp(other.as_bytes()),
+        }
+    }
+
+    /// A key held inline from a short key's words.
+    #[inline]
+    fn from_short(key: &ShortKey) -> SmallKey {
+        let mut bytes = [0u8; INLINE_KEY];
+        bytes[..ShortKey::MAX].copy_from_slice(&key.padded());
+        SmallKey::Inline {
+            len: key.len() as u8,
+            bytes,
+        }
+    }
+
+    /// Whether this is `key`: its length and two words, compared without a branch on the
+    /// length (inline keys are zero-padded, as short keys are).
+    #[inline(always)]
+    fn is_short(&self, key: &ShortKey) -> bool {
+        match self {
+            SmallKey::Inline { len, bytes } => {
+                let [a, b] = key.words();
+                let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8"));
+                (usize::from(*len) == key.len()) & ((word(0) ^ a) | (word(8) ^ b) == 0)
+            }
+            SmallKey::Heap(_) => false,
         }
     }
 
@@ -153,6 +178,26 @@ impl<S: Default> KeyedTable<S> {
             return (self.append(key), true);
         }
         self.lookup(hash, key)
+    }
+
+    /// [`KeyedTable::entry`] for a short key, hashed and compared as two words.
+    #[inline]
+    pub fn entry_short(&mut self, key: &ShortKey) -> &mut S {
+        if self.appending {
+            return self.append(&key.padded()[..key.len()]);
+        }
+        let hash = key.hash();
+        match self.table.find_entry(hash, |s| s.key.is_short(key)) {
+            Ok(o) => &mut o.into_mut().state,
+            Err(absent) => {
+                let slot = Slot {
+                    key: SmallKey::from_short(key),
+                    state: S::default(),
+                };
+                let table = absent.into_table();
+                &mut table.insert_unique(hash, slot, Slot::hash).into_mut().state
+            }
+        }
     }
 
     #[inline(always)]
