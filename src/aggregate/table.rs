@@ -186,16 +186,22 @@ impl<S: Default> KeyedTable<S> {
         if self.appending {
             return self.append(&key.padded()[..key.len()]);
         }
-        let hash = key.hash();
+        self.lookup_short(key.hash(), key).0
+    }
+
+    /// The slot of a short key whose hash is `hash`, inserted if absent; true if inserted.
+    #[inline(always)]
+    fn lookup_short(&mut self, hash: u64, key: &ShortKey) -> (&mut S, bool) {
         match self.table.find_entry(hash, |s| s.key.is_short(key)) {
-            Ok(o) => &mut o.into_mut().state,
+            Ok(o) => (&mut o.into_mut().state, false),
             Err(absent) => {
                 let slot = Slot {
                     key: SmallKey::from_short(key),
                     state: S::default(),
                 };
                 let table = absent.into_table();
-                &mut table.insert_unique(hash, slot, Slot::hash).into_mut().state
+                let slot = table.insert_unique(hash, slot, Slot::hash);
+                (&mut slot.into_mut().state, true)
             }
         }
     }
@@ -203,6 +209,9 @@ impl<S: Default> KeyedTable<S> {
     #[inline(always)]
     fn lookup(&mut self, hash: u64, key: &[u8]) -> (&mut S, bool) {
         use hashbrown::hash_table::Entry;
+        if let Some(short) = ShortKey::new(key) {
+            return self.lookup_short(hash, &short);
+        }
         match self.table.entry(hash, |s| s.is(key), Slot::hash) {
             Entry::Occupied(o) => (&mut o.into_mut().state, false),
             Entry::Vacant(v) => {
