@@ -18,7 +18,7 @@ use serde::Serialize;
 
 pub use alloc::HugeAlloc;
 pub(crate) use hash::{key_eq, key_prefix};
-pub use hash::{key_hash, FastHasher, FastMap};
+pub use hash::{key_hash, FastHasher, FastMap, ShortKey};
 #[cfg(test)]
 pub(crate) use table::sorted_entries;
 pub use table::{KeyedTable, SORT_ENTRY_BYTES};

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::alloc::HugeAlloc;
-use super::hash::{key_eq, key_hash, key_prefix};
+use super::hash::{key_eq, key_hash, key_prefix, ShortKey};
 use super::Merge;
 
 /// Longest key stored inline in a table slot.
@@ -55,6 +55,31 @@ impl SmallKey {
                     .then_with(|| la.cmp(lb))
             }
             _ => self.as_bytes().cmp(other.as_bytes()),
+        }
+    }
+
+    /// A key held inline from a short key's words.
+    #[inline]
+    fn from_short(key: &ShortKey) -> SmallKey {
+        let mut bytes = [0u8; INLINE_KEY];
+        bytes[..ShortKey::MAX].copy_from_slice(&key.padded());
+        SmallKey::Inline {
+            len: key.len() as u8,
+            bytes,
+        }
+    }
+
+    /// Whether this is `key`: its length and two words, compared without a branch on the
+    /// length (inline keys are zero-padded, as short keys are).
+    #[inline(always)]
+    fn is_short(&self, key: &ShortKey) -> bool {
+        match self {
+            SmallKey::Inline { len, bytes } => {
+                let [a, b] = key.words();
+                let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8"));
+                (usize::from(*len) == key.len()) & ((word(0) ^ a) | (word(8) ^ b) == 0)
+            }
+            SmallKey::Heap(_) => false,
         }
     }
 
@@ -155,9 +180,38 @@ impl<S: Default> KeyedTable<S> {
         self.lookup(hash, key)
     }
 
+    /// [`KeyedTable::entry`] for a short key, hashed and compared as two words.
+    #[inline]
+    pub fn entry_short(&mut self, key: &ShortKey) -> &mut S {
+        if self.appending {
+            return self.append(&key.padded()[..key.len()]);
+        }
+        self.lookup_short(key.hash(), key).0
+    }
+
+    /// The slot of a short key whose hash is `hash`, inserted if absent; true if inserted.
+    #[inline(always)]
+    fn lookup_short(&mut self, hash: u64, key: &ShortKey) -> (&mut S, bool) {
+        match self.table.find_entry(hash, |s| s.key.is_short(key)) {
+            Ok(o) => (&mut o.into_mut().state, false),
+            Err(absent) => {
+                let slot = Slot {
+                    key: SmallKey::from_short(key),
+                    state: S::default(),
+                };
+                let table = absent.into_table();
+                let slot = table.insert_unique(hash, slot, Slot::hash);
+                (&mut slot.into_mut().state, true)
+            }
+        }
+    }
+
     #[inline(always)]
     fn lookup(&mut self, hash: u64, key: &[u8]) -> (&mut S, bool) {
         use hashbrown::hash_table::Entry;
+        if let Some(short) = ShortKey::new(key) {
+            return self.lookup_short(hash, &short);
+        }
         match self.table.entry(hash, |s| s.is(key), Slot::hash) {
             Entry::Occupied(o) => (&mut o.into_mut().state, false),
             Entry::Vacant(v) => {

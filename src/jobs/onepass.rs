@@ -74,6 +74,26 @@ impl MatchScratch {
 pub(crate) struct OnePass {
     dfa: onepass::DFA,
     starts: Starts,
+    /// The one group is the whole match (`^(\S+)`): the search asks for the match's span
+    /// alone and copies it to the group. Asked for group slots, the DFA copies them out at
+    /// every byte that could end the match (each byte of `\S+`), a call into `memmove` each.
+    whole_group: bool,
+}
+
+/// True when `hir` is one capture group (holding none) beside zero-width assertions only, so
+/// group 1 always spans what the whole match does.
+fn group_is_whole_match(hir: &Hir) -> bool {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Capture(c) => c.index == 1 && c.sub.properties().explicit_captures_len() == 0,
+        HirKind::Concat(parts) => {
+            let mut wide = parts
+                .iter()
+                .filter(|p| !matches!(p.kind(), HirKind::Look(_)));
+            matches!((wide.next(), wide.next()), (Some(p), None) if group_is_whole_match(p))
+        }
+        _ => false,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -136,7 +156,16 @@ impl OnePass {
             .configure(onepass::Config::new().match_kind(MatchKind::LeftmostFirst))
             .build_from_nfa(nfa)
             .ok()?;
-        Some(OnePass { dfa, starts })
+        Some(OnePass {
+            dfa,
+            starts,
+            whole_group: groups == 2 && group_is_whole_match(hir),
+        })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn whole_group(&self) -> bool {
+        self.whole_group
     }
 
     /// Calls `visit` for the first non-empty match at or after each line start of `data` (every
@@ -190,7 +219,13 @@ impl OnePass {
                     break;
                 }
                 let input = Input::new(data).range(p..len).anchored(Anchored::Yes);
-                let found = self.dfa.try_search_slots(cache, &input, slots);
+                let found = if self.whole_group {
+                    let found = self.dfa.try_search_slots(cache, &input, &mut slots[..2]);
+                    slots.copy_within(..2, 2);
+                    found
+                } else {
+                    self.dfa.try_search_slots(cache, &input, slots)
+                };
                 match (
                     found,
                     slots.first().copied().flatten(),
@@ -274,6 +309,25 @@ mod tests {
         ] {
             assert!(both(p).0.has_onepass(), "{p}");
         }
+        let whole = |p: &str| {
+            let hir = regex_syntax::ParserBuilder::new().build().parse(p).unwrap();
+            super::group_is_whole_match(&hir)
+        };
+        assert!(both(r"^(\S+)").0.onepass_whole_group());
+        assert!(!both(r"^(\S+) (\S+)").0.onepass_whole_group());
+        for p in [r"^(\S+)", r"(\w+)$", r"\b(a|b)\b", r"(?m)^(x*)"] {
+            assert!(whole(p), "{p}");
+        }
+        for p in [
+            r#"" (\d{3}) "#,
+            r"^(\S+) ",
+            r"((a)b)",
+            r"(a)(b)",
+            r"^\S+",
+            r"(a)+",
+        ] {
+            assert!(!whole(p), "{p}");
+        }
         for p in [r"(\w+) of", r"a.*b", r"\d+", r"^(a|ab)(c|bcd)?"] {
             assert!(!both(p).0.has_onepass(), "{p}");
         }
@@ -293,6 +347,7 @@ mod tests {
                 r#"" (\d{1,3}) "#, r"^(\S+)", r"^(\S*)", r"^(a)?(b+)?", r"a=(\w*)",
                 r"a[^b]*b", r"^(a|ab)(c|bcd)?", r"(?m)^\d+$", r"ab|a", r"\ba(\w)", r"a(b)?c$",
                 r#""(1|12)(2)?"#, r"^$", r"(?i)AB(c)", r#"" ([0-9]{3}) "#, r"a([12]{7})b",
+                r"^(a\S*)", r"(\w+)$", r"^(a|bb)\b",
             ]),
         ) {
             let (fast, general) = both(pattern);

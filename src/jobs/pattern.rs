@@ -183,6 +183,12 @@ impl LineRegex {
         self.fast.is_some()
     }
 
+    /// True when the one-pass path takes the one group's span from the whole match's.
+    #[cfg(test)]
+    pub(crate) fn onepass_whole_group(&self) -> bool {
+        self.fast.as_ref().is_some_and(|f| f.whole_group())
+    }
+
     /// How many lines of `data` (whole lines, the last possibly without `\n`) match.
     pub fn count_matching_lines(&self, data: &[u8]) -> u64 {
         let mut count = 0;

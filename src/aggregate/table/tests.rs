@@ -228,3 +228,34 @@ fn appending_keeps_what_the_table_held() {
     assert_eq!(rows, vec![(0, b"a".to_vec(), 7), (0, b"b".to_vec(), 1)]);
     assert_eq!((slots, n), (3, 2));
 }
+
+proptest! {
+    /// A short key counted through its words and through its bytes lands on one slot, in
+    /// hashing and in append mode; keys differing only in trailing zero bytes stay apart.
+    #[test]
+    fn short_keys_and_byte_keys_share_slots(
+        keys in proptest::collection::vec(
+            proptest::collection::vec(prop_oneof![Just(0u8), Just(b'a'), any::<u8>()], 0..20),
+            1..40,
+        ),
+        appending in any::<bool>(),
+    ) {
+        let mut t = KeyedTable::<u64>::default();
+        t.set_appending(appending, 0);
+        let mut want = std::collections::BTreeMap::<Vec<u8>, u64>::new();
+        for (i, k) in keys.iter().enumerate() {
+            match ShortKey::new(k) {
+                Some(short) if i % 2 == 0 => {
+                    prop_assert_eq!(short.hash(), key_hash(k));
+                    prop_assert_eq!(&short.padded()[..short.len()], &k[..]);
+                    *t.entry_short(&short) += 1;
+                }
+                _ => *t.entry(k) += 1,
+            }
+            *want.entry(k.clone()).or_default() += 1;
+        }
+        t.set_appending(false, 0);
+        let want: Vec<(Vec<u8>, u64)> = want.into_iter().collect();
+        prop_assert_eq!(sorted_entries(&t), want);
+    }
+}
