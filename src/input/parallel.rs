@@ -5,9 +5,9 @@
 //! order, at most a window of them ahead of the run being read, and send each run's output in
 //! blocks down a bounded channel of its own; the reader reads the channels one after another,
 //! and hands each block it is done with back to the decoders (a `Pool` of at most the blocks
-//! the channels can hold), which decode into it again in place. So memory stays at a few runs' worth of
-//! blocks whatever the file, and the bytes come out in the order of the file, exactly as one
-//! decoder would give them: the blocks are then cut into whole lines like any stream's
+//! the channels can hold), which decode into it again in place. So memory stays at a few runs'
+//! worth of blocks whatever the file, and the bytes come out in the order of the file, exactly
+//! as one decoder would give them: the blocks are then cut into whole lines like any stream's
 //! (`stream.rs`).
 //!
 //! A run is used only if it starts where the run before it ended. A gzip run planned from a
