@@ -438,7 +438,9 @@ mod tests {
             text.extend_from_slice(&word);
             text.extend_from_slice(&b" \n\t\r\x0b\x0c"[..1 + len % 6]);
         }
-        for offset in 0..70 {
+        // Under Miri (which checks the SSE2 block) a few offsets are enough.
+        let offsets = if cfg!(miri) { 0..3 } else { 0..70 };
+        for offset in offsets {
             for end in [text.len(), text.len() - 1, text.len() - 3] {
                 let slice = &text[offset..end];
                 assert_eq!(count(slice, false), naive(slice), "{offset}..{end}");
