@@ -74,25 +74,42 @@ impl MatchScratch {
 pub(crate) struct OnePass {
     dfa: onepass::DFA,
     starts: Starts,
-    /// The one group is the whole match (`^(\S+)`): the search asks for the match's span
-    /// alone and copies it to the group. Asked for group slots, the DFA copies them out at
-    /// every byte that could end the match (each byte of `\S+`), a call into `memmove` each.
-    whole_group: bool,
+    /// The one group lies at fixed distances (bytes) from the match's start and end (`^(\S+)`:
+    /// 0 and 0; `" (\d{3}) `: 2 and 1): the search asks for the match's span alone and the
+    /// group's follows. Asked for group slots, the DFA clears them before every search and
+    /// copies them out at every byte that could end the match (each byte of `\S+`), a call into
+    /// `memset` or `memmove` each.
+    group_at: Option<(usize, usize)>,
 }
 
-/// True when `hir` is one capture group (holding none) beside zero-width assertions only, so
-/// group 1 always spans what the whole match does.
-fn group_is_whole_match(hir: &Hir) -> bool {
+/// When `hir` is one capture group (holding none) beside parts of fixed length only, the
+/// group's distances in bytes from the match's start and from its end.
+fn group_offsets(hir: &Hir) -> Option<(usize, usize)> {
     use regex_syntax::hir::HirKind;
     match hir.kind() {
-        HirKind::Capture(c) => c.index == 1 && c.sub.properties().explicit_captures_len() == 0,
-        HirKind::Concat(parts) => {
-            let mut wide = parts
-                .iter()
-                .filter(|p| !matches!(p.kind(), HirKind::Look(_)));
-            matches!((wide.next(), wide.next()), (Some(p), None) if group_is_whole_match(p))
+        HirKind::Capture(c) if c.index == 1 && c.sub.properties().explicit_captures_len() == 0 => {
+            Some((0, 0))
         }
-        _ => false,
+        HirKind::Concat(parts) => {
+            let k = parts
+                .iter()
+                .position(|p| p.properties().explicit_captures_len() > 0)?;
+            let fixed = |parts: &[Hir]| {
+                parts.iter().try_fold(0usize, |n, p| {
+                    let props = p.properties();
+                    match (props.minimum_len(), props.maximum_len()) {
+                        (Some(a), Some(b)) if a == b && props.explicit_captures_len() == 0 => {
+                            Some(n + a)
+                        }
+                        _ => None,
+                    }
+                })
+            };
+            let (before, after) = (fixed(&parts[..k])?, fixed(&parts[k + 1..])?);
+            let (inner_before, inner_after) = group_offsets(&parts[k])?;
+            Some((before + inner_before, after + inner_after))
+        }
+        _ => None,
     }
 }
 
@@ -159,13 +176,13 @@ impl OnePass {
         Some(OnePass {
             dfa,
             starts,
-            whole_group: groups == 2 && group_is_whole_match(hir),
+            group_at: (groups == 2).then(|| group_offsets(hir)).flatten(),
         })
     }
 
     #[cfg(test)]
-    pub(crate) fn whole_group(&self) -> bool {
-        self.whole_group
+    pub(crate) fn group_at(&self) -> Option<(usize, usize)> {
+        self.group_at
     }
 
     /// Calls `visit` for the first non-empty match at or after each line start of `data` (every
@@ -219,9 +236,10 @@ impl OnePass {
                     break;
                 }
                 let input = Input::new(data).range(p..len).anchored(Anchored::Yes);
-                let found = if self.whole_group {
+                let found = if let Some((before, after)) = self.group_at {
                     let found = self.dfa.try_search_slots(cache, &input, &mut slots[..2]);
-                    slots.copy_within(..2, 2);
+                    slots[2] = slots[0].and_then(|s| NonMaxUsize::new(s.get() + before));
+                    slots[3] = slots[1].and_then(|e| NonMaxUsize::new(e.get() - after));
                     found
                 } else {
                     self.dfa.try_search_slots(cache, &input, slots)
@@ -309,24 +327,34 @@ mod tests {
         ] {
             assert!(both(p).0.has_onepass(), "{p}");
         }
-        let whole = |p: &str| {
+        let offsets = |p: &str| {
             let hir = regex_syntax::ParserBuilder::new().build().parse(p).unwrap();
-            super::group_is_whole_match(&hir)
+            super::group_offsets(&hir)
         };
-        assert!(both(r"^(\S+)").0.onepass_whole_group());
-        assert!(!both(r"^(\S+) (\S+)").0.onepass_whole_group());
-        for p in [r"^(\S+)", r"(\w+)$", r"\b(a|b)\b", r"(?m)^(x*)"] {
-            assert!(whole(p), "{p}");
+        assert_eq!(both(r"^(\S+)").0.onepass_group_at(), Some((0, 0)));
+        assert_eq!(both(r#"" (\d{3}) "#).0.onepass_group_at(), Some((2, 1)));
+        assert_eq!(both(r"^(\S+) (\S+)").0.onepass_group_at(), None);
+        for (p, want) in [
+            (r"^(\S+)", (0, 0)),
+            (r"(\w+)$", (0, 0)),
+            (r"\b(a|b)\b", (0, 0)),
+            (r"(?m)^(x*)", (0, 0)),
+            (r#"" (\d{3}) "#, (2, 1)),
+            (r"^(\S+) ", (0, 1)),
+            (r"ab(a)[bc]x{2}", (2, 3)),
+        ] {
+            assert_eq!(offsets(p), Some(want), "{p}");
         }
         for p in [
-            r#"" (\d{3}) "#,
-            r"^(\S+) ",
             r"((a)b)",
             r"(a)(b)",
             r"^\S+",
             r"(a)+",
+            r"a+(b)",
+            r"(b)c?",
+            r"(?i)k(x)",
         ] {
-            assert!(!whole(p), "{p}");
+            assert_eq!(offsets(p), None, "{p}");
         }
         for p in [r"(\w+) of", r"a.*b", r"\d+", r"^(a|ab)(c|bcd)?"] {
             assert!(!both(p).0.has_onepass(), "{p}");
@@ -347,7 +375,7 @@ mod tests {
                 r#"" (\d{1,3}) "#, r"^(\S+)", r"^(\S*)", r"^(a)?(b+)?", r"a=(\w*)",
                 r"a[^b]*b", r"^(a|ab)(c|bcd)?", r"(?m)^\d+$", r"ab|a", r"\ba(\w)", r"a(b)?c$",
                 r#""(1|12)(2)?"#, r"^$", r"(?i)AB(c)", r#"" ([0-9]{3}) "#, r"a([12]{7})b",
-                r"^(a\S*)", r"(\w+)$", r"^(a|bb)\b",
+                r"^(a\S*)", r"(\w+)$", r"^(a|bb)\b", r"a=(\w)b", r"^(\S+) ", r"\ba(\w+)$",
             ]),
         ) {
             let (fast, general) = both(pattern);

@@ -183,10 +183,10 @@ impl LineRegex {
         self.fast.is_some()
     }
 
-    /// True when the one-pass path takes the one group's span from the whole match's.
+    /// Where the one-pass path takes the one group's span from, relative to the match's.
     #[cfg(test)]
-    pub(crate) fn onepass_whole_group(&self) -> bool {
-        self.fast.as_ref().is_some_and(|f| f.whole_group())
+    pub(crate) fn onepass_group_at(&self) -> Option<(usize, usize)> {
+        self.fast.as_ref().and_then(|f| f.group_at())
     }
 
     /// How many lines of `data` (whole lines, the last possibly without `\n`) match.
