@@ -152,7 +152,7 @@ impl<S: Default> KeyedTable<S> {
     /// on first insert.
     #[inline]
     pub fn entry(&mut self, key: &[u8]) -> &mut S {
-        self.entry_hashed(key_hash(key), key)
+        self.entry_fresh(key).0
     }
 
     /// [`KeyedTable::entry`] with the key's [`key_hash`] already computed.
@@ -168,7 +168,14 @@ impl<S: Default> KeyedTable<S> {
     /// every key is).
     #[inline]
     pub fn entry_fresh(&mut self, key: &[u8]) -> (&mut S, bool) {
-        self.entry_fresh_hashed(key_hash(key), key)
+        if self.appending {
+            return (self.append(key), true);
+        }
+        // The short key is built once, for its hash and its compare.
+        match ShortKey::new(key) {
+            Some(short) => self.lookup_short(short.hash(), &short),
+            None => self.lookup_long(key_hash(key), key),
+        }
     }
 
     /// [`KeyedTable::entry_fresh`] with the key's [`key_hash`] already computed.
@@ -208,10 +215,16 @@ impl<S: Default> KeyedTable<S> {
 
     #[inline(always)]
     fn lookup(&mut self, hash: u64, key: &[u8]) -> (&mut S, bool) {
-        use hashbrown::hash_table::Entry;
-        if let Some(short) = ShortKey::new(key) {
-            return self.lookup_short(hash, &short);
+        match ShortKey::new(key) {
+            Some(short) => self.lookup_short(hash, &short),
+            None => self.lookup_long(hash, key),
         }
+    }
+
+    /// The slot of a key longer than a [`ShortKey`], inserted if absent; true if inserted.
+    #[inline(always)]
+    fn lookup_long(&mut self, hash: u64, key: &[u8]) -> (&mut S, bool) {
+        use hashbrown::hash_table::Entry;
         match self.table.entry(hash, |s| s.is(key), Slot::hash) {
             Entry::Occupied(o) => (&mut o.into_mut().state, false),
             Entry::Vacant(v) => {

@@ -138,7 +138,7 @@ impl ParallelDecoder {
             let (shared, pool) = (this.shared.clone(), this.pool.clone());
             let handle = thread::Builder::new()
                 .name(format!("logmill-decoder-{i}"))
-                .spawn(move || decode_runs(kind, &data, &runs, (&shared, &pool), window))?;
+                .spawn(move || decode_runs(kind, &data, &runs, &shared, &pool, window))?;
             this.threads.push(handle);
         }
         Ok(Ok(this))
@@ -250,7 +250,8 @@ fn decode_runs(
     kind: Compression,
     data: &[u8],
     runs: &[Range<usize>],
-    (shared, pool): (&Shared, &Pool),
+    shared: &Shared,
+    pool: &Pool,
     window: usize,
 ) {
     loop {
